@@ -1,0 +1,170 @@
+// The server commands, in both spellings of the manuals:
+//   hyperdex coordinator [-f] [-d] [-l ADDR] [-p PORT] [-D DIR]                     (1.0)
+//   hyperdex-coordinator --control-port P --host-port P [--logging LEVEL]           (0.4)
+//   hyperdex daemon [-f] --listen=ADDR --listen-port=P --coordinator=ADDR
+//                   --coordinator-port=P --data=DIR                                 (1.0)
+//   hyperdex-daemon --host IP --port P --bind-to IP --data DIR [-t N] [-i P]        (0.4)
+
+import * as path from 'node:path';
+import { Coordinator } from '../coordinator/coordinator';
+import { Daemon } from '../daemon/daemon';
+import { OptionSpec, parseArgs, portValue, usage, UsageError } from './args';
+import { runInBackground } from './background';
+import { makeLogger, onShutdown } from './run';
+
+const HELP: OptionSpec = { long: 'help', short: '?', flag: true, help: 'show this help and exit' };
+const FOREGROUND: OptionSpec = { long: 'foreground', short: 'f', flag: true, help: 'run in the foreground (the default)' };
+const BACKGROUND: OptionSpec = { long: 'daemon', short: 'd', flag: true, help: 'run in the background, logging to DIR/hyperdex-*.log' };
+const LOGGING: OptionSpec = { long: 'logging', valueName: 'LEVEL', help: 'least level logged: debug, info, warn or error', default: 'info' };
+
+function checkPositional(positional: readonly string[]): void {
+  if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`);
+}
+
+async function serveCoordinator(opts: { host: string; ports: number[]; dataDir: string; logging: string; background: boolean }): Promise<number> {
+  const dataDir = path.resolve(opts.dataDir);
+  if (opts.background) return runInBackground(path.join(dataDir, 'hyperdex-coordinator.log'), opts.host, opts.ports[0]);
+  const log = makeLogger(opts.logging, 'coordinator');
+  const c = await Coordinator.start({ host: opts.host, ports: opts.ports, dataDir, log });
+  const ports = c.ports;
+  process.stdout.write(`hyperdex coordinator [pid ${process.pid}] serving on ${opts.host}:${ports.join(' and port ')} (data in ${dataDir})\n`);
+  onShutdown(() => c.stop());
+  return 0;
+}
+
+const COORDINATOR_SPECS: OptionSpec[] = [
+  FOREGROUND,
+  BACKGROUND,
+  { long: 'listen', short: 'l', valueName: 'ADDR', help: 'address to listen on', default: '127.0.0.1' },
+  { long: 'listen-port', short: 'p', valueName: 'PORT', help: 'port for clients, daemons and control', default: '1982' },
+  { long: 'data', short: 'D', valueName: 'DIR', help: 'directory for the coordinator state (must exist)', default: '.' },
+  LOGGING,
+  HELP,
+];
+
+export async function coordinatorCommand(argv: readonly string[], program = 'hyperdex coordinator'): Promise<number> {
+  const p = parseArgs(argv, COORDINATOR_SPECS);
+  if (p.flags.has('help')) {
+    process.stdout.write(usage(`${program} [options]`, 'Runs the HyperDex coordinator: it holds the spaces and the cluster configuration.', COORDINATOR_SPECS));
+    return 0;
+  }
+  checkPositional(p.positional);
+  return serveCoordinator({
+    host: p.values.listen,
+    ports: [portValue(p, 'listen-port', true)],
+    dataDir: p.values.data,
+    logging: p.values.logging,
+    background: p.flags.has('daemon'),
+  });
+}
+
+const LEGACY_COORDINATOR_SPECS: OptionSpec[] = [
+  FOREGROUND,
+  BACKGROUND,
+  { long: 'host-port', valueName: 'P', help: 'port for clients and daemons', default: '1234' },
+  { long: 'control-port', valueName: 'P', help: 'port for hyperdex-coordinator-control', default: '6970' },
+  { long: 'bind-to', short: 'b', valueName: 'IP', help: 'address to listen on', default: '127.0.0.1' },
+  { long: 'data', short: 'D', valueName: 'DIR', help: 'directory for the coordinator state (must exist)', default: '.' },
+  LOGGING,
+  HELP,
+];
+
+export async function legacyCoordinatorCommand(argv: readonly string[]): Promise<number> {
+  const p = parseArgs(argv, LEGACY_COORDINATOR_SPECS);
+  if (p.flags.has('help')) {
+    process.stdout.write(
+      usage('hyperdex-coordinator [options]', 'Runs the HyperDex coordinator (0.4 spelling): daemons and clients use the host port, hyperdex-coordinator-control the control port.', LEGACY_COORDINATOR_SPECS),
+    );
+    return 0;
+  }
+  checkPositional(p.positional);
+  const hostPort = portValue(p, 'host-port', true);
+  const controlPort = portValue(p, 'control-port', true);
+  if (hostPort === controlPort && hostPort !== 0) throw new UsageError('--host-port and --control-port must differ');
+  return serveCoordinator({
+    host: p.values['bind-to'],
+    ports: [hostPort, controlPort],
+    dataDir: p.values.data,
+    logging: p.values.logging,
+    background: p.flags.has('daemon'),
+  });
+}
+
+async function serveDaemon(
+  o: { listenHost: string; listenPort: number; coordinatorHost: string; coordinatorPort: number; dataDir: string; logging: string; background: boolean },
+): Promise<number> {
+  const dataDir = path.resolve(o.dataDir);
+  if (o.background) return runInBackground(path.join(dataDir, 'hyperdex-daemon.log'), o.listenHost, o.listenPort);
+  const log = makeLogger(o.logging, 'daemon');
+  const d = await Daemon.start({ ...o, dataDir, log });
+  const a = d.address;
+  process.stdout.write(
+    `hyperdex daemon ${d.id} [pid ${process.pid}] serving on ${a.host}:${a.port}, coordinator ${o.coordinatorHost}:${o.coordinatorPort} (data in ${dataDir})\n`,
+  );
+  onShutdown(() => d.stop());
+  return 0;
+}
+
+const DAEMON_SPECS: OptionSpec[] = [
+  FOREGROUND,
+  BACKGROUND,
+  { long: 'listen', short: 'l', valueName: 'ADDR', help: 'address to serve clients on', default: '127.0.0.1' },
+  { long: 'listen-port', short: 'p', valueName: 'PORT', help: 'port to serve clients on (0 picks one)', default: '2012' },
+  { long: 'coordinator', short: 'c', valueName: 'ADDR', help: "the coordinator's address", default: '127.0.0.1' },
+  { long: 'coordinator-port', short: 'P', valueName: 'PORT', help: "the coordinator's port", default: '1982' },
+  { long: 'data', short: 'D', valueName: 'DIR', help: 'directory for the data (must exist)', default: '.' },
+  { long: 'threads', short: 't', valueName: 'N', help: 'accepted for compatibility; requests are served by one event loop' },
+  LOGGING,
+  HELP,
+];
+
+export async function daemonCommand(argv: readonly string[], program = 'hyperdex daemon'): Promise<number> {
+  const p = parseArgs(argv, DAEMON_SPECS);
+  if (p.flags.has('help')) {
+    process.stdout.write(usage(`${program} [options]`, 'Runs a HyperDex daemon: it stores objects and serves key operations.', DAEMON_SPECS));
+    return 0;
+  }
+  checkPositional(p.positional);
+  return serveDaemon({
+    listenHost: p.values.listen,
+    listenPort: portValue(p, 'listen-port', true),
+    coordinatorHost: p.values.coordinator,
+    coordinatorPort: portValue(p, 'coordinator-port'),
+    dataDir: p.values.data,
+    logging: p.values.logging,
+    background: p.flags.has('daemon'),
+  });
+}
+
+const LEGACY_DAEMON_SPECS: OptionSpec[] = [
+  FOREGROUND,
+  BACKGROUND,
+  { long: 'host', short: 'h', valueName: 'IP', help: "the coordinator's address", default: '127.0.0.1' },
+  { long: 'port', short: 'p', valueName: 'P', help: "the coordinator's host port", default: '1234' },
+  { long: 'bind-to', short: 'b', valueName: 'IP', help: 'address to serve clients on', default: '127.0.0.1' },
+  { long: 'incoming-port', short: 'i', valueName: 'P', help: 'port to serve clients on (0 picks one)', default: '0' },
+  { long: 'outgoing-port', short: 'o', valueName: 'P', help: 'accepted for compatibility; outgoing ports are picked by the system' },
+  { long: 'data', short: 'D', valueName: 'DIR', help: 'directory for the data (must exist)', default: '.' },
+  { long: 'threads', short: 't', valueName: 'N', help: 'accepted for compatibility; requests are served by one event loop' },
+  LOGGING,
+  HELP,
+];
+
+export async function legacyDaemonCommand(argv: readonly string[]): Promise<number> {
+  const p = parseArgs(argv, LEGACY_DAEMON_SPECS);
+  if (p.flags.has('help')) {
+    process.stdout.write(usage('hyperdex-daemon [options]', 'Runs a HyperDex daemon (0.4 spelling): it stores objects and serves key operations.', LEGACY_DAEMON_SPECS));
+    return 0;
+  }
+  checkPositional(p.positional);
+  if (p.values.threads !== undefined && !/^[1-9]\d*$/.test(p.values.threads)) throw new UsageError(`--threads must be a positive number, got '${p.values.threads}'`);
+  return serveDaemon({
+    listenHost: p.values['bind-to'],
+    listenPort: portValue(p, 'incoming-port', true),
+    coordinatorHost: p.values.host,
+    coordinatorPort: portValue(p, 'port'),
+    dataDir: p.values.data,
+    logging: p.values.logging,
+    background: p.flags.has('daemon'),
+  });
+}

@@ -1,0 +1,374 @@
+// The TypeScript client. It follows the coordinator's configuration, sends each key operation to
+// the daemon heading the key's region, and keeps many requests in flight on each connection.
+// Method names follow the manuals: `condput` (0.4) and `cond_put` (1.0) are one operation, as are
+// `del` and `delete`; camelCase spellings are there for TypeScript programs.
+
+import { ClusterConfig, findServer, findSpace, keyRegion, reviveConfig, SpaceLayout } from '../common/config';
+import { datatypeOf, typeName } from '../common/datatypes';
+import { decodeBody, Frame } from '../common/frame';
+import * as m from '../common/messages';
+import { AtomicFlag, CheckOp, FuncOp, LIMITS, MsgType, ServerState, Status } from '../common/protocol';
+import { SpaceSpec } from '../common/schema';
+import { decodeValue, encodeValue, StringMode, Value, ValueTypeError } from '../common/values';
+import { HyperClientError } from './errors';
+import { Link } from './link';
+
+export { HyperClientError } from './errors';
+export type { Value, Scalar } from '../common/values';
+
+export type Key = string | Buffer | number | bigint;
+/** Attributes by name. An array of pairs may name an attribute twice, which the server refuses (DUPEATTR). */
+export type Attributes = Readonly<Record<string, Value>> | ReadonlyMap<string, Value> | ReadonlyArray<readonly [string, Value]>;
+export type HyperObject = Record<string, Value>;
+
+export interface ClientOptions {
+  /** How long an operation may take before it fails with TIMEOUT. */
+  readonly timeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** 'auto' (default): strings come back as text when valid UTF-8, else as Buffers; 'buffer': always Buffers. */
+  readonly strings?: StringMode;
+}
+
+const RECONFIGURE_RETRIES_MAX = 5;
+const CONFIG_WAIT_MS_MAX = 1000;
+const COORDINATOR_RECONNECT_MS_MAX = 2000;
+
+export class Client {
+  private config: ClusterConfig | undefined;
+  private coordinator: Promise<Link> | undefined;
+  private readonly daemons = new Map<string, Promise<Link>>();
+  private readonly configWaiters = new Set<() => void>();
+  private nextId = 1n;
+  private closed = false;
+  private readonly timeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly strings: StringMode;
+  private reconnectDelayMs = 100;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    opts: ClientOptions = {},
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? LIMITS.requestTimeoutMs;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
+    this.strings = opts.strings ?? 'auto';
+  }
+
+  /** Creates a client and waits until it holds the cluster's configuration. */
+  static async connect(host: string, port: number, opts: ClientOptions = {}): Promise<Client> {
+    const c = new Client(host, port, opts);
+    try {
+      await c.currentConfig();
+    } catch (e) {
+      await c.close();
+      throw e;
+    }
+    return c;
+  }
+
+  // ---- the configuration ---------------------------------------------------------------------
+
+  private id(): bigint {
+    return this.nextId++;
+  }
+
+  private coordinatorLink(): Promise<Link> {
+    if (this.closed) return Promise.reject(new HyperClientError(Status.COORDFAIL, 'client is closed'));
+    if (!this.coordinator) {
+      const attempt = Link.open(this.host, this.port, this.connectTimeoutMs, (f) => this.onConfigPush(f), () => {
+        this.coordinator = undefined;
+      }).then(
+        async (link) => {
+          const reply = await link.request(MsgType.CONFIG_SUBSCRIBE, this.id(), [], this.timeoutMs);
+          this.onConfigPush(reply);
+          this.reconnectDelayMs = 100;
+          return link;
+        },
+        (err: Error) => {
+          this.coordinator = undefined;
+          throw new HyperClientError(Status.COORDFAIL, `cannot reach the coordinator: ${err.message}`);
+        },
+      );
+      this.coordinator = attempt;
+      attempt.catch(() => {});
+    }
+    return this.coordinator;
+  }
+
+  private onConfigPush(f: Frame): void {
+    if (f.type !== MsgType.CONFIG) return;
+    let next: ClusterConfig;
+    try {
+      next = reviveConfig((decodeBody(f.body) as unknown[])[0]);
+    } catch {
+      return; // a configuration we cannot read is no configuration; the next one may be better
+    }
+    if (this.config && next.version <= this.config.version) return;
+    this.config = next;
+    for (const w of [...this.configWaiters]) w();
+  }
+
+  /** The latest configuration, fetching it first if the client has none. */
+  private async currentConfig(): Promise<ClusterConfig> {
+    await this.coordinatorLink();
+    return this.config!;
+  }
+
+  /** Waits (bounded) for a configuration newer than `version`. */
+  private waitForConfigAfter(version: number, waitMs: number): Promise<void> {
+    if (this.config && this.config.version > version) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.configWaiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (this.config && this.config.version > version) done();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.configWaiters.add(check);
+      // Make sure the coordinator link is alive, so that a new configuration can arrive at all.
+      this.coordinatorLink().catch(() => {});
+    });
+  }
+
+  private async coordinatorCall(type: number, body: unknown[]): Promise<Frame> {
+    let link: Link;
+    try {
+      link = await this.coordinatorLink();
+    } catch (e) {
+      await new Promise((r) => setTimeout(r, Math.min((this.reconnectDelayMs *= 2), COORDINATOR_RECONNECT_MS_MAX)));
+      throw e;
+    }
+    return link.request(type, this.id(), body, this.timeoutMs);
+  }
+
+  // ---- spaces --------------------------------------------------------------------------------
+
+  /** Creates a space from a description in either grammar (0.4 `dimensions ...` or 1.0 `key ... attributes ...`). */
+  async addSpace(description: string): Promise<void> {
+    const f = await this.coordinatorCall(MsgType.SPACE_ADD, [description]);
+    const r = m.decodeCoordResp(f.body);
+    if (r.status !== Status.SUCCESS) throw new HyperClientError(r.status, r.message);
+    await this.waitForConfigAfter(this.config?.version ?? 0, CONFIG_WAIT_MS_MAX);
+  }
+
+  async rmSpace(name: string): Promise<void> {
+    const f = await this.coordinatorCall(MsgType.SPACE_RM, [name]);
+    const r = m.decodeCoordResp(f.body);
+    if (r.status !== Status.SUCCESS) throw new HyperClientError(r.status, r.message);
+    await this.waitForConfigAfter(this.config?.version ?? 0, CONFIG_WAIT_MS_MAX);
+  }
+
+  async listSpaces(): Promise<string[]> {
+    const f = await this.coordinatorCall(MsgType.SPACE_LIST, []);
+    const [names] = decodeBody(f.body) as [string[]];
+    return names.map(String);
+  }
+
+  /** The schema of a space, as the coordinator holds it. */
+  async describeSpace(name: string): Promise<SpaceSpec> {
+    return (await this.space(name)).spec;
+  }
+
+  // ---- key operations ------------------------------------------------------------------------
+
+  /** The object stored under `key`, or null when there is none. */
+  async get(space: string, key: Key): Promise<HyperObject | null> {
+    return this.keyOperation(space, key, (layout, keyBytes, version) =>
+      [MsgType.REQ_GET, m.encodeGet({ configVersion: version, spaceId: layout.id, key: keyBytes })] as const,
+    (layout, f) => {
+      const r = m.decodeGetResponse(f.body);
+      if (r.status === Status.NOTFOUND) return done(null);
+      if (r.status !== Status.SUCCESS) return r;
+      const obj: HyperObject = {};
+      for (const a of r.attrs) {
+        const spec = layout.spec.attributes.find((x) => x.name === a.name);
+        if (spec) obj[a.name] = decodeValue(spec.type, a.value, this.strings);
+      }
+      return done(obj);
+    });
+  }
+
+  /** Sets the named attributes, creating the object (other attributes at their defaults) if needed. */
+  async put(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.write(space, key, 0, undefined, attrs, { [Status.SUCCESS]: true });
+  }
+
+  /** Creates the object only if there is none under the key: false when one exists. */
+  async putIfNotExist(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.write(space, key, AtomicFlag.FAIL_IF_FOUND, undefined, attrs, { [Status.SUCCESS]: true, [Status.CMPFAIL]: false });
+  }
+
+  /** Sets `attrs` only if every attribute in `condition` equals the stored value: false otherwise, or when there is no object. */
+  async condPut(space: string, key: Key, condition: Attributes, attrs: Attributes): Promise<boolean> {
+    return this.write(space, key, AtomicFlag.FAIL_IF_NOT_FOUND, condition, attrs, {
+      [Status.SUCCESS]: true,
+      [Status.CMPFAIL]: false,
+      [Status.NOTFOUND]: false,
+    });
+  }
+
+  /** Removes the object: false when there was none. */
+  async del(space: string, key: Key): Promise<boolean> {
+    return this.keyOperation(space, key, (layout, keyBytes, version) =>
+      [MsgType.REQ_DEL, m.encodeGet({ configVersion: version, spaceId: layout.id, key: keyBytes })] as const,
+    (_layout, f) => {
+      const r = m.decodeWriteResponse(f.body);
+      if (r.status === Status.SUCCESS) return done(true);
+      if (r.status === Status.NOTFOUND) return done(false);
+      return r;
+    });
+  }
+
+  // The manuals' spellings.
+  put_if_not_exist = this.putIfNotExist;
+  condput = this.condPut;
+  cond_put = this.condPut;
+  delete = this.del;
+  add_space = this.addSpace;
+  rm_space = this.rmSpace;
+  list_spaces = this.listSpaces;
+
+  private async write(
+    space: string,
+    key: Key,
+    flags: number,
+    condition: Attributes | undefined,
+    attrs: Attributes,
+    results: Partial<Record<number, boolean>>,
+  ): Promise<boolean> {
+    return this.keyOperation(space, key, (layout, keyBytes, version) => {
+      const checks = condition ? encodeAttributes(layout.spec, condition, true).map((a) => ({ ...a, op: CheckOp.EQUALS })) : [];
+      const funcs = encodeAttributes(layout.spec, attrs, false).map((a) => ({ ...a, op: FuncOp.SET }));
+      return [MsgType.REQ_ATOMIC, m.encodeAtomic({ configVersion: version, spaceId: layout.id, key: keyBytes, flags, checks, funcs })] as const;
+    }, (_layout, f) => {
+      const r = m.decodeWriteResponse(f.body);
+      const result = results[r.status];
+      return result === undefined ? r : done(result);
+    });
+  }
+
+  private async space(name: string): Promise<SpaceLayout> {
+    const config = await this.currentConfig();
+    const layout = findSpace(config, name);
+    if (!layout) throw new HyperClientError(Status.UNKNOWNSPACE, `no space named ${name}`);
+    return layout;
+  }
+
+  /**
+   * Routes one key operation to the head of the key's chain and interprets the reply. A reply that
+   * says the configuration moved (RECONFIGURE) is retried, bounded, under the next configuration.
+   */
+  private async keyOperation<T>(
+    spaceName: string,
+    key: Key,
+    build: (layout: SpaceLayout, key: Buffer, version: number) => readonly [number, unknown[]],
+    interpret: (layout: SpaceLayout, f: Frame) => Done<T> | Failed,
+  ): Promise<T> {
+    let last: HyperClientError | undefined;
+    for (let attempt = 0; attempt < RECONFIGURE_RETRIES_MAX; attempt++) {
+      const config = await this.currentConfig();
+      const layout = findSpace(config, spaceName);
+      if (!layout) throw new HyperClientError(Status.UNKNOWNSPACE, `no space named ${spaceName}`);
+      const keyBytes = encodeKey(layout.spec, key);
+      const [type, body] = build(layout, keyBytes, config.version);
+      const region = keyRegion(layout, keyBytes);
+      const head = region.replicas.length > 0 ? findServer(config, region.replicas[0]) : undefined;
+      if (!head || head.state !== ServerState.AVAILABLE) {
+        last = new HyperClientError(Status.RECONFIGURE, `no available daemon holds region ${region.id} of space ${spaceName}`);
+      } else {
+        const link = await this.daemonLink(head.id, head.host, head.port);
+        const reply = await link.request(type, this.id(), body, this.timeoutMs);
+        const r = interpret(layout, reply);
+        if ('done' in r) return r.done;
+        if (r.status !== Status.RECONFIGURE) throw new HyperClientError(r.status, r.message || 'operation failed', r.attr || undefined);
+        last = new HyperClientError(r.status, r.message);
+      }
+      await this.waitForConfigAfter(config.version, CONFIG_WAIT_MS_MAX);
+    }
+    throw last!;
+  }
+
+  private daemonLink(id: number, host: string, port: number): Promise<Link> {
+    const name = `${id}@${host}:${port}`;
+    let link = this.daemons.get(name);
+    if (!link) {
+      link = Link.open(host, port, this.connectTimeoutMs, undefined, () => this.daemons.delete(name)).catch((e: Error) => {
+        this.daemons.delete(name);
+        throw new HyperClientError(Status.CONNECTFAIL, `cannot reach daemon ${id} at ${host}:${port}: ${e.message}`);
+      });
+      this.daemons.set(name, link);
+    }
+    return link;
+  }
+
+  /** Closes every connection; later operations fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const links = [this.coordinator, ...this.daemons.values()].filter((x): x is Promise<Link> => x !== undefined);
+    this.coordinator = undefined;
+    this.daemons.clear();
+    for (const l of links) {
+      try {
+        (await l).close();
+      } catch {
+        // never connected: nothing to close
+      }
+    }
+    for (const w of [...this.configWaiters]) w();
+  }
+}
+
+/** What an interpreter makes of a reply: a result, or a failure status to report (or retry). */
+type Done<T> = { readonly done: T };
+type Failed = { readonly status: number; readonly attr?: string; readonly message: string };
+const done = <T>(value: T): Done<T> => ({ done: value });
+
+/** Encodes a key as the key attribute's type. An integer for a string key is packed as 8 bytes, as 0.4 did. */
+export function encodeKey(spec: SpaceSpec, key: Key): Buffer {
+  const t = spec.key.type;
+  try {
+    if (t.kind === 'string' && (typeof key === 'number' || typeof key === 'bigint')) return encodeValue({ kind: 'int64' }, key);
+    return encodeValue(t, key);
+  } catch (e) {
+    if (e instanceof ValueTypeError) throw new HyperClientError(Status.WRONGTYPE, `key "${spec.key.name}" is ${typeName(t)}: ${e.message}`, spec.key.name);
+    throw e;
+  }
+}
+
+function attributePairs(attrs: Attributes): (readonly [string, Value])[] {
+  if (attrs instanceof Map) return [...attrs.entries()];
+  if (Array.isArray(attrs)) return attrs as (readonly [string, Value])[];
+  if (attrs === null || typeof attrs !== 'object') throw new HyperClientError(Status.WRONGTYPE, 'attributes must be an object, a Map or an array of pairs');
+  return Object.entries(attrs as Record<string, Value>);
+}
+
+/** Checks names and types against the schema and encodes the values. */
+export function encodeAttributes(spec: SpaceSpec, attrs: Attributes, allowKey: boolean): m.WireAttr[] {
+  const seen = new Set<string>();
+  const out: m.WireAttr[] = [];
+  const pairs = attributePairs(attrs);
+  if (pairs.length > LIMITS.attributesPerRequestMax) throw new HyperClientError(Status.OVERFLOW, `more than ${LIMITS.attributesPerRequestMax} attributes`);
+  for (const [name, value] of pairs) {
+    const attr = name === spec.key.name && allowKey ? spec.key : spec.attributes.find((a) => a.name === name);
+    if (!attr) {
+      const why = name === spec.key.name ? 'is the key and cannot be written' : `is not an attribute of space ${spec.name}`;
+      throw new HyperClientError(Status.UNKNOWNATTR, `"${name}" ${why}`, name);
+    }
+    if (seen.has(name)) throw new HyperClientError(Status.DUPEATTR, `"${name}" appears twice`, name);
+    seen.add(name);
+    let bytes: Buffer;
+    try {
+      bytes = encodeValue(attr.type, value);
+    } catch (e) {
+      if (e instanceof ValueTypeError) throw new HyperClientError(Status.WRONGTYPE, `"${name}" is ${typeName(attr.type)}: ${e.message}`, name);
+      throw e;
+    }
+    if (bytes.length > LIMITS.valueBytesMax) throw new HyperClientError(Status.OVERFLOW, `"${name}" is ${bytes.length} bytes, over the limit of ${LIMITS.valueBytesMax}`, name);
+    out.push({ name, datatype: datatypeOf(attr.type), value: bytes });
+  }
+  return out;
+}

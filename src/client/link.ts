@@ -1,0 +1,100 @@
+// A client's link to one server: many requests in flight, each matched to its reply by request id,
+// each with a deadline. The reply frame is handed back undecoded.
+
+import { connectTcp, FramedConnection } from '../common/connection';
+import { decodeError } from '../common/messages';
+import { Frame } from '../common/frame';
+import { LIMITS, MsgType, Status } from '../common/protocol';
+import { HyperClientError } from './errors';
+
+interface Pending {
+  resolve(f: Frame): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class Link {
+  private readonly pending = new Map<bigint, Pending>();
+  private conn!: FramedConnection;
+
+  private constructor(
+    readonly name: string,
+    private readonly onPush: (f: Frame) => void,
+    private readonly onGone: (reason: string) => void,
+  ) {}
+
+  /** Connects; `onPush` receives frames with request id 0, `onGone` runs once when the link dies. */
+  static async open(
+    host: string,
+    port: number,
+    connectTimeoutMs: number,
+    onPush: (f: Frame) => void = () => {},
+    onGone: (reason: string) => void = () => {},
+  ): Promise<Link> {
+    const socket = await connectTcp(host, port, connectTimeoutMs);
+    const link = new Link(`${host}:${port}`, onPush, onGone);
+    link.conn = new FramedConnection(socket, {
+      onFrame: (f) => link.onFrame(f),
+      onClose: (reason) => link.onClose(reason),
+    });
+    return link;
+  }
+
+  get isOpen(): boolean {
+    return !this.conn.isClosed;
+  }
+
+  get outstanding(): number {
+    return this.pending.size;
+  }
+
+  /** Sends a request and resolves with its reply frame; rejects with a HyperClientError. */
+  request(type: number, id: bigint, body: unknown[], timeoutMs: number): Promise<Frame> {
+    if (this.conn.isClosed) return Promise.reject(new HyperClientError(Status.DISCONNECT, `link to ${this.name} is closed`));
+    if (this.pending.size >= LIMITS.pendingPerConnectionMax)
+      return Promise.reject(new HyperClientError(Status.NOMEM, `more than ${LIMITS.pendingPerConnectionMax} requests outstanding to ${this.name}`));
+    return new Promise<Frame>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new HyperClientError(Status.TIMEOUT, `no reply from ${this.name} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      if (!this.conn.send(type, id, body)) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new HyperClientError(Status.DISCONNECT, `link to ${this.name} is closed`));
+      }
+    });
+  }
+
+  close(): void {
+    this.conn.close('closed by the client');
+  }
+
+  private onFrame(f: Frame): void {
+    if (f.id === 0n) return this.onPush(f);
+    const p = this.pending.get(f.id);
+    if (!p) return; // a reply after its deadline
+    this.pending.delete(f.id);
+    clearTimeout(p.timer);
+    if (f.type === MsgType.ERROR) {
+      try {
+        const e = decodeError(f.body);
+        p.reject(new HyperClientError(e.status, `${this.name} refused the request: ${e.message}`));
+      } catch (err) {
+        p.reject(new HyperClientError(Status.SERVERERROR, `${this.name} sent a malformed error: ${(err as Error).message}`));
+      }
+      return;
+    }
+    p.resolve(f);
+  }
+
+  private onClose(reason: string): void {
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new HyperClientError(Status.DISCONNECT, `lost ${this.name} (${reason}); the request may or may not have been applied`));
+    }
+    this.pending.clear();
+    this.onGone(reason);
+  }
+}

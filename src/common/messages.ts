@@ -1,0 +1,197 @@
+// The bodies of every message: one msgpack array each, fields by position (docs/protocol.md).
+// Decoders check shape and types and throw ProtocolError; they never trust the peer.
+
+import { decodeBody } from './frame';
+import { LIMITS } from './protocol';
+
+export class ProtocolError extends Error {}
+
+/** An attribute as it travels: its name, the datatype number the sender meant, the value bytes. */
+export interface WireAttr {
+  readonly name: string;
+  readonly datatype: number;
+  readonly value: Buffer;
+}
+export type WireAttrTuple = [string, number, Buffer];
+
+export interface WireCheck extends WireAttr {
+  readonly op: number;
+}
+
+export interface WireFunc extends WireAttr {
+  readonly op: number;
+}
+
+export interface GetRequest {
+  readonly configVersion: number;
+  readonly spaceId: number;
+  readonly key: Buffer;
+}
+export interface AtomicRequest extends GetRequest {
+  readonly flags: number;
+  readonly checks: readonly WireCheck[];
+  readonly funcs: readonly WireFunc[];
+}
+export type DelRequest = GetRequest;
+
+export interface WriteResponse {
+  readonly status: number;
+  /** The attribute an UNKNOWNATTR, WRONGTYPE or DUPEATTR names; '' otherwise. */
+  readonly attr: string;
+  readonly message: string;
+}
+
+export interface GetResponse {
+  readonly status: number;
+  readonly attrs: readonly WireAttr[];
+  readonly message: string;
+}
+
+// ---- field checks --------------------------------------------------------------------------
+
+function array(v: unknown, what: string, min: number, max = min): unknown[] {
+  if (!Array.isArray(v)) throw new ProtocolError(`${what}: expected an array`);
+  if (v.length < min || v.length > max) throw new ProtocolError(`${what}: expected ${min === max ? min : `${min}-${max}`} fields, got ${v.length}`);
+  return v;
+}
+
+function uint(v: unknown, what: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw new ProtocolError(`${what}: expected an unsigned integer`);
+  return n;
+}
+
+function str(v: unknown, what: string, maxBytes = 1024): string {
+  if (typeof v !== 'string') throw new ProtocolError(`${what}: expected a string`);
+  if (Buffer.byteLength(v) > maxBytes) throw new ProtocolError(`${what}: longer than ${maxBytes} bytes`);
+  return v;
+}
+
+function bin(v: unknown, what: string, maxBytes: number): Buffer {
+  if (!(v instanceof Uint8Array)) throw new ProtocolError(`${what}: expected binary`);
+  if (v.length > maxBytes) throw new ProtocolError(`${what}: ${v.length} bytes exceed the limit of ${maxBytes}`);
+  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.length);
+}
+
+function list<T>(v: unknown, what: string, max: number, each: (x: unknown, i: number) => T): T[] {
+  if (!Array.isArray(v)) throw new ProtocolError(`${what}: expected an array`);
+  if (v.length > max) throw new ProtocolError(`${what}: more than ${max} entries`);
+  return v.map(each);
+}
+
+function decodeArray(body: Buffer, what: string, min: number, max = min): unknown[] {
+  let v: unknown;
+  try {
+    v = decodeBody(body);
+  } catch (e) {
+    throw new ProtocolError(`${what}: malformed msgpack body (${(e as Error).message})`);
+  }
+  return array(v, what, min, max);
+}
+
+function wireAttr(v: unknown, what: string): WireAttr {
+  const [name, datatype, value] = array(v, what, 3);
+  return { name: str(name, `${what} name`), datatype: uint(datatype, `${what} datatype`, 0xffff), value: bin(value, `${what} value`, LIMITS.valueBytesMax) };
+}
+
+function wireOpAttr(v: unknown, what: string): WireCheck {
+  const [op, name, datatype, value] = array(v, what, 4);
+  return { op: uint(op, `${what} op`, 0xffff), ...wireAttr([name, datatype, value], what) };
+}
+
+export const toTuple = (a: WireAttr): WireAttrTuple => [a.name, a.datatype, a.value];
+
+// ---- coordinator family ----------------------------------------------------------------------
+
+export const decodeSubscribe = (body: Buffer): void => void decodeArray(body, 'CONFIG_SUBSCRIBE', 0);
+
+export function decodeRegister(body: Buffer): { token: string; host: string; port: number } {
+  const [token, host, port] = decodeArray(body, 'DAEMON_REGISTER', 3);
+  return { token: str(token, 'token', 128), host: str(host, 'host', 256), port: uint(port, 'port', 65535) };
+}
+
+export function decodeSpaceAdd(body: Buffer): string {
+  return str(decodeArray(body, 'SPACE_ADD', 1)[0], 'description', 64 * 1024);
+}
+
+export function decodeSpaceRm(body: Buffer): string {
+  return str(decodeArray(body, 'SPACE_RM', 1)[0], 'space name', 1024);
+}
+
+export const decodeSpaceList = (body: Buffer): void => void decodeArray(body, 'SPACE_LIST', 0);
+
+export function decodeCoordResp(body: Buffer): { status: number; message: string } {
+  const [status, message] = decodeArray(body, 'COORD_RESP', 2);
+  return { status: uint(status, 'status', 0xffff), message: str(message, 'message', 64 * 1024) };
+}
+
+// ---- key operations --------------------------------------------------------------------------
+
+function keyHeader(v: unknown[], what: string): GetRequest {
+  return {
+    configVersion: uint(v[0], `${what} config version`),
+    spaceId: uint(v[1], `${what} space`, 0xffffffff),
+    key: bin(v[2], `${what} key`, LIMITS.keyBytesMax),
+  };
+}
+
+export function decodeGet(body: Buffer): GetRequest {
+  return keyHeader(decodeArray(body, 'REQ_GET', 3), 'REQ_GET');
+}
+
+export function decodeDel(body: Buffer): DelRequest {
+  return keyHeader(decodeArray(body, 'REQ_DEL', 3), 'REQ_DEL');
+}
+
+export function decodeAtomic(body: Buffer): AtomicRequest {
+  const v = decodeArray(body, 'REQ_ATOMIC', 6);
+  const max = LIMITS.attributesPerRequestMax;
+  return {
+    ...keyHeader(v, 'REQ_ATOMIC'),
+    flags: uint(v[3], 'flags', 0xffff),
+    checks: list(v[4], 'checks', max, (x, i) => wireOpAttr(x, `check ${i}`)),
+    funcs: list(v[5], 'funcs', max, (x, i) => wireOpAttr(x, `func ${i}`)),
+  };
+}
+
+export function encodeGet(r: GetRequest): unknown[] {
+  return [r.configVersion, r.spaceId, r.key];
+}
+
+export function encodeAtomic(r: AtomicRequest): unknown[] {
+  return [
+    r.configVersion,
+    r.spaceId,
+    r.key,
+    r.flags,
+    r.checks.map((c) => [c.op, c.name, c.datatype, c.value]),
+    r.funcs.map((f) => [f.op, f.name, f.datatype, f.value]),
+  ];
+}
+
+export function encodeWriteResponse(r: WriteResponse): unknown[] {
+  return [r.status, r.attr, r.message];
+}
+
+export function decodeWriteResponse(body: Buffer): WriteResponse {
+  const [status, attr, message] = decodeArray(body, 'write response', 3);
+  return { status: uint(status, 'status', 0xffff), attr: str(attr, 'attr'), message: str(message, 'message', 64 * 1024) };
+}
+
+export function encodeGetResponse(r: GetResponse): unknown[] {
+  return [r.status, r.attrs.map(toTuple), r.message];
+}
+
+export function decodeGetResponse(body: Buffer): GetResponse {
+  const [status, attrs, message] = decodeArray(body, 'RESP_GET', 3);
+  return {
+    status: uint(status, 'status', 0xffff),
+    attrs: list(attrs, 'attrs', LIMITS.attributesPerRequestMax, (x, i) => wireAttr(x, `attr ${i}`)),
+    message: str(message, 'message', 64 * 1024),
+  };
+}
+
+export function decodeError(body: Buffer): { status: number; message: string } {
+  const [status, message] = decodeArray(body, 'ERROR', 2);
+  return { status: uint(status, 'status', 0xffff), message: str(message, 'message', 64 * 1024) };
+}

@@ -1,0 +1,131 @@
+// The one place that defines the wire protocol: message types, status codes and limits.
+// docs/protocol.md describes the same figures for a C programmer; test/protocol-constants.test.ts
+// fails when this file, the C headers and the docs drift apart.
+
+/** Status codes: HyperDex 0.4's `hyperclient_returncode` numbers, plus our additions in free slots. */
+export const Status = {
+  SUCCESS: 8448,
+  NOTFOUND: 8449,
+  SEARCHDONE: 8450,
+  CMPFAIL: 8451,
+  READONLY: 8452,
+  UNKNOWNSPACE: 8512,
+  COORDFAIL: 8513,
+  SERVERERROR: 8514,
+  POLLFAILED: 8515,
+  OVERFLOW: 8516,
+  RECONFIGURE: 8517,
+  LOGICERROR: 8518,
+  TIMEOUT: 8519,
+  UNKNOWNATTR: 8520,
+  DUPEATTR: 8521,
+  SEEERRNO: 8522,
+  NONEPENDING: 8523,
+  DONTUSEKEY: 8524,
+  WRONGTYPE: 8525,
+  NOMEM: 8526,
+  CONNECTFAIL: 8527,
+  DISCONNECT: 8528,
+  /** A request the receiver could not decode or that breaks the protocol's rules. */
+  BADREQUEST: 8529,
+  /** add-space: the description does not parse, or a space of that name exists. */
+  BADSPACE: 8530,
+  EXCEPTION: 8574,
+  ZERO: 8575,
+  A: 8576,
+  B: 8577,
+} as const;
+export type StatusCode = (typeof Status)[keyof typeof Status];
+
+const STATUS_NAMES = new Map<number, string>(Object.entries(Status).map(([k, v]) => [v, k]));
+
+export function statusName(code: number): string {
+  return STATUS_NAMES.get(code) ?? `UNKNOWN(${code})`;
+}
+
+export function isStatus(code: unknown): code is StatusCode {
+  return typeof code === 'number' && STATUS_NAMES.has(code);
+}
+
+/**
+ * Message types, numbered by family: 0x01xx between anyone and the coordinator, 0x02xx client
+ * requests to daemons and their responses, 0x7fxx protocol errors.
+ */
+export const MsgType = {
+  // coordinator family
+  CONFIG_SUBSCRIBE: 0x0101,
+  CONFIG: 0x0102,
+  DAEMON_REGISTER: 0x0103,
+  DAEMON_REGISTERED: 0x0104,
+  SPACE_ADD: 0x0105,
+  SPACE_RM: 0x0106,
+  SPACE_LIST: 0x0107,
+  SPACE_LIST_RESP: 0x0108,
+  COORD_RESP: 0x0109,
+  // key operations family
+  REQ_GET: 0x0201,
+  RESP_GET: 0x0202,
+  REQ_ATOMIC: 0x0203,
+  RESP_ATOMIC: 0x0204,
+  REQ_DEL: 0x0205,
+  RESP_DEL: 0x0206,
+  // protocol errors
+  ERROR: 0x7f01,
+} as const;
+export type MsgTypeNumber = (typeof MsgType)[keyof typeof MsgType];
+
+const MSG_NAMES = new Map<number, string>(Object.entries(MsgType).map(([k, v]) => [v, k]));
+
+export function msgTypeName(t: number): string {
+  return MSG_NAMES.get(t) ?? `UNKNOWN(0x${t.toString(16).padStart(4, '0')})`;
+}
+
+export function isMsgType(t: number): t is MsgTypeNumber {
+  return MSG_NAMES.has(t);
+}
+
+/** Flags of REQ_ATOMIC. */
+export const AtomicFlag = {
+  /** The object must exist (cond_put, and every atomic operation on an object). */
+  FAIL_IF_NOT_FOUND: 1,
+  /** The object must not exist (put_if_not_exist). */
+  FAIL_IF_FOUND: 2,
+} as const;
+
+/** Operations inside REQ_ATOMIC's list of functions. Issue-by-issue this list grows. */
+export const FuncOp = {
+  SET: 1,
+} as const;
+
+/** Comparisons inside REQ_ATOMIC's list of checks. */
+export const CheckOp = {
+  EQUALS: 1,
+} as const;
+
+/** Frame layout: u32 size (bytes after this field), u16 type, u64 request id, msgpack body. */
+export const FRAME = {
+  sizeFieldBytes: 4,
+  headerBytes: 4 + 2 + 8,
+  /** Smallest legal value of the size field: type + id + one byte of body. */
+  sizeMin: 2 + 8 + 1,
+} as const;
+
+export const LIMITS = {
+  /** Default largest frame a process accepts; configurable per process. */
+  frameBytesMax: 16 * 1024 * 1024,
+  keyBytesMax: 64 * 1024,
+  valueBytesMax: 8 * 1024 * 1024,
+  attributesPerRequestMax: 256,
+  /** Requests a client may have outstanding on one connection before it waits. */
+  pendingPerConnectionMax: 65536,
+  /** How long a client waits for a reply before it reports TIMEOUT. */
+  requestTimeoutMs: 30_000,
+  /** Bytes a connection may have queued for writing before the peer is dropped as too slow. */
+  sendQueueBytesMax: 64 * 1024 * 1024,
+} as const;
+
+/** State of a server in the configuration. */
+export const ServerState = {
+  AVAILABLE: 1,
+  OFFLINE: 2,
+} as const;

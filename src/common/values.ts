@@ -1,0 +1,242 @@
+// Attribute values and their bytes, as the C API lays them out in hyperclient_attribute.value:
+//   string: the raw bytes        int64: 8 bytes little-endian two's complement
+//   float:  8 bytes little-endian IEEE-754 double
+//   list/set: elements in order (sets sorted, no duplicates); a string element is a u32 LE length
+//             then its bytes, an int64 or float element its 8 bytes
+//   map: (key, value) pairs sorted by key, no duplicate keys, each encoded as an element.
+// The encoding is canonical, so two values are equal exactly when their bytes are equal.
+
+import { AttrType, ScalarType } from './datatypes';
+
+/** A value as programs hand it over and get it back. */
+export type Scalar = string | Buffer | number | bigint;
+export type Value =
+  | Scalar
+  | readonly Scalar[]
+  | ReadonlySet<Scalar>
+  | ReadonlyMap<Scalar, Scalar>
+  | { readonly [k: string]: Scalar };
+
+/** Raised by encodeValue when a value does not fit the attribute's type. */
+export class ValueTypeError extends Error {}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+// ---- scalars -------------------------------------------------------------------------------
+
+function scalarToInternal(t: ScalarType, v: unknown): Buffer | bigint | number {
+  switch (t) {
+    case 'string':
+      if (typeof v === 'string') return Buffer.from(v, 'utf8');
+      if (Buffer.isBuffer(v)) return v;
+      if (v instanceof Uint8Array) return Buffer.from(v);
+      throw new ValueTypeError(`expected a string or Buffer, got ${describe(v)}`);
+    case 'int64': {
+      let n: bigint;
+      if (typeof v === 'bigint') n = v;
+      else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
+      else throw new ValueTypeError(`expected an integer, got ${describe(v)}`);
+      if (n < INT64_MIN || n > INT64_MAX) throw new ValueTypeError(`integer ${n} does not fit in 64 bits`);
+      return n;
+    }
+    case 'float':
+      if (typeof v === 'number') return v;
+      if (typeof v === 'bigint') return Number(v);
+      throw new ValueTypeError(`expected a number, got ${describe(v)}`);
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Buffer.isBuffer(v)) return 'a Buffer';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Set) return 'a Set';
+  if (v instanceof Map) return 'a Map';
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+type Internal = Buffer | bigint | number;
+
+function compareInternal(a: Internal, b: Internal): number {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return Buffer.compare(a, b);
+  if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : Object.is(a, b) ? 0 : Object.is(a, -0) ? -1 : 0;
+  throw new Error('compareInternal: mixed element types');
+}
+
+function encodedScalarBytes(t: ScalarType, v: Internal, asElement: boolean): Buffer {
+  if (t === 'string') {
+    const s = v as Buffer;
+    if (!asElement) return s;
+    const out = Buffer.allocUnsafe(4 + s.length);
+    out.writeUInt32LE(s.length, 0);
+    s.copy(out, 4);
+    return out;
+  }
+  const out = Buffer.allocUnsafe(8);
+  if (t === 'int64') out.writeBigInt64LE(v as bigint, 0);
+  else out.writeDoubleLE(v as number, 0);
+  return out;
+}
+
+/** Reads one element at `off`; returns undefined when the bytes are short. */
+function readElement(t: ScalarType, bytes: Buffer, off: number): { v: Internal; next: number } | undefined {
+  if (t === 'string') {
+    if (off + 4 > bytes.length) return undefined;
+    const len = bytes.readUInt32LE(off);
+    if (off + 4 + len > bytes.length) return undefined;
+    return { v: bytes.subarray(off + 4, off + 4 + len), next: off + 4 + len };
+  }
+  if (off + 8 > bytes.length) return undefined;
+  const v = t === 'int64' ? bytes.readBigInt64LE(off) : bytes.readDoubleLE(off);
+  return { v, next: off + 8 };
+}
+
+// ---- program values -> bytes -----------------------------------------------------------------
+
+function iterableOf(v: unknown, what: string): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (v instanceof Set) return [...v];
+  throw new ValueTypeError(`expected ${what}, got ${describe(v)}`);
+}
+
+function entriesOf(v: unknown): [unknown, unknown][] {
+  if (v instanceof Map) return [...v.entries()];
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Set))
+    return Object.entries(v as Record<string, unknown>);
+  throw new ValueTypeError(`expected a Map or an object, got ${describe(v)}`);
+}
+
+function sortedUnique<T>(items: T[], key: (x: T) => Internal): T[] {
+  const sorted = [...items].sort((a, b) => compareInternal(key(a), key(b)));
+  const out: T[] = [];
+  for (const x of sorted) if (out.length === 0 || compareInternal(key(out[out.length - 1]), key(x)) !== 0) out.push(x);
+  return out;
+}
+
+/** Encodes a program's value for an attribute of type t; throws ValueTypeError when it does not fit. */
+export function encodeValue(t: AttrType, v: unknown): Buffer {
+  switch (t.kind) {
+    case 'string':
+    case 'int64':
+    case 'float':
+      return encodedScalarBytes(t.kind, scalarToInternal(t.kind, v), false);
+    case 'list': {
+      const elems = iterableOf(v, 'an array').map((e) => scalarToInternal(t.elem, e));
+      return Buffer.concat(elems.map((e) => encodedScalarBytes(t.elem, e, true)));
+    }
+    case 'set': {
+      const elems = sortedUnique(
+        iterableOf(v, 'a Set or an array').map((e) => scalarToInternal(t.elem, e)),
+        (x) => x,
+      );
+      return Buffer.concat(elems.map((e) => encodedScalarBytes(t.elem, e, true)));
+    }
+    case 'map': {
+      const pairs = entriesOf(v).map(([k, x]) => {
+        // Object keys are always strings; an int64 or float map key written as an object key is a number.
+        const key = t.key !== 'string' && typeof k === 'string' && k.trim() !== '' && !Number.isNaN(Number(k)) ? (t.key === 'int64' ? BigInt(k) : Number(k)) : k;
+        return [scalarToInternal(t.key, key), scalarToInternal(t.value, x)] as [Internal, Internal];
+      });
+      const sorted = sortedUnique(pairs, (p) => p[0]);
+      if (sorted.length !== pairs.length) throw new ValueTypeError('map has a key twice');
+      return Buffer.concat(sorted.flatMap(([k, x]) => [encodedScalarBytes(t.key, k, true), encodedScalarBytes(t.value, x, true)]));
+    }
+  }
+}
+
+// ---- bytes -> program values -----------------------------------------------------------------
+
+/** How strings come back: as text when the bytes are valid UTF-8 (the default), or always as Buffers. */
+export type StringMode = 'auto' | 'buffer';
+
+function internalToScalar(v: Internal, strings: StringMode): Scalar {
+  if (Buffer.isBuffer(v)) {
+    if (strings === 'buffer') return Buffer.from(v);
+    const s = v.toString('utf8');
+    return Buffer.byteLength(s, 'utf8') === v.length && Buffer.from(s, 'utf8').equals(v) ? s : Buffer.from(v);
+  }
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  return v;
+}
+
+function readElements(t: ScalarType, bytes: Buffer, from = 0): Internal[] | undefined {
+  const out: Internal[] = [];
+  let off = from;
+  while (off < bytes.length) {
+    const e = readElement(t, bytes, off);
+    if (!e) return undefined;
+    out.push(e.v);
+    off = e.next;
+  }
+  return out;
+}
+
+function readPairs(t: { key: ScalarType; value: ScalarType }, bytes: Buffer): [Internal, Internal][] | undefined {
+  const out: [Internal, Internal][] = [];
+  let off = 0;
+  while (off < bytes.length) {
+    const k = readElement(t.key, bytes, off);
+    if (!k) return undefined;
+    const v = readElement(t.value, bytes, k.next);
+    if (!v) return undefined;
+    out.push([k.v, v.v]);
+    off = v.next;
+  }
+  return out;
+}
+
+/** Decodes stored bytes (assumed valid: see canonicalValueBytes) into a program value. */
+export function decodeValue(t: AttrType, bytes: Buffer, strings: StringMode = 'auto'): Value {
+  switch (t.kind) {
+    case 'string':
+      return internalToScalar(bytes, strings);
+    case 'int64':
+      return internalToScalar(bytes.readBigInt64LE(0), strings);
+    case 'float':
+      return bytes.readDoubleLE(0);
+    case 'list':
+      return (readElements(t.elem, bytes) ?? []).map((e) => internalToScalar(e, strings));
+    case 'set':
+      return new Set((readElements(t.elem, bytes) ?? []).map((e) => internalToScalar(e, strings)));
+    case 'map':
+      return new Map((readPairs(t, bytes) ?? []).map(([k, v]) => [internalToScalar(k, strings), internalToScalar(v, strings)]));
+  }
+}
+
+/**
+ * Checks bytes that arrived from the network for a type. Returns the canonical bytes (sets sorted
+ * and without duplicates, maps sorted by key) or undefined when the bytes are malformed.
+ */
+export function canonicalValueBytes(t: AttrType, bytes: Buffer): Buffer | undefined {
+  switch (t.kind) {
+    case 'string':
+      return bytes;
+    case 'int64':
+    case 'float':
+      return bytes.length === 8 ? bytes : undefined;
+    case 'list':
+      return readElements(t.elem, bytes) ? bytes : undefined;
+    case 'set': {
+      const elems = readElements(t.elem, bytes);
+      if (!elems) return undefined;
+      return Buffer.concat(sortedUnique(elems, (x) => x).map((e) => encodedScalarBytes(t.elem, e, true)));
+    }
+    case 'map': {
+      const pairs = readPairs(t, bytes);
+      if (!pairs) return undefined;
+      const sorted = sortedUnique(pairs, (p) => p[0]);
+      if (sorted.length !== pairs.length) return undefined;
+      return Buffer.concat(sorted.flatMap(([k, v]) => [encodedScalarBytes(t.key, k, true), encodedScalarBytes(t.value, v, true)]));
+    }
+  }
+}
+
+const ZERO8 = Buffer.alloc(8);
+const EMPTY = Buffer.alloc(0);
+
+/** The value a new object's unnamed attribute takes: "", 0, 0.0 or an empty container. */
+export function defaultValueBytes(t: AttrType): Buffer {
+  return t.kind === 'int64' || t.kind === 'float' ? ZERO8 : EMPTY;
+}

@@ -1,0 +1,142 @@
+/* Checks HyperDex's C constants: a few enum values, the *_name() functions, and that every table
+ * lists exactly the constants its *_name() knows. Exits non-zero on failure. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hyperdex.h"
+#include "hyperdex_constants.h"
+
+static int failures = 0;
+
+#define CHECK(cond)                                                          \
+    do                                                                       \
+    {                                                                        \
+        if (!(cond))                                                         \
+        {                                                                    \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+                    #cond);                                                  \
+            ++failures;                                                      \
+        }                                                                    \
+    } while (0)
+
+static int
+same_name(const char* got, const char* want)
+{
+    if (got == NULL || want == NULL)
+    {
+        return got == want;
+    }
+    return strcmp(got, want) == 0;
+}
+
+typedef size_t (*count_fn)(void);
+typedef int (*at_fn)(size_t, const char**, int*);
+typedef const char* (*name_fn)(int);
+
+static const char*
+returncode_name(int v)
+{
+    return hyperdex_returncode_name((enum hyperclient_returncode)v);
+}
+
+static const char*
+datatype_name(int v)
+{
+    return hyperdex_datatype_name((enum hyperdatatype)v);
+}
+
+/* Each table entry: name has the prefix, name_of(value) is the name, values ascend strictly.
+ * Every number in [lo, hi] that name_of() knows is in the table. */
+static void
+check_table(const char* what, count_fn count, at_fn at, name_fn name_of,
+            const char* prefix, size_t expected_count, int lo, int hi)
+{
+    size_t i;
+    size_t n = count();
+    size_t known = 0;
+    int previous = 0;
+    int v;
+
+    if (n != expected_count)
+    {
+        fprintf(stderr, "%s: %zu entries, expected %zu\n", what, n, expected_count);
+        ++failures;
+    }
+    for (i = 0; i < n; ++i)
+    {
+        const char* name = NULL;
+        int value = 0;
+        CHECK(at(i, &name, &value) == 0);
+        CHECK(name != NULL && strncmp(name, prefix, strlen(prefix)) == 0);
+        if (!same_name(name_of(value), name))
+        {
+            fprintf(stderr, "%s: entry %zu is %s = %d but the name of %d is %s\n", what, i,
+                    name ? name : "(null)", value, value,
+                    name_of(value) ? name_of(value) : "(null)");
+            ++failures;
+        }
+        CHECK(i == 0 || value > previous);
+        previous = value;
+    }
+    CHECK(at(n, NULL, NULL) == -1);
+    for (v = lo; v <= hi; ++v)
+    {
+        if (name_of(v) != NULL)
+        {
+            ++known;
+        }
+    }
+    if (known != n)
+    {
+        fprintf(stderr, "%s: %zu numbers in [%d, %d] have names, the table has %zu\n", what,
+                known, lo, hi, n);
+        ++failures;
+    }
+}
+
+int
+main(void)
+{
+    /* A few values, straight from the header. */
+    CHECK(HYPERCLIENT_SUCCESS == 8448);
+    CHECK(HYPERCLIENT_NOTFOUND == 8449);
+    CHECK(HYPERCLIENT_BADSPACE == 8530);
+    CHECK(HYPERCLIENT_B == 8577);
+    CHECK(HYPERDATATYPE_STRING == 8960);
+    CHECK(HYPERDATATYPE_MAP_FLOAT_FLOAT == 9059);
+    CHECK(HYPERDATATYPE_GARBAGE == 9087);
+    CHECK(HYPERDEX_MSG_REQ_GET == 0x0201);
+    CHECK(HYPERDEX_MSG_ERROR == 0x7f01);
+    CHECK(HYPERDEX_FRAME_HEADER_BYTES == 4 + 2 + 8);
+    CHECK(HYPERDEX_FRAME_BYTES_MAX == 16777216);
+
+    /* Names. */
+    CHECK(same_name(hyperdex_returncode_name(HYPERCLIENT_SUCCESS), "HYPERCLIENT_SUCCESS"));
+    CHECK(same_name(hyperdex_returncode_name(HYPERCLIENT_WRONGTYPE), "HYPERCLIENT_WRONGTYPE"));
+    CHECK(same_name(hyperdex_returncode_name(HYPERCLIENT_B), "HYPERCLIENT_B"));
+    CHECK(hyperdex_returncode_name((enum hyperclient_returncode)8453) == NULL);
+    CHECK(hyperdex_returncode_name((enum hyperclient_returncode)0) == NULL);
+    CHECK(same_name(hyperdex_datatype_name(HYPERDATATYPE_STRING), "HYPERDATATYPE_STRING"));
+    CHECK(same_name(hyperdex_datatype_name(HYPERDATATYPE_MAP_INT64_FLOAT),
+                    "HYPERDATATYPE_MAP_INT64_FLOAT"));
+    CHECK(hyperdex_datatype_name((enum hyperdatatype)8963) == NULL);
+    CHECK(same_name(hyperdex_msgtype_name(HYPERDEX_MSG_REQ_GET), "HYPERDEX_MSG_REQ_GET"));
+    CHECK(same_name(hyperdex_msgtype_name(0x7f01), "HYPERDEX_MSG_ERROR"));
+    CHECK(hyperdex_msgtype_name(0x0200) == NULL);
+
+    /* Tables. */
+    check_table("returncodes", hyperdex_returncode_count, hyperdex_returncode_at, returncode_name,
+                HYPERDEX_RETURNCODE_PREFIX, 28, 0, 0xffff);
+    check_table("datatypes", hyperdex_datatype_count, hyperdex_datatype_at, datatype_name,
+                HYPERDEX_DATATYPE_PREFIX, 25, 0, 0xffff);
+    check_table("msgtypes", hyperdex_msgtype_count, hyperdex_msgtype_at, hyperdex_msgtype_name,
+                HYPERDEX_MSGTYPE_PREFIX, 16, 0, 0xffff);
+
+    if (failures != 0)
+    {
+        fprintf(stderr, "test_constants: %d failure(s)\n", failures);
+        return 1;
+    }
+    printf("test_constants: ok\n");
+    return 0;
+}
