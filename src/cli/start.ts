@@ -9,7 +9,7 @@ import { OptionSpec, parseArgs, portValue, usage } from './args';
 import { makeLogger, onShutdown, runMain } from './run';
 
 const SPECS: OptionSpec[] = [
-  { long: 'port', short: 'p', valueName: 'PORT', help: "the coordinator's port", default: '1982' },
+  { long: 'port', short: 'p', valueName: 'PORT', help: "the coordinator's port (0 picks one)", default: '1982' },
   { long: 'daemon-port', valueName: 'PORT', help: "the daemon's port (0 picks one)", default: '2012' },
   { long: 'data', short: 'D', valueName: 'DIR', help: 'data directory, created if missing', default: 'hyperdex-data' },
   { long: 'logging', valueName: 'LEVEL', help: 'debug, info, warn or error', default: 'info' },
@@ -23,13 +23,14 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const host = '127.0.0.1';
-  const port = portValue(p, 'port');
+  const askedPort = portValue(p, 'port', true);
   const root = path.resolve(p.values.data);
   const coordDir = path.join(root, 'coordinator');
   const daemonDir = path.join(root, 'daemon1');
   fs.mkdirSync(coordDir, { recursive: true });
   fs.mkdirSync(daemonDir, { recursive: true });
-  const coordinator = await Coordinator.start({ host, ports: [port], dataDir: coordDir, log: makeLogger(p.values.logging, 'coordinator') });
+  const coordinator = await Coordinator.start({ host, ports: [askedPort], dataDir: coordDir, log: makeLogger(p.values.logging, 'coordinator') });
+  const port = coordinator.ports[0];
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({

@@ -152,14 +152,14 @@ export class Client {
     const f = await this.coordinatorCall(MsgType.SPACE_ADD, [description]);
     const r = m.decodeCoordResp(f.body);
     if (r.status !== Status.SUCCESS) throw new HyperClientError(r.status, r.message);
-    await this.waitForConfigAfter(this.config?.version ?? 0, CONFIG_WAIT_MS_MAX);
+    // The coordinator pushes the new configuration on this link before it replies, so it is here.
   }
 
   async rmSpace(name: string): Promise<void> {
     const f = await this.coordinatorCall(MsgType.SPACE_RM, [name]);
     const r = m.decodeCoordResp(f.body);
     if (r.status !== Status.SUCCESS) throw new HyperClientError(r.status, r.message);
-    await this.waitForConfigAfter(this.config?.version ?? 0, CONFIG_WAIT_MS_MAX);
+    // The coordinator pushes the new configuration on this link before it replies, so it is here.
   }
 
   async listSpaces(): Promise<string[]> {
@@ -252,10 +252,24 @@ export class Client {
   }
 
   private async space(name: string): Promise<SpaceLayout> {
-    const config = await this.currentConfig();
-    const layout = findSpace(config, name);
+    return (await this.spaceInConfig(name)).layout;
+  }
+
+  /**
+   * Finds a space in the configuration. A space this client has not heard of may have been added
+   * a moment ago by someone else: ask the coordinator for its latest configuration once before
+   * reporting UNKNOWNSPACE.
+   */
+  private async spaceInConfig(name: string): Promise<{ config: ClusterConfig; layout: SpaceLayout }> {
+    let config = await this.currentConfig();
+    let layout = findSpace(config, name);
+    if (!layout) {
+      this.onConfigPush(await this.coordinatorCall(MsgType.CONFIG_SUBSCRIBE, []));
+      config = this.config!;
+      layout = findSpace(config, name);
+    }
     if (!layout) throw new HyperClientError(Status.UNKNOWNSPACE, `no space named ${name}`);
-    return layout;
+    return { config, layout };
   }
 
   /**
@@ -270,9 +284,7 @@ export class Client {
   ): Promise<T> {
     let last: HyperClientError | undefined;
     for (let attempt = 0; attempt < RECONFIGURE_RETRIES_MAX; attempt++) {
-      const config = await this.currentConfig();
-      const layout = findSpace(config, spaceName);
-      if (!layout) throw new HyperClientError(Status.UNKNOWNSPACE, `no space named ${spaceName}`);
+      const { config, layout } = await this.spaceInConfig(spaceName);
       const keyBytes = encodeKey(layout.spec, key);
       const [type, body] = build(layout, keyBytes, config.version);
       const region = keyRegion(layout, keyBytes);

@@ -23,7 +23,27 @@ export function encodeBody(body: unknown): Buffer {
 export function decodeBody(body: Buffer): unknown {
   const values = packr.unpackMultiple(body) as unknown[] | undefined;
   if (!values || values.length !== 1) throw new Error('body must hold exactly one msgpack value');
+  checkPlain(values[0]);
   return values[0];
+}
+
+/**
+ * The protocol uses nil, booleans, integers, floats, str, bin, arrays and maps with str keys only.
+ * msgpackr hands back a marker object for the never-used byte 0xc1 and decodes extension types
+ * (timestamps, its own Set/Error/typed-array extensions, undefined) into rich values: refuse them.
+ */
+function checkPlain(v: unknown): void {
+  if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string') return;
+  if (v instanceof Uint8Array) return; // bin
+  if (Array.isArray(v)) {
+    for (const x of v) checkPlain(x);
+    return;
+  }
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const x of Object.values(v as Record<string, unknown>)) checkPlain(x);
+    return;
+  }
+  throw new Error('body holds the byte 0xc1 or an extension type, which the protocol does not use');
 }
 
 export function encodeFrame(type: number, id: bigint, body: unknown): Buffer {

@@ -61,8 +61,33 @@ type Internal = Buffer | bigint | number;
 function compareInternal(a: Internal, b: Internal): number {
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return Buffer.compare(a, b);
   if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
-  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : Object.is(a, b) ? 0 : Object.is(a, -0) ? -1 : 0;
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (a < b) return -1;
+    if (a > b) return 1;
+    if (a === b && Object.is(a, b)) return 0;
+    // -0 against 0, or a NaN: order by bit pattern on the float axis (-0 before 0, NaNs at the ends),
+    // so that the order is total and equal means equal bytes.
+    const ka = floatOrderKey(a);
+    const kb = floatOrderKey(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  }
   throw new Error('compareInternal: mixed element types');
+}
+
+function floatOrderKey(v: number): bigint {
+  const buf = Buffer.allocUnsafe(8);
+  buf.writeDoubleBE(v, 0);
+  const bits = buf.readBigUInt64BE(0);
+  return bits >> 63n ? ~bits & ((1n << 64n) - 1n) : bits | (1n << 63n);
+}
+
+/** An object key (always a string) as an int64 map key, when it spells one; else the string itself. */
+function int64Key(k: string): bigint | string {
+  try {
+    return BigInt(k);
+  } catch {
+    return k; // not an integer ("1.5", "1e3"): scalarToInternal reports the type error
+  }
 }
 
 function encodedScalarBytes(t: ScalarType, v: Internal, asElement: boolean): Buffer {
@@ -136,7 +161,7 @@ export function encodeValue(t: AttrType, v: unknown): Buffer {
     case 'map': {
       const pairs = entriesOf(v).map(([k, x]) => {
         // Object keys are always strings; an int64 or float map key written as an object key is a number.
-        const key = t.key !== 'string' && typeof k === 'string' && k.trim() !== '' && !Number.isNaN(Number(k)) ? (t.key === 'int64' ? BigInt(k) : Number(k)) : k;
+        const key = t.key !== 'string' && typeof k === 'string' && k.trim() !== '' && !Number.isNaN(Number(k)) ? (t.key === 'int64' ? int64Key(k) : Number(k)) : k;
         return [scalarToInternal(t.key, key), scalarToInternal(t.value, x)] as [Internal, Internal];
       });
       const sorted = sortedUnique(pairs, (p) => p[0]);

@@ -29,6 +29,7 @@ export interface DaemonOptions {
 const IDENTITY_FILE = 'hyperdex-identity';
 const RECONNECT_DELAY_MS_MIN = 100;
 const RECONNECT_DELAY_MS_MAX = 2000;
+const CONFIG_CATCH_UP_MS_MAX = 2000;
 
 /** The daemon's identity survives restarts on the same data directory. */
 function loadIdentity(dataDir: string): string {
@@ -59,6 +60,7 @@ export class Daemon {
   private reconnectTimer?: NodeJS.Timeout;
   private reconnectDelayMs = RECONNECT_DELAY_MS_MIN;
   private registeredOnce?: () => void;
+  private readonly configWaiters = new Set<() => void>();
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -187,6 +189,7 @@ export class Daemon {
     if (next.version <= this.config.version) return;
     const dropped = this.config.spaces.filter((s) => !findSpaceById(next, s.id));
     this.config = next;
+    for (const w of [...this.configWaiters]) w();
     for (const s of dropped) {
       this.store.dropSpace(s.id).catch((e: Error) => this.log(`daemon: dropping space ${s.name}: ${e.message}`));
     }
@@ -223,6 +226,26 @@ export class Daemon {
     });
   }
 
+  /**
+   * A client may hold a newer configuration than this daemon (the coordinator pushes to both at
+   * once): wait, bounded, until this daemon has caught up before judging the request.
+   */
+  private configAtLeast(version: number): Promise<void> {
+    if (this.config.version >= version) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.configWaiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (this.config.version >= version) done();
+      };
+      const timer = setTimeout(done, CONFIG_CATCH_UP_MS_MAX);
+      this.configWaiters.add(check);
+    });
+  }
+
   /** The space, if this daemon heads the key's chain; else the outcome to report. */
   private route(spaceId: number, key: Buffer): SpaceLayout | Outcome {
     const space = findSpaceById(this.config, spaceId);
@@ -236,6 +259,7 @@ export class Daemon {
   }
 
   private async handleGet(req: m.GetRequest): Promise<m.GetResponse> {
+    await this.configAtLeast(req.configVersion);
     const space = this.route(req.spaceId, req.key);
     if (!('spec' in space)) return { status: space.status, attrs: [], message: space.message };
     const obj = await this.serializer.run(this.lockName(req), () => this.store.get(req.spaceId, req.key));
@@ -248,6 +272,7 @@ export class Daemon {
   }
 
   private async handleAtomic(req: m.AtomicRequest): Promise<Outcome> {
+    await this.configAtLeast(req.configVersion);
     const space = this.route(req.spaceId, req.key);
     if (!('spec' in space)) return space;
     return this.serializer.run(this.lockName(req), async () => {
@@ -259,6 +284,7 @@ export class Daemon {
   }
 
   private async handleDel(req: m.DelRequest): Promise<Outcome> {
+    await this.configAtLeast(req.configVersion);
     const space = this.route(req.spaceId, req.key);
     if (!('spec' in space)) return space;
     return this.serializer.run(this.lockName(req), async () => {
@@ -277,6 +303,7 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.reconnectTimer);
+    for (const w of [...this.configWaiters]) w();
     this.coordinator?.close('daemon stopping');
     for (const c of [...this.clients]) c.close('daemon stopping');
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));

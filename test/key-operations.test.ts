@@ -1,0 +1,185 @@
+// Key operations and their errors through the TypeScript client, against a real coordinator and
+// daemon (1.0 spelling) on loopback.
+
+import test from 'ava';
+import { Client, HyperClientError } from '../src/client/client';
+import { Status } from '../src/common/protocol';
+import { SharedScope, startCluster } from './helpers/cluster';
+
+const scope = new SharedScope();
+let client: Client;
+let port: number;
+
+test.before(async () => {
+  const { coord } = await startCluster(scope);
+  port = coord.port;
+  client = await Client.connect('127.0.0.1', port, { timeoutMs: 10_000 });
+  await client.addSpace(`space kv key k attributes string s, int64 i, float f, list(string) ls, set(int64) si, map(string, int64) msi`);
+  await client.addSpace(`space intkeys key int64 id attributes string name`);
+  await client.addSpace(`space floatkeys key float x attributes string name`);
+});
+
+test.after.always(async () => {
+  await client?.close();
+  await scope.close();
+});
+
+async function statusOf(p: Promise<unknown>): Promise<{ status: string; attr?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof HyperClientError) return { status: e.statusName, attr: e.attr };
+    throw e;
+  }
+  return { status: 'no error' };
+}
+
+test('get of an absent key is null', async (t) => {
+  t.is(await client.get('kv', 'absent'), null);
+});
+
+test('put creates with defaults for the attributes it does not name', async (t) => {
+  t.true(await client.put('kv', 'defaults', { s: 'hello' }));
+  t.deepEqual(await client.get('kv', 'defaults'), { s: 'hello', i: 0, f: 0, ls: [], si: new Set(), msi: new Map() });
+});
+
+test('put changes only the named attributes', async (t) => {
+  t.true(await client.put('kv', 'partial', { s: 'a', i: 5, f: 1.5 }));
+  t.true(await client.put('kv', 'partial', { i: 7 }));
+  t.deepEqual(await client.get('kv', 'partial'), { s: 'a', i: 7, f: 1.5, ls: [], si: new Set(), msi: new Map() });
+});
+
+test('every type round-trips', async (t) => {
+  const big = 2n ** 62n + 1n;
+  t.true(
+    await client.put('kv', 'types', {
+      s: Buffer.from([0xff, 0x00, 0x80]),
+      i: big,
+      f: -2.25,
+      ls: ['b', 'a', 'b'],
+      si: new Set([3, -1, 2]),
+      msi: { x: 1, y: -2 },
+    }),
+  );
+  const got = await client.get('kv', 'types');
+  t.deepEqual(got, {
+    s: Buffer.from([0xff, 0x00, 0x80]),
+    i: big,
+    f: -2.25,
+    ls: ['b', 'a', 'b'],
+    si: new Set([-1, 2, 3]),
+    msi: new Map([
+      ['x', 1],
+      ['y', -2],
+    ]),
+  });
+  t.deepEqual([...(got!.si as Set<number>)], [-1, 2, 3], 'sets come back sorted');
+});
+
+test('put_if_not_exist is false when the object exists and changes nothing', async (t) => {
+  t.true(await client.put_if_not_exist('kv', 'pine', { s: 'first' }));
+  t.false(await client.putIfNotExist('kv', 'pine', { s: 'second' }));
+  t.is((await client.get('kv', 'pine'))!.s, 'first');
+});
+
+test('condput succeeds only when every condition attribute is equal', async (t) => {
+  t.true(await client.put('kv', 'cond', { s: 'x', i: 1 }));
+  t.true(await client.condput('kv', 'cond', { s: 'x', i: 1 }, { s: 'y' }));
+  t.false(await client.cond_put('kv', 'cond', { s: 'y', i: 2 }, { s: 'z' }), 'one unequal attribute fails');
+  t.is((await client.get('kv', 'cond'))!.s, 'y');
+  t.true(await client.condPut('kv', 'cond', {}, { i: 3 }), 'an empty condition holds for an existing object');
+  t.is((await client.get('kv', 'cond'))!.i, 3);
+});
+
+test('condput on an absent object fails and creates nothing', async (t) => {
+  t.false(await client.condput('kv', 'cond-absent', { s: '' }, { s: 'x' }));
+  t.is(await client.get('kv', 'cond-absent'), null);
+});
+
+test('condput may compare the key itself and containers', async (t) => {
+  t.true(await client.put('kv', 'cond-key', { si: new Set([1, 2]) }));
+  t.true(await client.condput('kv', 'cond-key', { k: 'cond-key', si: [2, 1] }, { i: 9 }));
+  t.false(await client.condput('kv', 'cond-key', { si: new Set([1]) }, { i: 10 }));
+  t.is((await client.get('kv', 'cond-key'))!.i, 9);
+});
+
+test('del and delete are false when the object is absent', async (t) => {
+  t.true(await client.put('kv', 'gone', { s: 'x' }));
+  t.true(await client.del('kv', 'gone'));
+  t.is(await client.get('kv', 'gone'), null);
+  t.false(await client.delete('kv', 'gone'));
+});
+
+test('integer and float keys', async (t) => {
+  t.true(await client.put('intkeys', 42, { name: 'forty-two' }));
+  t.true(await client.put('intkeys', -7n, { name: 'minus seven' }));
+  t.deepEqual(await client.get('intkeys', 42), { name: 'forty-two' });
+  t.deepEqual(await client.get('intkeys', -7), { name: 'minus seven' });
+  t.true(await client.put('floatkeys', 0.5, { name: 'half' }));
+  t.deepEqual(await client.get('floatkeys', 0.5), { name: 'half' });
+  t.deepEqual(await statusOf(client.get('intkeys', 'not a number')), { status: 'WRONGTYPE', attr: 'id' });
+});
+
+test('an integer key for a string-keyed space is packed as 8 bytes, as in 0.4', async (t) => {
+  t.true(await client.put('kv', 12345, { s: 'int key' }));
+  const packed = Buffer.alloc(8);
+  packed.writeBigInt64LE(12345n);
+  t.is((await client.get('kv', packed))!.s, 'int key');
+});
+
+test('UNKNOWNSPACE', async (t) => {
+  t.deepEqual(await statusOf(client.get('nosuchspace', 'k')), { status: 'UNKNOWNSPACE', attr: undefined });
+  t.deepEqual(await statusOf(client.put('nosuchspace', 'k', { s: 'x' })), { status: 'UNKNOWNSPACE', attr: undefined });
+});
+
+test('UNKNOWNATTR, WRONGTYPE and DUPEATTR name the attribute and change nothing', async (t) => {
+  t.true(await client.put('kv', 'errs', { s: 'kept', i: 1 }));
+  t.deepEqual(await statusOf(client.put('kv', 'errs', { s: 'x', nope: 1 })), { status: 'UNKNOWNATTR', attr: 'nope' });
+  t.deepEqual(await statusOf(client.put('kv', 'errs', { s: 'x', i: 'one' })), { status: 'WRONGTYPE', attr: 'i' });
+  t.deepEqual(await statusOf(client.put('kv', 'errs', { s: 'x', f: 'x' })), { status: 'WRONGTYPE', attr: 'f' });
+  t.deepEqual(await statusOf(client.put('kv', 'errs', { ls: 'not a list' })), { status: 'WRONGTYPE', attr: 'ls' });
+  t.deepEqual(await statusOf(client.put('kv', 'errs', { i: 2n ** 64n })), { status: 'WRONGTYPE', attr: 'i' });
+  t.deepEqual(await statusOf(client.put('kv', 'errs', [['s', 'a'], ['s', 'b']])), { status: 'DUPEATTR', attr: 's' });
+  t.deepEqual(await statusOf(client.put('kv', 'errs', { k: 'other' })), { status: 'UNKNOWNATTR', attr: 'k' });
+  t.deepEqual(await statusOf(client.condput('kv', 'errs', { zz: 1 }, { s: 'x' })), { status: 'UNKNOWNATTR', attr: 'zz' });
+  t.deepEqual(await client.get('kv', 'errs'), { s: 'kept', i: 1, f: 0, ls: [], si: new Set(), msi: new Map() });
+});
+
+test('many requests in flight on one connection', async (t) => {
+  const n = 500;
+  const puts = await Promise.all(Array.from({ length: n }, (_, i) => client.put('kv', `many${i}`, { i })));
+  t.true(puts.every((x) => x === true));
+  const gets = await Promise.all(Array.from({ length: n }, (_, i) => client.get('kv', `many${i}`)));
+  t.deepEqual(
+    gets.map((g) => g!.i),
+    Array.from({ length: n }, (_, i) => i),
+  );
+});
+
+test('concurrent condputs on one key: exactly one wins', async (t) => {
+  t.true(await client.put('kv', 'race', { i: 0 }));
+  const results = await Promise.all(Array.from({ length: 20 }, (_, w) => client.condput('kv', 'race', { i: 0 }, { i: w + 1 })));
+  t.is(results.filter((x) => x).length, 1);
+  const winner = results.indexOf(true) + 1;
+  t.is((await client.get('kv', 'race'))!.i, winner);
+});
+
+test('a second client sees a space added by the first, and rm_space removes it', async (t) => {
+  const other = await Client.connect('127.0.0.1', port);
+  t.teardown(() => other.close());
+  await client.add_space('space fresh key k attributes v');
+  t.true(await other.put('fresh', 'a', { v: 'b' }));
+  t.true((await other.listSpaces()).includes('fresh'));
+  await other.rm_space('fresh');
+  t.deepEqual(await statusOf(client.get('fresh', 'a')), { status: 'UNKNOWNSPACE', attr: undefined });
+  t.false((await client.list_spaces()).includes('fresh'));
+});
+
+test('add_space refuses a duplicate name and a description that does not parse', async (t) => {
+  const dup = await statusOf(client.addSpace('space kv key k'));
+  t.is(dup.status, 'BADSPACE');
+  const err = await t.throwsAsync(client.addSpace('space broken\nkey k\nattributes\n  strang s'), { instanceOf: HyperClientError });
+  t.is(err!.status, Status.BADSPACE);
+  t.regex(err!.message, /line 4, column 3/);
+  t.deepEqual(await statusOf(client.rmSpace('never-was')), { status: 'UNKNOWNSPACE', attr: undefined });
+});
