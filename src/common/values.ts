@@ -48,7 +48,7 @@ function scalarToInternal(t: ScalarType, v: unknown): Buffer | bigint | number {
 }
 
 function describe(v: unknown): string {
-  if (v === null) return 'null';
+  if (v === null || v === undefined) return String(v);
   if (Buffer.isBuffer(v)) return 'a Buffer';
   if (Array.isArray(v)) return 'an array';
   if (v instanceof Set) return 'a Set';

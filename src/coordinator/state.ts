@@ -48,6 +48,10 @@ export function registerServer(
 ): { state: CoordinatorState; serverId: ServerId } {
   const known = state.identities[token];
   const serverId = known ?? state.nextServerId;
+  const listed = state.config.servers.find((s) => s.id === serverId);
+  // Registering again exactly as listed changes nothing: no new version.
+  if (known !== undefined && listed && listed.host === host && listed.port === port && listed.state === ServerState.AVAILABLE)
+    return { state, serverId };
   const servers: ServerInfo[] = state.config.servers.filter((s) => s.id !== serverId);
   servers.push({ id: serverId, host, port, state: ServerState.AVAILABLE });
   servers.sort((a, b) => a.id - b.id);

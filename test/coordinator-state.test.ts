@@ -1,0 +1,274 @@
+import test, { ExecutionContext } from 'ava';
+
+import { Box, boxContains } from '../src/common/hyperspace';
+import { ServerState } from '../src/common/protocol';
+import { parseSpaceDescription } from '../src/common/schema-parser';
+import { addSpace, CoordinatorState, INITIAL_STATE, registerServer, rmSpace, serverOffline } from '../src/coordinator/state';
+
+// -- helpers ------------------------------------------------------------------------------------
+
+const PHONEBOOK = parseSpaceDescription(`space phonebook
+dimensions username, first, last, phone (int64)
+key username auto 1 3
+subspace first, last, phone auto 2 3
+`);
+const ONE_REPLICA = parseSpaceDescription('space single key k attributes a create 4 partitions tolerate 0 failures');
+const RT = parseSpaceDescription('space rt key x attributes a, b subspace a subspace a, b create 8 partitions tolerate 1 failures');
+
+function register(state: CoordinatorState, token: string, port = 2012): { state: CoordinatorState; serverId: number } {
+  return registerServer(state, token, '127.0.0.1', port);
+}
+
+function withServers(n: number): CoordinatorState {
+  let s = INITIAL_STATE;
+  for (let i = 1; i <= n; i++) s = register(s, `token-${i}`, 2000 + i).state;
+  return s;
+}
+
+function added(t: ExecutionContext, state: CoordinatorState, spec = PHONEBOOK): { state: CoordinatorState; notes: string[] } {
+  const r = addSpace(state, spec);
+  if (!r.ok) throw new Error(`addSpace failed: ${r.reason}`);
+  t.true(r.ok);
+  return r;
+}
+
+function chains(state: CoordinatorState, name = 'phonebook'): number[][][] {
+  const space = state.config.spaces.find((s) => s.name === name);
+  if (!space) throw new Error(`no space ${name}`);
+  return space.subspaces.map((ss) => ss.regions.map((r) => [...r.replicas]));
+}
+
+const MAX64 = (1n << 64n) - 1n;
+
+/** Each subspace's regions tile its space: every probe point lies in exactly one region. */
+function tiles(regions: readonly Box[], dims: number): boolean {
+  const probes: bigint[][] = [new Array(dims).fill(0n), new Array(dims).fill(MAX64)];
+  for (const r of regions) probes.push([...r.lower], [...r.upper]);
+  return probes.every((p) => regions.filter((r) => boxContains(r, p)).length === 1);
+}
+
+// -- servers ------------------------------------------------------------------------------------
+
+test('registerServer gives each new token a new id, and a known token its id again', (t) => {
+  const a = register(INITIAL_STATE, 'alpha', 2001);
+  const b = register(a.state, 'beta', 2002);
+  const c = register(b.state, 'gamma', 2003);
+  t.deepEqual([a.serverId, b.serverId, c.serverId], [1, 2, 3]);
+  t.deepEqual(
+    c.state.config.servers.map((s) => [s.id, s.port, s.state]),
+    [
+      [1, 2001, ServerState.AVAILABLE],
+      [2, 2002, ServerState.AVAILABLE],
+      [3, 2003, ServerState.AVAILABLE],
+    ],
+  );
+  // beta restarts on another port: same id, new address, no extra server.
+  const again = register(c.state, 'beta', 3002);
+  t.is(again.serverId, 2);
+  t.is(again.state.config.servers.length, 3);
+  t.deepEqual(again.state.config.servers.find((s) => s.id === 2), { id: 2, host: '127.0.0.1', port: 3002, state: ServerState.AVAILABLE });
+  t.is(again.state.nextServerId, c.state.nextServerId, 'a known token does not use up an id');
+  // A new token after that still gets a fresh id.
+  t.is(register(again.state, 'delta').serverId, 4);
+});
+
+test('a server that went offline and registers again keeps its id and comes back available', (t) => {
+  const s = withServers(2);
+  const off = serverOffline(s, 1);
+  const back = register(off, 'token-1', 2001);
+  t.is(back.serverId, 1);
+  t.is(back.state.config.servers.length, 2);
+  t.is(back.state.config.servers.find((x) => x.id === 1)!.state, ServerState.AVAILABLE);
+  t.true(back.state.config.version > off.config.version);
+});
+
+test('the version goes up by one on every change', (t) => {
+  let s = INITIAL_STATE;
+  const versions = [s.config.version];
+  const step = (next: CoordinatorState) => {
+    s = next;
+    versions.push(s.config.version);
+  };
+  step(register(s, 'a', 1).state);
+  step(register(s, 'b', 2).state);
+  step(added(t, s).state);
+  step(serverOffline(s, 1));
+  step(register(s, 'a', 1).state);
+  step(register(s, 'b', 9).state); // new address
+  step(added(t, s, RT).state);
+  const r = rmSpace(s, 'phonebook');
+  if (r.ok) step(r.state);
+  else t.fail(r.reason);
+  t.deepEqual(
+    versions,
+    versions.map((_, i) => versions[0] + i),
+  );
+});
+
+test('the version stays when nothing changes', (t) => {
+  const s = added(t, withServers(2)).state;
+  const v = s.config.version;
+  // Failed operations change nothing.
+  const dup = addSpace(s, PHONEBOOK);
+  t.false(dup.ok);
+  t.false(rmSpace(s, 'nothing').ok);
+  // Offline for an unknown server, or a second time, is no change.
+  t.is(serverOffline(s, 99), s);
+  const off = serverOffline(s, 2);
+  t.is(off.config.version, v + 1);
+  t.is(serverOffline(off, 2), off);
+  t.is(serverOffline(off, 2).config.version, v + 1);
+  // A server that registers again exactly as it is listed changes nothing either.
+  const same = register(s, 'token-1', 2001);
+  t.is(same.serverId, 1);
+  t.is(same.state.config.version, v);
+  t.deepEqual(same.state, s);
+});
+
+// -- spaces -------------------------------------------------------------------------------------
+
+test('addSpace: one region per partition in the key subspace and each secondary subspace', (t) => {
+  t.deepEqual(PHONEBOOK.keySubspace, { partitions: 2, replicas: 3 });
+  const before = withServers(3);
+  const { state, notes } = added(t, before);
+  t.deepEqual(notes, []);
+  t.is(state.config.version, before.config.version + 1);
+  const space = state.config.spaces[0];
+  t.is(space.name, 'phonebook');
+  t.is(space.id, 1);
+  t.deepEqual(space.spec, PHONEBOOK);
+  t.deepEqual(
+    space.subspaces.map((ss) => [ss.attributes, ss.regions.length]),
+    [
+      [['username'], 2],
+      [['first', 'last', 'phone'], 4],
+    ],
+  );
+  for (const ss of space.subspaces) t.true(tiles(ss.regions, ss.attributes.length), `subspace ${ss.attributes} is not tiled`);
+  // Region ids are unique across the space.
+  const ids = space.subspaces.flatMap((ss) => ss.regions.map((r) => r.id));
+  t.is(new Set(ids).size, 6);
+  // Every chain has 3 distinct servers, and the heads spread over the servers.
+  for (const subspace of chains(state)) for (const chain of subspace) t.is(new Set(chain).size, 3);
+  t.deepEqual(
+    chains(state)[1].map((c) => c[0]),
+    [1, 2, 3, 1],
+  );
+
+  const rt = added(t, state, RT).state.config.spaces[1];
+  t.deepEqual(
+    rt.subspaces.map((ss) => [ss.attributes, ss.regions.length, ss.regions[0].replicas.length]),
+    [
+      [['x'], 8, 2],
+      [['a'], 8, 2],
+      [['a', 'b'], 8, 2],
+    ],
+  );
+  t.is(rt.id, 2);
+  t.false(ids.some((id) => rt.subspaces.some((ss) => ss.regions.some((r) => r.id === id))), 'region ids are not reused across spaces');
+});
+
+test('addSpace rejects a name that exists, and leaves the state alone', (t) => {
+  const s = added(t, withServers(1)).state;
+  const r = addSpace(s, PHONEBOOK);
+  t.false(r.ok);
+  if (!r.ok) t.regex(r.reason, /phonebook.*exists/);
+  t.is(s.config.spaces.length, 1);
+});
+
+test('addSpace clamps replicas to the available servers and says so', (t) => {
+  for (const n of [1, 2]) {
+    const { state, notes } = added(t, withServers(n));
+    for (const subspace of chains(state)) for (const chain of subspace) t.is(chain.length, n);
+    t.is(notes.length, 1);
+    t.regex(notes[0], new RegExp(`3 replicas asked for but ${n} daemon\\(s\\) available: each region holds ${n} replica\\(s\\)`));
+  }
+  // Enough servers, or one replica asked for: no note.
+  t.deepEqual(added(t, withServers(4)).notes, []);
+  t.deepEqual(added(t, withServers(1), ONE_REPLICA).notes, []);
+  // Offline servers do not count.
+  const { state, notes } = added(t, serverOffline(withServers(3), 2));
+  t.is(notes.length, 1);
+  for (const subspace of chains(state)) for (const chain of subspace) t.deepEqual([...chain].sort(), [1, 3]);
+});
+
+test('addSpace with no server: empty chains and a note; the first server to register fills them', (t) => {
+  const { state, notes } = added(t, INITIAL_STATE);
+  t.is(notes.length, 1);
+  t.regex(notes[0], /no daemon is available/);
+  t.deepEqual(chains(state), [
+    [[], []],
+    [[], [], [], []],
+  ]);
+  const joined = register(state, 'first');
+  t.is(joined.state.config.version, state.config.version + 1, 'one change, one version');
+  t.deepEqual(chains(joined.state), [
+    [[1], [1]],
+    [[1], [1], [1], [1]],
+  ]);
+  // Regions and their bounds are those that were made before.
+  const strip = (s: CoordinatorState) => s.config.spaces[0].subspaces.map((ss) => ss.regions.map(({ id, lower, upper }) => ({ id, lower, upper })));
+  t.deepEqual(strip(joined.state), strip(state));
+});
+
+test('addSpace while every server is offline: empty chains, filled when one comes back', (t) => {
+  const s = serverOffline(serverOffline(withServers(2), 1), 2);
+  const { state, notes } = added(t, s);
+  t.regex(notes[0], /no daemon is available/);
+  t.true(chains(state).flat().every((c) => c.length === 0));
+  const back = register(state, 'token-2', 2002);
+  t.is(back.serverId, 2);
+  t.true(chains(back.state).flat().every((c) => c.length === 1 && c[0] === 2));
+});
+
+test('serverOffline keeps the regions and marks the server OFFLINE', (t) => {
+  const s = added(t, withServers(3)).state;
+  const off = serverOffline(s, 2);
+  t.is(off.config.version, s.config.version + 1);
+  t.deepEqual(off.config.spaces, s.config.spaces, 'regions and chains unchanged');
+  t.deepEqual(
+    off.config.servers.map((x) => [x.id, x.state]),
+    [
+      [1, ServerState.AVAILABLE],
+      [2, ServerState.OFFLINE],
+      [3, ServerState.AVAILABLE],
+    ],
+  );
+  t.is(off.identities['token-2'], 2, 'the identity stays');
+  // Coming back: same id, same chains.
+  const back = register(off, 'token-2', 2002);
+  t.deepEqual(back.state.config.spaces, s.config.spaces);
+  t.deepEqual(back.state.config.servers, s.config.servers);
+});
+
+test('rmSpace removes the space; an unknown name fails', (t) => {
+  const one = added(t, withServers(1)).state;
+  const two = added(t, one, RT).state;
+  const r = rmSpace(two, 'phonebook');
+  t.true(r.ok);
+  if (!r.ok) return;
+  t.deepEqual(
+    r.state.config.spaces.map((s) => s.name),
+    ['rt'],
+  );
+  t.is(r.state.config.version, two.config.version + 1);
+  t.deepEqual(r.state.config.servers, two.config.servers);
+  const unknown = rmSpace(r.state, 'phonebook');
+  t.false(unknown.ok);
+  if (!unknown.ok) t.regex(unknown.reason, /no space named phonebook/);
+  // A space added again gets a new id, not the removed one's.
+  const readded = added(t, r.state).state;
+  t.is(readded.config.spaces.find((s) => s.name === 'phonebook')!.id, 3);
+});
+
+test('transitions do not modify the state they are given', (t) => {
+  const s = added(t, withServers(2)).state;
+  const snapshot = structuredClone(s);
+  register(s, 'token-1', 4000);
+  register(s, 'new');
+  serverOffline(s, 1);
+  addSpace(s, RT);
+  rmSpace(s, 'phonebook');
+  t.deepEqual(s, snapshot);
+  t.deepEqual(INITIAL_STATE, { config: { version: 1, servers: [], spaces: [] }, identities: {}, nextServerId: 1, nextSpaceId: 1, nextRegionId: 1 });
+});

@@ -1,0 +1,496 @@
+// The byte-level vectors of test/vectors/*.json against the TypeScript codecs: framing (frame.ts),
+// message shapes (messages.ts), value bytes (values.ts), keys (client.ts), coordinates, partitions
+// and routing (hyperspace.ts, config.ts). The vectors are data written once, by hand or by an
+// independent implementation; nothing here regenerates them from the code under test.
+
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { encodeKey } from '../src/client/client';
+import { keyRegion, reviveConfig, SpaceLayout } from '../src/common/config';
+import { AttrType, datatypeOf, ScalarType, typeOfDatatype } from '../src/common/datatypes';
+import { decodeBody, encodeFrame, Frame, FrameDecoder, FrameError } from '../src/common/frame';
+import {
+  coordinate,
+  floatCoordinate,
+  hashBytes64,
+  hashBytes64Reference,
+  int64Coordinate,
+  partitionSubspace,
+} from '../src/common/hyperspace';
+import * as m from '../src/common/messages';
+import { MsgType } from '../src/common/protocol';
+import { SpaceSpec } from '../src/common/schema';
+import { canonicalValueBytes, decodeValue, encodeValue } from '../src/common/values';
+
+// ---- loading --------------------------------------------------------------------------------
+
+function projectRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
+    dir = up;
+  }
+  return dir;
+}
+
+function load<T>(name: string): T {
+  return JSON.parse(fs.readFileSync(path.join(projectRoot(), 'test', 'vectors', name), 'utf8')) as T;
+}
+
+const hex = (s: string): Buffer => Buffer.from(s, 'hex');
+
+// ---- frames ---------------------------------------------------------------------------------
+
+interface FrameVectorFrame {
+  type: number;
+  typeName: string;
+  id: string;
+  bodyHex: string;
+  body?: unknown;
+  bodyError?: string;
+  encoderOutput?: boolean;
+  message?: 'valid' | 'invalid';
+}
+interface FrameVector {
+  name: string;
+  frameBytesMax: number;
+  hex: string;
+  frames: FrameVectorFrame[];
+  error: FrameError | null;
+  errorAfterBytes?: number;
+  pendingBytes?: number;
+}
+const frames = load<{ vectors: FrameVector[] }>('frames.json');
+
+interface Decoded {
+  frames: { type: number; id: string; bodyHex: string }[];
+  error: FrameError | null;
+  /** Stream bytes pushed when the error first showed. */
+  errorAt: number | null;
+  pending: number;
+}
+
+function decodeStream(max: number, chunks: Buffer[]): Decoded {
+  const d = new FrameDecoder(max);
+  const out: Decoded = { frames: [], error: null, errorAt: null, pending: 0 };
+  let pushed = 0;
+  for (const c of chunks) {
+    pushed += c.length;
+    const r = d.push(c);
+    for (const f of r.frames) out.frames.push(plainFrame(f));
+    if (r.error && out.error === null) {
+      out.error = { ...r.error };
+      out.errorAt = pushed;
+    }
+  }
+  out.pending = d.bufferedBytes;
+  return out;
+}
+
+const plainFrame = (f: Frame) => ({ type: f.type, id: f.id.toString(), bodyHex: Buffer.from(f.body).toString('hex') });
+
+/** Integers in any width compare as BigInt; bin as {hex}; maps as plain objects. */
+function normalizeDecoded(v: unknown): unknown {
+  if (typeof v === 'number' && Number.isInteger(v)) return { int: String(v) };
+  if (typeof v === 'bigint') return { int: v.toString() };
+  if (v instanceof Uint8Array) return { hex: Buffer.from(v).toString('hex') };
+  if (Array.isArray(v)) return v.map(normalizeDecoded);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalizeDecoded(x)]));
+  return v;
+}
+
+function isTagged(v: unknown, tag: string): v is Record<string, string> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && tag in v;
+}
+
+function normalizeJson(v: unknown): unknown {
+  if (typeof v === 'number' && Number.isInteger(v)) return { int: String(v) };
+  if (isTagged(v, 'u64')) return { int: v.u64 };
+  if (isTagged(v, 'hex')) return { hex: v.hex };
+  if (Array.isArray(v)) return v.map(normalizeJson);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalizeJson(x)]));
+  return v;
+}
+
+/** The program value the TypeScript side hands to encodeFrame for a JSON body. */
+function bodyFromJson(v: unknown): unknown {
+  if (isTagged(v, 'u64')) return BigInt(v.u64);
+  if (isTagged(v, 'hex')) return hex(v.hex);
+  if (Array.isArray(v)) return v.map(bodyFromJson);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, bodyFromJson(x)]));
+  return v;
+}
+
+const messageDecoders: Record<number, (b: Buffer) => unknown> = {
+  [MsgType.CONFIG_SUBSCRIBE]: m.decodeSubscribe,
+  [MsgType.DAEMON_REGISTER]: m.decodeRegister,
+  [MsgType.SPACE_ADD]: m.decodeSpaceAdd,
+  [MsgType.SPACE_RM]: m.decodeSpaceRm,
+  [MsgType.SPACE_LIST]: m.decodeSpaceList,
+  [MsgType.COORD_RESP]: m.decodeCoordResp,
+  [MsgType.REQ_GET]: m.decodeGet,
+  [MsgType.RESP_GET]: m.decodeGetResponse,
+  [MsgType.REQ_ATOMIC]: m.decodeAtomic,
+  [MsgType.RESP_ATOMIC]: m.decodeWriteResponse,
+  [MsgType.REQ_DEL]: m.decodeDel,
+  [MsgType.RESP_DEL]: m.decodeWriteResponse,
+  [MsgType.ERROR]: m.decodeError,
+};
+
+test('frames.json has vectors of every kind the brief asks for', (t) => {
+  const v = frames.vectors;
+  t.true(v.length >= 40, `only ${v.length} frame vectors`);
+  t.true(v.some((x) => x.frames.length >= 2 && x.error === null), 'two frames back to back');
+  t.true(v.some((x) => x.frames.length === 0 && x.error === null && (x.pendingBytes ?? 0) > 0), 'a truncated frame');
+  t.true(v.some((x) => x.error?.kind === 'too-small'), 'size below the minimum');
+  t.true(v.some((x) => x.error?.kind === 'too-large' && x.error.size === 0xffffffff), '4 GiB size field');
+  t.true(v.some((x) => x.error === null && x.hex.length / 2 === x.frameBytesMax), 'a frame of exactly the maximum');
+  t.true(v.some((x) => x.error?.kind === 'too-large' && x.error.size + 4 === x.frameBytesMax + 1), 'one byte over');
+  t.true(v.some((x) => x.frames.some((f) => f.bodyError !== undefined)), 'a malformed body');
+  const types = new Set(v.flatMap((x) => x.frames.map((f) => f.type)));
+  for (const [name, type] of Object.entries(MsgType)) t.true(types.has(type), `no vector of ${name}`);
+});
+
+for (const vec of frames.vectors) {
+  test(`frame vector: ${vec.name}`, (t) => {
+    const bytes = hex(vec.hex);
+    const expected = vec.frames.map((f) => ({ type: f.type, id: f.id, bodyHex: f.bodyHex }));
+    const check = (got: Decoded, how: string) => {
+      t.deepEqual(got.frames, expected, `${how}: frames`);
+      t.deepEqual(got.error, vec.error, `${how}: error`);
+      if (vec.error === null) t.is(got.pending, vec.pendingBytes ?? -1, `${how}: bytes left waiting`);
+    };
+
+    // Whole.
+    const d = new FrameDecoder(vec.frameBytesMax);
+    const whole = d.push(bytes);
+    check({ frames: whole.frames.map(plainFrame), error: whole.error ? { ...whole.error } : null, errorAt: null, pending: d.bufferedBytes }, 'whole');
+    if (vec.error) {
+      // A failed decoder stays failed.
+      const again = d.push(hex('0000000b01010000000000000001' + '90'));
+      t.deepEqual(again.frames, [], 'after an error: no frames');
+      t.deepEqual(again.error, vec.error, 'after an error: the same error');
+    }
+
+    // One byte per push: the error shows exactly when the bytes that prove it have arrived.
+    const bytewise = decodeStream(vec.frameBytesMax, [...bytes].map((b) => Buffer.from([b])));
+    check(bytewise, 'byte by byte');
+    if (vec.error) t.is(bytewise.errorAt, vec.errorAfterBytes ?? -1, 'byte by byte: error reported after the expected byte');
+
+    // Every split in two.
+    for (let i = 0; i <= bytes.length; i++) {
+      check(decodeStream(vec.frameBytesMax, [bytes.subarray(0, i), bytes.subarray(i)]), `split at ${i}`);
+    }
+
+    // Bodies, the encoder, the message shapes.
+    let offset = 0;
+    for (const f of vec.frames) {
+      const body = hex(f.bodyHex);
+      const frameBytes = bytes.subarray(offset, offset + 14 + body.length);
+      offset += 14 + body.length;
+      t.is(frameBytes.readUInt32BE(0), 10 + body.length, `${f.typeName}: size field`);
+      if (f.bodyError !== undefined) {
+        t.throws(() => decodeBody(body), undefined, `${f.typeName}: body must not decode (${f.bodyError})`);
+        const decoder = messageDecoders[f.type];
+        if (decoder) t.throws(() => decoder(body), { instanceOf: m.ProtocolError }, `${f.typeName}: message decoder must refuse`);
+        continue;
+      }
+      t.deepEqual(normalizeDecoded(decodeBody(body)), normalizeJson(f.body), `${f.typeName}: decoded body`);
+      if (f.encoderOutput) {
+        t.is(encodeFrame(f.type, BigInt(f.id), bodyFromJson(f.body)).toString('hex'), frameBytes.toString('hex'), `${f.typeName}: encodeFrame`);
+      }
+      if (f.message !== undefined) {
+        const decoder = messageDecoders[f.type];
+        t.truthy(decoder, `no message decoder for ${f.typeName}`);
+        if (f.message === 'valid') t.notThrows(() => decoder(body), `${f.typeName}: message decoder must accept`);
+        else t.throws(() => decoder(body), { instanceOf: m.ProtocolError }, `${f.typeName}: message decoder must refuse`);
+      }
+      if (f.type === MsgType.CONFIG) {
+        const config = reviveConfig((decodeBody(body) as unknown[])[0]);
+        t.true(Number.isInteger(config.version), 'CONFIG: a configuration');
+      }
+    }
+    if (vec.error === null) t.is(offset + (vec.pendingBytes ?? 0), bytes.length, 'frames and waiting bytes account for the whole stream');
+  });
+}
+
+test('frames: the decoded CONFIG push gives region bounds as 64-bit integers', (t) => {
+  const vec = frames.vectors.find((v) => v.frames.some((f) => f.type === MsgType.CONFIG && f.id === '0' && f.encoderOutput));
+  t.truthy(vec, 'a CONFIG push vector');
+  const f = vec!.frames[0];
+  const config = reviveConfig((decodeBody(hex(f.bodyHex)) as unknown[])[0]);
+  const regions = config.spaces[0].subspaces[0].regions;
+  t.deepEqual(
+    regions.map((r) => [r.lower[0], r.upper[0]]),
+    [
+      [0n, 2n ** 63n - 1n],
+      [2n ** 63n, 2n ** 64n - 1n],
+    ],
+  );
+  t.deepEqual(config.spaces[0].spec.attributes[1].type, { kind: 'map', key: 'string', value: 'int64' });
+});
+
+// ---- values ---------------------------------------------------------------------------------
+
+interface ValueVector {
+  type: string;
+  datatype: number;
+  value: unknown;
+  hex: string;
+  decoded?: unknown;
+}
+interface Values {
+  valid: ValueVector[];
+  canonicalized: { type: string; hex: string; canonicalHex: string }[];
+  malformed: { type: string; hex: string; reason: string }[];
+  keys: { keyType: string; key: unknown; hex: string }[];
+}
+const values = load<Values>('values.json');
+
+function typeFromName(name: string): AttrType {
+  const s = name.replace(/\s+/g, '');
+  const scalar = (x: string): ScalarType => {
+    if (x !== 'string' && x !== 'int64' && x !== 'float') throw new Error(`bad type ${name}`);
+    return x;
+  };
+  let r: RegExpMatchArray | null;
+  if ((r = s.match(/^(list|set)\((\w+)\)$/))) return { kind: r[1] as 'list' | 'set', elem: scalar(r[2]) };
+  if ((r = s.match(/^map\((\w+),(\w+)\)$/))) return { kind: 'map', key: scalar(r[1]), value: scalar(r[2]) };
+  return { kind: scalar(s) };
+}
+
+const SPECIAL_FLOATS: Record<string, number> = { '-0': -0, NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+
+/** A JSON scalar of the vectors as the program value given to encodeValue. */
+function scalarFromJson(t: ScalarType, v: unknown): unknown {
+  if (t === 'string') return isTagged(v, 'hex') ? hex(v.hex) : v;
+  if (t === 'int64') return BigInt(v as string);
+  return typeof v === 'string' ? SPECIAL_FLOATS[v] : v;
+}
+
+function valueFromJson(t: AttrType, v: unknown): unknown {
+  switch (t.kind) {
+    case 'string':
+    case 'int64':
+    case 'float':
+      return scalarFromJson(t.kind, v);
+    case 'list':
+    case 'set':
+      return (v as unknown[]).map((e) => scalarFromJson(t.elem, e));
+    case 'map':
+      return new Map((v as [unknown, unknown][]).map(([k, x]) => [scalarFromJson(t.key, k), scalarFromJson(t.value, x)]));
+  }
+}
+
+/** Scalars in a comparable form: strings as their bytes, int64 as decimal, floats with -0/NaN/Infinity spelled out. */
+function normScalar(t: ScalarType, v: unknown): unknown {
+  if (t === 'string') {
+    if (isTagged(v, 'hex')) return v.hex;
+    if (typeof v === 'string') return Buffer.from(v, 'utf8').toString('hex');
+    return Buffer.from(v as Uint8Array).toString('hex');
+  }
+  if (t === 'int64') return String(v);
+  if (typeof v === 'string') return v;
+  const n = v as number;
+  if (Object.is(n, -0)) return '-0';
+  if (Number.isNaN(n) || !Number.isFinite(n)) return String(n);
+  return n;
+}
+
+function normValue(t: AttrType, v: unknown, fromJson: boolean): unknown {
+  switch (t.kind) {
+    case 'string':
+    case 'int64':
+    case 'float':
+      return normScalar(t.kind, v);
+    case 'list':
+    case 'set': {
+      const items = fromJson ? (v as unknown[]) : [...(v as Iterable<unknown>)];
+      return items.map((e) => normScalar(t.elem, e));
+    }
+    case 'map': {
+      const pairs = fromJson ? (v as [unknown, unknown][]) : [...(v as Map<unknown, unknown>).entries()];
+      return pairs.map(([k, x]) => [normScalar(t.key, k), normScalar(t.value, x)]);
+    }
+  }
+}
+
+test('values.json covers every datatype, and malformed encodings', (t) => {
+  const covered = new Set(values.valid.map((v) => v.datatype));
+  for (const n of [8960, 8961, 8962, 8977, 8978, 8979, 8993, 8994, 8995, 9025, 9026, 9027, 9041, 9042, 9043, 9057, 9058, 9059])
+    t.true(covered.has(n), `no value vector of datatype ${n}`);
+  t.true(values.malformed.length >= 10);
+});
+
+for (const [i, vec] of values.valid.entries()) {
+  test(`value vector ${i}: ${vec.type} ${JSON.stringify(vec.value)}`, (t) => {
+    const type = typeFromName(vec.type);
+    t.is(datatypeOf(type), vec.datatype, 'datatype number');
+    t.deepEqual(typeOfDatatype(vec.datatype), type, 'type of the datatype number');
+    t.is(encodeValue(type, valueFromJson(type, vec.value)).toString('hex'), vec.hex, 'encodeValue');
+    const bytes = hex(vec.hex);
+    t.is(canonicalValueBytes(type, bytes)?.toString('hex'), vec.hex, 'canonical bytes are a fixed point');
+    t.deepEqual(normValue(type, decodeValue(type, bytes), false), normValue(type, vec.decoded ?? vec.value, true), 'decodeValue');
+    t.deepEqual(normValue(type, decodeValue(type, bytes, 'buffer'), false), normValue(type, vec.decoded ?? vec.value, true), 'decodeValue (buffers)');
+  });
+}
+
+test('value vectors: non-canonical bytes are accepted and rewritten', (t) => {
+  for (const vec of values.canonicalized) {
+    const type = typeFromName(vec.type);
+    t.is(canonicalValueBytes(type, hex(vec.hex))?.toString('hex'), vec.canonicalHex, `${vec.type} ${vec.hex}`);
+    t.is(canonicalValueBytes(type, hex(vec.canonicalHex))?.toString('hex'), vec.canonicalHex, `${vec.type} ${vec.canonicalHex} is canonical`);
+  }
+});
+
+test('value vectors: malformed bytes are refused', (t) => {
+  for (const vec of values.malformed) {
+    t.is(canonicalValueBytes(typeFromName(vec.type), hex(vec.hex)), undefined, `${vec.type} ${vec.hex}: ${vec.reason}`);
+  }
+});
+
+test('value vectors: keys', (t) => {
+  for (const vec of values.keys) {
+    const spec: SpaceSpec = {
+      name: 's',
+      key: { name: 'k', type: typeFromName(vec.keyType) },
+      attributes: [],
+      keySubspace: { partitions: 1, replicas: 1 },
+      subspaces: [],
+    };
+    const inputs = isTagged(vec.key, 'int') ? [Number(vec.key.int), BigInt(vec.key.int)] : [vec.key as string | number];
+    for (const k of inputs) t.is(encodeKey(spec, k).toString('hex'), vec.hex, `${vec.keyType} key ${String(k)} (${typeof k})`);
+  }
+});
+
+// ---- coordinates ----------------------------------------------------------------------------
+
+interface Coordinates {
+  hash: { name: string; hex?: string; utf8?: string; pattern?: { mod256: number }; fnv1a64: string; coordinate: string }[];
+  int64: { value: string; hex: string; coordinate: string }[];
+  float: { value: string; hex: string; coordinate: string }[];
+  typed: { type: string; hex: string; coordinate: string }[];
+  partitions: { dims: number; count: number; boxes: { lower: string[]; upper: string[] }[] }[];
+  routing: { keyType: string; keyHex?: string; keyPattern?: { mod256: number }; coordinate: string; region: number }[];
+}
+const coords = load<Coordinates>('coordinates.json');
+
+const MASK64 = (1n << 64n) - 1n;
+
+/** An independent FNV-1a 64, written from the published definition. */
+function fnv1a64(bytes: Uint8Array): bigint {
+  let h = 14695981039346656037n;
+  for (const b of bytes) h = ((h ^ BigInt(b)) * 1099511628211n) % 18446744073709551616n;
+  return h;
+}
+
+/** MurmurHash3's 64-bit finalizer, independently. */
+function finalize(k: bigint): bigint {
+  k = (k ^ (k >> 33n)) * 0xff51afd7ed558ccdn % (MASK64 + 1n);
+  k = (k ^ (k >> 33n)) * 0xc4ceb9fe1a85ec53n % (MASK64 + 1n);
+  return k ^ (k >> 33n);
+}
+
+const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => i % 256));
+
+function hashInput(v: { hex?: string; utf8?: string; pattern?: { mod256: number } }): Buffer {
+  if (v.pattern) return pattern(v.pattern.mod256);
+  if (v.utf8 !== undefined) return Buffer.from(v.utf8, 'utf8');
+  return hex(v.hex!);
+}
+
+test('coordinate vectors: hashes', (t) => {
+  t.true(coords.hash.some((h) => h.hex === ''), 'hash of the empty string');
+  t.true(coords.hash.some((h) => h.pattern?.mod256 === 1000), 'hash of 1000 bytes');
+  for (const h of coords.hash) {
+    const bytes = hashInput(h);
+    const want = BigInt(h.coordinate);
+    t.is(fnv1a64(bytes), BigInt(h.fnv1a64), `${h.name}: FNV-1a 64 (independent)`);
+    t.is(finalize(fnv1a64(bytes)), want, `${h.name}: independent hash`);
+    t.is(hashBytes64(bytes), want, `${h.name}: hashBytes64`);
+    t.is(hashBytes64Reference(bytes), want, `${h.name}: hashBytes64Reference`);
+    t.is(coordinate({ kind: 'string' }, bytes), want, `${h.name}: coordinate(string)`);
+  }
+});
+
+test('coordinate vectors: int64', (t) => {
+  for (const v of coords.int64) {
+    const want = BigInt(v.coordinate);
+    t.is(int64Coordinate(BigInt(v.value)), want, `int64 ${v.value}`);
+    t.is(coordinate({ kind: 'int64' }, hex(v.hex)), want, `int64 ${v.value} from bytes`);
+    t.is((hex(v.hex).readBigUInt64LE(0) ^ (1n << 63n)) & MASK64, want, `int64 ${v.value}: sign flip (independent)`);
+  }
+});
+
+test('coordinate vectors: float', (t) => {
+  for (const v of coords.float) {
+    const bytes = hex(v.hex);
+    const want = BigInt(v.coordinate);
+    t.is(coordinate({ kind: 'float' }, bytes), want, `float ${v.value}`);
+    t.is(floatCoordinate(bytes.readDoubleLE(0)), want, `floatCoordinate(${v.value})`);
+    let bits = bytes.readBigUInt64LE(0);
+    if (bits === 1n << 63n) bits = 0n;
+    t.is(bits >> 63n ? ~bits & MASK64 : bits | (1n << 63n), want, `float ${v.value}: bit map (independent)`);
+  }
+});
+
+test('coordinate vectors: typed values', (t) => {
+  for (const v of coords.typed) t.is(coordinate(typeFromName(v.type), hex(v.hex)), BigInt(v.coordinate), `${v.type} ${v.hex}`);
+});
+
+test('coordinate vectors: partitions', (t) => {
+  for (const p of coords.partitions) {
+    const boxes = partitionSubspace(p.dims, p.count).map((b) => ({ lower: b.lower.map(String), upper: b.upper.map(String) }));
+    t.deepEqual(boxes, p.boxes, `partitionSubspace(${p.dims}, ${p.count})`);
+  }
+});
+
+test('coordinate vectors: routing a key to its region', (t) => {
+  const boxes = coords.partitions.find((p) => p.dims === 1 && p.count === 4)!.boxes;
+  for (const r of coords.routing) {
+    const key = r.keyPattern ? pattern(r.keyPattern.mod256) : hex(r.keyHex!);
+    const type = typeFromName(r.keyType);
+    t.is(coordinate(type, key), BigInt(r.coordinate), `${r.keyType} key ${r.keyHex ?? 'pattern'}: coordinate`);
+    const space: SpaceLayout = {
+      id: 1,
+      name: 's',
+      spec: { name: 's', key: { name: 'k', type }, attributes: [], keySubspace: { partitions: 4, replicas: 1 }, subspaces: [] },
+      subspaces: [{ attributes: ['k'], regions: boxes.map((b, i) => ({ id: i, lower: b.lower.map(BigInt), upper: b.upper.map(BigInt), replicas: [1] })) }],
+    };
+    t.is(keyRegion(space, key).id, r.region, `${r.keyType} key ${r.keyHex ?? 'pattern'}: region`);
+  }
+});
+
+// ---- property: the fast hash equals the reference ------------------------------------------
+
+/** mulberry32: a small seeded PRNG, so that a failure replays with the seed it prints. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('property: hashBytes64 equals hashBytes64Reference on 2000 random byte strings', (t) => {
+  const seed = process.env.HYPERDEX_VECTOR_SEED ? Number(process.env.HYPERDEX_VECTOR_SEED) : Math.floor(Math.random() * 2 ** 32);
+  t.log(`seed ${seed} (replay with HYPERDEX_VECTOR_SEED=${seed})`);
+  const rand = prng(seed);
+  for (let i = 0; i < 2000; i++) {
+    const bytes = Buffer.alloc(Math.floor(rand() * 301));
+    for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(rand() * 256);
+    const fast = hashBytes64(bytes);
+    const ref = hashBytes64Reference(bytes);
+    if (fast !== ref || (i % 10 === 0 && ref !== finalize(fnv1a64(bytes)))) {
+      t.fail(`seed ${seed}, case ${i}: ${bytes.toString('hex')}: fast ${fast}, reference ${ref}, independent ${finalize(fnv1a64(bytes))}`);
+      return;
+    }
+  }
+  t.pass();
+});
