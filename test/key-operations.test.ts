@@ -183,3 +183,16 @@ test('add_space refuses a duplicate name and a description that does not parse',
   t.regex(err!.message, /line 4, column 3/);
   t.deepEqual(await statusOf(client.rmSpace('never-was')), { status: 'UNKNOWNSPACE', attr: undefined });
 });
+
+test('oversized values and requests are refused with OVERFLOW, and the connection keeps working', async (t) => {
+  t.true(await client.put('kv', 'big', { s: 'small' }));
+  const sixMiB = 'x'.repeat(6 * 1024 * 1024);
+  const inFlight = client.get('kv', 'big');
+  // Each value is under the 8 MiB value limit; together they pass the 16 MiB frame limit.
+  const tooMuch = { s: sixMiB, ls: ['a'.repeat(7 * 1024 * 1024)], msi: { ['b'.repeat(5 * 1024 * 1024)]: 1 } };
+  t.deepEqual(await statusOf(client.put('kv', 'big', tooMuch)), { status: 'OVERFLOW', attr: undefined });
+  t.deepEqual(await statusOf(client.put('kv', 'big', { s: 'y'.repeat(9 * 1024 * 1024) })), { status: 'OVERFLOW', attr: 's' });
+  t.is((await inFlight)!.s, 'small', 'a request in flight on the same connection is unaffected');
+  t.true(await client.put('kv', 'big', { s: sixMiB }), 'a large value under the limits is stored');
+  t.is(((await client.get('kv', 'big'))!.s as string).length, sixMiB.length);
+});

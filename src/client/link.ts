@@ -3,7 +3,7 @@
 
 import { connectTcp, FramedConnection } from '../common/connection';
 import { decodeError } from '../common/messages';
-import { Frame } from '../common/frame';
+import { encodeFrame, Frame } from '../common/frame';
 import { LIMITS, MsgType, Status } from '../common/protocol';
 import { HyperClientError } from './errors';
 
@@ -53,13 +53,16 @@ export class Link {
     if (this.conn.isClosed) return Promise.reject(new HyperClientError(Status.DISCONNECT, `link to ${this.name} is closed`));
     if (this.pending.size >= LIMITS.pendingPerConnectionMax)
       return Promise.reject(new HyperClientError(Status.NOMEM, `more than ${LIMITS.pendingPerConnectionMax} requests outstanding to ${this.name}`));
+    const frame = encodeFrame(type, id, body);
+    if (frame.length > LIMITS.frameBytesMax)
+      return Promise.reject(new HyperClientError(Status.OVERFLOW, `request of ${frame.length} bytes exceeds the frame limit of ${LIMITS.frameBytesMax}`));
     return new Promise<Frame>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new HyperClientError(Status.TIMEOUT, `no reply from ${this.name} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      if (!this.conn.send(type, id, body)) {
+      if (!this.conn.sendFrame(frame)) {
         clearTimeout(timer);
         this.pending.delete(id);
         reject(new HyperClientError(Status.DISCONNECT, `link to ${this.name} is closed`));

@@ -36,12 +36,17 @@ export class FramedConnection {
 
   /** Queues a frame. Returns false (and drops the connection) when the peer does not keep up. */
   send(type: number, id: bigint, body: unknown): boolean {
+    return this.sendFrame(encodeFrame(type, id, body));
+  }
+
+  /** Queues an encoded frame; see send. */
+  sendFrame(frame: Buffer): boolean {
     if (this.closed) return false;
     if (this.socket.writableLength > LIMITS.sendQueueBytesMax) {
       this.close('peer is not reading: send queue full');
       return false;
     }
-    this.socket.write(encodeFrame(type, id, body));
+    this.socket.write(frame);
     return true;
   }
 

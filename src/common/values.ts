@@ -4,7 +4,8 @@
 //   list/set: elements in order (sets sorted, no duplicates); a string element is a u32 LE length
 //             then its bytes, an int64 or float element its 8 bytes
 //   map: (key, value) pairs sorted by key, no duplicate keys, each encoded as an element.
-// The encoding is canonical, so two values are equal exactly when their bytes are equal.
+// The encoding is canonical, so two values are equal exactly when their bytes are equal. In sets
+// and map keys -0 is 0 (one element, as JavaScript and Python sets have it); a lone float keeps its sign.
 
 import { AttrType, ScalarType } from './datatypes';
 
@@ -133,6 +134,11 @@ function entriesOf(v: unknown): [unknown, unknown][] {
   throw new ValueTypeError(`expected a Map or an object, got ${describe(v)}`);
 }
 
+/** Set elements and map keys: -0 and 0 are one element, as in JavaScript and Python sets. */
+function asElement(v: Internal): Internal {
+  return typeof v === 'number' && v === 0 ? 0 : v;
+}
+
 function sortedUnique<T>(items: T[], key: (x: T) => Internal): T[] {
   const sorted = [...items].sort((a, b) => compareInternal(key(a), key(b)));
   const out: T[] = [];
@@ -153,7 +159,7 @@ export function encodeValue(t: AttrType, v: unknown): Buffer {
     }
     case 'set': {
       const elems = sortedUnique(
-        iterableOf(v, 'a Set or an array').map((e) => scalarToInternal(t.elem, e)),
+        iterableOf(v, 'a Set or an array').map((e) => asElement(scalarToInternal(t.elem, e))),
         (x) => x,
       );
       return Buffer.concat(elems.map((e) => encodedScalarBytes(t.elem, e, true)));
@@ -162,7 +168,7 @@ export function encodeValue(t: AttrType, v: unknown): Buffer {
       const pairs = entriesOf(v).map(([k, x]) => {
         // Object keys are always strings; an int64 or float map key written as an object key is a number.
         const key = t.key !== 'string' && typeof k === 'string' && k.trim() !== '' && !Number.isNaN(Number(k)) ? (t.key === 'int64' ? int64Key(k) : Number(k)) : k;
-        return [scalarToInternal(t.key, key), scalarToInternal(t.value, x)] as [Internal, Internal];
+        return [asElement(scalarToInternal(t.key, key)), scalarToInternal(t.value, x)] as [Internal, Internal];
       });
       const sorted = sortedUnique(pairs, (p) => p[0]);
       if (sorted.length !== pairs.length) throw new ValueTypeError('map has a key twice');
@@ -246,10 +252,10 @@ export function canonicalValueBytes(t: AttrType, bytes: Buffer): Buffer | undefi
     case 'set': {
       const elems = readElements(t.elem, bytes);
       if (!elems) return undefined;
-      return Buffer.concat(sortedUnique(elems, (x) => x).map((e) => encodedScalarBytes(t.elem, e, true)));
+      return Buffer.concat(sortedUnique(elems.map(asElement), (x) => x).map((e) => encodedScalarBytes(t.elem, e, true)));
     }
     case 'map': {
-      const pairs = readPairs(t, bytes);
+      const pairs = readPairs(t, bytes)?.map(([k, v]) => [asElement(k), v] as [Internal, Internal]);
       if (!pairs) return undefined;
       const sorted = sortedUnique(pairs, (p) => p[0]);
       if (sorted.length !== pairs.length) return undefined;
