@@ -21,8 +21,8 @@ const HELP_CASES: [string, string[]][] = [
 ];
 
 for (const [cmd, args] of HELP_CASES) {
-  test(`${cmd} ${args.join(' ')} prints usage and exits 0`, (t) => {
-    const r = runCommand(cmd, args);
+  test(`${cmd} ${args.join(' ')} prints usage and exits 0`, async (t) => {
+    const r = await runCommand(cmd, args);
     t.is(r.status, 0, r.stderr);
     t.regex(r.stdout, /usage: /);
   });
@@ -44,8 +44,8 @@ const FAILURES: [string, string[], RegExp][] = [
 ];
 
 for (const [cmd, args, reason] of FAILURES) {
-  test(`${cmd} ${args.join(' ')} fails with one line`, (t) => {
-    const r = runCommand(cmd, args);
+  test(`${cmd} ${args.join(' ')} fails with one line`, async (t) => {
+    const r = await runCommand(cmd, args);
     t.not(r.status, 0);
     t.regex(r.stderr, reason);
     t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -79,15 +79,15 @@ test('both grammars through both control tools, as written and on one line', asy
 
   const descriptions = [PHONEBOOK_04, SOCIAL_04, FRIENDLISTS_10, USERLOCKS_10, ALLTYPES_10];
   for (const d of descriptions) {
-    const r = control(['add-space'], d);
+    const r = await control(['add-space'], d);
     t.is(r.status, 0, `${d}: ${r.stderr}`);
-    const r1 = newer(['add-space'], oneLine(d));
+    const r1 = await newer(['add-space'], oneLine(d));
     t.is(r1.status, 0, `${oneLine(d)}: ${r1.stderr}`);
   }
   const names = ['phonebook', 'socialnetwork', 'friendlists', 'userlocks', 'alldatatypes'];
   const expected = names.flatMap((n) => [n, `${n}1`]);
-  t.deepEqual(newer(['list-spaces']).stdout.trim().split('\n'), expected);
-  t.deepEqual(control(['list-spaces']).stdout.trim().split('\n'), expected);
+  t.deepEqual((await newer(['list-spaces'])).stdout.trim().split('\n'), expected);
+  t.deepEqual((await control(['list-spaces'])).stdout.trim().split('\n'), expected);
 
   // The spaces work: the 0.4 socialnetwork defaults, read through the host port.
   const c = await Client.connect('127.0.0.1', coord.port);
@@ -103,15 +103,15 @@ test('both grammars through both control tools, as written and on one line', asy
   });
 
   // A parse error names line, column and what was expected; nothing is created.
-  const bad = newer(['add-space'], 'space bad\nkey k\nattributes\n  string a,\n  lisst(string) b\n');
+  const bad = await newer(['add-space'], 'space bad\nkey k\nattributes\n  string a,\n  lisst(string) b\n');
   t.not(bad.status, 0);
   t.regex(bad.stderr, /line 5, column 3: expected/);
-  const dup = control(['add-space'], PHONEBOOK_04);
+  const dup = await control(['add-space'], PHONEBOOK_04);
   t.not(dup.status, 0);
   t.regex(dup.stderr, /phonebook already exists/);
-  t.is(newer(['rm-space', 'nosuch']).status, 1);
-  t.is(newer(['rm-space', 'phonebook1']).status, 0);
-  t.false(newer(['list-spaces']).stdout.split('\n').includes('phonebook1'));
+  t.is((await newer(['rm-space', 'nosuch'])).status, 1);
+  t.is((await newer(['rm-space', 'phonebook1'])).status, 0);
+  t.false((await newer(['list-spaces'])).stdout.split('\n').includes('phonebook1'));
 });
 
 test('the coordinator keeps its spaces across a restart; a restarted daemon keeps its identity and data', async (t) => {
@@ -123,7 +123,7 @@ test('the coordinator keeps its spaces across a restart; a restarted daemon keep
   const port = coord.port;
   let daemon = await startDaemon(scope, coord, { dataDir: daemonDir });
   const firstId = daemon.serverId;
-  t.is(runCommand('hyperdex', ['add-space', '-p', String(port)], FRIENDLISTS_10).status, 0);
+  t.is((await runCommand('hyperdex', ['add-space', '-p', String(port)], FRIENDLISTS_10)).status, 0);
   const c = await Client.connect('127.0.0.1', port, { timeoutMs: 10_000 });
   t.teardown(() => c.close());
   t.true(await c.put('friendlists', 'jsmith1', { first: 'John' }));
@@ -131,7 +131,7 @@ test('the coordinator keeps its spaces across a restart; a restarted daemon keep
   // Restart the coordinator on the same port and directory.
   t.is(await stopProcess(coord, 'SIGTERM'), 0);
   coord = await startCoordinator(scope, { dataDir: coordDir, port });
-  t.deepEqual(runCommand('hyperdex', ['list-spaces', '-p', String(port)]).stdout, 'friendlists\n');
+  t.deepEqual((await runCommand('hyperdex', ['list-spaces', '-p', String(port)])).stdout, 'friendlists\n');
 
   // Restart the daemon (SIGTERM: clean stop) on the same directory: same server id, same objects.
   t.is(await stopProcess(daemon, 'SIGTERM'), 0);
@@ -150,7 +150,7 @@ test('npm start runs a cluster with a default data directory and stops cleanly o
   const m = await waitForOutput(proc, /coordinator {2}127\.0\.0\.1:(\d+)/);
   const port = Number(m[1]);
   t.not(port, 0);
-  t.is(runCommand('hyperdex', ['add-space', '-p', String(port)], USERLOCKS_10).status, 0);
+  t.is((await runCommand('hyperdex', ['add-space', '-p', String(port)], USERLOCKS_10)).status, 0);
   const c = await Client.connect('127.0.0.1', port);
   t.true(await c.put_if_not_exist('userlocks', 'me', {}));
   await c.close();

@@ -16,7 +16,7 @@ test('0.4 manual: phonebook session (§3.3-3.4) and condput (§4.3)', async (t) 
   // $ hyperdex-daemon --host 127.0.0.1 --port 1234 --bind-to 127.0.0.2 --data /path/to/data
   await startDaemon(scope, coord, { legacy: true });
   // $ hyperdex-coordinator-control --host 127.0.0.1 --port 6970 add-space << EOF
-  const add = runCommand(
+  const add = await runCommand(
     'hyperdex-coordinator-control',
     ['--host', '127.0.0.1', '--port', String(coord.controlPort), 'add-space'],
     'space phonebook\ndimensions username, first, last, phone (int64)\nkey username auto 1 3\nsubspace first, last, phone auto 2 3\n',
@@ -45,11 +45,11 @@ test('0.4 manual: phonebook session (§3.3-3.4) and condput (§4.3)', async (t) 
   t.deepEqual(await c.get('phonebook', 'jsmith1'), { first: 'James', last: 'Smith', phone: 6075552048 });
 
   // hyperdex-coordinator-control list-spaces and rm-space
-  const list = runCommand('hyperdex-coordinator-control', ['--host', '127.0.0.1', '--port', String(coord.controlPort), 'list-spaces']);
+  const list = await runCommand('hyperdex-coordinator-control', ['--host', '127.0.0.1', '--port', String(coord.controlPort), 'list-spaces']);
   t.is(list.stdout, 'phonebook\n');
-  const rm = runCommand('hyperdex-coordinator-control', ['--host', '127.0.0.1', '--port', String(coord.controlPort), 'rm-space', 'phonebook']);
+  const rm = await runCommand('hyperdex-coordinator-control', ['--host', '127.0.0.1', '--port', String(coord.controlPort), 'rm-space', 'phonebook']);
   t.is(rm.status, 0, rm.stderr);
-  t.is(runCommand('hyperdex-coordinator-control', ['--port', String(coord.controlPort), 'list-spaces']).stdout, '');
+  t.is((await runCommand('hyperdex-coordinator-control', ['--port', String(coord.controlPort), 'list-spaces'])).stdout, '');
 });
 
 test('1.0 tutorial: friendlists cond_put, userlocks put_if_not_exist, alldatatypes', async (t) => {

@@ -2,7 +2,7 @@
 // with ephemeral ports and temporary data directories. Every process started is stopped by PID in
 // the test's teardown, and, as a last resort, when the test worker exits.
 
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -126,10 +126,28 @@ export function waitForOutput(p: Proc, pattern: RegExp, timeoutMs = STARTUP_TIME
   });
 }
 
-/** Runs a command to completion (bounded) and returns its exit status and output. */
-export function runCommand(name: string, args: readonly string[], stdin = ''): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN(name), ...args], { input: stdin, encoding: 'utf8', timeout: 30_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/**
+ * Runs a command to completion (bounded) and returns its exit status and output. Asynchronous on
+ * purpose: a synchronous spawn would freeze this worker's event loop, and with it the timers and
+ * sockets of every other test running in it.
+ */
+export function runCommand(name: string, args: readonly string[], stdin = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN(name), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    live.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      live.delete(child);
+      resolve({ status: code, stdout, stderr });
+    });
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(stdin);
+  });
 }
 
 export interface CoordinatorProc extends Proc {
