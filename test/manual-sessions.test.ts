@@ -22,6 +22,7 @@ test('0.4 manual: phonebook session (§3.3-3.4) and condput (§4.3)', async (t) 
     'space phonebook\ndimensions username, first, last, phone (int64)\nkey username auto 1 3\nsubspace first, last, phone auto 2 3\n',
   );
   t.is(add.status, 0, add.stderr);
+  t.regex(add.stderr, /note: 3 replicas asked for but 1 daemon\(s\) available/, 'the clamp is reported');
 
   // >>> c = hyperclient.Client('127.0.0.1', 1234)
   const c = await Client.connect('127.0.0.1', coord.port);

@@ -37,12 +37,14 @@ export function onShutdown(stop: () => Promise<void>): void {
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
-/** A logger for servers: lines go to stderr with a timestamp; --logging picks the least level shown. */
-export function makeLogger(level: string, prefix: string): (line: string) => void {
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--logging must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
-  const quiet = level === 'warn' || level === 'error';
-  return (line: string) => {
-    if (!quiet) process.stderr.write(`${new Date().toISOString()} ${prefix} ${line}\n`);
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A logger for servers: lines at or above the chosen level go to stderr with a timestamp. */
+export function makeLogger(level: string, prefix: string): (line: string, lineLevel?: LogLevel) => void {
+  const least = LOG_LEVELS.indexOf(level as LogLevel);
+  if (least < 0) throw new UsageError(`--logging must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
+  return (line: string, lineLevel: LogLevel = 'info') => {
+    if (LOG_LEVELS.indexOf(lineLevel) >= least) process.stderr.write(`${new Date().toISOString()} ${prefix} ${lineLevel}: ${line}\n`);
   };
 }
 

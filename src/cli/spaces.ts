@@ -36,7 +36,7 @@ async function act(action: string, args: readonly string[], p: Parsed): Promise<
   if (action === 'add-space' && description.trim() === '') throw new UsageError('add-space: no space description on standard input');
   const client = new Client(host, port, { timeoutMs: TIMEOUT_MS, connectTimeoutMs: TIMEOUT_MS });
   try {
-    if (action === 'add-space') await client.addSpace(description);
+    if (action === 'add-space') for (const note of await client.addSpace(description)) process.stderr.write(`note: ${note}\n`);
     else if (action === 'rm-space') await client.rmSpace(args[0]);
     else for (const name of await client.listSpaces()) process.stdout.write(name + '\n');
   } finally {

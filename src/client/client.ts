@@ -147,12 +147,16 @@ export class Client {
 
   // ---- spaces --------------------------------------------------------------------------------
 
-  /** Creates a space from a description in either grammar (0.4 `dimensions ...` or 1.0 `key ... attributes ...`). */
-  async addSpace(description: string): Promise<void> {
+  /**
+   * Creates a space from a description in either grammar (0.4 `dimensions ...` or 1.0 `key ...
+   * attributes ...`). Resolves with the coordinator's notes, e.g. that replicas were clamped.
+   */
+  async addSpace(description: string): Promise<string[]> {
     const f = await this.coordinatorCall(MsgType.SPACE_ADD, [description]);
     const r = m.decodeCoordResp(f.body);
     if (r.status !== Status.SUCCESS) throw new HyperClientError(r.status, r.message);
     // The coordinator pushes the new configuration on this link before it replies, so it is here.
+    return r.message === '' ? [] : r.message.split('\n');
   }
 
   async rmSpace(name: string): Promise<void> {

@@ -18,7 +18,7 @@ export interface CoordinatorOptions {
   /** Where the state is kept across restarts; without it the state lives in memory only. */
   readonly dataDir?: string;
   readonly frameBytesMax?: number;
-  readonly log?: (line: string) => void;
+  readonly log?: (line: string, level?: 'debug' | 'info' | 'warn' | 'error') => void;
 }
 
 const STATE_FILE = 'coordinator.state';
@@ -88,8 +88,9 @@ export class Coordinator {
     return c;
   }
 
-  private log(line: string): void {
-    (this.opts.log ?? ((l: string) => process.stderr.write(l + '\n')))(line);
+  private log(line: string, level: 'debug' | 'info' | 'warn' | 'error' = 'info'): void {
+    if (this.opts.log) this.opts.log(line, level);
+    else process.stderr.write(`coordinator ${level}: ${line}\n`);
   }
 
   get ports(): number[] {
@@ -106,7 +107,7 @@ export class Coordinator {
       server.once('error', (err) => reject(new Error(`cannot listen on ${this.opts.host}:${port}: ${err.message}`)));
       server.listen(port, this.opts.host, () => {
         server.removeAllListeners('error');
-        server.on('error', (err) => this.log(`coordinator: server error: ${err.message}`));
+        server.on('error', (err) => this.log(`server error: ${err.message}`, 'error'));
         this.servers.push(server);
         resolve();
       });
@@ -130,7 +131,7 @@ export class Coordinator {
       if (link !== conn) continue;
       this.daemonLinks.delete(id);
       if (!this.stopping) {
-        this.log(`coordinator: daemon ${id} disconnected`);
+        this.log(`daemon ${id} disconnected`, 'warn');
         this.update(serverOffline(this.state, id));
       }
     }
@@ -152,7 +153,7 @@ export class Coordinator {
           this.daemonLinks.set(serverId, conn);
           if (previous && previous !== conn) previous.close('replaced by a newer registration');
           reply(MsgType.DAEMON_REGISTERED, [serverId]);
-          this.log(`coordinator: daemon ${serverId} at ${host}:${port}`);
+          this.log(`daemon ${serverId} at ${host}:${port}`);
           this.update(state);
           return;
         }
@@ -172,7 +173,7 @@ export class Coordinator {
       }
     } catch (e) {
       const status = e instanceof m.ProtocolError ? Status.BADREQUEST : Status.SERVERERROR;
-      if (status === Status.SERVERERROR) this.log(`coordinator: ${(e as Error).stack}`);
+      if (status === Status.SERVERERROR) this.log(`${(e as Error).stack}`, 'error');
       reply(MsgType.ERROR, [status, (e as Error).message]);
     }
   }
@@ -188,7 +189,7 @@ export class Coordinator {
     const result = addSpace(this.state, spec);
     if (!result.ok) return [Status.BADSPACE, result.reason];
     this.update(result.state);
-    for (const note of result.notes) this.log(`coordinator: space ${spec.name}: ${note}`);
+    for (const note of result.notes) this.log(`space ${spec.name}: ${note}`, 'warn');
     return [Status.SUCCESS, result.notes.join('\n')];
   }
 

@@ -23,7 +23,7 @@ export interface DaemonOptions {
   readonly coordinatorPort: number;
   readonly dataDir: string;
   readonly frameBytesMax?: number;
-  readonly log?: (line: string) => void;
+  readonly log?: (line: string, level?: 'debug' | 'info' | 'warn' | 'error') => void;
 }
 
 const IDENTITY_FILE = 'hyperdex-identity';
@@ -68,8 +68,9 @@ export class Daemon {
     private readonly token: string,
   ) {}
 
-  private log(line: string): void {
-    (this.opts.log ?? ((l: string) => process.stderr.write(l + '\n')))(line);
+  private log(line: string, level: 'debug' | 'info' | 'warn' | 'error' = 'info'): void {
+    if (this.opts.log) this.opts.log(line, level);
+    else process.stderr.write(`daemon ${level}: ${line}\n`);
   }
 
   /** Opens storage, listens, registers with the coordinator; resolves once registered. */
@@ -107,7 +108,7 @@ export class Daemon {
       server.once('error', (err) => reject(new Error(`cannot listen on ${this.opts.listenHost}:${this.opts.listenPort}: ${err.message}`)));
       server.listen(this.opts.listenPort, this.opts.listenHost, () => {
         server.removeAllListeners('error');
-        server.on('error', (err) => this.log(`daemon: server error: ${err.message}`));
+        server.on('error', (err) => this.log(`server error: ${err.message}`, 'error'));
         this.server = server;
         resolve();
       });
@@ -140,7 +141,7 @@ export class Daemon {
           onClose: (reason) => {
             if (this.coordinator === conn) this.coordinator = undefined;
             if (!this.stopping) {
-              this.log(`daemon: lost the coordinator (${reason}); reconnecting`);
+              this.log(`lost the coordinator (${reason}); reconnecting`, 'warn');
               this.scheduleReconnect();
             }
           },
@@ -151,7 +152,7 @@ export class Daemon {
         conn.send(MsgType.CONFIG_SUBSCRIBE, 2n, []);
       },
       (err: Error) => {
-        this.log(`daemon: ${err.message}; retrying`);
+        this.log(`${err.message}; retrying`, 'warn');
         this.scheduleReconnect();
       },
     );
@@ -178,10 +179,10 @@ export class Daemon {
         const [raw] = decodeBody(f.body) as [unknown];
         this.installConfig(reviveConfig(raw));
       } else if (f.type === MsgType.ERROR || f.type === MsgType.COORD_RESP) {
-        this.log(`daemon: coordinator says: ${JSON.stringify(decodeBody(f.body))}`);
+        this.log(`coordinator says: ${JSON.stringify(decodeBody(f.body))}`);
       }
     } catch (e) {
-      this.log(`daemon: bad message from the coordinator: ${(e as Error).message}`);
+      this.log(`bad message from the coordinator: ${(e as Error).message}`, 'warn');
     }
   }
 
@@ -191,7 +192,7 @@ export class Daemon {
     this.config = next;
     for (const w of [...this.configWaiters]) w();
     for (const s of dropped) {
-      this.store.dropSpace(s.id).catch((e: Error) => this.log(`daemon: dropping space ${s.name}: ${e.message}`));
+      this.store.dropSpace(s.id).catch((e: Error) => this.log(`dropping space ${s.name}: ${e.message}`, 'error'));
     }
   }
 
@@ -221,7 +222,7 @@ export class Daemon {
       return;
     }
     work.catch((e: Error) => {
-      this.log(`daemon: request ${f.id} failed: ${e.stack ?? e.message}`);
+      this.log(`request ${f.id} failed: ${e.stack ?? e.message}`, 'error');
       reply(MsgType.ERROR, [Status.SERVERERROR, e.message]);
     });
   }
