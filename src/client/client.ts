@@ -10,6 +10,7 @@ import * as m from '../common/messages';
 import { AtomicFlag, CheckOp, FuncOp, LIMITS, MsgType, ServerState, Status } from '../common/protocol';
 import { SpaceSpec } from '../common/schema';
 import { decodeValue, encodeValue, StringMode, Value, ValueTypeError } from '../common/values';
+import { ConditionWaiters } from '../common/waiters';
 import { HyperClientError } from './errors';
 import { Link } from './link';
 
@@ -37,7 +38,7 @@ export class Client {
   private config: ClusterConfig | undefined;
   private coordinator: Promise<Link> | undefined;
   private readonly daemons = new Map<string, Promise<Link>>();
-  private readonly configWaiters = new Set<() => void>();
+  private readonly configWaiters = new ConditionWaiters();
   private nextId = 1n;
   private closed = false;
   private readonly timeoutMs: number;
@@ -106,7 +107,7 @@ export class Client {
     }
     if (this.config && next.version <= this.config.version) return;
     this.config = next;
-    for (const w of [...this.configWaiters]) w();
+    this.configWaiters.notify();
   }
 
   /** The latest configuration, fetching it first if the client has none. */
@@ -116,22 +117,10 @@ export class Client {
   }
 
   /** Waits (bounded) for a configuration newer than `version`. */
-  private waitForConfigAfter(version: number, waitMs: number): Promise<void> {
-    if (this.config && this.config.version > version) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.configWaiters.delete(check);
-        resolve();
-      };
-      const check = () => {
-        if (this.config && this.config.version > version) done();
-      };
-      const timer = setTimeout(done, waitMs);
-      this.configWaiters.add(check);
-      // Make sure the coordinator link is alive, so that a new configuration can arrive at all.
-      this.coordinatorLink().catch(() => {});
-    });
+  private async waitForConfigAfter(version: number, waitMs: number): Promise<void> {
+    // Make sure the coordinator link is alive, so that a new configuration can arrive at all.
+    this.coordinatorLink().catch(() => {});
+    await this.configWaiters.waitFor(() => this.closed || (this.config !== undefined && this.config.version > version), waitMs);
   }
 
   private async coordinatorCall(type: number, body: unknown[]): Promise<Frame> {
@@ -334,7 +323,7 @@ export class Client {
         // never connected: nothing to close
       }
     }
-    for (const w of [...this.configWaiters]) w();
+    this.configWaiters.notify();
   }
 }
 

@@ -12,6 +12,7 @@ import * as m from '../common/messages';
 import { datatypeOf } from '../common/datatypes';
 import { MsgType, msgTypeName, Status } from '../common/protocol';
 import { applyAtomic, checkKey, Outcome, SUCCESS } from './apply';
+import { ConditionWaiters } from '../common/waiters';
 import { KeyedSerializer } from './serializer';
 import { LevelObjectStore, ObjectStore } from './storage';
 
@@ -60,7 +61,7 @@ export class Daemon {
   private reconnectTimer?: NodeJS.Timeout;
   private reconnectDelayMs = RECONNECT_DELAY_MS_MIN;
   private registeredOnce?: () => void;
-  private readonly configWaiters = new Set<() => void>();
+  private readonly configWaiters = new ConditionWaiters();
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -190,7 +191,7 @@ export class Daemon {
     if (next.version <= this.config.version) return;
     const dropped = this.config.spaces.filter((s) => !findSpaceById(next, s.id));
     this.config = next;
-    for (const w of [...this.configWaiters]) w();
+    this.configWaiters.notify();
     for (const s of dropped) {
       this.store.dropSpace(s.id).catch((e: Error) => this.log(`dropping space ${s.name}: ${e.message}`, 'error'));
     }
@@ -231,20 +232,8 @@ export class Daemon {
    * A client may hold a newer configuration than this daemon (the coordinator pushes to both at
    * once): wait, bounded, until this daemon has caught up before judging the request.
    */
-  private configAtLeast(version: number): Promise<void> {
-    if (this.config.version >= version) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.configWaiters.delete(check);
-        resolve();
-      };
-      const check = () => {
-        if (this.config.version >= version) done();
-      };
-      const timer = setTimeout(done, CONFIG_CATCH_UP_MS_MAX);
-      this.configWaiters.add(check);
-    });
+  private async configAtLeast(version: number): Promise<void> {
+    await this.configWaiters.waitFor(() => this.stopping || this.config.version >= version, CONFIG_CATCH_UP_MS_MAX);
   }
 
   /** The space, if this daemon heads the key's chain; else the outcome to report. */
@@ -304,7 +293,7 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.reconnectTimer);
-    for (const w of [...this.configWaiters]) w();
+    this.configWaiters.notify();
     this.coordinator?.close('daemon stopping');
     for (const c of [...this.clients]) c.close('daemon stopping');
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
