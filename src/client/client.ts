@@ -4,12 +4,13 @@
 // `del` and `delete`; camelCase spellings are there for TypeScript programs.
 
 import { ClusterConfig, findServer, findSpace, keyRegion, reviveConfig, SpaceLayout } from '../common/config';
-import { datatypeOf, typeName } from '../common/datatypes';
+import { datatypeOf, ScalarType, typeName } from '../common/datatypes';
+import { operandType, scalarType } from '../common/operands';
 import { decodeBody, Frame } from '../common/frame';
 import * as m from '../common/messages';
 import { AtomicFlag, CheckOp, FuncOp, LIMITS, MsgType, ServerState, Status } from '../common/protocol';
 import { SpaceSpec } from '../common/schema';
-import { decodeValue, encodeValue, StringMode, Value, ValueTypeError } from '../common/values';
+import { decodeValue, defaultValueBytes, encodeValue, mapEntriesOf, StringMode, Value, ValueTypeError } from '../common/values';
 import { ConditionWaiters } from '../common/waiters';
 import { HyperClientError } from './errors';
 import { Link } from './link';
@@ -216,6 +217,119 @@ export class Client {
     });
   }
 
+  // ---- atomic read-modify-write operations ---------------------------------------------------
+  // Each changes all the attributes it names or none; false when there is no object under the key.
+
+  atomic_add(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_ADD, space, key, attrs, false);
+  }
+  atomic_sub(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_SUB, space, key, attrs, false);
+  }
+  atomic_mul(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_MUL, space, key, attrs, false);
+  }
+  atomic_div(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_DIV, space, key, attrs, false);
+  }
+  atomic_mod(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_MOD, space, key, attrs, false);
+  }
+  atomic_and(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_AND, space, key, attrs, false);
+  }
+  atomic_or(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_OR, space, key, attrs, false);
+  }
+  atomic_xor(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_XOR, space, key, attrs, false);
+  }
+  string_prepend(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.STRING_PREPEND, space, key, attrs, false);
+  }
+  string_append(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.STRING_APPEND, space, key, attrs, false);
+  }
+  /** Pushes one element onto the front of each named list. */
+  list_lpush(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.LIST_LPUSH, space, key, attrs, false);
+  }
+  /** Pushes one element onto the back of each named list. */
+  list_rpush(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.LIST_RPUSH, space, key, attrs, false);
+  }
+  /** Adds one element to each named set. */
+  set_add(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.SET_ADD, space, key, attrs, false);
+  }
+  /** Removes one element from each named set. */
+  set_remove(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.SET_REMOVE, space, key, attrs, false);
+  }
+  /** Keeps only the elements also in the given set. */
+  set_intersect(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.SET_INTERSECT, space, key, attrs, false);
+  }
+  set_union(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.SET_UNION, space, key, attrs, false);
+  }
+  /** Inserts or replaces the given entries of each named map. */
+  map_add(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.MAP_ADD, space, key, attrs, false);
+  }
+  /** Removes the entries with the given keys (their values are ignored). */
+  map_remove(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.MAP_REMOVE, space, key, attrs, true);
+  }
+  // On values inside maps: { attr: { mapKey: operand } }. A missing map key starts from the default.
+  map_atomic_add(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_ADD, space, key, attrs, true);
+  }
+  map_atomic_sub(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_SUB, space, key, attrs, true);
+  }
+  map_atomic_mul(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_MUL, space, key, attrs, true);
+  }
+  map_atomic_div(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_DIV, space, key, attrs, true);
+  }
+  map_atomic_mod(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_MOD, space, key, attrs, true);
+  }
+  map_atomic_and(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_AND, space, key, attrs, true);
+  }
+  map_atomic_or(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_OR, space, key, attrs, true);
+  }
+  map_atomic_xor(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.NUM_XOR, space, key, attrs, true);
+  }
+  map_string_prepend(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.STRING_PREPEND, space, key, attrs, true);
+  }
+  map_string_append(space: string, key: Key, attrs: Attributes): Promise<boolean> {
+    return this.atomic(FuncOp.STRING_APPEND, space, key, attrs, true);
+  }
+
+  private atomic(op: number, space: string, key: Key, attrs: Attributes, onMapValues: boolean): Promise<boolean> {
+    return this.keyOperation(
+      space,
+      key,
+      (layout, keyBytes, version) => {
+        const funcs = encodeFuncs(layout.spec, op, attrs, onMapValues);
+        return [MsgType.REQ_ATOMIC, m.encodeAtomic({ configVersion: version, spaceId: layout.id, key: keyBytes, flags: AtomicFlag.FAIL_IF_NOT_FOUND, checks: [], funcs })] as const;
+      },
+      (_layout, f) => {
+        const r = m.decodeWriteResponse(f.body);
+        if (r.status === Status.SUCCESS) return done(true);
+        if (r.status === Status.NOTFOUND) return done(false);
+        return r;
+      },
+    );
+  }
+
   // The manuals' spellings.
   put_if_not_exist = this.putIfNotExist;
   condput = this.condPut;
@@ -349,6 +463,41 @@ function attributePairs(attrs: Attributes): (readonly [string, Value])[] {
   if (Array.isArray(attrs)) return attrs as (readonly [string, Value])[];
   if (attrs === null || typeof attrs !== 'object') throw new HyperClientError(Status.WRONGTYPE, 'attributes must be an object, a Map or an array of pairs');
   return Object.entries(attrs as Record<string, Value>);
+}
+
+const OP_NAMES = new Map<number, string>(Object.entries(FuncOp).map(([k, v]) => [v, k.toLowerCase()]));
+
+/** Encodes the operands of an atomic operation, checking names and types against the schema. */
+export function encodeFuncs(spec: SpaceSpec, op: number, attrs: Attributes, onMapValues: boolean): m.WireFunc[] {
+  const out: m.WireFunc[] = [];
+  const seen = new Set<string>();
+  for (const [name, value] of attributePairs(attrs)) {
+    const attr = spec.attributes.find((a) => a.name === name);
+    if (!attr) {
+      const why = name === spec.key.name ? 'is the key and cannot be written' : `is not an attribute of space ${spec.name}`;
+      throw new HyperClientError(Status.UNKNOWNATTR, `"${name}" ${why}`, name);
+    }
+    if (seen.has(name)) throw new HyperClientError(Status.DUPEATTR, `"${name}" appears twice`, name);
+    seen.add(name);
+    const want = operandType(op, attr.type, onMapValues);
+    const opName = `${onMapValues ? 'map ' : ''}${OP_NAMES.get(op)}`;
+    if (!want) throw new HyperClientError(Status.WRONGTYPE, `${opName} does not apply to "${name}" (${typeName(attr.type)})`, name);
+    try {
+      if (!onMapValues) {
+        out.push({ op, name, datatype: datatypeOf(want), value: encodeValue(want, value) });
+        continue;
+      }
+      const keyType = (attr.type as { key: ScalarType }).key;
+      for (const [mapKey, operand] of mapEntriesOf(keyType, value)) {
+        const bytes = op === FuncOp.MAP_REMOVE ? defaultValueBytes(want) : encodeValue(want, operand);
+        out.push({ op, name, datatype: datatypeOf(want), value: bytes, mapKey: { datatype: datatypeOf(scalarType(keyType)), value: mapKey } });
+      }
+    } catch (e) {
+      if (e instanceof ValueTypeError) throw new HyperClientError(Status.WRONGTYPE, `${opName} on "${name}" takes ${typeName(want)}: ${e.message}`, name);
+      throw e;
+    }
+  }
+  return out;
 }
 
 /** Checks names and types against the schema and encodes the values. */

@@ -20,6 +20,8 @@ export interface WireCheck extends WireAttr {
 
 export interface WireFunc extends WireAttr {
   readonly op: number;
+  /** For an operation on one value of a map: the map key, as its datatype and bytes. */
+  readonly mapKey?: { readonly datatype: number; readonly value: Buffer };
 }
 
 export interface GetRequest {
@@ -99,6 +101,14 @@ function wireOpAttr(v: unknown, what: string): WireCheck {
   return { op: uint(op, `${what} op`, 0xffff), ...wireAttr([name, datatype, value], what) };
 }
 
+function wireFunc(v: unknown, what: string): WireFunc {
+  const a = array(v, what, 4, 6);
+  if (a.length === 5) throw new ProtocolError(`${what}: expected 4 or 6 fields, got 5`);
+  const base = wireOpAttr(a.slice(0, 4), what);
+  if (a.length === 4) return base;
+  return { ...base, mapKey: { datatype: uint(a[4], `${what} map key datatype`, 0xffff), value: bin(a[5], `${what} map key`, LIMITS.keyBytesMax) } };
+}
+
 export const toTuple = (a: WireAttr): WireAttrTuple => [a.name, a.datatype, a.value];
 
 // ---- coordinator family ----------------------------------------------------------------------
@@ -150,7 +160,7 @@ export function decodeAtomic(body: Buffer): AtomicRequest {
     ...keyHeader(v, 'REQ_ATOMIC'),
     flags: uint(v[3], 'flags', 0xffff),
     checks: list(v[4], 'checks', max, (x, i) => wireOpAttr(x, `check ${i}`)),
-    funcs: list(v[5], 'funcs', max, (x, i) => wireOpAttr(x, `func ${i}`)),
+    funcs: list(v[5], 'funcs', max, (x, i) => wireFunc(x, `func ${i}`)),
   };
 }
 
@@ -165,7 +175,7 @@ export function encodeAtomic(r: AtomicRequest): unknown[] {
     r.key,
     r.flags,
     r.checks.map((c) => [c.op, c.name, c.datatype, c.value]),
-    r.funcs.map((f) => [f.op, f.name, f.datatype, f.value]),
+    r.funcs.map((f) => (f.mapKey ? [f.op, f.name, f.datatype, f.value, f.mapKey.datatype, f.mapKey.value] : [f.op, f.name, f.datatype, f.value])),
   ];
 }
 

@@ -69,6 +69,13 @@ export const MsgType = {
   RESP_ATOMIC: 0x0204,
   REQ_DEL: 0x0205,
   RESP_DEL: 0x0206,
+  REQ_SEARCH: 0x0207,
+  RESP_SEARCH_ITEMS: 0x0208,
+  RESP_SEARCH_DONE: 0x0209,
+  REQ_COUNT: 0x020a,
+  RESP_COUNT: 0x020b,
+  REQ_GROUP_DEL: 0x020c,
+  RESP_GROUP_DEL: 0x020d,
   // protocol errors
   ERROR: 0x7f01,
 } as const;
@@ -92,15 +99,45 @@ export const AtomicFlag = {
   FAIL_IF_FOUND: 2,
 } as const;
 
-/** Operations inside REQ_ATOMIC's list of functions. Issue-by-issue this list grows. */
+/**
+ * Operations inside REQ_ATOMIC's list of functions. A function that works on one value of a map
+ * carries the map key as two extra fields (see docs/protocol.md).
+ */
 export const FuncOp = {
   SET: 1,
+  STRING_APPEND: 2,
+  STRING_PREPEND: 3,
+  NUM_ADD: 4,
+  NUM_SUB: 5,
+  NUM_MUL: 6,
+  NUM_DIV: 7,
+  NUM_MOD: 8,
+  NUM_AND: 9,
+  NUM_OR: 10,
+  NUM_XOR: 11,
+  LIST_LPUSH: 12,
+  LIST_RPUSH: 13,
+  SET_ADD: 14,
+  SET_REMOVE: 15,
+  SET_INTERSECT: 16,
+  SET_UNION: 17,
+  MAP_ADD: 18,
+  MAP_REMOVE: 19,
 } as const;
+export type FuncOpNumber = (typeof FuncOp)[keyof typeof FuncOp];
 
-/** Comparisons inside REQ_ATOMIC's list of checks. */
+/** Comparisons in checks (REQ_ATOMIC's conditions) and search predicates. */
 export const CheckOp = {
   EQUALS: 1,
+  LESS_THAN: 2,
+  LESS_EQUAL: 3,
+  GREATER_EQUAL: 4,
+  GREATER_THAN: 5,
 } as const;
+export type CheckOpNumber = (typeof CheckOp)[keyof typeof CheckOp];
+
+/** Search results travel in batches of at most this many objects (and about this many bytes). */
+export const SEARCH_BATCH = { objectsMax: 256, bytesMax: 1024 * 1024 } as const;
 
 /** Frame layout: u32 size (bytes after this field), u16 type, u64 request id, msgpack body. */
 export const FRAME = {

@@ -91,6 +91,12 @@ function int64Key(k: string): bigint | string {
   }
 }
 
+/** Object keys are always strings; an int64 or float map key written as an object key is a number. */
+function objectKey(t: ScalarType, k: unknown): unknown {
+  if (t === 'string' || typeof k !== 'string' || k.trim() === '' || Number.isNaN(Number(k))) return k;
+  return t === 'int64' ? int64Key(k) : Number(k);
+}
+
 function encodedScalarBytes(t: ScalarType, v: Internal, asElement: boolean): Buffer {
   if (t === 'string') {
     const s = v as Buffer;
@@ -165,11 +171,7 @@ export function encodeValue(t: AttrType, v: unknown): Buffer {
       return Buffer.concat(elems.map((e) => encodedScalarBytes(t.elem, e, true)));
     }
     case 'map': {
-      const pairs = entriesOf(v).map(([k, x]) => {
-        // Object keys are always strings; an int64 or float map key written as an object key is a number.
-        const key = t.key !== 'string' && typeof k === 'string' && k.trim() !== '' && !Number.isNaN(Number(k)) ? (t.key === 'int64' ? int64Key(k) : Number(k)) : k;
-        return [asElement(scalarToInternal(t.key, key)), scalarToInternal(t.value, x)] as [Internal, Internal];
-      });
+      const pairs = entriesOf(v).map(([k, x]) => [asElement(scalarToInternal(t.key, objectKey(t.key, k))), scalarToInternal(t.value, x)] as [Internal, Internal]);
       const sorted = sortedUnique(pairs, (p) => p[0]);
       if (sorted.length !== pairs.length) throw new ValueTypeError('map has a key twice');
       return Buffer.concat(sorted.flatMap(([k, x]) => [encodedScalarBytes(t.key, k, true), encodedScalarBytes(t.value, x, true)]));
@@ -270,4 +272,80 @@ const EMPTY = Buffer.alloc(0);
 /** The value a new object's unnamed attribute takes: "", 0, 0.0 or an empty container. */
 export function defaultValueBytes(t: AttrType): Buffer {
   return t.kind === 'int64' || t.kind === 'float' ? ZERO8 : EMPTY;
+}
+
+// ---- element-level access, for the atomic operations -----------------------------------------
+
+/** A scalar as the server works with it: string bytes, int64 as bigint, float as number. */
+export type Element = Buffer | bigint | number;
+
+export const INT64_RANGE = { min: INT64_MIN, max: INT64_MAX } as const;
+
+/** Total order of elements of one scalar type (the order of sets and map keys). */
+export function compareElements(a: Element, b: Element): number {
+  return compareInternal(a, b);
+}
+
+/** Reads a whole scalar attribute's bytes (already validated). */
+export function readScalar(t: ScalarType, bytes: Buffer): Element {
+  if (t === 'string') return bytes;
+  return t === 'int64' ? bytes.readBigInt64LE(0) : bytes.readDoubleLE(0);
+}
+
+export function writeScalar(t: ScalarType, v: Element): Buffer {
+  return encodedScalarBytes(t, v, false);
+}
+
+/** Elements of a list or set attribute's bytes (already validated). */
+export function readElementList(t: ScalarType, bytes: Buffer): Element[] {
+  const out = readElements(t, bytes);
+  if (!out) throw new Error('readElementList: malformed bytes');
+  return out;
+}
+
+/** Encodes list elements in the order given. */
+export function writeList(t: ScalarType, items: readonly Element[]): Buffer {
+  return Buffer.concat(items.map((e) => encodedScalarBytes(t, e, true)));
+}
+
+/** Encodes set elements: sorted, without duplicates. */
+export function writeSet(t: ScalarType, items: readonly Element[]): Buffer {
+  return writeList(t, sortedUnique(items.map(asElement), (x) => x));
+}
+
+/** Entries of a map attribute's bytes (already validated). */
+export function readMapEntries(t: { key: ScalarType; value: ScalarType }, bytes: Buffer): [Element, Element][] {
+  const out = readPairs(t, bytes);
+  if (!out) throw new Error('readMapEntries: malformed bytes');
+  return out;
+}
+
+/** Encodes map entries sorted by key; keys must be unique. */
+export function writeMap(t: { key: ScalarType; value: ScalarType }, entries: readonly [Element, Element][]): Buffer {
+  const sorted = [...entries].map(([k, v]) => [asElement(k), v] as [Element, Element]).sort((a, b) => compareInternal(a[0], b[0]));
+  for (let i = 1; i < sorted.length; i++) if (compareInternal(sorted[i - 1][0], sorted[i][0]) === 0) throw new Error('writeMap: a key twice');
+  return Buffer.concat(sorted.flatMap(([k, v]) => [encodedScalarBytes(t.key, k, true), encodedScalarBytes(t.value, v, true)]));
+}
+
+/** The default of a scalar: empty string, 0 or 0.0. */
+export function defaultElement(t: ScalarType): Element {
+  return t === 'string' ? Buffer.alloc(0) : t === 'int64' ? 0n : 0;
+}
+
+/** A scalar element as a program value. */
+export function elementToScalar(v: Element, strings: StringMode = 'auto'): Scalar {
+  return internalToScalar(v, strings);
+}
+
+/** Encodes a program's scalar as an element of type t (throws ValueTypeError). */
+export function encodeElement(t: ScalarType, v: unknown): Buffer {
+  return encodedScalarBytes(t, scalarToInternal(t, v), false);
+}
+
+/**
+ * The entries of a map as a program gives it (a Map or a plain object), each key encoded as the
+ * map's key type; values are left as given. Throws ValueTypeError.
+ */
+export function mapEntriesOf(keyType: ScalarType, v: unknown): [Buffer, unknown][] {
+  return entriesOf(v).map(([k, x]) => [encodedScalarBytes(keyType, asElement(scalarToInternal(keyType, objectKey(keyType, k))), false), x]);
 }

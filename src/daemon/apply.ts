@@ -1,11 +1,13 @@
 // What a write does to an object: checks the request against the schema, evaluates conditions,
 // applies functions. Pure: the daemon reads the object, calls applyAtomic, writes what it returns.
 
-import { sameType, typeName, typeOfDatatype } from '../common/datatypes';
-import { WireAttr, WireCheck, WireFunc } from '../common/messages';
-import { AtomicFlag, CheckOp, FuncOp, Status } from '../common/protocol';
-import { AttributeSpec, SpaceSpec } from '../common/schema';
+import { typeName } from '../common/datatypes';
+import { WireCheck, WireFunc } from '../common/messages';
+import { firstFailingCheck, resolveChecks } from '../common/predicate';
+import { AtomicFlag, LIMITS, Status } from '../common/protocol';
+import { SpaceSpec } from '../common/schema';
 import { canonicalValueBytes, defaultValueBytes } from '../common/values';
+import { applyFunc, resolveFuncs } from './funcs';
 
 /** An object as a daemon keeps it: a version per key, and each non-key attribute's bytes in schema order. */
 export interface StoredObject {
@@ -21,46 +23,11 @@ export interface Outcome {
 
 export const SUCCESS: Outcome = { status: Status.SUCCESS, attr: '', message: '' };
 
-function fail(status: number, attr: string, message: string): Outcome {
-  return { status, attr, message };
-}
-
 /** Checks the key's bytes against the key's type. */
 export function checkKey(spec: SpaceSpec, key: Buffer): Outcome | undefined {
   if (canonicalValueBytes(spec.key.type, key) === undefined)
-    return fail(Status.WRONGTYPE, spec.key.name, `key is not a valid ${typeName(spec.key.type)}`);
+    return { status: Status.WRONGTYPE, attr: spec.key.name, message: `key is not a valid ${typeName(spec.key.type)}` };
   return undefined;
-}
-
-interface Resolved {
-  readonly index: number; // -1 for the key
-  readonly spec: AttributeSpec;
-  readonly value: Buffer; // canonical bytes
-}
-
-/** Resolves names, rejects duplicates, checks datatypes and value bytes. */
-function resolve(spec: SpaceSpec, attrs: readonly WireAttr[], allowKey: boolean): Resolved[] | Outcome {
-  const seen = new Set<string>();
-  const out: Resolved[] = [];
-  for (const a of attrs) {
-    let index = spec.attributes.findIndex((x) => x.name === a.name);
-    let attrSpec: AttributeSpec | undefined = spec.attributes[index];
-    if (a.name === spec.key.name) {
-      if (!allowKey) return fail(Status.UNKNOWNATTR, a.name, `attribute "${a.name}" is the key and cannot be written`);
-      index = -1;
-      attrSpec = spec.key;
-    }
-    if (!attrSpec) return fail(Status.UNKNOWNATTR, a.name, `space ${spec.name} has no attribute "${a.name}"`);
-    if (seen.has(a.name)) return fail(Status.DUPEATTR, a.name, `attribute "${a.name}" appears twice`);
-    seen.add(a.name);
-    const sent = typeOfDatatype(a.datatype);
-    if (!sent || !sameType(sent, attrSpec.type))
-      return fail(Status.WRONGTYPE, a.name, `attribute "${a.name}" is ${typeName(attrSpec.type)}, not datatype ${a.datatype}`);
-    const value = canonicalValueBytes(attrSpec.type, a.value);
-    if (value === undefined) return fail(Status.WRONGTYPE, a.name, `malformed ${typeName(attrSpec.type)} value for "${a.name}"`);
-    out.push({ index, spec: attrSpec, value });
-  }
-  return out;
 }
 
 export interface AtomicInput {
@@ -71,18 +38,16 @@ export interface AtomicInput {
 
 /** Validates a request without the object: what can be said before reading anything. */
 export function validateAtomic(spec: SpaceSpec, req: AtomicInput): Outcome | undefined {
-  for (const c of req.checks) if (c.op !== CheckOp.EQUALS) return fail(Status.BADREQUEST, c.name, `unknown check op ${c.op}`);
-  for (const f of req.funcs) if (f.op !== FuncOp.SET) return fail(Status.BADREQUEST, f.name, `unknown function op ${f.op}`);
-  const checks = resolve(spec, req.checks, true);
+  const checks = resolveChecks(spec, req.checks);
   if (!Array.isArray(checks)) return checks;
-  const funcs = resolve(spec, req.funcs, false);
+  const funcs = resolveFuncs(spec, req.funcs);
   if (!Array.isArray(funcs)) return funcs;
   return undefined;
 }
 
 /**
- * Applies a validated request to the current object (undefined when absent). Returns the outcome
- * and, on success, the new object.
+ * Applies a request to the current object (undefined when absent). Returns the outcome and, on
+ * success, the new object. Either every function applies or the object is left as it was.
  */
 export function applyAtomic(
   spec: SpaceSpec,
@@ -90,16 +55,22 @@ export function applyAtomic(
   current: StoredObject | undefined,
   req: AtomicInput,
 ): { outcome: Outcome; next?: StoredObject } {
-  const bad = validateAtomic(spec, req);
-  if (bad) return { outcome: bad };
-  if (current && req.flags & AtomicFlag.FAIL_IF_FOUND) return { outcome: fail(Status.CMPFAIL, '', 'object exists') };
-  if (!current && req.flags & AtomicFlag.FAIL_IF_NOT_FOUND) return { outcome: fail(Status.NOTFOUND, '', 'no object with that key') };
-  const checks = resolve(spec, req.checks, true) as Resolved[];
-  for (const c of checks) {
-    const have = c.index < 0 ? key : current ? current.values[c.index] : defaultValueBytes(c.spec.type);
-    if (!have.equals(c.value)) return { outcome: fail(Status.CMPFAIL, c.spec.name, `"${c.spec.name}" does not match`) };
-  }
+  const checks = resolveChecks(spec, req.checks);
+  if (!Array.isArray(checks)) return { outcome: checks };
+  const funcs = resolveFuncs(spec, req.funcs);
+  if (!Array.isArray(funcs)) return { outcome: funcs };
+  if (current && req.flags & AtomicFlag.FAIL_IF_FOUND) return { outcome: { status: Status.CMPFAIL, attr: '', message: 'object exists' } };
+  if (!current && req.flags & AtomicFlag.FAIL_IF_NOT_FOUND) return { outcome: { status: Status.NOTFOUND, attr: '', message: 'no object with that key' } };
+  const failed = firstFailingCheck(checks, key, current?.values);
+  if (failed) return { outcome: { status: Status.CMPFAIL, attr: failed.attr.name, message: `"${failed.attr.name}" does not match` } };
   const values = current ? [...current.values] : spec.attributes.map((a) => defaultValueBytes(a.type));
-  for (const f of resolve(spec, req.funcs, false) as Resolved[]) values[f.index] = f.value;
+  for (const f of funcs) {
+    const r = applyFunc(f, values[f.index]);
+    if (!('bytes' in r)) return { outcome: r };
+    values[f.index] = r.bytes;
+  }
+  for (const f of funcs)
+    if (values[f.index].length > LIMITS.valueBytesMax)
+      return { outcome: { status: Status.OVERFLOW, attr: f.attr.name, message: `"${f.attr.name}" would grow past ${LIMITS.valueBytesMax} bytes` } };
   return { outcome: SUCCESS, next: { version: (current?.version ?? 0) + 1, values } };
 }

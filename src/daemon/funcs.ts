@@ -1,0 +1,200 @@
+// The functions of a write: put's SET and every atomic read-modify-write operation, on values
+// held as canonical bytes. Pure. Each function either returns the attribute's new bytes or an
+// error; the caller applies all of a request's functions to a copy and keeps it only if every one
+// succeeded, so a request changes all its attributes or none.
+
+import { AttrType, ScalarType, sameType, typeName, typeOfDatatype } from '../common/datatypes';
+import { operandType, scalarType } from '../common/operands';
+import { WireFunc } from '../common/messages';
+import { FuncOp, Status } from '../common/protocol';
+import { AttributeSpec, SpaceSpec } from '../common/schema';
+import {
+  canonicalValueBytes,
+  compareElements,
+  defaultElement,
+  Element,
+  INT64_RANGE,
+  readElementList,
+  readMapEntries,
+  readScalar,
+  writeList,
+  writeMap,
+  writeScalar,
+  writeSet,
+} from '../common/values';
+
+export interface FuncError {
+  readonly status: number;
+  readonly attr: string;
+  readonly message: string;
+}
+
+export interface ResolvedFunc {
+  readonly op: number;
+  readonly index: number;
+  readonly attr: AttributeSpec;
+  /** Canonical bytes of the operand, of the type `operandType`. */
+  readonly value: Buffer;
+  /** Canonical bytes of the map key, for operations on one value of a map. */
+  readonly mapKey?: Buffer;
+}
+
+const OP_NAMES = new Map<number, string>(Object.entries(FuncOp).map(([k, v]) => [v, k.toLowerCase()]));
+
+/** Resolves functions against the schema: names, operand types, conflicts. */
+export function resolveFuncs(spec: SpaceSpec, funcs: readonly WireFunc[]): ResolvedFunc[] | FuncError {
+  const out: ResolvedFunc[] = [];
+  const touched = new Map<string, Set<string> | 'whole'>();
+  for (const f of funcs) {
+    if (f.name === spec.key.name) return { status: Status.UNKNOWNATTR, attr: f.name, message: `attribute "${f.name}" is the key and cannot be written` };
+    const index = spec.attributes.findIndex((a) => a.name === f.name);
+    if (index < 0) return { status: Status.UNKNOWNATTR, attr: f.name, message: `space ${spec.name} has no attribute "${f.name}"` };
+    const attr = spec.attributes[index];
+    if (!OP_NAMES.has(f.op)) return { status: Status.BADREQUEST, attr: f.name, message: `unknown function op ${f.op}` };
+    const want = operandType(f.op, attr.type, f.mapKey !== undefined);
+    const opName = OP_NAMES.get(f.op)!;
+    if (!want) return { status: Status.WRONGTYPE, attr: f.name, message: `${opName}${f.mapKey ? ' on a map value' : ''} does not apply to "${f.name}" (${typeName(attr.type)})` };
+    const sent = typeOfDatatype(f.datatype);
+    if (!sent || !sameType(sent, want))
+      return { status: Status.WRONGTYPE, attr: f.name, message: `${opName} on "${f.name}" takes ${typeName(want)}, not datatype ${f.datatype}` };
+    const value = canonicalValueBytes(want, f.value);
+    if (value === undefined) return { status: Status.WRONGTYPE, attr: f.name, message: `malformed ${typeName(want)} operand for "${f.name}"` };
+    let mapKey: Buffer | undefined;
+    if (f.mapKey) {
+      const keyType = scalarType((attr.type as { key: ScalarType }).key);
+      const kt = typeOfDatatype(f.mapKey.datatype);
+      if (!kt || !sameType(kt, keyType)) return { status: Status.WRONGTYPE, attr: f.name, message: `map keys of "${f.name}" are ${typeName(keyType)}, not datatype ${f.mapKey.datatype}` };
+      mapKey = canonicalValueBytes(keyType, f.mapKey.value);
+      if (mapKey === undefined) return { status: Status.WRONGTYPE, attr: f.name, message: `malformed map key for "${f.name}"` };
+    }
+    // One call names an attribute once; only operations on distinct values of one map may share it.
+    const seen = touched.get(f.name);
+    const keyId = mapKey?.toString('latin1');
+    if (seen === 'whole' || (seen && keyId === undefined) || (seen instanceof Set && keyId !== undefined && seen.has(keyId)))
+      return { status: Status.DUPEATTR, attr: f.name, message: `attribute "${f.name}" appears twice` };
+    if (keyId === undefined) touched.set(f.name, 'whole');
+    else touched.set(f.name, (seen instanceof Set ? seen : new Set<string>()).add(keyId));
+    out.push({ op: f.op, index, attr, value, mapKey });
+  }
+  return out;
+}
+
+type Result = { ok: true; value: Element } | { ok: false; status: number; message: string };
+
+const overflow = (message: string): Result => ({ ok: false, status: Status.OVERFLOW, message });
+
+/** An arithmetic or bitwise operation on int64: results outside 64 bits are errors. */
+export function int64Op(op: number, a: bigint, b: bigint): Result {
+  let r: bigint;
+  switch (op) {
+    case FuncOp.NUM_ADD:
+      r = a + b;
+      break;
+    case FuncOp.NUM_SUB:
+      r = a - b;
+      break;
+    case FuncOp.NUM_MUL:
+      r = a * b;
+      break;
+    case FuncOp.NUM_DIV:
+      if (b === 0n) return overflow('division by zero');
+      r = a / b; // truncates toward zero, as C does
+      break;
+    case FuncOp.NUM_MOD:
+      if (b === 0n) return overflow('modulus by zero');
+      r = a % b; // takes the sign of the dividend, as C does
+      break;
+    case FuncOp.NUM_AND:
+      r = a & b;
+      break;
+    case FuncOp.NUM_OR:
+      r = a | b;
+      break;
+    case FuncOp.NUM_XOR:
+      r = a ^ b;
+      break;
+    default:
+      throw new Error(`int64Op: op ${op}`);
+  }
+  if (r < INT64_RANGE.min || r > INT64_RANGE.max) return overflow(`result ${r} is outside the signed 64-bit range`);
+  return { ok: true, value: r };
+}
+
+/** Arithmetic on doubles, IEEE-754: division by zero gives an infinity (or NaN for 0/0). */
+export function floatOp(op: number, a: number, b: number): Result {
+  switch (op) {
+    case FuncOp.NUM_ADD:
+      return { ok: true, value: a + b };
+    case FuncOp.NUM_SUB:
+      return { ok: true, value: a - b };
+    case FuncOp.NUM_MUL:
+      return { ok: true, value: a * b };
+    case FuncOp.NUM_DIV:
+      return { ok: true, value: a / b };
+  }
+  throw new Error(`floatOp: op ${op}`);
+}
+
+/** One operation on one scalar (an attribute, or a value inside a map). */
+function scalarFunc(op: number, t: ScalarType, current: Element, operand: Element): Result {
+  if (op === FuncOp.SET) return { ok: true, value: operand };
+  if (op === FuncOp.STRING_APPEND) return { ok: true, value: Buffer.concat([current as Buffer, operand as Buffer]) };
+  if (op === FuncOp.STRING_PREPEND) return { ok: true, value: Buffer.concat([operand as Buffer, current as Buffer]) };
+  if (t === 'int64') return int64Op(op, current as bigint, operand as bigint);
+  return floatOp(op, current as number, operand as number);
+}
+
+/** Applies one resolved function to an attribute's current bytes. */
+export function applyFunc(f: ResolvedFunc, current: Buffer): { ok: true; bytes: Buffer } | FuncError {
+  const t = f.attr.type;
+  const fail = (r: { status: number; message: string }): FuncError => ({ status: r.status, attr: f.attr.name, message: `"${f.attr.name}": ${r.message}` });
+  if (f.op === FuncOp.SET) return { ok: true, bytes: f.value };
+  if (f.mapKey) {
+    const m = t as Extract<AttrType, { kind: 'map' }>;
+    const entries = readMapEntries(m, current);
+    const key = readScalar(m.key, f.mapKey);
+    const at = entries.findIndex(([k]) => compareElements(k, key) === 0);
+    if (f.op === FuncOp.MAP_REMOVE) {
+      if (at >= 0) entries.splice(at, 1);
+      return { ok: true, bytes: writeMap(m, entries) };
+    }
+    const old = at >= 0 ? entries[at][1] : defaultElement(m.value);
+    const r = scalarFunc(f.op, m.value, old, readScalar(m.value, f.value));
+    if (!r.ok) return fail(r);
+    if (at >= 0) entries[at] = [key, r.value];
+    else entries.push([key, r.value]);
+    return { ok: true, bytes: writeMap(m, entries) };
+  }
+  switch (t.kind) {
+    case 'string':
+    case 'int64':
+    case 'float': {
+      const r = scalarFunc(f.op, t.kind, readScalar(t.kind, current), readScalar(t.kind, f.value));
+      return r.ok ? { ok: true, bytes: writeScalar(t.kind, r.value) } : fail(r);
+    }
+    case 'list': {
+      const items = readElementList(t.elem, current);
+      const e = readScalar(t.elem, f.value);
+      return { ok: true, bytes: writeList(t.elem, f.op === FuncOp.LIST_LPUSH ? [e, ...items] : [...items, e]) };
+    }
+    case 'set': {
+      const items = readElementList(t.elem, current);
+      if (f.op === FuncOp.SET_ADD) return { ok: true, bytes: writeSet(t.elem, [...items, readScalar(t.elem, f.value)]) };
+      if (f.op === FuncOp.SET_REMOVE) {
+        const gone = readScalar(t.elem, f.value);
+        return { ok: true, bytes: writeSet(t.elem, items.filter((x) => compareElements(x, gone) !== 0)) };
+      }
+      const other = readElementList(t.elem, f.value);
+      if (f.op === FuncOp.SET_UNION) return { ok: true, bytes: writeSet(t.elem, [...items, ...other]) };
+      return { ok: true, bytes: writeSet(t.elem, items.filter((x) => other.some((y) => compareElements(x, y) === 0))) };
+    }
+    case 'map': {
+      const entries = readMapEntries(t, current);
+      // MAP_ADD: insert or replace each entry given.
+      const added = readMapEntries(t, f.value);
+      const kept = entries.filter(([k]) => !added.some(([a]) => compareElements(a, k) === 0));
+      return { ok: true, bytes: writeMap(t, [...kept, ...added]) };
+    }
+  }
+}
+
