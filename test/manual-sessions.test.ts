@@ -1,13 +1,13 @@
 // The manuals' interactive sessions as acceptance tests, with their keys, values and results:
-// the 0.4 manual's phonebook (§3.1-3.4, up to search, and the condput session of §4.3) with the
+// the 0.4 manual's phonebook (§3.1-3.4, every search included, and the condput session of §4.3) with the
 // 0.4 command lines, and the 1.0 tutorial's cond_put and put_if_not_exist examples with the 1.0
 // command lines.
 
 import test from 'ava';
-import { Client } from '../src/client/client';
+import { Client, HyperObject, Predicate } from '../src/client/client';
 import { runCommand, SharedScope, startCoordinator, startDaemon } from './helpers/cluster';
 
-test('0.4 manual: phonebook session (§3.3-3.4) and condput (§4.3)', async (t) => {
+test('0.4 manual: phonebook session with its searches (§3.3-3.4) and condput (§4.3)', async (t) => {
   const scope = new SharedScope();
   t.teardown(() => scope.close());
   // $ hyperdex-coordinator --control-port 6970 --host-port 1234 --logging debug   (ephemeral ports here)
@@ -27,14 +27,32 @@ test('0.4 manual: phonebook session (§3.3-3.4) and condput (§4.3)', async (t) 
   // >>> c = hyperclient.Client('127.0.0.1', 1234)
   const c = await Client.connect('127.0.0.1', coord.port);
   t.teardown(() => c.close());
+  // [x for x in c.search(...)], in the order of the manual's output (the server's order is unspecified).
+  const search = async (predicate: Predicate) => {
+    const out: HyperObject[] = [];
+    for await (const x of c.search('phonebook', predicate)) out.push(x);
+    return out.sort((a, b) => (String(a.username) < String(b.username) ? 1 : -1));
+  };
+  const jsmith1 = { first: 'John', last: 'Smith', phone: 6075551024, username: 'jsmith1' };
+  const jd = { first: 'John', last: 'Doe', phone: 6075557878, username: 'jd' };
   t.true(await c.put('phonebook', 'jsmith1', { first: 'John', last: 'Smith', phone: 6075551024 }));
   t.deepEqual(await c.get('phonebook', 'jsmith1'), { first: 'John', last: 'Smith', phone: 6075551024 });
+  t.deepEqual(await search({ first: 'John' }), [jsmith1]);
+  t.deepEqual(await search({ last: 'Smith' }), [jsmith1]);
+  t.deepEqual(await search({ phone: 6075551024 }), [jsmith1]);
+  t.deepEqual(await search({ first: 'John', last: 'Smith', phone: 6075551024 }), [jsmith1]);
   t.true(await c.put('phonebook', 'jd', { first: 'John', last: 'Doe', phone: 6075557878 }));
+  t.deepEqual(await search({ first: 'John', last: 'Smith', phone: 6075551024 }), [jsmith1]);
+  t.deepEqual(await search({ first: 'John' }), [jsmith1, jd]);
+  t.deepEqual(await search({ last: 'Smith' }), [jsmith1]);
+  t.deepEqual(await search({ last: 'Doe' }), [jd]);
   t.true(await c.delete('phonebook', 'jd'));
+  t.deepEqual(await search({ first: 'John' }), [jsmith1]);
   t.true(await c.put('phonebook', 'jsmith1', { phone: 6075552048 }));
   t.deepEqual(await c.get('phonebook', 'jsmith1'), { first: 'John', last: 'Smith', phone: 6075552048 });
   t.true(await c.put('phonebook', 'jsmith2', { first: 'John', last: 'Smith', phone: 5855552048 }));
   t.deepEqual(await c.get('phonebook', 'jsmith2'), { first: 'John', last: 'Smith', phone: 5855552048 });
+  t.deepEqual(await search({ last: 'Smith', phone: [6070000000, 6080000000] }), [{ first: 'John', last: 'Smith', phone: 6075552048, username: 'jsmith1' }]);
 
   // §4.3, starting from jsmith1's phone 6075551024
   t.true(await c.put('phonebook', 'jsmith1', { phone: 6075551024 }));
@@ -75,8 +93,22 @@ attributes
   t.true(await c.put('friendlists', 'bjones1', { first: 'Brian', last: 'Jones' }));
   t.true(await c.put('friendlists', 'jj', { first: 'John', last: 'Jackson' }));
   t.deepEqual(await c.get('friendlists', 'jj'), { first: 'John', last: 'Jackson', friends: new Set() });
-  // The tutorial builds jsmith1's friends with async set_add (the data-model issue); a put sets the same set.
-  t.true(await c.put('friendlists', 'jsmith1', { friends: new Set(['jj', 'bjones1', 'jd']) }));
+  // Asynchronous operations are Promises: start several, then wait for them in any order.
+  const d1 = c.set_add('friendlists', 'jj', { friends: 'jsmith1' });
+  const d2 = c.set_add('friendlists', 'jsmith1', { friends: 'jj' });
+  t.true(await d1);
+  t.true(await d2);
+  const more = [
+    c.set_add('friendlists', 'jsmith1', { friends: 'bjones1' }),
+    c.set_add('friendlists', 'bjones1', { friends: 'jsmith1' }),
+    c.set_add('friendlists', 'jsmith1', { friends: 'jd' }),
+    c.set_add('friendlists', 'jd', { friends: 'jsmith1' }),
+  ];
+  t.deepEqual(await Promise.all(more), [true, true, true, true]);
+  // Fetch the friends' first names in parallel, taking each as it completes.
+  const friendNames = (await c.get('friendlists', 'jsmith1'))!.friends as Set<string>;
+  const friends = await Promise.all([...friendNames].map(async (u) => (await c.get('friendlists', u))!.first as string));
+  t.deepEqual(friends.sort(), ['Brian', 'John', 'John']);
   t.deepEqual(await c.get('friendlists', 'jsmith1'), { first: 'John', last: 'Smith', friends: new Set(['bjones1', 'jd', 'jj']) });
   t.true(await c.cond_put('friendlists', 'jsmith1', { first: 'John', last: 'Smith' }, { first: 'Jon' }));
   t.deepEqual(await c.get('friendlists', 'jsmith1'), { first: 'Jon', last: 'Smith', friends: new Set(['bjones1', 'jd', 'jj']) });

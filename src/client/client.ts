@@ -4,13 +4,13 @@
 // `del` and `delete`; camelCase spellings are there for TypeScript programs.
 
 import { ClusterConfig, findServer, findSpace, keyRegion, reviveConfig, SpaceLayout } from '../common/config';
-import { datatypeOf, ScalarType, typeName } from '../common/datatypes';
+import { datatypeOf, isScalar, ScalarType, typeName } from '../common/datatypes';
 import { operandType, scalarType } from '../common/operands';
 import { decodeBody, Frame } from '../common/frame';
 import * as m from '../common/messages';
 import { AtomicFlag, CheckOp, FuncOp, LIMITS, MsgType, ServerState, Status } from '../common/protocol';
 import { SpaceSpec } from '../common/schema';
-import { decodeValue, defaultValueBytes, encodeValue, mapEntriesOf, StringMode, Value, ValueTypeError } from '../common/values';
+import { compareElements, decodeValue, defaultValueBytes, encodeValue, mapEntriesOf, readScalar, Scalar, StringMode, Value, ValueTypeError } from '../common/values';
 import { ConditionWaiters } from '../common/waiters';
 import { HyperClientError } from './errors';
 import { Link } from './link';
@@ -330,7 +330,127 @@ export class Client {
     );
   }
 
+  // ---- search ---------------------------------------------------------------------------------
+
+  /**
+   * Every object matching the predicate, key attribute included, as they arrive. A predicate maps
+   * attributes to a value (equality) or, for strings and numbers, to [lower, upper]: lower <= value
+   * < upper. Several attributes must all match; {} matches every object. The key may be named too.
+   */
+  search(space: string, predicate: Predicate): AsyncIterableIterator<HyperObject> {
+    return this.searchObjects(space, predicate, '', 0, false);
+  }
+
+  /** The `limit` matches that sort first by `sortBy` ('ascending'/'min' or 'descending'/'max'). */
+  sortedSearch(space: string, predicate: Predicate, sortBy: string, limit: number, order: SortOrder = 'ascending'): AsyncIterableIterator<HyperObject> {
+    if (!Number.isInteger(limit) || limit < 1) throw new HyperClientError(Status.WRONGTYPE, `limit must be a positive integer, got ${limit}`);
+    const descending = order === true || order === 'descending' || order === 'max';
+    return this.searchObjects(space, predicate, sortBy, limit, descending);
+  }
+
+  /** How many objects match. */
+  async count(space: string, predicate: Predicate): Promise<number> {
+    return this.predicateCall(MsgType.REQ_COUNT, space, predicate);
+  }
+
+  /** Deletes every object that matches; resolves with how many were deleted. */
+  async groupDel(space: string, predicate: Predicate): Promise<number> {
+    return this.predicateCall(MsgType.REQ_GROUP_DEL, space, predicate);
+  }
+
+  private async *searchObjects(spaceName: string, predicate: Predicate, sortBy: string, limit: number, descending: boolean): AsyncIterableIterator<HyperObject> {
+    const { config, layout } = await this.spaceInConfig(spaceName);
+    const checks = encodePredicate(layout.spec, predicate);
+    if (sortBy !== '') sortKey(layout.spec, sortBy); // refuse a bad sort attribute before sending
+    const body = m.encodeSearch({ configVersion: config.version, spaceId: layout.id, checks, sortBy, limit, descending });
+    const queue: HyperObject[] = [];
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    const heads = await this.searchLinks(config, layout);
+    let running = heads.length;
+    for (const link of heads) {
+      link
+        .stream(MsgType.REQ_SEARCH, this.id(), body, this.timeoutMs, (f) => {
+          if (f.type === MsgType.RESP_SEARCH_ITEMS) {
+            for (const o of m.decodeSearchItems(f.body)) queue.push(this.searchResult(layout, o));
+            wake?.();
+            return false;
+          }
+          if (f.type !== MsgType.RESP_SEARCH_DONE) throw new HyperClientError(Status.SERVERERROR, `unexpected reply ${f.type} to a search`);
+          const r = m.decodeCountResponse(f.body);
+          if (r.status !== Status.SUCCESS) throw new HyperClientError(r.status, r.message, r.attr || undefined);
+          return true;
+        })
+        .then(
+          () => running--,
+          (e: Error) => {
+            running--;
+            failure ??= e;
+          },
+        )
+        .finally(() => wake?.());
+    }
+    const results: HyperObject[] = [];
+    for (;;) {
+      while (queue.length > 0 && !failure) {
+        const o = queue.shift()!;
+        if (sortBy === '') yield o;
+        else results.push(o);
+      }
+      if (failure) throw failure;
+      if (running === 0 && queue.length === 0) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+    if (sortBy !== '') {
+      const compare = sortKey(layout.spec, sortBy);
+      results.sort((a, b) => (descending ? -compare(a, b) : compare(a, b)));
+      yield* results.slice(0, limit);
+    }
+  }
+
+  private searchResult(layout: SpaceLayout, o: m.SearchObject): HyperObject {
+    const obj: HyperObject = { [layout.spec.key.name]: decodeValue(layout.spec.key.type, o.key, this.strings) };
+    for (const a of o.attrs) {
+      const spec = layout.spec.attributes.find((x) => x.name === a.name);
+      if (spec) obj[a.name] = decodeValue(spec.type, a.value, this.strings);
+    }
+    return obj;
+  }
+
+  /** A link to each daemon heading at least one key region: together they hold every object once. */
+  private async searchLinks(config: ClusterConfig, layout: SpaceLayout): Promise<Link[]> {
+    const heads = new Set<number>();
+    for (const r of layout.subspaces[0].regions) {
+      const head = r.replicas.length > 0 ? findServer(config, r.replicas[0]) : undefined;
+      if (!head || head.state !== ServerState.AVAILABLE)
+        throw new HyperClientError(Status.RECONFIGURE, `no available daemon holds region ${r.id} of space ${layout.name}`);
+      heads.add(head.id);
+    }
+    return Promise.all([...heads].map((id) => {
+      const s = findServer(config, id)!;
+      return this.daemonLink(s.id, s.host, s.port);
+    }));
+  }
+
+  private async predicateCall(type: number, spaceName: string, predicate: Predicate): Promise<number> {
+    const { config, layout } = await this.spaceInConfig(spaceName);
+    const checks = encodePredicate(layout.spec, predicate);
+    const body = m.encodePredicateRequest({ configVersion: config.version, spaceId: layout.id, checks });
+    const links = await this.searchLinks(config, layout);
+    const replies = await Promise.all(links.map((l) => l.request(type, this.id(), body, this.timeoutMs)));
+    let total = 0;
+    for (const f of replies) {
+      const r = m.decodeCountResponse(f.body);
+      if (r.status !== Status.SUCCESS) throw new HyperClientError(r.status, r.message, r.attr || undefined);
+      total += r.count;
+    }
+    return total;
+  }
+
   // The manuals' spellings.
+  sorted_search = this.sortedSearch;
+  group_del = this.groupDel;
   put_if_not_exist = this.putIfNotExist;
   condput = this.condPut;
   cond_put = this.condPut;
@@ -463,6 +583,43 @@ function attributePairs(attrs: Attributes): (readonly [string, Value])[] {
   if (Array.isArray(attrs)) return attrs as (readonly [string, Value])[];
   if (attrs === null || typeof attrs !== 'object') throw new HyperClientError(Status.WRONGTYPE, 'attributes must be an object, a Map or an array of pairs');
   return Object.entries(attrs as Record<string, Value>);
+}
+
+/** A search predicate: attribute → value (equality) or [lower, upper] (lower <= value < upper). */
+export type Predicate = Readonly<Record<string, Value | readonly [Scalar, Scalar]>>;
+export type SortOrder = 'ascending' | 'descending' | 'min' | 'max' | boolean;
+
+/** Encodes a predicate as checks; a 2-element array for a string or number attribute is a range. */
+export function encodePredicate(spec: SpaceSpec, predicate: Predicate): m.WireCheck[] {
+  if (predicate === null || typeof predicate !== 'object' || Array.isArray(predicate))
+    throw new HyperClientError(Status.WRONGTYPE, 'a predicate is an object mapping attribute names to values or [lower, upper] ranges');
+  const out: m.WireCheck[] = [];
+  for (const [name, v] of Object.entries(predicate)) {
+    const attr = name === spec.key.name ? spec.key : spec.attributes.find((a) => a.name === name);
+    if (!attr) throw new HyperClientError(Status.UNKNOWNATTR, `"${name}" is not an attribute of space ${spec.name}`, name);
+    const datatype = datatypeOf(attr.type);
+    try {
+      if (isScalar(attr.type) && Array.isArray(v)) {
+        if (v.length !== 2) throw new ValueTypeError(`a range is [lower, upper], got ${v.length} elements`);
+        out.push({ op: CheckOp.GREATER_EQUAL, name, datatype, value: encodeValue(attr.type, v[0]) });
+        out.push({ op: CheckOp.LESS_THAN, name, datatype, value: encodeValue(attr.type, v[1]) });
+      } else out.push({ op: CheckOp.EQUALS, name, datatype, value: encodeValue(attr.type, v) });
+    } catch (e) {
+      if (e instanceof ValueTypeError) throw new HyperClientError(Status.WRONGTYPE, `"${name}" is ${typeName(attr.type)}: ${e.message}`, name);
+      throw e;
+    }
+  }
+  return out;
+}
+
+/** A comparison of search results by a string or number attribute (the key included). */
+function sortKey(spec: SpaceSpec, sortBy: string): (a: HyperObject, b: HyperObject) => number {
+  const attr = sortBy === spec.key.name ? spec.key : spec.attributes.find((a) => a.name === sortBy);
+  if (!attr) throw new HyperClientError(Status.UNKNOWNATTR, `"${sortBy}" is not an attribute of space ${spec.name}`, sortBy);
+  if (!isScalar(attr.type)) throw new HyperClientError(Status.WRONGTYPE, `cannot sort by "${sortBy}" (${typeName(attr.type)})`, sortBy);
+  const t = attr.type;
+  const bytes = (o: HyperObject) => encodeValue(t, o[sortBy]);
+  return (a, b) => compareElements(readScalar(t.kind, bytes(a)), readScalar(t.kind, bytes(b)));
 }
 
 const OP_NAMES = new Map<number, string>(Object.entries(FuncOp).map(([k, v]) => [v, k.toLowerCase()]));

@@ -11,6 +11,9 @@ interface Pending {
   resolve(f: Frame): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
+  /** For a streamed reply: sees each frame; true when it was the last one. */
+  onFrame?: (f: Frame) => boolean;
+  timeoutMs: number;
 }
 
 export class Link {
@@ -50,6 +53,18 @@ export class Link {
 
   /** Sends a request and resolves with its reply frame; rejects with a HyperClientError. */
   request(type: number, id: bigint, body: unknown[], timeoutMs: number): Promise<Frame> {
+    return this.send(type, id, body, timeoutMs, undefined);
+  }
+
+  /**
+   * Sends a request whose reply comes as several frames: `onFrame` sees each and returns true on the
+   * last, with which the promise resolves. The deadline restarts with every frame.
+   */
+  stream(type: number, id: bigint, body: unknown[], timeoutMs: number, onFrame: (f: Frame) => boolean): Promise<Frame> {
+    return this.send(type, id, body, timeoutMs, onFrame);
+  }
+
+  private send(type: number, id: bigint, body: unknown[], timeoutMs: number, onFrame: ((f: Frame) => boolean) | undefined): Promise<Frame> {
     if (this.conn.isClosed) return Promise.reject(new HyperClientError(Status.DISCONNECT, `link to ${this.name} is closed`));
     if (this.pending.size >= LIMITS.pendingPerConnectionMax)
       return Promise.reject(new HyperClientError(Status.NOMEM, `more than ${LIMITS.pendingPerConnectionMax} requests outstanding to ${this.name}`));
@@ -57,17 +72,21 @@ export class Link {
     if (frame.length > LIMITS.frameBytesMax)
       return Promise.reject(new HyperClientError(Status.OVERFLOW, `request of ${frame.length} bytes exceeds the frame limit of ${LIMITS.frameBytesMax}`));
     return new Promise<Frame>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new HyperClientError(Status.TIMEOUT, `no reply from ${this.name} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      const timer = this.deadline(id, reject, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer, onFrame, timeoutMs });
       if (!this.conn.sendFrame(frame)) {
         clearTimeout(timer);
         this.pending.delete(id);
         reject(new HyperClientError(Status.DISCONNECT, `link to ${this.name} is closed`));
       }
     });
+  }
+
+  private deadline(id: bigint, reject: (e: Error) => void, timeoutMs: number): NodeJS.Timeout {
+    return setTimeout(() => {
+      this.pending.delete(id);
+      reject(new HyperClientError(Status.TIMEOUT, `no reply from ${this.name} within ${timeoutMs} ms`));
+    }, timeoutMs);
   }
 
   close(): void {
@@ -78,8 +97,22 @@ export class Link {
     if (f.id === 0n) return this.onPush(f);
     const p = this.pending.get(f.id);
     if (!p) return; // a reply after its deadline
-    this.pending.delete(f.id);
     clearTimeout(p.timer);
+    if (p.onFrame && f.type !== MsgType.ERROR) {
+      let last: boolean;
+      try {
+        last = p.onFrame(f);
+      } catch (e) {
+        this.pending.delete(f.id);
+        p.reject(e as Error);
+        return;
+      }
+      if (!last) {
+        p.timer = this.deadline(f.id, p.reject, p.timeoutMs);
+        return;
+      }
+    }
+    this.pending.delete(f.id);
     if (f.type === MsgType.ERROR) {
       try {
         const e = decodeError(f.body);

@@ -205,3 +205,85 @@ export function decodeError(body: Buffer): { status: number; message: string } {
   const [status, message] = decodeArray(body, 'ERROR', 2);
   return { status: uint(status, 'status', 0xffff), message: str(message, 'message', 64 * 1024) };
 }
+
+// ---- search family ---------------------------------------------------------------------------
+
+export interface SearchRequest {
+  readonly configVersion: number;
+  readonly spaceId: number;
+  readonly checks: readonly WireCheck[];
+  /** For sorted_search: the attribute to sort by, '' for none. */
+  readonly sortBy: string;
+  /** For sorted_search: how many objects at most, 0 for no limit. */
+  readonly limit: number;
+  /** For sorted_search: largest first. */
+  readonly descending: boolean;
+}
+
+export interface SearchObject {
+  readonly key: Buffer;
+  readonly attrs: readonly WireAttr[];
+}
+
+function searchHeader(v: unknown[], what: string): { configVersion: number; spaceId: number; checks: WireCheck[] } {
+  return {
+    configVersion: uint(v[0], `${what} config version`),
+    spaceId: uint(v[1], `${what} space`, 0xffffffff),
+    checks: list(v[2], 'checks', LIMITS.attributesPerRequestMax, (x, i) => wireOpAttr(x, `check ${i}`)),
+  };
+}
+
+const checkTuples = (checks: readonly WireCheck[]) => checks.map((c) => [c.op, c.name, c.datatype, c.value]);
+
+export function encodeSearch(r: SearchRequest): unknown[] {
+  return [r.configVersion, r.spaceId, checkTuples(r.checks), r.sortBy, r.limit, r.descending ? 1 : 0];
+}
+
+export function decodeSearch(body: Buffer): SearchRequest {
+  const v = decodeArray(body, 'REQ_SEARCH', 6);
+  return { ...searchHeader(v, 'REQ_SEARCH'), sortBy: str(v[3], 'sort by'), limit: uint(v[4], 'limit'), descending: uint(v[5], 'descending', 1) === 1 };
+}
+
+/** REQ_COUNT and REQ_GROUP_DEL: the predicate alone. */
+export interface PredicateRequest {
+  readonly configVersion: number;
+  readonly spaceId: number;
+  readonly checks: readonly WireCheck[];
+}
+
+export function encodePredicateRequest(r: PredicateRequest): unknown[] {
+  return [r.configVersion, r.spaceId, checkTuples(r.checks)];
+}
+
+export function decodePredicateRequest(body: Buffer, what: string): PredicateRequest {
+  return searchHeader(decodeArray(body, what, 3), what);
+}
+
+export function encodeSearchItems(objects: readonly SearchObject[]): unknown[] {
+  return [objects.map((o) => [o.key, o.attrs.map(toTuple)])];
+}
+
+export function decodeSearchItems(body: Buffer): SearchObject[] {
+  const [objects] = decodeArray(body, 'RESP_SEARCH_ITEMS', 1);
+  return list(objects, 'objects', 1 << 20, (x, i) => {
+    const [key, attrs] = array(x, `object ${i}`, 2);
+    return {
+      key: bin(key, `object ${i} key`, LIMITS.keyBytesMax),
+      attrs: list(attrs, `object ${i} attrs`, LIMITS.attributesPerRequestMax, (a, j) => wireAttr(a, `object ${i} attr ${j}`)),
+    };
+  });
+}
+
+/** RESP_SEARCH_DONE, RESP_COUNT and RESP_GROUP_DEL: an outcome and a count. */
+export interface CountResponse extends WriteResponse {
+  readonly count: number;
+}
+
+export function encodeCountResponse(r: CountResponse): unknown[] {
+  return [r.status, r.attr, r.message, r.count];
+}
+
+export function decodeCountResponse(body: Buffer): CountResponse {
+  const [status, attr, message, count] = decodeArray(body, 'count response', 4);
+  return { status: uint(status, 'status', 0xffff), attr: str(attr, 'attr'), message: str(message, 'message', 64 * 1024), count: uint(count, 'count') };
+}

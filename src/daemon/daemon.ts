@@ -9,9 +9,11 @@ import { ClusterConfig, EMPTY_CONFIG, findSpaceById, keyRegion, reviveConfig, Sp
 import { connectTcp, FramedConnection } from '../common/connection';
 import { decodeBody, Frame } from '../common/frame';
 import * as m from '../common/messages';
-import { datatypeOf } from '../common/datatypes';
-import { MsgType, msgTypeName, Status } from '../common/protocol';
-import { applyAtomic, checkKey, Outcome, SUCCESS } from './apply';
+import { datatypeOf, isScalar, typeName } from '../common/datatypes';
+import { attributeByName, Check, firstFailingCheck, resolveChecks } from '../common/predicate';
+import { MsgType, msgTypeName, SEARCH_BATCH, Status } from '../common/protocol';
+import { applyAtomic, checkKey, Outcome, StoredObject, SUCCESS } from './apply';
+import { sortObjects } from './sort';
 import { ConditionWaiters } from '../common/waiters';
 import { KeyedSerializer } from './serializer';
 import { LevelObjectStore, ObjectStore } from './storage';
@@ -213,6 +215,17 @@ export class Daemon {
         case MsgType.REQ_DEL:
           work = this.handleDel(m.decodeDel(f.body)).then((r) => void reply(MsgType.RESP_DEL, m.encodeWriteResponse(r)));
           break;
+        case MsgType.REQ_SEARCH:
+          work = this.handleSearch(m.decodeSearch(f.body), (objects) => reply(MsgType.RESP_SEARCH_ITEMS, m.encodeSearchItems(objects))).then(
+            (r) => void reply(MsgType.RESP_SEARCH_DONE, m.encodeCountResponse(r)),
+          );
+          break;
+        case MsgType.REQ_COUNT:
+          work = this.handleCount(m.decodePredicateRequest(f.body, 'REQ_COUNT')).then((r) => void reply(MsgType.RESP_COUNT, m.encodeCountResponse(r)));
+          break;
+        case MsgType.REQ_GROUP_DEL:
+          work = this.handleGroupDel(m.decodePredicateRequest(f.body, 'REQ_GROUP_DEL')).then((r) => void reply(MsgType.RESP_GROUP_DEL, m.encodeCountResponse(r)));
+          break;
         default:
           reply(MsgType.ERROR, [Status.BADREQUEST, `unknown message type ${msgTypeName(f.type)}`]);
           return;
@@ -283,6 +296,99 @@ export class Daemon {
       await this.store.del(req.spaceId, req.key);
       return SUCCESS;
     });
+  }
+
+  // ---- search, count, group_del ---------------------------------------------------------------
+
+  /** Resolves a predicate for a space this daemon knows, or says why not. */
+  private async predicate(req: m.PredicateRequest): Promise<{ space: SpaceLayout; checks: Check[] } | Outcome> {
+    await this.configAtLeast(req.configVersion);
+    const space = findSpaceById(this.config, req.spaceId);
+    if (!space) return { status: Status.UNKNOWNSPACE, attr: '', message: `no space with id ${req.spaceId} (configuration ${this.config.version})` };
+    const checks = resolveChecks(space.spec, req.checks);
+    if (!Array.isArray(checks)) return checks;
+    return { space, checks };
+  }
+
+  /** The objects this daemon serves (it heads their key region) that satisfy every check. */
+  private async *matching(space: SpaceLayout, checks: readonly Check[]): AsyncIterable<[Buffer, StoredObject]> {
+    for await (const [key, obj] of this.store.scan(space.id)) {
+      if (keyRegion(space, key).replicas[0] !== this.serverId) continue;
+      if (!firstFailingCheck(checks, key, obj.values)) yield [key, obj];
+    }
+  }
+
+  private searchObject(space: SpaceLayout, key: Buffer, obj: StoredObject): m.SearchObject {
+    return { key, attrs: space.spec.attributes.map((a, i) => ({ name: a.name, datatype: datatypeOf(a.type), value: obj.values[i] })) };
+  }
+
+  /**
+   * Streams the matches in batches; for sorted_search, sorts by the attribute and keeps the first
+   * `limit` (the client merges the daemons' lists).
+   */
+  private async handleSearch(req: m.SearchRequest, send: (objects: m.SearchObject[]) => void): Promise<m.CountResponse> {
+    const p = await this.predicate(req);
+    if (!('space' in p)) return { ...p, count: 0 };
+    const { space, checks } = p;
+    let sortIndex: number | undefined;
+    if (req.sortBy !== '') {
+      const found = attributeByName(space.spec, req.sortBy);
+      if (!found) return { status: Status.UNKNOWNATTR, attr: req.sortBy, message: `space ${space.name} has no attribute "${req.sortBy}"`, count: 0 };
+      if (!isScalar(found.attr.type)) return { status: Status.WRONGTYPE, attr: req.sortBy, message: `cannot sort by "${req.sortBy}" (${typeName(found.attr.type)})`, count: 0 };
+      sortIndex = found.index;
+    }
+    if (sortIndex !== undefined) {
+      const all: [Buffer, StoredObject][] = [];
+      for await (const match of this.matching(space, checks)) all.push(match);
+      const sorted = sortObjects(space, all, sortIndex, req.descending);
+      const kept = req.limit > 0 ? sorted.slice(0, req.limit) : sorted;
+      for (let i = 0; i < kept.length; i += SEARCH_BATCH.objectsMax) send(kept.slice(i, i + SEARCH_BATCH.objectsMax).map(([k, o]) => this.searchObject(space, k, o)));
+      return { ...SUCCESS, count: kept.length };
+    }
+    let batch: m.SearchObject[] = [];
+    let bytes = 0;
+    let count = 0;
+    for await (const [key, obj] of this.matching(space, checks)) {
+      const o = this.searchObject(space, key, obj);
+      batch.push(o);
+      bytes += key.length + obj.values.reduce((n, v) => n + v.length, 0);
+      count++;
+      if (req.limit > 0 && count >= req.limit) break;
+      if (batch.length >= SEARCH_BATCH.objectsMax || bytes >= SEARCH_BATCH.bytesMax) {
+        send(batch);
+        batch = [];
+        bytes = 0;
+      }
+    }
+    if (batch.length > 0) send(batch);
+    return { ...SUCCESS, count };
+  }
+
+  private async handleCount(req: m.PredicateRequest): Promise<m.CountResponse> {
+    const p = await this.predicate(req);
+    if (!('space' in p)) return { ...p, count: 0 };
+    let count = 0;
+    for await (const _ of this.matching(p.space, p.checks)) count++;
+    return { ...SUCCESS, count };
+  }
+
+  /** Deletes the matches, each under its key's lock and only if it still matches then. */
+  private async handleGroupDel(req: m.PredicateRequest): Promise<m.CountResponse> {
+    const p = await this.predicate(req);
+    if (!('space' in p)) return { ...p, count: 0 };
+    const keys: Buffer[] = [];
+    for await (const [key] of this.matching(p.space, p.checks)) keys.push(key);
+    let count = 0;
+    for (const key of keys) {
+      const deleted = await this.serializer.run(this.lockName({ spaceId: p.space.id, key }), async () => {
+        const obj = await this.store.get(p.space.id, key);
+        if (!obj || firstFailingCheck(p.checks, key, obj.values)) return false;
+        await this.store.del(p.space.id, key);
+        return true;
+      });
+      if (deleted) count++;
+    }
+    return { ...SUCCESS, count };
   }
 
   private lockName(req: { spaceId: number; key: Buffer }): string {

@@ -9,6 +9,8 @@ export interface ObjectStore {
   get(spaceId: number, key: Buffer): Promise<StoredObject | undefined>;
   put(spaceId: number, key: Buffer, obj: StoredObject): Promise<void>;
   del(spaceId: number, key: Buffer): Promise<void>;
+  /** Every object of a space, in key order, as of one moment (a snapshot). */
+  scan(spaceId: number): AsyncIterable<[Buffer, StoredObject]>;
   /** Removes every object of a space (after rm-space). */
   dropSpace(spaceId: number): Promise<void>;
   close(): Promise<void>;
@@ -70,6 +72,10 @@ export class LevelObjectStore implements ObjectStore {
     await this.db.clear(spaceRange(spaceId));
   }
 
+  async *scan(spaceId: number): AsyncIterable<[Buffer, StoredObject]> {
+    for await (const [k, v] of this.db.iterator(spaceRange(spaceId))) yield [k.subarray(5), decodeObject(v)];
+  }
+
   async close(): Promise<void> {
     await this.db.close();
   }
@@ -89,6 +95,13 @@ export class MemoryObjectStore implements ObjectStore {
 
   async del(spaceId: number, key: Buffer): Promise<void> {
     this.objects.delete(storageKey(spaceId, key).toString('latin1'));
+  }
+
+  async *scan(spaceId: number): AsyncIterable<[Buffer, StoredObject]> {
+    const prefix = storageKey(spaceId, Buffer.alloc(0)).toString('latin1');
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+    const snapshot = keys.map((k) => [k, this.objects.get(k)!] as const);
+    for (const [k, v] of snapshot) yield [Buffer.from(k, 'latin1').subarray(5), decodeObject(v)];
   }
 
   async dropSpace(spaceId: number): Promise<void> {
