@@ -1,12 +1,27 @@
 // The drift test: the C headers (native/include), as the native addon reports them, must define
 // exactly the constants of src/common/protocol.ts and src/common/datatypes.ts — same names, same
-// numbers, nothing missing on either side.
+// numbers, nothing missing on either side: return codes, datatypes, message types, func ops, check
+// ops, frame and search-batch limits.
 
 import test, { type ExecutionContext } from 'ava';
 
 import { Datatype } from '../src/common/datatypes';
-import { loadNative } from '../src/common/native';
-import { FRAME, LIMITS, MsgType, Status } from '../src/common/protocol';
+import { loadNative, NativeConstants } from '../src/common/native';
+import { CheckOp, FRAME, FuncOp, LIMITS, MsgType, SEARCH_BATCH, Status } from '../src/common/protocol';
+
+/** The addon's exports, including those src/common/native.ts does not declare (yet). */
+interface NativeExports extends NativeConstants {
+  /** `HYPERDEX_FUNC_*`, e.g. `SET: 1`. */
+  readonly funcOps: Readonly<Record<string, number>>;
+  /** `HYPERDEX_CHECK_*`, e.g. `EQUALS: 1`. */
+  readonly checkOps: Readonly<Record<string, number>>;
+  /** `HYPERDEX_SEARCH_BATCH_OBJECTS_MAX`. */
+  readonly searchBatchObjectsMax: number;
+  /** `HYPERDEX_SEARCH_BATCH_BYTES_MAX`. */
+  readonly searchBatchBytesMax: number;
+}
+
+const native = (): NativeExports => loadNative() as NativeExports;
 
 function sameTable(
   t: ExecutionContext,
@@ -33,19 +48,35 @@ function sameTable(
 }
 
 test('return codes: C enum hyperclient_returncode equals Status', (t) => {
-  sameTable(t, 'returncodes', loadNative().returncodes, Status);
+  sameTable(t, 'returncodes', native().returncodes, Status);
 });
 
 test('datatypes: C enum hyperdatatype equals Datatype', (t) => {
-  sameTable(t, 'datatypes', loadNative().datatypes, Datatype);
+  sameTable(t, 'datatypes', native().datatypes, Datatype);
 });
 
 test('message types: C HYPERDEX_MSG_* equal MsgType', (t) => {
-  sameTable(t, 'messageTypes', loadNative().messageTypes, MsgType);
+  sameTable(t, 'messageTypes', native().messageTypes, MsgType);
 });
 
 test('frame constants: C HYPERDEX_FRAME_* equal FRAME.headerBytes and LIMITS.frameBytesMax', (t) => {
-  const native = loadNative();
-  t.is(native.frameHeaderBytes, FRAME.headerBytes);
-  t.is(native.frameBytesMax, LIMITS.frameBytesMax);
+  const n = native();
+  t.is(n.frameHeaderBytes, FRAME.headerBytes);
+  t.is(n.frameBytesMax, LIMITS.frameBytesMax);
+});
+
+test('func ops: C HYPERDEX_FUNC_* equal FuncOp', (t) => {
+  t.is(typeof native().funcOps, 'object', 'the addon exports funcOps');
+  sameTable(t, 'funcOps', native().funcOps, FuncOp);
+});
+
+test('check ops: C HYPERDEX_CHECK_* equal CheckOp', (t) => {
+  t.is(typeof native().checkOps, 'object', 'the addon exports checkOps');
+  sameTable(t, 'checkOps', native().checkOps, CheckOp);
+});
+
+test('search batches: C HYPERDEX_SEARCH_BATCH_* equal SEARCH_BATCH', (t) => {
+  const n = native();
+  t.is(n.searchBatchObjectsMax, SEARCH_BATCH.objectsMax);
+  t.is(n.searchBatchBytesMax, SEARCH_BATCH.bytesMax);
 });

@@ -137,6 +137,13 @@ const messageDecoders: Record<number, (b: Buffer) => unknown> = {
   [MsgType.RESP_ATOMIC]: m.decodeWriteResponse,
   [MsgType.REQ_DEL]: m.decodeDel,
   [MsgType.RESP_DEL]: m.decodeWriteResponse,
+  [MsgType.REQ_SEARCH]: m.decodeSearch,
+  [MsgType.RESP_SEARCH_ITEMS]: m.decodeSearchItems,
+  [MsgType.RESP_SEARCH_DONE]: m.decodeCountResponse,
+  [MsgType.REQ_COUNT]: (b) => m.decodePredicateRequest(b, 'REQ_COUNT'),
+  [MsgType.RESP_COUNT]: m.decodeCountResponse,
+  [MsgType.REQ_GROUP_DEL]: (b) => m.decodePredicateRequest(b, 'REQ_GROUP_DEL'),
+  [MsgType.RESP_GROUP_DEL]: m.decodeCountResponse,
   [MsgType.ERROR]: m.decodeError,
 };
 
@@ -231,6 +238,27 @@ test('frames: the decoded CONFIG push gives region bounds as 64-bit integers', (
     ],
   );
   t.deepEqual(config.spaces[0].spec.attributes[1].type, { kind: 'map', key: 'string', value: 'int64' });
+});
+
+test('frames: a 6-field func decodes with its map key; funcs re-encode to the same bytes', (t) => {
+  const atomics = frames.vectors.flatMap((v) => v.frames).filter((f) => f.type === MsgType.REQ_ATOMIC && f.message === 'valid');
+  const decoded = atomics.map((f) => ({ f, r: m.decodeAtomic(hex(f.bodyHex)) }));
+  const withKey = decoded.filter(({ r }) => r.funcs.some((fn) => fn.mapKey !== undefined));
+  t.true(withKey.length > 0, 'a REQ_ATOMIC vector with a 6-field func');
+  t.true(decoded.some(({ r }) => r.funcs.length > 0 && r.funcs.every((fn) => fn.mapKey === undefined)), 'a REQ_ATOMIC vector with 4-field funcs only');
+  const add = withKey.find(({ r }) => r.funcs.length === 2);
+  t.truthy(add, 'the map_atomic_add vector');
+  t.deepEqual(
+    add!.r.funcs.map((fn) => [fn.op, fn.name, fn.datatype, fn.value.toString('hex'), fn.mapKey?.datatype, fn.mapKey?.value.toString('hex')]),
+    [
+      [4, 'tags', 8961, '0100000000000000', 8960, '61'],
+      [4, 'tags', 8961, 'feffffffffffffff', 8960, '62'],
+    ],
+  );
+  // encodeAtomic writes the 6-field form exactly when a func has a map key.
+  for (const { f, r } of decoded) {
+    if (f.encoderOutput) t.is(encodeFrame(f.type, BigInt(f.id), m.encodeAtomic(r)).toString('hex').slice(28), f.bodyHex, `${f.typeName} ${f.id}: encodeAtomic`);
+  }
 });
 
 // ---- values ---------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 /* HyperDex: attribute types and wire-protocol constants for C programs.
  *
  * Everything here mirrors src/common/datatypes.ts (`Datatype`) and src/common/protocol.ts
- * (`MsgType`, `FRAME`, `LIMITS`), which are the source of truth; test/protocol-constants.test.ts
+ * (`MsgType`, `FuncOp`, `CheckOp`, `FRAME`, `LIMITS`), which are the source of truth; test/protocol-constants.test.ts
  * fails when the two drift apart. Return codes live in hyperclient_status.h.
  */
 #ifndef HYPERDEX_HYPERDEX_H
 #define HYPERDEX_HYPERDEX_H
+
+#include <stddef.h>
 
 #include "hyperclient_status.h"
 
@@ -71,8 +73,66 @@ enum hyperdatatype
 #define HYPERDEX_MSG_RESP_ATOMIC        0x0204
 #define HYPERDEX_MSG_REQ_DEL            0x0205
 #define HYPERDEX_MSG_RESP_DEL           0x0206
+#define HYPERDEX_MSG_REQ_SEARCH         0x0207
+#define HYPERDEX_MSG_RESP_SEARCH_ITEMS  0x0208
+#define HYPERDEX_MSG_RESP_SEARCH_DONE   0x0209
+#define HYPERDEX_MSG_REQ_COUNT          0x020a
+#define HYPERDEX_MSG_RESP_COUNT         0x020b
+#define HYPERDEX_MSG_REQ_GROUP_DEL      0x020c
+#define HYPERDEX_MSG_RESP_GROUP_DEL     0x020d
 
 #define HYPERDEX_MSG_ERROR              0x7f01
+
+/* Operations in REQ_ATOMIC's list of functions (field 0 of each func). Which attribute types each
+ * applies to and what operand it takes: docs/protocol.md, section 4.8. */
+#define HYPERDEX_FUNC_SET               1
+#define HYPERDEX_FUNC_STRING_APPEND     2
+#define HYPERDEX_FUNC_STRING_PREPEND    3
+#define HYPERDEX_FUNC_NUM_ADD           4
+#define HYPERDEX_FUNC_NUM_SUB           5
+#define HYPERDEX_FUNC_NUM_MUL           6
+#define HYPERDEX_FUNC_NUM_DIV           7
+#define HYPERDEX_FUNC_NUM_MOD           8
+#define HYPERDEX_FUNC_NUM_AND           9
+#define HYPERDEX_FUNC_NUM_OR            10
+#define HYPERDEX_FUNC_NUM_XOR           11
+#define HYPERDEX_FUNC_LIST_LPUSH        12
+#define HYPERDEX_FUNC_LIST_RPUSH        13
+#define HYPERDEX_FUNC_SET_ADD           14
+#define HYPERDEX_FUNC_SET_REMOVE        15
+#define HYPERDEX_FUNC_SET_INTERSECT     16
+#define HYPERDEX_FUNC_SET_UNION         17
+#define HYPERDEX_FUNC_MAP_ADD           18
+#define HYPERDEX_FUNC_MAP_REMOVE        19
+
+/* Comparisons in checks: REQ_ATOMIC's conditions and the predicates of REQ_SEARCH, REQ_COUNT and
+ * REQ_GROUP_DEL (field 0 of each check). */
+#define HYPERDEX_CHECK_EQUALS           1
+#define HYPERDEX_CHECK_LESS_THAN        2
+#define HYPERDEX_CHECK_LESS_EQUAL       3
+#define HYPERDEX_CHECK_GREATER_EQUAL    4
+#define HYPERDEX_CHECK_GREATER_THAN     5
+
+/* Search results travel in RESP_SEARCH_ITEMS batches of at most this many objects; in a search
+ * without sort by, a daemon also closes a batch once it holds about HYPERDEX_SEARCH_BATCH_BYTES_MAX
+ * bytes of keys and values. */
+#define HYPERDEX_SEARCH_BATCH_OBJECTS_MAX 256
+#define HYPERDEX_SEARCH_BATCH_BYTES_MAX   (1024 * 1024)
+
+/* Names and tables of the func and check ops, in the manner of hyperdex_constants.h: names are the
+ * full identifiers ("HYPERDEX_FUNC_SET", "HYPERDEX_CHECK_EQUALS"). *_name() returns NULL for an
+ * unknown number; *_count() entries ascend by value; *_at(i, &name, &value) stores the i-th entry
+ * and returns 0, or returns -1 (storing nothing) when i >= *_count(). Either pointer may be NULL. */
+#define HYPERDEX_FUNCOP_PREFIX "HYPERDEX_FUNC_"
+#define HYPERDEX_CHECKOP_PREFIX "HYPERDEX_CHECK_"
+
+const char* hyperdex_funcop_name(int op);
+size_t hyperdex_funcop_count(void);
+int hyperdex_funcop_at(size_t i, const char** name, int* value);
+
+const char* hyperdex_checkop_name(int op);
+size_t hyperdex_checkop_count(void);
+int hyperdex_checkop_at(size_t i, const char** name, int* value);
 
 #ifdef __cplusplus
 } /* extern "C" */

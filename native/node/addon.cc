@@ -1,5 +1,6 @@
-// HyperDex's C constants for Node: `returncodes`, `datatypes` and `messageTypes` (name without
-// its C prefix -> number), plus `frameHeaderBytes` and `frameBytesMax`.
+// HyperDex's C constants for Node: `returncodes`, `datatypes`, `messageTypes`, `funcOps` and
+// `checkOps` (name without its C prefix -> number), plus `frameHeaderBytes`, `frameBytesMax`,
+// `searchBatchObjectsMax` and `searchBatchBytesMax`.
 //
 // Everything comes from the C library's tables (native/src/constants.c); this file only copies
 // them into JavaScript objects, so test/protocol-constants.test.ts compares the C side itself
@@ -55,6 +56,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
        HYPERDEX_RETURNCODE_PREFIX},
       {"datatypes", hyperdex_datatype_count, hyperdex_datatype_at, HYPERDEX_DATATYPE_PREFIX},
       {"messageTypes", hyperdex_msgtype_count, hyperdex_msgtype_at, HYPERDEX_MSGTYPE_PREFIX},
+      {"funcOps", hyperdex_funcop_count, hyperdex_funcop_at, HYPERDEX_FUNCOP_PREFIX},
+      {"checkOps", hyperdex_checkop_count, hyperdex_checkop_at, HYPERDEX_CHECKOP_PREFIX},
   };
   for (const auto& t : tables) {
     Napi::Value table = Table(env, t.key, t.count, t.at, t.prefix);
@@ -64,6 +67,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   exports.Set("frameHeaderBytes", Napi::Number::New(env, HYPERDEX_FRAME_HEADER_BYTES));
   exports.Set("frameBytesMax", Napi::Number::New(env, HYPERDEX_FRAME_BYTES_MAX));
+  exports.Set("searchBatchObjectsMax", Napi::Number::New(env, HYPERDEX_SEARCH_BATCH_OBJECTS_MAX));
+  exports.Set("searchBatchBytesMax", Napi::Number::New(env, HYPERDEX_SEARCH_BATCH_BYTES_MAX));
   return exports;
 }
 

@@ -1,4 +1,5 @@
-/* Names of HyperDex's constants and tables enumerating them; see hyperdex_constants.h.
+/* Names of HyperDex's constants and tables enumerating them; see hyperdex_constants.h (and
+ * hyperdex.h for the func and check ops).
  *
  * The *_name() functions for the two enums are switches without a default, so -Wall -Werror
  * (-Wswitch) refuses to build when an enumerator is added to a header but not here.
@@ -35,6 +36,21 @@ hyperdex_table_at(const struct hyperdex_constant* table, size_t count,
         *value = table[i].value;
     }
     return 0;
+}
+
+/* A name by a linear search of a table: for the #define families, which have no enum. */
+static const char*
+hyperdex_table_name(const struct hyperdex_constant* table, size_t count, int value)
+{
+    size_t i;
+    for (i = 0; i < count; ++i)
+    {
+        if (table[i].value == value)
+        {
+            return table[i].name;
+        }
+    }
+    return NULL;
 }
 
 /* Return codes. */
@@ -171,6 +187,13 @@ hyperdex_datatype_at(size_t i, const char** name, int* value)
     X(HYPERDEX_MSG_RESP_ATOMIC)              \
     X(HYPERDEX_MSG_REQ_DEL)                  \
     X(HYPERDEX_MSG_RESP_DEL)                 \
+    X(HYPERDEX_MSG_REQ_SEARCH)               \
+    X(HYPERDEX_MSG_RESP_SEARCH_ITEMS)        \
+    X(HYPERDEX_MSG_RESP_SEARCH_DONE)         \
+    X(HYPERDEX_MSG_REQ_COUNT)                \
+    X(HYPERDEX_MSG_RESP_COUNT)               \
+    X(HYPERDEX_MSG_REQ_GROUP_DEL)            \
+    X(HYPERDEX_MSG_RESP_GROUP_DEL)           \
     X(HYPERDEX_MSG_ERROR)
 
 /* #x of a macro argument is its name, not its expansion, so the names come out right. */
@@ -181,15 +204,7 @@ static const struct hyperdex_constant hyperdex_msgtypes[] = {
 const char*
 hyperdex_msgtype_name(int type)
 {
-    size_t i;
-    for (i = 0; i < HYPERDEX_COUNT(hyperdex_msgtypes); ++i)
-    {
-        if (hyperdex_msgtypes[i].value == type)
-        {
-            return hyperdex_msgtypes[i].name;
-        }
-    }
-    return NULL;
+    return hyperdex_table_name(hyperdex_msgtypes, HYPERDEX_COUNT(hyperdex_msgtypes), type);
 }
 
 size_t
@@ -202,5 +217,83 @@ int
 hyperdex_msgtype_at(size_t i, const char** name, int* value)
 {
     return hyperdex_table_at(hyperdex_msgtypes, HYPERDEX_COUNT(hyperdex_msgtypes),
+                             i, name, value);
+}
+
+/* Func ops: #defines too, checked against FuncOp by the drift test. */
+
+#define HYPERDEX_FUNCOPS(X)                  \
+    X(HYPERDEX_FUNC_SET)                     \
+    X(HYPERDEX_FUNC_STRING_APPEND)           \
+    X(HYPERDEX_FUNC_STRING_PREPEND)          \
+    X(HYPERDEX_FUNC_NUM_ADD)                 \
+    X(HYPERDEX_FUNC_NUM_SUB)                 \
+    X(HYPERDEX_FUNC_NUM_MUL)                 \
+    X(HYPERDEX_FUNC_NUM_DIV)                 \
+    X(HYPERDEX_FUNC_NUM_MOD)                 \
+    X(HYPERDEX_FUNC_NUM_AND)                 \
+    X(HYPERDEX_FUNC_NUM_OR)                  \
+    X(HYPERDEX_FUNC_NUM_XOR)                 \
+    X(HYPERDEX_FUNC_LIST_LPUSH)              \
+    X(HYPERDEX_FUNC_LIST_RPUSH)              \
+    X(HYPERDEX_FUNC_SET_ADD)                 \
+    X(HYPERDEX_FUNC_SET_REMOVE)              \
+    X(HYPERDEX_FUNC_SET_INTERSECT)           \
+    X(HYPERDEX_FUNC_SET_UNION)               \
+    X(HYPERDEX_FUNC_MAP_ADD)                 \
+    X(HYPERDEX_FUNC_MAP_REMOVE)
+
+static const struct hyperdex_constant hyperdex_funcops[] = {
+    HYPERDEX_FUNCOPS(HYPERDEX_ENTRY)
+};
+
+const char*
+hyperdex_funcop_name(int op)
+{
+    return hyperdex_table_name(hyperdex_funcops, HYPERDEX_COUNT(hyperdex_funcops), op);
+}
+
+size_t
+hyperdex_funcop_count(void)
+{
+    return HYPERDEX_COUNT(hyperdex_funcops);
+}
+
+int
+hyperdex_funcop_at(size_t i, const char** name, int* value)
+{
+    return hyperdex_table_at(hyperdex_funcops, HYPERDEX_COUNT(hyperdex_funcops),
+                             i, name, value);
+}
+
+/* Check ops: checked against CheckOp by the drift test. */
+
+#define HYPERDEX_CHECKOPS(X)                 \
+    X(HYPERDEX_CHECK_EQUALS)                 \
+    X(HYPERDEX_CHECK_LESS_THAN)              \
+    X(HYPERDEX_CHECK_LESS_EQUAL)             \
+    X(HYPERDEX_CHECK_GREATER_EQUAL)          \
+    X(HYPERDEX_CHECK_GREATER_THAN)
+
+static const struct hyperdex_constant hyperdex_checkops[] = {
+    HYPERDEX_CHECKOPS(HYPERDEX_ENTRY)
+};
+
+const char*
+hyperdex_checkop_name(int op)
+{
+    return hyperdex_table_name(hyperdex_checkops, HYPERDEX_COUNT(hyperdex_checkops), op);
+}
+
+size_t
+hyperdex_checkop_count(void)
+{
+    return HYPERDEX_COUNT(hyperdex_checkops);
+}
+
+int
+hyperdex_checkop_at(size_t i, const char** name, int* value)
+{
+    return hyperdex_table_at(hyperdex_checkops, HYPERDEX_COUNT(hyperdex_checkops),
                              i, name, value);
 }

@@ -585,6 +585,13 @@ function attributePairs(attrs: Attributes): (readonly [string, Value])[] {
   return Object.entries(attrs as Record<string, Value>);
 }
 
+/** The limits the daemon enforces, checked before sending so that a program gets OVERFLOW at once. */
+function checkRequestLimits(entries: readonly { name: string; value: Buffer }[], what: string): void {
+  if (entries.length > LIMITS.attributesPerRequestMax) throw new HyperClientError(Status.OVERFLOW, `more than ${LIMITS.attributesPerRequestMax} ${what} in one request`);
+  for (const e of entries)
+    if (e.value.length > LIMITS.valueBytesMax) throw new HyperClientError(Status.OVERFLOW, `"${e.name}" is ${e.value.length} bytes, over the limit of ${LIMITS.valueBytesMax}`, e.name);
+}
+
 /** A search predicate: attribute → value (equality) or [lower, upper] (lower <= value < upper). */
 export type Predicate = Readonly<Record<string, Value | readonly [Scalar, Scalar]>>;
 export type SortOrder = 'ascending' | 'descending' | 'min' | 'max' | boolean;
@@ -609,6 +616,7 @@ export function encodePredicate(spec: SpaceSpec, predicate: Predicate): m.WireCh
       throw e;
     }
   }
+  checkRequestLimits(out, 'conditions');
   return out;
 }
 
@@ -654,6 +662,7 @@ export function encodeFuncs(spec: SpaceSpec, op: number, attrs: Attributes, onMa
       throw e;
     }
   }
+  checkRequestLimits(out, 'operations');
   return out;
 }
 
@@ -662,7 +671,6 @@ export function encodeAttributes(spec: SpaceSpec, attrs: Attributes, allowKey: b
   const seen = new Set<string>();
   const out: m.WireAttr[] = [];
   const pairs = attributePairs(attrs);
-  if (pairs.length > LIMITS.attributesPerRequestMax) throw new HyperClientError(Status.OVERFLOW, `more than ${LIMITS.attributesPerRequestMax} attributes`);
   for (const [name, value] of pairs) {
     const attr = name === spec.key.name && allowKey ? spec.key : spec.attributes.find((a) => a.name === name);
     if (!attr) {
@@ -678,8 +686,8 @@ export function encodeAttributes(spec: SpaceSpec, attrs: Attributes, allowKey: b
       if (e instanceof ValueTypeError) throw new HyperClientError(Status.WRONGTYPE, `"${name}" is ${typeName(attr.type)}: ${e.message}`, name);
       throw e;
     }
-    if (bytes.length > LIMITS.valueBytesMax) throw new HyperClientError(Status.OVERFLOW, `"${name}" is ${bytes.length} bytes, over the limit of ${LIMITS.valueBytesMax}`, name);
     out.push({ name, datatype: datatypeOf(attr.type), value: bytes });
   }
+  checkRequestLimits(out, 'attributes');
   return out;
 }

@@ -152,6 +152,8 @@ export const LIMITS = {
   frameBytesMax: 16 * 1024 * 1024,
   keyBytesMax: 64 * 1024,
   valueBytesMax: 8 * 1024 * 1024,
+  /** All of an object's values together: small enough that any object fits in one reply frame. */
+  objectBytesMax: 15 * 1024 * 1024,
   attributesPerRequestMax: 256,
   /** Requests a client may have outstanding on one connection before it waits. */
   pendingPerConnectionMax: 65536,

@@ -281,6 +281,11 @@ export type Element = Buffer | bigint | number;
 
 export const INT64_RANGE = { min: INT64_MIN, max: INT64_MAX } as const;
 
+/** An element as a set or map key holds it: -0 is 0. */
+export function asSetElement(v: Element): Element {
+  return asElement(v);
+}
+
 /** Total order of elements of one scalar type (the order of sets and map keys). */
 export function compareElements(a: Element, b: Element): number {
   return compareInternal(a, b);

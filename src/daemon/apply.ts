@@ -72,5 +72,8 @@ export function applyAtomic(
   for (const f of funcs)
     if (values[f.index].length > LIMITS.valueBytesMax)
       return { outcome: { status: Status.OVERFLOW, attr: f.attr.name, message: `"${f.attr.name}" would grow past ${LIMITS.valueBytesMax} bytes` } };
+  const total = key.length + values.reduce((n, v) => n + v.length, 0);
+  if (total > LIMITS.objectBytesMax)
+    return { outcome: { status: Status.OVERFLOW, attr: '', message: `the object would hold ${total} bytes, over the limit of ${LIMITS.objectBytesMax}` } };
   return { outcome: SUCCESS, next: { version: (current?.version ?? 0) + 1, values } };
 }

@@ -337,30 +337,35 @@ export class Daemon {
       if (!isScalar(found.attr.type)) return { status: Status.WRONGTYPE, attr: req.sortBy, message: `cannot sort by "${req.sortBy}" (${typeName(found.attr.type)})`, count: 0 };
       sortIndex = found.index;
     }
+    // Batches bounded in objects and bytes, so that no reply frame nears the frame limit.
+    let batch: m.SearchObject[] = [];
+    let bytes = 0;
+    const add = (key: Buffer, obj: StoredObject) => {
+      batch.push(this.searchObject(space, key, obj));
+      bytes += key.length + obj.values.reduce((n, v) => n + v.length + 16, 16);
+      if (batch.length >= SEARCH_BATCH.objectsMax || bytes >= SEARCH_BATCH.bytesMax) flush();
+    };
+    const flush = () => {
+      if (batch.length > 0) send(batch);
+      batch = [];
+      bytes = 0;
+    };
+    let count = 0;
     if (sortIndex !== undefined) {
       const all: [Buffer, StoredObject][] = [];
       for await (const match of this.matching(space, checks)) all.push(match);
       const sorted = sortObjects(space, all, sortIndex, req.descending);
-      const kept = req.limit > 0 ? sorted.slice(0, req.limit) : sorted;
-      for (let i = 0; i < kept.length; i += SEARCH_BATCH.objectsMax) send(kept.slice(i, i + SEARCH_BATCH.objectsMax).map(([k, o]) => this.searchObject(space, k, o)));
-      return { ...SUCCESS, count: kept.length };
-    }
-    let batch: m.SearchObject[] = [];
-    let bytes = 0;
-    let count = 0;
-    for await (const [key, obj] of this.matching(space, checks)) {
-      const o = this.searchObject(space, key, obj);
-      batch.push(o);
-      bytes += key.length + obj.values.reduce((n, v) => n + v.length, 0);
-      count++;
-      if (req.limit > 0 && count >= req.limit) break;
-      if (batch.length >= SEARCH_BATCH.objectsMax || bytes >= SEARCH_BATCH.bytesMax) {
-        send(batch);
-        batch = [];
-        bytes = 0;
+      for (const [key, obj] of req.limit > 0 ? sorted.slice(0, req.limit) : sorted) {
+        add(key, obj);
+        count++;
+      }
+    } else {
+      for await (const [key, obj] of this.matching(space, checks)) {
+        add(key, obj);
+        count++;
       }
     }
-    if (batch.length > 0) send(batch);
+    flush();
     return { ...SUCCESS, count };
   }
 

@@ -9,6 +9,7 @@ import { WireFunc } from '../common/messages';
 import { FuncOp, Status } from '../common/protocol';
 import { AttributeSpec, SpaceSpec } from '../common/schema';
 import {
+  asSetElement,
   canonicalValueBytes,
   compareElements,
   defaultElement,
@@ -64,8 +65,10 @@ export function resolveFuncs(spec: SpaceSpec, funcs: readonly WireFunc[]): Resol
       const keyType = scalarType((attr.type as { key: ScalarType }).key);
       const kt = typeOfDatatype(f.mapKey.datatype);
       if (!kt || !sameType(kt, keyType)) return { status: Status.WRONGTYPE, attr: f.name, message: `map keys of "${f.name}" are ${typeName(keyType)}, not datatype ${f.mapKey.datatype}` };
-      mapKey = canonicalValueBytes(keyType, f.mapKey.value);
-      if (mapKey === undefined) return { status: Status.WRONGTYPE, attr: f.name, message: `malformed map key for "${f.name}"` };
+      const keyBytes = canonicalValueBytes(keyType, f.mapKey.value);
+      if (keyBytes === undefined) return { status: Status.WRONGTYPE, attr: f.name, message: `malformed map key for "${f.name}"` };
+      // As a map key, -0 is 0: one key, whichever way it was written.
+      mapKey = writeScalar(keyType.kind as ScalarType, asSetElement(readScalar(keyType.kind as ScalarType, keyBytes)));
     }
     // One call names an attribute once; only operations on distinct values of one map may share it.
     const seen = touched.get(f.name);
@@ -144,6 +147,11 @@ function scalarFunc(op: number, t: ScalarType, current: Element, operand: Elemen
   return floatOp(op, current as number, operand as number);
 }
 
+/** An element's identity as a set member or map key, for hashing: its bytes, with -0 as 0. */
+function elementId(t: ScalarType, e: Element): string {
+  return writeScalar(t, asSetElement(e)).toString('latin1');
+}
+
 /** Applies one resolved function to an attribute's current bytes. */
 export function applyFunc(f: ResolvedFunc, current: Buffer): { ok: true; bytes: Buffer } | FuncError {
   const t = f.attr.type;
@@ -152,7 +160,7 @@ export function applyFunc(f: ResolvedFunc, current: Buffer): { ok: true; bytes: 
   if (f.mapKey) {
     const m = t as Extract<AttrType, { kind: 'map' }>;
     const entries = readMapEntries(m, current);
-    const key = readScalar(m.key, f.mapKey);
+    const key = asSetElement(readScalar(m.key, f.mapKey));
     const at = entries.findIndex(([k]) => compareElements(k, key) === 0);
     if (f.op === FuncOp.MAP_REMOVE) {
       if (at >= 0) entries.splice(at, 1);
@@ -181,18 +189,20 @@ export function applyFunc(f: ResolvedFunc, current: Buffer): { ok: true; bytes: 
       const items = readElementList(t.elem, current);
       if (f.op === FuncOp.SET_ADD) return { ok: true, bytes: writeSet(t.elem, [...items, readScalar(t.elem, f.value)]) };
       if (f.op === FuncOp.SET_REMOVE) {
-        const gone = readScalar(t.elem, f.value);
+        const gone = asSetElement(readScalar(t.elem, f.value));
         return { ok: true, bytes: writeSet(t.elem, items.filter((x) => compareElements(x, gone) !== 0)) };
       }
       const other = readElementList(t.elem, f.value);
       if (f.op === FuncOp.SET_UNION) return { ok: true, bytes: writeSet(t.elem, [...items, ...other]) };
-      return { ok: true, bytes: writeSet(t.elem, items.filter((x) => other.some((y) => compareElements(x, y) === 0))) };
+      const keep = new Set(other.map((y) => elementId(t.elem, y)));
+      return { ok: true, bytes: writeSet(t.elem, items.filter((x) => keep.has(elementId(t.elem, x)))) };
     }
     case 'map': {
       const entries = readMapEntries(t, current);
       // MAP_ADD: insert or replace each entry given.
       const added = readMapEntries(t, f.value);
-      const kept = entries.filter(([k]) => !added.some(([a]) => compareElements(a, k) === 0));
+      const replaced = new Set(added.map(([a]) => elementId(t.key, a)));
+      const kept = entries.filter(([k]) => !replaced.has(elementId(t.key, k)));
       return { ok: true, bytes: writeMap(t, [...kept, ...added]) };
     }
   }

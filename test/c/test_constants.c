@@ -106,7 +106,17 @@ main(void)
     CHECK(HYPERDATATYPE_MAP_FLOAT_FLOAT == 9059);
     CHECK(HYPERDATATYPE_GARBAGE == 9087);
     CHECK(HYPERDEX_MSG_REQ_GET == 0x0201);
+    CHECK(HYPERDEX_MSG_REQ_SEARCH == 0x0207);
+    CHECK(HYPERDEX_MSG_RESP_GROUP_DEL == 0x020d);
     CHECK(HYPERDEX_MSG_ERROR == 0x7f01);
+    CHECK(HYPERDEX_FUNC_SET == 1);
+    CHECK(HYPERDEX_FUNC_NUM_ADD == 4);
+    CHECK(HYPERDEX_FUNC_MAP_REMOVE == 19);
+    CHECK(HYPERDEX_CHECK_EQUALS == 1);
+    CHECK(HYPERDEX_CHECK_GREATER_EQUAL == 4);
+    CHECK(HYPERDEX_CHECK_GREATER_THAN == 5);
+    CHECK(HYPERDEX_SEARCH_BATCH_OBJECTS_MAX == 256);
+    CHECK(HYPERDEX_SEARCH_BATCH_BYTES_MAX == 1048576);
     CHECK(HYPERDEX_FRAME_HEADER_BYTES == 4 + 2 + 8);
     CHECK(HYPERDEX_FRAME_BYTES_MAX == 16777216);
 
@@ -123,6 +133,15 @@ main(void)
     CHECK(same_name(hyperdex_msgtype_name(HYPERDEX_MSG_REQ_GET), "HYPERDEX_MSG_REQ_GET"));
     CHECK(same_name(hyperdex_msgtype_name(0x7f01), "HYPERDEX_MSG_ERROR"));
     CHECK(hyperdex_msgtype_name(0x0200) == NULL);
+    CHECK(same_name(hyperdex_msgtype_name(0x020a), "HYPERDEX_MSG_REQ_COUNT"));
+    CHECK(hyperdex_msgtype_name(0x020e) == NULL);
+    CHECK(same_name(hyperdex_funcop_name(HYPERDEX_FUNC_SET), "HYPERDEX_FUNC_SET"));
+    CHECK(same_name(hyperdex_funcop_name(19), "HYPERDEX_FUNC_MAP_REMOVE"));
+    CHECK(hyperdex_funcop_name(0) == NULL);
+    CHECK(hyperdex_funcop_name(20) == NULL);
+    CHECK(same_name(hyperdex_checkop_name(HYPERDEX_CHECK_LESS_THAN), "HYPERDEX_CHECK_LESS_THAN"));
+    CHECK(hyperdex_checkop_name(0) == NULL);
+    CHECK(hyperdex_checkop_name(6) == NULL);
 
     /* Tables. */
     check_table("returncodes", hyperdex_returncode_count, hyperdex_returncode_at, returncode_name,
@@ -130,7 +149,11 @@ main(void)
     check_table("datatypes", hyperdex_datatype_count, hyperdex_datatype_at, datatype_name,
                 HYPERDEX_DATATYPE_PREFIX, 25, 0, 0xffff);
     check_table("msgtypes", hyperdex_msgtype_count, hyperdex_msgtype_at, hyperdex_msgtype_name,
-                HYPERDEX_MSGTYPE_PREFIX, 16, 0, 0xffff);
+                HYPERDEX_MSGTYPE_PREFIX, 23, 0, 0xffff);
+    check_table("funcops", hyperdex_funcop_count, hyperdex_funcop_at, hyperdex_funcop_name,
+                HYPERDEX_FUNCOP_PREFIX, 19, 0, 0xffff);
+    check_table("checkops", hyperdex_checkop_count, hyperdex_checkop_at, hyperdex_checkop_name,
+                HYPERDEX_CHECKOP_PREFIX, 5, 0, 0xffff);
 
     if (failures != 0)
     {
