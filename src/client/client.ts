@@ -404,7 +404,9 @@ export class Client {
     }
     if (sortBy !== '') {
       const compare = sortKey(layout.spec, sortBy);
-      results.sort((a, b) => (descending ? -compare(a, b) : compare(a, b)));
+      const keyBytes = (o: HyperObject) => encodeValue(layout.spec.key.type, o[layout.spec.key.name]);
+      // Ties go by key bytes, smallest first, as each daemon orders them: the merge does not depend on placement.
+      results.sort((a, b) => (descending ? -compare(a, b) : compare(a, b)) || Buffer.compare(keyBytes(a), keyBytes(b)));
       yield* results.slice(0, limit);
     }
   }
@@ -468,7 +470,7 @@ export class Client {
     results: Partial<Record<number, boolean>>,
   ): Promise<boolean> {
     return this.keyOperation(space, key, (layout, keyBytes, version) => {
-      const checks = condition ? encodeAttributes(layout.spec, condition, true).map((a) => ({ ...a, op: CheckOp.EQUALS })) : [];
+      const checks = condition ? encodePredicate(layout.spec, condition) : [];
       const funcs = encodeAttributes(layout.spec, attrs, false).map((a) => ({ ...a, op: FuncOp.SET }));
       return [MsgType.REQ_ATOMIC, m.encodeAtomic({ configVersion: version, spaceId: layout.id, key: keyBytes, flags, checks, funcs })] as const;
     }, (_layout, f) => {
@@ -597,11 +599,11 @@ export type Predicate = Readonly<Record<string, Value | readonly [Scalar, Scalar
 export type SortOrder = 'ascending' | 'descending' | 'min' | 'max' | boolean;
 
 /** Encodes a predicate as checks; a 2-element array for a string or number attribute is a range. */
-export function encodePredicate(spec: SpaceSpec, predicate: Predicate): m.WireCheck[] {
-  if (predicate === null || typeof predicate !== 'object' || Array.isArray(predicate))
+export function encodePredicate(spec: SpaceSpec, predicate: Predicate | Attributes): m.WireCheck[] {
+  if (predicate === null || typeof predicate !== 'object')
     throw new HyperClientError(Status.WRONGTYPE, 'a predicate is an object mapping attribute names to values or [lower, upper] ranges');
   const out: m.WireCheck[] = [];
-  for (const [name, v] of Object.entries(predicate)) {
+  for (const [name, v] of attributePairs(predicate as Attributes)) {
     const attr = name === spec.key.name ? spec.key : spec.attributes.find((a) => a.name === name);
     if (!attr) throw new HyperClientError(Status.UNKNOWNATTR, `"${name}" is not an attribute of space ${spec.name}`, name);
     const datatype = datatypeOf(attr.type);
