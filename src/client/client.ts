@@ -6,6 +6,7 @@
 import { ClusterConfig, findServer, findSpace, keyRegion, reviveConfig, SpaceLayout } from '../common/config';
 import { datatypeOf, isScalar, ScalarType, typeName } from '../common/datatypes';
 import { operandType, scalarType } from '../common/operands';
+import { planSearch } from '../common/planner';
 import { decodeBody, Frame } from '../common/frame';
 import * as m from '../common/messages';
 import { AtomicFlag, CheckOp, FuncOp, LIMITS, MsgType, ServerState, Status } from '../common/protocol';
@@ -22,6 +23,13 @@ export type Key = string | Buffer | number | bigint;
 /** Attributes by name. An array of pairs may name an attribute twice, which the server refuses (DUPEATTR). */
 export type Attributes = Readonly<Record<string, Value>> | ReadonlyMap<string, Value> | ReadonlyArray<readonly [string, Value]>;
 export type HyperObject = Record<string, Value>;
+
+/** What one search contacted: the planner's subspace, the regions asked, the daemons asked. */
+export interface SearchContacts {
+  readonly subspace: number;
+  readonly regions: number;
+  servers: number;
+}
 
 export interface ClientOptions {
   /** How long an operation may take before it fails with TIMEOUT. */
@@ -46,6 +54,7 @@ export class Client {
   private readonly connectTimeoutMs: number;
   private readonly strings: StringMode;
   private reconnectDelayMs = 100;
+  private lastContacts: SearchContacts | undefined;
 
   constructor(
     readonly host: string,
@@ -358,47 +367,62 @@ export class Client {
     return this.predicateCall(MsgType.REQ_GROUP_DEL, space, predicate);
   }
 
+  /**
+   * What the most recent search, count or group_del contacted: the subspace the planner chose, how
+   * many of its regions, and how many daemons (all attempts counted). For tests and benchmarks.
+   */
+  lastSearchContacts(): SearchContacts | undefined {
+    return this.lastContacts;
+  }
+
   private async *searchObjects(spaceName: string, predicate: Predicate, sortBy: string, limit: number, descending: boolean): AsyncIterableIterator<HyperObject> {
-    const { config, layout } = await this.spaceInConfig(spaceName);
+    const { layout } = await this.spaceInConfig(spaceName);
     const checks = encodePredicate(layout.spec, predicate);
     if (sortBy !== '') sortKey(layout.spec, sortBy); // refuse a bad sort attribute before sending
-    const body = m.encodeSearch({ configVersion: config.version, spaceId: layout.id, checks, sortBy, limit, descending });
     const queue: HyperObject[] = [];
+    let finished = false;
     let failure: Error | undefined;
     let wake: (() => void) | undefined;
-    const heads = await this.searchLinks(config, layout);
-    let running = heads.length;
-    for (const link of heads) {
-      link
+    // Each daemon's results are held until it reports success, so that a daemon that turns out not
+    // to hold its regions any more (RECONFIGURE) contributes nothing and the regions are asked again.
+    void this.fanOut(layout, checks, MsgType.REQ_SEARCH, (link, plan, body) => {
+      const held: HyperObject[] = [];
+      return link
         .stream(MsgType.REQ_SEARCH, this.id(), body, this.timeoutMs, (f) => {
           if (f.type === MsgType.RESP_SEARCH_ITEMS) {
-            for (const o of m.decodeSearchItems(f.body)) queue.push(this.searchResult(layout, o));
-            wake?.();
+            for (const o of m.decodeSearchItems(f.body)) held.push(this.searchResult(plan, o));
             return false;
           }
           if (f.type !== MsgType.RESP_SEARCH_DONE) throw new HyperClientError(Status.SERVERERROR, `unexpected reply ${f.type} to a search`);
-          const r = m.decodeCountResponse(f.body);
-          if (r.status !== Status.SUCCESS) throw new HyperClientError(r.status, r.message, r.attr || undefined);
           return true;
         })
-        .then(
-          () => running--,
-          (e: Error) => {
-            running--;
-            failure ??= e;
-          },
-        )
-        .finally(() => wake?.());
-    }
+        .then((f) => {
+          const r = m.decodeCountResponse(f.body);
+          if (r.status === Status.SUCCESS) {
+            queue.push(...held);
+            wake?.();
+          }
+          return r;
+        });
+    }, { sortBy, limit, descending }).then(
+      () => {
+        finished = true;
+        wake?.();
+      },
+      (e: Error) => {
+        failure = e;
+        wake?.();
+      },
+    );
     const results: HyperObject[] = [];
     for (;;) {
-      while (queue.length > 0 && !failure) {
+      while (queue.length > 0) {
         const o = queue.shift()!;
         if (sortBy === '') yield o;
         else results.push(o);
       }
       if (failure) throw failure;
-      if (running === 0 && queue.length === 0) break;
+      if (finished && queue.length === 0) break;
       await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
     }
@@ -420,34 +444,65 @@ export class Client {
     return obj;
   }
 
-  /** A link to each daemon heading at least one key region: together they hold every object once. */
-  private async searchLinks(config: ClusterConfig, layout: SpaceLayout): Promise<Link[]> {
-    const heads = new Set<number>();
-    for (const r of layout.subspaces[0].regions) {
-      const head = r.replicas.length > 0 ? findServer(config, r.replicas[0]) : undefined;
-      if (!head || head.state !== ServerState.AVAILABLE)
-        throw new HyperClientError(Status.RECONFIGURE, `no available daemon holds region ${r.id} of space ${layout.name}`);
-      heads.add(head.id);
+  /**
+   * Plans a search and asks the daemons heading the chosen regions, each about its own regions.
+   * Regions whose daemon answers RECONFIGURE are asked again under the next configuration
+   * (bounded), so every region is answered exactly once.
+   */
+  private async fanOut(
+    first: SpaceLayout,
+    checks: readonly m.WireCheck[],
+    type: number,
+    ask: (link: Link, layout: SpaceLayout, body: unknown[]) => Promise<m.CountResponse>,
+    sort: { sortBy: string; limit: number; descending: boolean } = { sortBy: '', limit: 0, descending: false },
+  ): Promise<number> {
+    const plan = planSearch(first, checks);
+    const pending = new Set(plan.regions.map((r) => r.id));
+    const contacts: SearchContacts = { subspace: plan.subspace, regions: pending.size, servers: 0 };
+    this.lastContacts = contacts;
+    let total = 0;
+    let last: HyperClientError | undefined;
+    for (let attempt = 0; attempt < RECONFIGURE_RETRIES_MAX && pending.size > 0; attempt++) {
+      const config = this.config!;
+      const layout = findSpace(config, first.name);
+      if (!layout || layout.id !== first.id) throw new HyperClientError(Status.UNKNOWNSPACE, `space ${first.name} was removed`);
+      const byHead = new Map<number, number[]>();
+      for (const r of layout.subspaces[plan.subspace].regions) {
+        if (!pending.has(r.id)) continue;
+        const head = r.replicas.length > 0 ? findServer(config, r.replicas[0]) : undefined;
+        if (!head || head.state !== ServerState.AVAILABLE) {
+          last = new HyperClientError(Status.RECONFIGURE, `no available daemon holds region ${r.id} of space ${layout.name}`);
+          continue;
+        }
+        byHead.set(head.id, [...(byHead.get(head.id) ?? []), r.id]);
+      }
+      contacts.servers += byHead.size;
+      const replies = await Promise.all(
+        [...byHead].map(async ([id, regions]) => {
+          const s = findServer(config, id)!;
+          const link = await this.daemonLink(s.id, s.host, s.port);
+          const base = { configVersion: config.version, spaceId: layout.id, checks, subspace: plan.subspace, regions };
+          const body = type === MsgType.REQ_SEARCH ? m.encodeSearch({ ...base, ...sort }) : m.encodePredicateRequest(base);
+          return { regions, r: await ask(link, layout, body) };
+        }),
+      );
+      for (const { regions, r } of replies) {
+        if (r.status === Status.SUCCESS) {
+          total += r.count;
+          for (const id of regions) pending.delete(id);
+        } else if (r.status === Status.RECONFIGURE) last = new HyperClientError(r.status, r.message);
+        else throw new HyperClientError(r.status, r.message, r.attr || undefined);
+      }
+      if (pending.size > 0) await this.waitForConfigAfter(config.version, CONFIG_WAIT_MS_MAX);
     }
-    return Promise.all([...heads].map((id) => {
-      const s = findServer(config, id)!;
-      return this.daemonLink(s.id, s.host, s.port);
-    }));
+    if (pending.size > 0) throw last ?? new HyperClientError(Status.RECONFIGURE, `${pending.size} regions of ${first.name} could not be reached`);
+    return total;
   }
 
   private async predicateCall(type: number, spaceName: string, predicate: Predicate): Promise<number> {
-    const { config, layout } = await this.spaceInConfig(spaceName);
+    const { layout } = await this.spaceInConfig(spaceName);
     const checks = encodePredicate(layout.spec, predicate);
-    const body = m.encodePredicateRequest({ configVersion: config.version, spaceId: layout.id, checks });
-    const links = await this.searchLinks(config, layout);
-    const replies = await Promise.all(links.map((l) => l.request(type, this.id(), body, this.timeoutMs)));
-    let total = 0;
-    for (const f of replies) {
-      const r = m.decodeCountResponse(f.body);
-      if (r.status !== Status.SUCCESS) throw new HyperClientError(r.status, r.message, r.attr || undefined);
-      total += r.count;
-    }
-    return total;
+    return this.fanOut(layout, checks, type, async (link, _layout, body) => m.decodeCountResponse((await link.request(type, this.id(), body, this.timeoutMs)).body));
   }
 
   // The manuals' spellings.

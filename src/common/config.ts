@@ -20,6 +20,11 @@ export interface RegionLayout extends Box {
   readonly id: RegionId;
   /** The chain: head first. Empty while no server is available to hold the region. */
   readonly replicas: readonly ServerId[];
+  /**
+   * Set while the region moves to another daemon: the head keeps serving, copies its objects to
+   * this server and forwards every write to it, until the coordinator makes it the head.
+   */
+  readonly moving?: ServerId;
 }
 
 export interface SubspaceLayout {
@@ -64,6 +69,30 @@ export function keyRegion(space: SpaceLayout, key: Buffer): RegionLayout {
   throw new Error(`keyRegion: no region of space ${space.name} holds coordinate ${point[0]}`);
 }
 
+/** The point of an object in subspace `index`: one coordinate per attribute of the subspace. */
+export function pointOf(space: SpaceLayout, index: number, key: Buffer, values: readonly Buffer[]): bigint[] {
+  return space.subspaces[index].attributes.map((name) => {
+    if (name === space.spec.key.name) return coordinate(space.spec.key.type, key);
+    const i = space.spec.attributes.findIndex((a) => a.name === name);
+    return coordinate(space.spec.attributes[i].type, values[i]);
+  });
+}
+
+/** The region of subspace `index` that holds an object. */
+export function regionOf(space: SpaceLayout, index: number, key: Buffer, values: readonly Buffer[]): RegionLayout {
+  if (index === 0) return keyRegion(space, key);
+  const point = pointOf(space, index, key, values);
+  for (const r of space.subspaces[index].regions) if (boxContains(r, point)) return r;
+  throw new Error(`regionOf: no region of subspace ${index} of ${space.name} holds the point`);
+}
+
+/** Every region of a space by id, with its subspace index. */
+export function regionsById(space: SpaceLayout): Map<RegionId, { subspace: number; region: RegionLayout }> {
+  const out = new Map<RegionId, { subspace: number; region: RegionLayout }>();
+  space.subspaces.forEach((ss, i) => ss.regions.forEach((r) => out.set(r.id, { subspace: i, region: r })));
+  return out;
+}
+
 /** Normalises msgpack's integers (number or bigint) in a decoded configuration. */
 export function reviveConfig(raw: unknown): ClusterConfig {
   const c = raw as ClusterConfig;
@@ -82,6 +111,7 @@ export function reviveConfig(raw: unknown): ClusterConfig {
           lower: r.lower.map(big),
           upper: r.upper.map(big),
           replicas: r.replicas.map(Number),
+          ...(r.moving !== undefined && r.moving !== null ? { moving: Number(r.moving) } : {}),
         })),
       })),
     })),

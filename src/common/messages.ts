@@ -212,6 +212,9 @@ export interface SearchRequest {
   readonly configVersion: number;
   readonly spaceId: number;
   readonly checks: readonly WireCheck[];
+  /** The subspace the planner chose, and the regions of it to search (those this daemon heads). */
+  readonly subspace: number;
+  readonly regions: readonly number[];
   /** For sorted_search: the attribute to sort by, '' for none. */
   readonly sortBy: string;
   /** For sorted_search: how many objects at most, 0 for no limit. */
@@ -236,27 +239,41 @@ function searchHeader(v: unknown[], what: string): { configVersion: number; spac
 const checkTuples = (checks: readonly WireCheck[]) => checks.map((c) => [c.op, c.name, c.datatype, c.value]);
 
 export function encodeSearch(r: SearchRequest): unknown[] {
-  return [r.configVersion, r.spaceId, checkTuples(r.checks), r.sortBy, r.limit, r.descending ? 1 : 0];
+  return [r.configVersion, r.spaceId, checkTuples(r.checks), r.sortBy, r.limit, r.descending ? 1 : 0, r.subspace, r.regions];
 }
 
 export function decodeSearch(body: Buffer): SearchRequest {
-  const v = decodeArray(body, 'REQ_SEARCH', 6);
-  return { ...searchHeader(v, 'REQ_SEARCH'), sortBy: str(v[3], 'sort by'), limit: uint(v[4], 'limit'), descending: uint(v[5], 'descending', 1) === 1 };
+  const v = decodeArray(body, 'REQ_SEARCH', 8);
+  return {
+    ...searchHeader(v, 'REQ_SEARCH'),
+    sortBy: str(v[3], 'sort by'),
+    limit: uint(v[4], 'limit'),
+    descending: uint(v[5], 'descending', 1) === 1,
+    subspace: uint(v[6], 'subspace', 0xffff),
+    regions: list(v[7], 'regions', 1 << 20, (x, i) => uint(x, `region ${i}`, 0xffffffff)),
+  };
 }
 
-/** REQ_COUNT and REQ_GROUP_DEL: the predicate alone. */
+/** REQ_COUNT and REQ_GROUP_DEL: the predicate and the planned subspace and regions. */
 export interface PredicateRequest {
   readonly configVersion: number;
   readonly spaceId: number;
   readonly checks: readonly WireCheck[];
+  readonly subspace: number;
+  readonly regions: readonly number[];
 }
 
 export function encodePredicateRequest(r: PredicateRequest): unknown[] {
-  return [r.configVersion, r.spaceId, checkTuples(r.checks)];
+  return [r.configVersion, r.spaceId, checkTuples(r.checks), r.subspace, r.regions];
 }
 
 export function decodePredicateRequest(body: Buffer, what: string): PredicateRequest {
-  return searchHeader(decodeArray(body, what, 3), what);
+  const v = decodeArray(body, what, 5);
+  return {
+    ...searchHeader(v, what),
+    subspace: uint(v[3], 'subspace', 0xffff),
+    regions: list(v[4], 'regions', 1 << 20, (x, i) => uint(x, `region ${i}`, 0xffffffff)),
+  };
 }
 
 export function encodeSearchItems(objects: readonly SearchObject[]): unknown[] {
@@ -286,4 +303,61 @@ export function encodeCountResponse(r: CountResponse): unknown[] {
 export function decodeCountResponse(body: Buffer): CountResponse {
   const [status, attr, message, count] = decodeArray(body, 'count response', 4);
   return { status: uint(status, 'status', 0xffff), attr: str(attr, 'attr'), message: str(message, 'message', 64 * 1024), count: uint(count, 'count') };
+}
+
+// ---- between daemons -------------------------------------------------------------------------
+
+/**
+ * REPLICA_WRITE: an object's new state (or its removal: values null) for one region of one
+ * subspace. `transfer` marks copies and forwards to a region's next head during a move.
+ */
+export interface ReplicaWrite {
+  readonly configVersion: number;
+  readonly spaceId: number;
+  readonly subspace: number;
+  readonly regionId: number;
+  readonly key: Buffer;
+  readonly version: number;
+  readonly values: readonly Buffer[] | null;
+  readonly transfer: boolean;
+}
+
+export function encodeReplicaWrite(w: ReplicaWrite): unknown[] {
+  return [w.configVersion, w.spaceId, w.subspace, w.regionId, w.key, w.version, w.values, w.transfer ? 1 : 0];
+}
+
+export function decodeReplicaWrite(body: Buffer): ReplicaWrite {
+  const v = decodeArray(body, 'REPLICA_WRITE', 8);
+  return {
+    configVersion: uint(v[0], 'config version'),
+    spaceId: uint(v[1], 'space', 0xffffffff),
+    subspace: uint(v[2], 'subspace', 0xffff),
+    regionId: uint(v[3], 'region', 0xffffffff),
+    key: bin(v[4], 'key', LIMITS.keyBytesMax),
+    version: uint(v[5], 'version'),
+    values: v[6] === null ? null : list(v[6], 'values', LIMITS.attributesPerRequestMax, (x, i) => bin(x, `value ${i}`, LIMITS.valueBytesMax)),
+    transfer: uint(v[7], 'transfer', 1) === 1,
+  };
+}
+
+/** REGION_RESET and REGION_HANDOFF: one region of one space. */
+export interface RegionMessage {
+  readonly configVersion: number;
+  readonly spaceId: number;
+  readonly subspace: number;
+  readonly regionId: number;
+}
+
+export function encodeRegionMessage(r: RegionMessage): unknown[] {
+  return [r.configVersion, r.spaceId, r.subspace, r.regionId];
+}
+
+export function decodeRegionMessage(body: Buffer, what: string): RegionMessage {
+  const v = decodeArray(body, what, 4);
+  return { configVersion: uint(v[0], 'config version'), spaceId: uint(v[1], 'space', 0xffffffff), subspace: uint(v[2], 'subspace', 0xffff), regionId: uint(v[3], 'region', 0xffffffff) };
+}
+
+export function decodeRegionMoved(body: Buffer): { regionId: number; to: number } {
+  const [regionId, to] = decodeArray(body, 'REGION_MOVED', 2);
+  return { regionId: uint(regionId, 'region', 0xffffffff), to: uint(to, 'server', 0xffffffff) };
 }

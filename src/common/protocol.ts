@@ -49,7 +49,7 @@ export function isStatus(code: unknown): code is StatusCode {
 
 /**
  * Message types, numbered by family: 0x01xx between anyone and the coordinator, 0x02xx client
- * requests to daemons and their responses, 0x7fxx protocol errors.
+ * requests to daemons and their responses, 0x03xx between daemons, 0x7fxx protocol errors.
  */
 export const MsgType = {
   // coordinator family
@@ -62,6 +62,8 @@ export const MsgType = {
   SPACE_LIST: 0x0107,
   SPACE_LIST_RESP: 0x0108,
   COORD_RESP: 0x0109,
+  /** A daemon finished copying a region to the daemon it moves to. */
+  REGION_MOVED: 0x010a,
   // key operations family
   REQ_GET: 0x0201,
   RESP_GET: 0x0202,
@@ -76,6 +78,11 @@ export const MsgType = {
   RESP_COUNT: 0x020b,
   REQ_GROUP_DEL: 0x020c,
   RESP_GROUP_DEL: 0x020d,
+  // between daemons: replication and state transfer
+  REPLICA_WRITE: 0x0301,
+  REPLICA_ACK: 0x0302,
+  REGION_RESET: 0x0303,
+  REGION_HANDOFF: 0x0304,
   // protocol errors
   ERROR: 0x7f01,
 } as const;
@@ -97,6 +104,8 @@ export const AtomicFlag = {
   FAIL_IF_NOT_FOUND: 1,
   /** The object must not exist (put_if_not_exist). */
   FAIL_IF_FOUND: 2,
+  /** Delete the object if the checks hold (group_del's deletes, cond_del); no functions allowed. */
+  ERASE: 4,
 } as const;
 
 /**

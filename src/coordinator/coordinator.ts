@@ -9,7 +9,7 @@ import { decodeBody, encodeBody, Frame } from '../common/frame';
 import * as m from '../common/messages';
 import { MsgType, msgTypeName, Status } from '../common/protocol';
 import { parseSpaceDescription, SchemaParseError } from '../common/schema-parser';
-import { addSpace, CoordinatorState, INITIAL_STATE, registerServer, rmSpace, serverOffline } from './state';
+import { addSpace, completeMove, CoordinatorState, INITIAL_STATE, registerServer, rmSpace, serverOffline } from './state';
 
 export interface CoordinatorOptions {
   readonly host: string;
@@ -164,6 +164,12 @@ export class Coordinator {
           if (!result.ok) return void reply(MsgType.COORD_RESP, [Status.UNKNOWNSPACE, result.reason]);
           this.update(result.state);
           return void reply(MsgType.COORD_RESP, [Status.SUCCESS, '']);
+        }
+        case MsgType.REGION_MOVED: {
+          // One-way: a daemon finished copying a region; its next head takes over.
+          const { regionId, to } = m.decodeRegionMoved(f.body);
+          this.update(completeMove(this.state, regionId, to));
+          return;
         }
         case MsgType.SPACE_LIST:
           m.decodeSpaceList(f.body);

@@ -5,6 +5,7 @@ import { ClusterConfig, RegionLayout, ServerId, ServerInfo, SpaceLayout, Subspac
 import { partitionSubspace } from '../common/hyperspace';
 import { ServerState } from '../common/protocol';
 import { SpaceSpec } from '../common/schema';
+import { balanceSubspace, chainFrom, initialRegions } from './balance';
 
 export interface CoordinatorState {
   readonly config: ClusterConfig;
@@ -31,14 +32,6 @@ function available(config: ClusterConfig): ServerId[] {
   return config.servers.filter((s) => s.state === ServerState.AVAILABLE).map((s) => s.id).sort((a, b) => a - b);
 }
 
-/** Chains for `count` regions: region i starts at server i mod n, so heads spread evenly. */
-function chainFor(index: number, servers: readonly ServerId[], replicas: number): ServerId[] {
-  const n = Math.min(replicas, servers.length);
-  const chain: ServerId[] = [];
-  for (let j = 0; j < n; j++) chain.push(servers[(index + j) % servers.length]);
-  return chain;
-}
-
 /** A daemon announces itself. The same token always gets the same server id back. */
 export function registerServer(
   state: CoordinatorState,
@@ -59,7 +52,7 @@ export function registerServer(
     identities: { ...state.identities, [token]: serverId },
     nextServerId: known === undefined ? state.nextServerId + 1 : state.nextServerId,
   });
-  next = fillEmptyRegions(next);
+  next = rebalance(next);
   return { state: next, serverId };
 }
 
@@ -68,27 +61,50 @@ export function serverOffline(state: CoordinatorState, serverId: ServerId): Coor
   const s = state.config.servers.find((x) => x.id === serverId);
   if (!s || s.state === ServerState.OFFLINE) return state;
   const servers = state.config.servers.map((x) => (x.id === serverId ? { ...x, state: ServerState.OFFLINE } : x));
-  return bump(state, { servers, spaces: state.config.spaces });
+  // Moves towards the departed server are cancelled; its own regions wait for it to come back.
+  return rebalance(bump(state, { servers, spaces: state.config.spaces }));
 }
 
-/** Regions created while no daemon was available get chains as soon as one is. */
-function fillEmptyRegions(state: CoordinatorState): CoordinatorState {
+/**
+ * Places regions without a head and spreads heads evenly over the available daemons, by moves
+ * that the daemons carry out by state transfer (see balance.ts). No version bump when nothing moves.
+ */
+export function rebalance(state: CoordinatorState): CoordinatorState {
   const servers = available(state.config);
-  if (servers.length === 0) return state;
+  let changed = false;
+  const spaces = state.config.spaces.map((space) => {
+    const subspaces = space.subspaces.map((ss, si) => {
+      const regions = balanceSubspace(ss, servers, replicasOf(space.spec, si));
+      if (regions === ss.regions) return ss;
+      changed = true;
+      return { ...ss, regions };
+    });
+    return subspaces.every((ss, i) => ss === space.subspaces[i]) ? space : { ...space, subspaces };
+  });
+  if (!changed) return state;
+  return { ...state, config: { ...state.config, spaces } };
+}
+
+/**
+ * A daemon finished copying a region to `to`: `to` becomes the head. Anything else (a stale or
+ * repeated report) changes nothing.
+ */
+export function completeMove(state: CoordinatorState, regionId: number, to: ServerId): CoordinatorState {
+  const servers = available(state.config);
   let changed = false;
   const spaces = state.config.spaces.map((space) => ({
     ...space,
     subspaces: space.subspaces.map((ss, si) => ({
       ...ss,
-      regions: ss.regions.map((r, ri) => {
-        if (r.replicas.length > 0) return r;
+      regions: ss.regions.map((r) => {
+        if (r.id !== regionId || r.moving !== to || !servers.includes(to)) return r;
         changed = true;
-        return { ...r, replicas: chainFor(ri, servers, replicasOf(space.spec, si)) };
+        return { id: r.id, lower: r.lower, upper: r.upper, replicas: chainFrom(to, servers, replicasOf(space.spec, si)) };
       }),
     })),
   }));
   if (!changed) return state;
-  return { ...state, config: { ...state.config, spaces } };
+  return bump(state, { servers: state.config.servers, spaces });
 }
 
 function replicasOf(spec: SpaceSpec, subspaceIndex: number): number {
@@ -108,14 +124,15 @@ export function addSpace(state: CoordinatorState, spec: SpaceSpec): AddSpaceResu
     { attributes: [spec.key.name], partitions: spec.keySubspace.partitions, replicas: spec.keySubspace.replicas },
     ...spec.subspaces,
   ];
-  const subspaces: SubspaceLayout[] = wanted.map((ss) => {
-    const regions: RegionLayout[] = partitionSubspace(ss.attributes.length, ss.partitions).map((box, i) => ({
+  const subspaces: SubspaceLayout[] = wanted.map((ss, si) => {
+    const boxes: RegionLayout[] = partitionSubspace(ss.attributes.length, ss.partitions).map((box) => ({
       id: nextRegionId++,
       lower: box.lower,
       upper: box.upper,
-      replicas: chainFor(i, servers, ss.replicas),
+      replicas: [],
     }));
-    return { attributes: [...ss.attributes], regions };
+    // Each subspace starts its round at another daemon, so that small subspaces do not all pile up on the first.
+    return { attributes: [...ss.attributes], regions: initialRegions(boxes, servers, ss.replicas, si) };
   });
   const replicasMax = Math.max(...wanted.map((w) => w.replicas));
   if (servers.length === 0) notes.push(`no daemon is available yet: regions get servers as daemons join`);

@@ -54,7 +54,7 @@ export function applyAtomic(
   key: Buffer,
   current: StoredObject | undefined,
   req: AtomicInput,
-): { outcome: Outcome; next?: StoredObject } {
+): { outcome: Outcome; next?: StoredObject; erase?: boolean } {
   const checks = resolveChecks(spec, req.checks);
   if (!Array.isArray(checks)) return { outcome: checks };
   const funcs = resolveFuncs(spec, req.funcs);
@@ -63,6 +63,10 @@ export function applyAtomic(
   if (!current && req.flags & AtomicFlag.FAIL_IF_NOT_FOUND) return { outcome: { status: Status.NOTFOUND, attr: '', message: 'no object with that key' } };
   const failed = firstFailingCheck(checks, key, current?.values);
   if (failed) return { outcome: { status: Status.CMPFAIL, attr: failed.attr.name, message: `"${failed.attr.name}" does not match` } };
+  if (req.flags & AtomicFlag.ERASE) {
+    if (funcs.length > 0) return { outcome: { status: Status.BADREQUEST, attr: '', message: 'an erase takes no functions' } };
+    return current ? { outcome: SUCCESS, erase: true } : { outcome: { status: Status.NOTFOUND, attr: '', message: 'no object with that key' } };
+  }
   const values = current ? [...current.values] : spec.attributes.map((a) => defaultValueBytes(a.type));
   for (const f of funcs) {
     const r = applyFunc(f, values[f.index]);

@@ -5,14 +5,16 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { ClusterConfig, EMPTY_CONFIG, findSpaceById, keyRegion, reviveConfig, SpaceLayout } from '../common/config';
+import { ClusterConfig, EMPTY_CONFIG, findServer, findSpaceById, keyRegion, RegionLayout, regionOf, reviveConfig, SpaceLayout } from '../common/config';
+import { Link } from '../client/link';
 import { connectTcp, FramedConnection } from '../common/connection';
 import { decodeBody, Frame } from '../common/frame';
 import * as m from '../common/messages';
 import { datatypeOf, isScalar, typeName } from '../common/datatypes';
 import { attributeByName, Check, firstFailingCheck, resolveChecks } from '../common/predicate';
-import { MsgType, msgTypeName, SEARCH_BATCH, Status } from '../common/protocol';
+import { AtomicFlag, MsgType, msgTypeName, SEARCH_BATCH, Status } from '../common/protocol';
 import { applyAtomic, checkKey, Outcome, StoredObject, SUCCESS } from './apply';
+import { RegionRef, regionChanges } from './changes';
 import { sortObjects } from './sort';
 import { ConditionWaiters } from '../common/waiters';
 import { KeyedSerializer } from './serializer';
@@ -33,6 +35,23 @@ const IDENTITY_FILE = 'hyperdex-identity';
 const RECONNECT_DELAY_MS_MIN = 100;
 const RECONNECT_DELAY_MS_MAX = 2000;
 const CONFIG_CATCH_UP_MS_MAX = 2000;
+/** How long a new head waits for the old head's handoff before serving a region anyway. */
+const HANDOFF_WAIT_MS_MAX = 10_000;
+const PEER_TIMEOUT_MS = 20_000;
+/** Replica writes retried under newer configurations while a region changes hands. */
+const REPLICATE_ATTEMPTS_MAX = 10;
+/** Objects in flight to the next head while copying a region. */
+const TRANSFER_WINDOW = 256;
+
+/** A peer daemon answered with a status other than SUCCESS. */
+class PeerError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** The daemon's identity survives restarts on the same data directory. */
 function loadIdentity(dataDir: string): string {
@@ -64,6 +83,18 @@ export class Daemon {
   private reconnectDelayMs = RECONNECT_DELAY_MS_MIN;
   private registeredOnce?: () => void;
   private readonly configWaiters = new ConditionWaiters();
+  /** Regions this daemon heads but may not serve until their previous head hands them off. */
+  private readonly awaitingHandoff = new Map<number, number>();
+  /** Handoffs that arrived before the configuration that made this daemon the head. */
+  private readonly handoffsReceived = new Set<number>();
+  /** Work in progress per region this daemon heads. */
+  private readonly inflight = new Map<number, number>();
+  /** Copies of regions to their next heads, in progress. */
+  private readonly moves = new Map<number, Promise<void>>();
+  /** Copies finished and reported: sent again on every (re)connection until the move completes. */
+  private readonly movedReports = new Map<number, number>();
+  private readonly peers = new Map<string, Promise<Link>>();
+  private nextPeerRequest = 1n;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -153,6 +184,7 @@ export class Daemon {
         const { host: myHost, port: myPort } = this.address;
         conn.send(MsgType.DAEMON_REGISTER, 1n, [this.token, myHost, myPort]);
         conn.send(MsgType.CONFIG_SUBSCRIBE, 2n, []);
+        for (const [id, to] of this.movedReports) conn.send(MsgType.REGION_MOVED, 0n, [id, to]);
       },
       (err: Error) => {
         this.log(`${err.message}; retrying`, 'warn');
@@ -191,15 +223,246 @@ export class Daemon {
 
   private installConfig(next: ClusterConfig): void {
     if (next.version <= this.config.version) return;
-    const dropped = this.config.spaces.filter((s) => !findSpaceById(next, s.id));
+    const old = this.config;
+    const dropped = old.spaces.filter((s) => !findSpaceById(next, s.id));
+    const changes = regionChanges(old, next, this.serverId);
     this.config = next;
+    for (const g of changes.gained) {
+      // The old head may still finish writes it took under the old configuration: wait for its handoff.
+      if (g.from !== undefined && g.from !== this.serverId && !this.handoffsReceived.delete(g.region.id)) this.awaitingHandoff.set(g.region.id, Date.now());
+    }
     this.configWaiters.notify();
     for (const s of dropped) {
       this.store.dropSpace(s.id).catch((e: Error) => this.log(`dropping space ${s.name}: ${e.message}`, 'error'));
     }
+    // Reports of finished copies are kept until the coordinator acts on them.
+    for (const [id, to] of [...this.movedReports]) if (this.regionById(id)?.region.moving !== to) this.movedReports.delete(id);
+    for (const mv of changes.movesStarted) this.startMove(mv, mv.to);
+    for (const l of changes.lost) void this.handOff(l, l.to);
   }
 
-  // ---- client requests ---------------------------------------------------------------------
+  // ---- regions: who serves what --------------------------------------------------------------
+
+  /**
+   * Waits (bounded) until this daemon may serve a region it heads: a region it just gained is
+   * served once the previous head handed it off, so that no write is applied out of order.
+   */
+  private async regionReady(regionId: number): Promise<void> {
+    if (!this.awaitingHandoff.has(regionId)) return;
+    const ok = await this.configWaiters.waitFor(() => this.stopping || !this.awaitingHandoff.has(regionId), HANDOFF_WAIT_MS_MAX);
+    if (!ok) {
+      this.log(`no handoff for region ${regionId} within ${HANDOFF_WAIT_MS_MAX} ms; serving it anyway`, 'warn');
+      this.awaitingHandoff.delete(regionId);
+    }
+  }
+
+  /** Counts work in progress on a region this daemon heads, so that a handoff can wait for it. */
+  private async inRegion<T>(regionId: number, work: () => Promise<T>): Promise<T> {
+    this.inflight.set(regionId, (this.inflight.get(regionId) ?? 0) + 1);
+    try {
+      return await work();
+    } finally {
+      const n = this.inflight.get(regionId)! - 1;
+      if (n === 0) this.inflight.delete(regionId);
+      else this.inflight.set(regionId, n);
+      this.configWaiters.notify();
+    }
+  }
+
+  /** Where writes to a region held here must also go: its next head while it moves, or its new head. */
+  private forwardTarget(regionId: number): number | undefined {
+    const found = this.regionById(regionId);
+    if (!found) return undefined;
+    const r = found.region;
+    if (r.moving !== undefined) return r.moving;
+    const head = r.replicas[0];
+    return head !== undefined && head !== this.serverId ? head : undefined;
+  }
+
+  private regionById(regionId: number): { space: SpaceLayout; subspace: number; region: RegionLayout } | undefined {
+    for (const space of this.config.spaces)
+      for (let i = 0; i < space.subspaces.length; i++) {
+        const region = space.subspaces[i].regions.find((r) => r.id === regionId);
+        if (region) return { space, subspace: i, region };
+      }
+    return undefined;
+  }
+
+  /** A link to another daemon; every message to one peer goes in order over one connection. */
+  private peer(id: number): Promise<Link> {
+    const s = findServer(this.config, id);
+    if (!s) return Promise.reject(new Error(`server ${id} is not in configuration ${this.config.version}`));
+    const name = `${id}@${s.host}:${s.port}`;
+    let link = this.peers.get(name);
+    if (!link) {
+      link = Link.open(s.host, s.port, 5000, undefined, () => this.peers.delete(name));
+      link.catch(() => this.peers.delete(name));
+      this.peers.set(name, link);
+    }
+    return link;
+  }
+
+  /** Sends to a peer and waits for its REPLICA_ACK; a non-SUCCESS status is an error. */
+  private async toPeer(id: number, type: number, body: unknown[]): Promise<void> {
+    const link = await this.peer(id);
+    const f = await link.request(type, this.nextPeerRequest++, body, PEER_TIMEOUT_MS);
+    const [status, message] = decodeBody(f.body) as [number, string];
+    if (status !== Status.SUCCESS) throw new PeerError(Number(status), `server ${id}: ${message}`);
+  }
+
+  /**
+   * Sends one replica write to the head of a region, retrying under newer configurations while
+   * the region is changing hands. Applied here directly when this daemon is the head.
+   */
+  private async replicate(space: SpaceLayout, subspace: number, key: Buffer, version: number, values: readonly Buffer[] | null, regionId: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const found = this.regionById(regionId);
+      if (!found) throw new PeerError(Status.RECONFIGURE, `region ${regionId} is gone`);
+      const head = found.region.replicas[0];
+      if (head === undefined) throw new PeerError(Status.RECONFIGURE, `region ${regionId} has no daemon`);
+      const w: m.ReplicaWrite = { configVersion: this.config.version, spaceId: space.id, subspace, regionId, key, version, values, transfer: false };
+      try {
+        if (head === this.serverId) {
+          const r = await this.applyReplicaWrite(w);
+          if (r.status !== Status.SUCCESS) throw new PeerError(r.status, r.message);
+        } else await this.toPeer(head, MsgType.REPLICA_WRITE, m.encodeReplicaWrite(w));
+        return;
+      } catch (e) {
+        const retry = e instanceof PeerError && e.status === Status.RECONFIGURE;
+        if (!retry || attempt + 1 >= REPLICATE_ATTEMPTS_MAX || this.stopping) throw e;
+        const seen = this.config.version;
+        await this.configWaiters.waitFor(() => this.stopping || this.config.version > seen, CONFIG_CATCH_UP_MS_MAX);
+      }
+    }
+  }
+
+  /**
+   * Applies a replica write for a region of a secondary subspace (or, during a move, of any
+   * subspace) under the key's lock, forwarding it to the region's next head when it moves.
+   */
+  private async applyReplicaWrite(w: m.ReplicaWrite): Promise<{ status: number; message: string }> {
+    await this.configAtLeast(w.configVersion);
+    const found = this.regionById(w.regionId);
+    if (!found || found.space.id !== w.spaceId || found.subspace !== w.subspace) return { status: Status.RECONFIGURE, message: `no region ${w.regionId} here` };
+    const r = found.region;
+    const isHead = r.replicas[0] === this.serverId;
+    if (w.transfer) {
+      // Copies and forwards from the current head while the region moves here, or from the
+      // previous head until it has handed the region off.
+      if (r.moving !== this.serverId && !(isHead && this.awaitingHandoff.has(w.regionId)))
+        return { status: Status.RECONFIGURE, message: `region ${w.regionId} is not moving here` };
+      return this.serializer.run(this.lockName(w.spaceId, w.subspace, w.key), async () => {
+        await this.writeLocal(w);
+        return { status: Status.SUCCESS, message: '' };
+      });
+    }
+    if (!isHead) return { status: Status.RECONFIGURE, message: `server ${this.serverId} does not head region ${w.regionId}` };
+    await this.regionReady(w.regionId);
+    // Judge again after waiting: nothing may run between this check and counting the work in.
+    if (this.regionById(w.regionId)?.region.replicas[0] !== this.serverId)
+      return { status: Status.RECONFIGURE, message: `server ${this.serverId} no longer heads region ${w.regionId}` };
+    return this.inRegion(w.regionId, () =>
+      this.serializer.run(this.lockName(w.spaceId, w.subspace, w.key), async () => {
+        await this.writeLocal(w);
+        await this.forward(w);
+        return { status: Status.SUCCESS, message: '' };
+      }),
+    );
+  }
+
+  private async writeLocal(w: m.ReplicaWrite): Promise<void> {
+    if (w.values === null) await this.store.del(w.spaceId, w.subspace, w.key);
+    else await this.store.put(w.spaceId, w.subspace, w.key, { version: w.version, values: w.values });
+  }
+
+  /** During a move (or right after it, until the handoff), writes also go to the next head. */
+  private async forward(w: m.ReplicaWrite): Promise<void> {
+    const to = this.forwardTarget(w.regionId);
+    if (to === undefined) return;
+    await this.toPeer(to, MsgType.REPLICA_WRITE, m.encodeReplicaWrite({ ...w, configVersion: this.config.version, transfer: true }));
+  }
+
+  /** Copies a moving region to its next head, then tells the coordinator. */
+  private startMove(ref: RegionRef, to: number): void {
+    const id = ref.region.id;
+    if (this.moves.has(id)) return;
+    const base: m.RegionMessage = { configVersion: this.config.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: id };
+    // The reset goes out first on the link, before any forwarded write.
+    const reset = this.toPeer(to, MsgType.REGION_RESET, m.encodeRegionMessage(base));
+    const move = (async () => {
+      await reset;
+      let sent = 0;
+      const window: Promise<void>[] = [];
+      for await (const [key] of this.store.scan(ref.space.id, ref.subspace)) {
+        if (this.stopping) return;
+        const cur = this.regionById(id);
+        if (!cur || cur.region.moving !== to) return; // the move was cancelled
+        // Under the key's lock: the copy and any write to the key reach the new head in order.
+        const p = this.serializer.run(this.lockName(ref.space.id, ref.subspace, key), async () => {
+          const obj = await this.store.get(ref.space.id, ref.subspace, key);
+          if (!obj || regionOf(cur.space, ref.subspace, key, obj.values).id !== id) return undefined;
+          const w: m.ReplicaWrite = { configVersion: this.config.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: id, key, version: obj.version, values: obj.values, transfer: true };
+          return this.toPeer(to, MsgType.REPLICA_WRITE, m.encodeReplicaWrite(w));
+        });
+        window.push(p.then(() => undefined));
+        sent++;
+        if (window.length >= TRANSFER_WINDOW) await Promise.all(window.splice(0));
+      }
+      await Promise.all(window);
+      this.movedReports.set(id, to);
+      this.coordinator?.send(MsgType.REGION_MOVED, 0n, [id, to]);
+      this.log(`region ${id} copied to server ${to} (${sent} objects)`, 'debug');
+    })();
+    this.moves.set(id, move);
+    move
+      .catch((e: Error) => this.log(`moving region ${id} to server ${to}: ${e.message}`, 'warn'))
+      .finally(() => this.moves.delete(id));
+  }
+
+  /** After losing a region: let what is in flight finish, tell the new head, drop the copy. */
+  private async handOff(ref: RegionRef, to: number | undefined): Promise<void> {
+    const id = ref.region.id;
+    await this.configWaiters.waitFor(() => this.stopping || !this.inflight.has(id), HANDOFF_WAIT_MS_MAX);
+    if (to !== undefined && !this.stopping) {
+      try {
+        await this.toPeer(to, MsgType.REGION_HANDOFF, m.encodeRegionMessage({ configVersion: this.config.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: id }));
+      } catch (e) {
+        this.log(`handing region ${id} to server ${to}: ${(e as Error).message}`, 'warn');
+      }
+    }
+    await this.dropRegion(ref);
+  }
+
+  /** Deletes this daemon's objects of a region it no longer holds (unless it holds it again). */
+  private async dropRegion(ref: RegionRef): Promise<void> {
+    for await (const [key, obj] of this.store.scan(ref.space.id, ref.subspace)) {
+      if (this.stopping) return;
+      const cur = this.regionById(ref.region.id);
+      if (!cur || cur.region.replicas[0] === this.serverId || cur.region.moving === this.serverId) return;
+      if (regionOf(cur.space, ref.subspace, key, obj.values).id !== ref.region.id) continue;
+      await this.serializer.run(this.lockName(ref.space.id, ref.subspace, key), () => this.store.del(ref.space.id, ref.subspace, key));
+    }
+  }
+
+  private async onRegionReset(r: m.RegionMessage): Promise<{ status: number; message: string }> {
+    await this.configAtLeast(r.configVersion);
+    const found = this.regionById(r.regionId);
+    if (!found || found.region.moving !== this.serverId)
+      return { status: Status.RECONFIGURE, message: `region ${r.regionId} is not moving here` };
+    for await (const [key, obj] of this.store.scan(r.spaceId, r.subspace)) {
+      if (regionOf(found.space, r.subspace, key, obj.values).id !== r.regionId) continue;
+      await this.serializer.run(this.lockName(r.spaceId, r.subspace, key), () => this.store.del(r.spaceId, r.subspace, key));
+    }
+    return { status: Status.SUCCESS, message: '' };
+  }
+
+  private onRegionHandoff(r: m.RegionMessage): { status: number; message: string } {
+    if (!this.awaitingHandoff.delete(r.regionId)) this.handoffsReceived.add(r.regionId);
+    this.configWaiters.notify();
+    return { status: Status.SUCCESS, message: '' };
+  }
+
+  // ---- requests ------------------------------------------------------------------------------
 
   private onClientFrame(conn: FramedConnection, f: Frame): void {
     const reply = (type: number, body: unknown[]) => conn.send(type, f.id, body);
@@ -226,6 +489,21 @@ export class Daemon {
         case MsgType.REQ_GROUP_DEL:
           work = this.handleGroupDel(m.decodePredicateRequest(f.body, 'REQ_GROUP_DEL')).then((r) => void reply(MsgType.RESP_GROUP_DEL, m.encodeCountResponse(r)));
           break;
+        case MsgType.REPLICA_WRITE: {
+          const w = m.decodeReplicaWrite(f.body);
+          work = this.applyReplicaWrite(w).then((r) => void reply(MsgType.REPLICA_ACK, [r.status, r.message]));
+          break;
+        }
+        case MsgType.REGION_RESET: {
+          const r = m.decodeRegionMessage(f.body, 'REGION_RESET');
+          work = this.onRegionReset(r).then((x) => void reply(MsgType.REPLICA_ACK, [x.status, x.message]));
+          break;
+        }
+        case MsgType.REGION_HANDOFF: {
+          const x = this.onRegionHandoff(m.decodeRegionMessage(f.body, 'REGION_HANDOFF'));
+          reply(MsgType.REPLICA_ACK, [x.status, x.message]);
+          return;
+        }
         default:
           reply(MsgType.ERROR, [Status.BADREQUEST, `unknown message type ${msgTypeName(f.type)}`]);
           return;
@@ -236,8 +514,9 @@ export class Daemon {
       return;
     }
     work.catch((e: Error) => {
-      this.log(`request ${f.id} failed: ${e.stack ?? e.message}`, 'error');
-      reply(MsgType.ERROR, [Status.SERVERERROR, e.message]);
+      const status = e instanceof PeerError ? e.status : Status.SERVERERROR;
+      if (status === Status.SERVERERROR) this.log(`request ${f.id} failed: ${e.stack ?? e.message}`, 'error');
+      reply(MsgType.ERROR, [status, e.message]);
     });
   }
 
@@ -249,8 +528,9 @@ export class Daemon {
     await this.configWaiters.waitFor(() => this.stopping || this.config.version >= version, CONFIG_CATCH_UP_MS_MAX);
   }
 
-  /** The space, if this daemon heads the key's chain; else the outcome to report. */
-  private route(spaceId: number, key: Buffer): SpaceLayout | Outcome {
+  /** The space and key region, if this daemon heads the key's region; else the outcome to report. */
+  private async route(configVersion: number, spaceId: number, key: Buffer): Promise<{ space: SpaceLayout; region: RegionLayout } | Outcome> {
+    await this.configAtLeast(configVersion);
     const space = findSpaceById(this.config, spaceId);
     if (!space) return { status: Status.UNKNOWNSPACE, attr: '', message: `no space with id ${spaceId} (configuration ${this.config.version})` };
     const bad = checkKey(space.spec, key);
@@ -258,14 +538,18 @@ export class Daemon {
     const region = keyRegion(space, key);
     if (region.replicas[0] !== this.serverId)
       return { status: Status.RECONFIGURE, attr: '', message: `server ${this.serverId} does not head region ${region.id}` };
-    return space;
+    await this.regionReady(region.id);
+    // The configuration may have moved on while waiting.
+    if (keyRegion(findSpaceById(this.config, spaceId) ?? space, key).replicas[0] !== this.serverId)
+      return { status: Status.RECONFIGURE, attr: '', message: `server ${this.serverId} no longer heads region ${region.id}` };
+    return { space: findSpaceById(this.config, spaceId) ?? space, region };
   }
 
   private async handleGet(req: m.GetRequest): Promise<m.GetResponse> {
-    await this.configAtLeast(req.configVersion);
-    const space = this.route(req.spaceId, req.key);
-    if (!('spec' in space)) return { status: space.status, attrs: [], message: space.message };
-    const obj = await this.serializer.run(this.lockName(req), () => this.store.get(req.spaceId, req.key));
+    const routed = await this.route(req.configVersion, req.spaceId, req.key);
+    if (!('space' in routed)) return { status: routed.status, attrs: [], message: routed.message };
+    const { space } = routed;
+    const obj = await this.serializer.run(this.lockName(req.spaceId, 0, req.key), () => this.store.get(req.spaceId, 0, req.key));
     if (!obj) return { status: Status.NOTFOUND, attrs: [], message: '' };
     return {
       status: Status.SUCCESS,
@@ -275,45 +559,76 @@ export class Daemon {
   }
 
   private async handleAtomic(req: m.AtomicRequest): Promise<Outcome> {
-    await this.configAtLeast(req.configVersion);
-    const space = this.route(req.spaceId, req.key);
-    if (!('spec' in space)) return space;
-    return this.serializer.run(this.lockName(req), async () => {
-      const current = await this.store.get(req.spaceId, req.key);
-      const { outcome, next } = applyAtomic(space.spec, req.key, current, req);
-      if (next) await this.store.put(req.spaceId, req.key, next);
-      return outcome;
-    });
+    const routed = await this.route(req.configVersion, req.spaceId, req.key);
+    if (!('space' in routed)) return routed;
+    const { space, region } = routed;
+    return this.inRegion(region.id, () =>
+      this.serializer.run(this.lockName(req.spaceId, 0, req.key), async () => {
+        const current = await this.store.get(req.spaceId, 0, req.key);
+        const { outcome, next, erase } = applyAtomic(space.spec, req.key, current, req);
+        if (next || erase) await this.commit(space, req.key, current, next, region.id);
+        return outcome;
+      }),
+    );
   }
 
   private async handleDel(req: m.DelRequest): Promise<Outcome> {
-    await this.configAtLeast(req.configVersion);
-    const space = this.route(req.spaceId, req.key);
-    if (!('spec' in space)) return space;
-    return this.serializer.run(this.lockName(req), async () => {
-      const current = await this.store.get(req.spaceId, req.key);
-      if (!current) return { status: Status.NOTFOUND, attr: '', message: '' };
-      await this.store.del(req.spaceId, req.key);
-      return SUCCESS;
-    });
+    const routed = await this.route(req.configVersion, req.spaceId, req.key);
+    if (!('space' in routed)) return routed;
+    const { space, region } = routed;
+    return this.inRegion(region.id, () =>
+      this.serializer.run(this.lockName(req.spaceId, 0, req.key), async () => {
+        const current = await this.store.get(req.spaceId, 0, req.key);
+        if (!current) return { status: Status.NOTFOUND, attr: '', message: '' };
+        await this.commit(space, req.key, current, undefined, region.id);
+        return SUCCESS;
+      }),
+    );
+  }
+
+  /**
+   * Carries a write along its value-dependent chain: every secondary subspace's region at the new
+   * point gets the object, the region at the old point (when it differs) loses it, then the key
+   * subspace stores it here (and at the region's next head, while it moves). The client hears
+   * back only after all of them applied it.
+   */
+  private async commit(space: SpaceLayout, key: Buffer, current: StoredObject | undefined, next: StoredObject | undefined, keyRegionId: number): Promise<void> {
+    const version = next?.version ?? (current?.version ?? 0) + 1;
+    const writes: Promise<void>[] = [];
+    for (let i = 1; i < space.subspaces.length; i++) {
+      const before = current ? regionOf(space, i, key, current.values).id : undefined;
+      const after = next ? regionOf(space, i, key, next.values).id : undefined;
+      if (after !== undefined) writes.push(this.replicate(space, i, key, version, next!.values, after));
+      if (before !== undefined && before !== after) writes.push(this.replicate(space, i, key, version, null, before));
+    }
+    await Promise.all(writes);
+    const w: m.ReplicaWrite = { configVersion: this.config.version, spaceId: space.id, subspace: 0, regionId: keyRegionId, key, version, values: next?.values ?? null, transfer: true };
+    await this.writeLocal(w);
+    await this.forward(w);
   }
 
   // ---- search, count, group_del ---------------------------------------------------------------
 
-  /** Resolves a predicate for a space this daemon knows, or says why not. */
-  private async predicate(req: m.PredicateRequest): Promise<{ space: SpaceLayout; checks: Check[] } | Outcome> {
+  /** Resolves a predicate and checks that this daemon heads the regions asked for. */
+  private async predicate(req: m.PredicateRequest): Promise<{ space: SpaceLayout; checks: Check[]; regions: Set<number> } | Outcome> {
     await this.configAtLeast(req.configVersion);
     const space = findSpaceById(this.config, req.spaceId);
     if (!space) return { status: Status.UNKNOWNSPACE, attr: '', message: `no space with id ${req.spaceId} (configuration ${this.config.version})` };
+    if (req.subspace >= space.subspaces.length) return { status: Status.BADREQUEST, attr: '', message: `space ${space.name} has no subspace ${req.subspace}` };
     const checks = resolveChecks(space.spec, req.checks);
     if (!Array.isArray(checks)) return checks;
-    return { space, checks };
+    for (const id of req.regions) {
+      const r = space.subspaces[req.subspace].regions.find((x) => x.id === id);
+      if (!r || r.replicas[0] !== this.serverId) return { status: Status.RECONFIGURE, attr: '', message: `server ${this.serverId} does not head region ${id}` };
+    }
+    for (const id of req.regions) await this.regionReady(id);
+    return { space, checks, regions: new Set(req.regions) };
   }
 
-  /** The objects this daemon serves (it heads their key region) that satisfy every check. */
-  private async *matching(space: SpaceLayout, checks: readonly Check[]): AsyncIterable<[Buffer, StoredObject]> {
-    for await (const [key, obj] of this.store.scan(space.id)) {
-      if (keyRegion(space, key).replicas[0] !== this.serverId) continue;
+  /** The objects of the given regions of a subspace that satisfy every check. */
+  private async *matching(space: SpaceLayout, subspace: number, regions: ReadonlySet<number>, checks: readonly Check[]): AsyncIterable<[Buffer, StoredObject]> {
+    for await (const [key, obj] of this.store.scan(space.id, subspace)) {
+      if (!regions.has(regionOf(space, subspace, key, obj.values).id)) continue;
       if (!firstFailingCheck(checks, key, obj.values)) yield [key, obj];
     }
   }
@@ -329,7 +644,7 @@ export class Daemon {
   private async handleSearch(req: m.SearchRequest, send: (objects: m.SearchObject[]) => void): Promise<m.CountResponse> {
     const p = await this.predicate(req);
     if (!('space' in p)) return { ...p, count: 0 };
-    const { space, checks } = p;
+    const { space, checks, regions } = p;
     let sortIndex: number | undefined;
     if (req.sortBy !== '') {
       const found = attributeByName(space.spec, req.sortBy);
@@ -353,14 +668,14 @@ export class Daemon {
     let count = 0;
     if (sortIndex !== undefined) {
       const all: [Buffer, StoredObject][] = [];
-      for await (const match of this.matching(space, checks)) all.push(match);
+      for await (const match of this.matching(space, req.subspace, regions, checks)) all.push(match);
       const sorted = sortObjects(space, all, sortIndex, req.descending);
       for (const [key, obj] of req.limit > 0 ? sorted.slice(0, req.limit) : sorted) {
         add(key, obj);
         count++;
       }
     } else {
-      for await (const [key, obj] of this.matching(space, checks)) {
+      for await (const [key, obj] of this.matching(space, req.subspace, regions, checks)) {
         add(key, obj);
         count++;
       }
@@ -373,31 +688,39 @@ export class Daemon {
     const p = await this.predicate(req);
     if (!('space' in p)) return { ...p, count: 0 };
     let count = 0;
-    for await (const _ of this.matching(p.space, p.checks)) count++;
+    for await (const _ of this.matching(p.space, req.subspace, p.regions, p.checks)) count++;
     return { ...SUCCESS, count };
   }
 
-  /** Deletes the matches, each under its key's lock and only if it still matches then. */
+  /**
+   * Deletes the matches. Each goes through its point leader like any delete: a match found in a
+   * secondary subspace is deleted at the daemon heading its key region, and only if it still
+   * matches when its turn comes.
+   */
   private async handleGroupDel(req: m.PredicateRequest): Promise<m.CountResponse> {
     const p = await this.predicate(req);
     if (!('space' in p)) return { ...p, count: 0 };
     const keys: Buffer[] = [];
-    for await (const [key] of this.matching(p.space, p.checks)) keys.push(key);
+    for await (const [key] of this.matching(p.space, req.subspace, p.regions, p.checks)) keys.push(key);
     let count = 0;
     for (const key of keys) {
-      const deleted = await this.serializer.run(this.lockName({ spaceId: p.space.id, key }), async () => {
-        const obj = await this.store.get(p.space.id, key);
-        if (!obj || firstFailingCheck(p.checks, key, obj.values)) return false;
-        await this.store.del(p.space.id, key);
-        return true;
-      });
-      if (deleted) count++;
+      // Each match is deleted by its point leader, and only if it still matches then.
+      const del: m.AtomicRequest = { configVersion: this.config.version, spaceId: p.space.id, key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: req.checks, funcs: [] };
+      const head = keyRegion(p.space, key).replicas[0];
+      let status: number;
+      if (head === this.serverId) status = (await this.handleAtomic(del)).status;
+      else if (head === undefined) continue;
+      else {
+        const link = await this.peer(head);
+        status = m.decodeWriteResponse((await link.request(MsgType.REQ_ATOMIC, this.nextPeerRequest++, m.encodeAtomic(del), PEER_TIMEOUT_MS)).body).status;
+      }
+      if (status === Status.SUCCESS) count++;
     }
     return { ...SUCCESS, count };
   }
 
-  private lockName(req: { spaceId: number; key: Buffer }): string {
-    return `${req.spaceId}:${req.key.toString('latin1')}`;
+  private lockName(spaceId: number, subspace: number, key: Buffer): string {
+    return `${spaceId}:${subspace}:${key.toString('latin1')}`;
   }
 
   async stop(): Promise<void> {
@@ -407,6 +730,7 @@ export class Daemon {
     this.configWaiters.notify();
     this.coordinator?.close('daemon stopping');
     for (const c of [...this.clients]) c.close('daemon stopping');
+    for (const p of this.peers.values()) p.then((l) => l.close(), () => {});
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     await this.serializer.drain();
     await this.store.close();
