@@ -141,7 +141,7 @@ test('the coordinator keeps its spaces across a restart; a restarted daemon keep
   t.true(fs.existsSync(path.join(coordDir, 'coordinator.state')));
 });
 
-test('npm start runs a cluster with a default data directory and stops cleanly on SIGINT', async (t) => {
+test('npm start runs a coordinator and three daemons with a default data directory and stops cleanly on SIGINT', async (t) => {
   const scope = new SharedScope();
   t.teardown(() => scope.close());
   const dir = tempDir(scope, 'start');
@@ -156,5 +156,6 @@ test('npm start runs a cluster with a default data directory and stops cleanly o
   await c.close();
   t.is(await stopProcess(proc, 'SIGINT'), 0);
   t.true(fs.existsSync(path.join(dir, 'data', 'coordinator', 'coordinator.state')));
-  t.true(fs.existsSync(path.join(dir, 'data', 'daemon1', 'objects')));
+  for (const d of ['daemon1', 'daemon2', 'daemon3']) t.true(fs.existsSync(path.join(dir, 'data', d, 'objects')), d);
+  t.regex(proc.output(), /daemon \d+ +127\.0\.0\.1:\d+[\s\S]*daemon \d+ +127\.0\.0\.1:\d+[\s\S]*daemon \d+ +127\.0\.0\.1:\d+/, 'three daemons');
 });

@@ -1,16 +1,17 @@
-// `npm start`: a local cluster in one process, a coordinator and one daemon on 127.0.0.1, with its
-// data under ./hyperdex-data (kept across runs). Ctrl-C stops everything.
+// `npm start`: a local cluster in one process, a coordinator and three daemons on 127.0.0.1, with
+// its data under ./hyperdex-data (kept across runs). Ctrl-C stops everything.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Coordinator } from '../coordinator/coordinator';
 import { Daemon } from '../daemon/daemon';
-import { OptionSpec, parseArgs, portValue, usage } from './args';
+import { OptionSpec, parseArgs, portValue, usage, UsageError } from './args';
 import { makeLogger, onShutdown, runMain } from './run';
 
 const SPECS: OptionSpec[] = [
   { long: 'port', short: 'p', valueName: 'PORT', help: "the coordinator's port (0 picks one)", default: '1982' },
-  { long: 'daemon-port', valueName: 'PORT', help: "the daemon's port (0 picks one)", default: '2012' },
+  { long: 'daemon-port', valueName: 'PORT', help: 'the first daemon\'s port; the others take the next ones (0 picks free ports)', default: '2012' },
+  { long: 'daemons', short: 'n', valueName: 'N', help: 'how many daemons', default: '3' },
   { long: 'data', short: 'D', valueName: 'DIR', help: 'data directory, created if missing', default: 'hyperdex-data' },
   { long: 'logging', valueName: 'LEVEL', help: 'debug, info, warn or error', default: 'info' },
   { long: 'help', short: '?', flag: true, help: 'show this help and exit' },
@@ -19,47 +20,55 @@ const SPECS: OptionSpec[] = [
 async function main(argv: readonly string[]): Promise<number> {
   const p = parseArgs(argv, SPECS);
   if (p.flags.has('help')) {
-    process.stdout.write(usage('npm start -- [options]', 'Runs a local HyperDex cluster: one coordinator and one daemon on 127.0.0.1.', SPECS));
+    process.stdout.write(usage('npm start -- [options]', 'Runs a local HyperDex cluster: one coordinator and three daemons on 127.0.0.1.', SPECS));
     return 0;
   }
   const host = '127.0.0.1';
   const askedPort = portValue(p, 'port', true);
   const root = path.resolve(p.values.data);
   const coordDir = path.join(root, 'coordinator');
-  const daemonDir = path.join(root, 'daemon1');
+  const count = Number(p.values.daemons);
+  if (!Number.isInteger(count) || count < 1 || count > 64) throw new UsageError(`--daemons must be between 1 and 64, got '${p.values.daemons}'`);
+  const firstPort = portValue(p, 'daemon-port', true);
   fs.mkdirSync(coordDir, { recursive: true });
-  fs.mkdirSync(daemonDir, { recursive: true });
   const coordinator = await Coordinator.start({ host, ports: [askedPort], dataDir: coordDir, log: makeLogger(p.values.logging, 'coordinator') });
   const port = coordinator.ports[0];
-  let daemon: Daemon;
-  try {
-    daemon = await Daemon.start({
-      listenHost: host,
-      listenPort: portValue(p, 'daemon-port', true),
-      coordinatorHost: host,
-      coordinatorPort: port,
-      dataDir: daemonDir,
-      log: makeLogger(p.values.logging, 'daemon'),
-    });
-  } catch (e) {
+  const daemons: Daemon[] = [];
+  const stopAll = async () => {
+    for (const d of daemons) await d.stop();
     await coordinator.stop();
+  };
+  try {
+    for (let i = 1; i <= count; i++) {
+      const dataDir = path.join(root, `daemon${i}`);
+      fs.mkdirSync(dataDir, { recursive: true });
+      daemons.push(
+        await Daemon.start({
+          listenHost: host,
+          listenPort: firstPort === 0 ? 0 : firstPort + i - 1,
+          coordinatorHost: host,
+          coordinatorPort: port,
+          dataDir,
+          log: makeLogger(p.values.logging, `daemon${i}`),
+        }),
+      );
+    }
+  } catch (e) {
+    await stopAll();
     throw e;
   }
   process.stdout.write(
     [
       `HyperDex is running (pid ${process.pid}).`,
       `  coordinator  ${host}:${port}`,
-      `  daemon ${daemon.id}     ${daemon.address.host}:${daemon.address.port}`,
+      ...daemons.map((d) => `  daemon ${d.id}     ${d.address.host}:${d.address.port}`),
       `  data         ${root}`,
-      `Try: echo 'space phonebook key username attributes first, last, int phone' | npx hyperdex add-space -p ${port}`,
+      `Try: echo 'space phonebook key username attributes first, last, int phone subspace first, last, phone' | npx hyperdex add-space -p ${port}`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
   );
-  onShutdown(async () => {
-    await daemon.stop();
-    await coordinator.stop();
-  });
+  onShutdown(stopAll);
   return 0;
 }
 
