@@ -371,8 +371,8 @@ export class Daemon {
   }
 
   private async writeLocal(w: m.ReplicaWrite): Promise<void> {
-    if (w.values === null) await this.store.del(w.spaceId, w.subspace, w.key);
-    else await this.store.put(w.spaceId, w.subspace, w.key, { version: w.version, values: w.values });
+    if (w.values === null) await this.store.del(w.spaceId, w.subspace, w.regionId, w.key);
+    else await this.store.put(w.spaceId, w.subspace, w.regionId, w.key, { version: w.version, values: w.values });
   }
 
   /** During a move (or right after it, until the handoff), writes also go to the next head. */
@@ -393,14 +393,15 @@ export class Daemon {
       await reset;
       let sent = 0;
       const window: Promise<void>[] = [];
-      for await (const [key] of this.store.scan(ref.space.id, ref.subspace)) {
+      for await (const batch of this.store.scanRegion(ref.space.id, ref.subspace, id))
+      for (const [key] of batch) {
         if (this.stopping) return;
         const cur = this.regionById(id);
         if (!cur || cur.region.moving !== to) return; // the move was cancelled
         // Under the key's lock: the copy and any write to the key reach the new head in order.
         const p = this.serializer.run(this.lockName(ref.space.id, ref.subspace, key), async () => {
-          const obj = await this.store.get(ref.space.id, ref.subspace, key);
-          if (!obj || regionOf(cur.space, ref.subspace, key, obj.values).id !== id) return undefined;
+          const obj = await this.store.get(ref.space.id, ref.subspace, id, key);
+          if (!obj) return undefined;
           const w: m.ReplicaWrite = { configVersion: this.config.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: id, key, version: obj.version, values: obj.values, transfer: true };
           return this.toPeer(to, MsgType.REPLICA_WRITE, m.encodeReplicaWrite(w));
         });
@@ -435,13 +436,14 @@ export class Daemon {
 
   /** Deletes this daemon's objects of a region it no longer holds (unless it holds it again). */
   private async dropRegion(ref: RegionRef): Promise<void> {
-    for await (const [key, obj] of this.store.scan(ref.space.id, ref.subspace)) {
-      if (this.stopping) return;
-      const cur = this.regionById(ref.region.id);
-      if (!cur || cur.region.replicas[0] === this.serverId || cur.region.moving === this.serverId) return;
-      if (regionOf(cur.space, ref.subspace, key, obj.values).id !== ref.region.id) continue;
-      await this.serializer.run(this.lockName(ref.space.id, ref.subspace, key), () => this.store.del(ref.space.id, ref.subspace, key));
-    }
+    const id = ref.region.id;
+    for await (const batch of this.store.scanRegion(ref.space.id, ref.subspace, id))
+      for (const [key] of batch) {
+        if (this.stopping) return;
+        const cur = this.regionById(id);
+        if (cur && (cur.region.replicas[0] === this.serverId || cur.region.moving === this.serverId)) return;
+        await this.serializer.run(this.lockName(ref.space.id, ref.subspace, key), () => this.store.del(ref.space.id, ref.subspace, id, key));
+      }
   }
 
   private async onRegionReset(r: m.RegionMessage): Promise<{ status: number; message: string }> {
@@ -449,10 +451,9 @@ export class Daemon {
     const found = this.regionById(r.regionId);
     if (!found || found.region.moving !== this.serverId)
       return { status: Status.RECONFIGURE, message: `region ${r.regionId} is not moving here` };
-    for await (const [key, obj] of this.store.scan(r.spaceId, r.subspace)) {
-      if (regionOf(found.space, r.subspace, key, obj.values).id !== r.regionId) continue;
-      await this.serializer.run(this.lockName(r.spaceId, r.subspace, key), () => this.store.del(r.spaceId, r.subspace, key));
-    }
+    for await (const batch of this.store.scanRegion(r.spaceId, r.subspace, r.regionId))
+      for (const [key] of batch)
+        await this.serializer.run(this.lockName(r.spaceId, r.subspace, key), () => this.store.del(r.spaceId, r.subspace, r.regionId, key));
     return { status: Status.SUCCESS, message: '' };
   }
 
@@ -548,8 +549,8 @@ export class Daemon {
   private async handleGet(req: m.GetRequest): Promise<m.GetResponse> {
     const routed = await this.route(req.configVersion, req.spaceId, req.key);
     if (!('space' in routed)) return { status: routed.status, attrs: [], message: routed.message };
-    const { space } = routed;
-    const obj = await this.serializer.run(this.lockName(req.spaceId, 0, req.key), () => this.store.get(req.spaceId, 0, req.key));
+    const { space, region } = routed;
+    const obj = await this.serializer.run(this.lockName(req.spaceId, 0, req.key), () => this.store.get(req.spaceId, 0, region.id, req.key));
     if (!obj) return { status: Status.NOTFOUND, attrs: [], message: '' };
     return {
       status: Status.SUCCESS,
@@ -564,7 +565,7 @@ export class Daemon {
     const { space, region } = routed;
     return this.inRegion(region.id, () =>
       this.serializer.run(this.lockName(req.spaceId, 0, req.key), async () => {
-        const current = await this.store.get(req.spaceId, 0, req.key);
+        const current = await this.store.get(req.spaceId, 0, region.id, req.key);
         const { outcome, next, erase } = applyAtomic(space.spec, req.key, current, req);
         if (next || erase) await this.commit(space, req.key, current, next, region.id);
         return outcome;
@@ -578,7 +579,7 @@ export class Daemon {
     const { space, region } = routed;
     return this.inRegion(region.id, () =>
       this.serializer.run(this.lockName(req.spaceId, 0, req.key), async () => {
-        const current = await this.store.get(req.spaceId, 0, req.key);
+        const current = await this.store.get(req.spaceId, 0, region.id, req.key);
         if (!current) return { status: Status.NOTFOUND, attr: '', message: '' };
         await this.commit(space, req.key, current, undefined, region.id);
         return SUCCESS;
@@ -626,11 +627,12 @@ export class Daemon {
   }
 
   /** The objects of the given regions of a subspace that satisfy every check. */
-  private async *matching(space: SpaceLayout, subspace: number, regions: ReadonlySet<number>, checks: readonly Check[]): AsyncIterable<[Buffer, StoredObject]> {
-    for await (const [key, obj] of this.store.scan(space.id, subspace)) {
-      if (!regions.has(regionOf(space, subspace, key, obj.values).id)) continue;
-      if (!firstFailingCheck(checks, key, obj.values)) yield [key, obj];
-    }
+  private async *matching(space: SpaceLayout, subspace: number, regions: ReadonlySet<number>, checks: readonly Check[]): AsyncIterable<[Buffer, StoredObject][]> {
+    for (const region of regions)
+      for await (const batch of this.store.scanRegion(space.id, subspace, region)) {
+        const hits = batch.filter(([key, obj]) => !firstFailingCheck(checks, key, obj.values));
+        if (hits.length > 0) yield hits;
+      }
   }
 
   private searchObject(space: SpaceLayout, key: Buffer, obj: StoredObject): m.SearchObject {
@@ -668,17 +670,18 @@ export class Daemon {
     let count = 0;
     if (sortIndex !== undefined) {
       const all: [Buffer, StoredObject][] = [];
-      for await (const match of this.matching(space, req.subspace, regions, checks)) all.push(match);
+      for await (const hits of this.matching(space, req.subspace, regions, checks)) all.push(...hits);
       const sorted = sortObjects(space, all, sortIndex, req.descending);
       for (const [key, obj] of req.limit > 0 ? sorted.slice(0, req.limit) : sorted) {
         add(key, obj);
         count++;
       }
     } else {
-      for await (const [key, obj] of this.matching(space, req.subspace, regions, checks)) {
-        add(key, obj);
-        count++;
-      }
+      for await (const hits of this.matching(space, req.subspace, regions, checks))
+        for (const [key, obj] of hits) {
+          add(key, obj);
+          count++;
+        }
     }
     flush();
     return { ...SUCCESS, count };
@@ -688,7 +691,7 @@ export class Daemon {
     const p = await this.predicate(req);
     if (!('space' in p)) return { ...p, count: 0 };
     let count = 0;
-    for await (const _ of this.matching(p.space, req.subspace, p.regions, p.checks)) count++;
+    for await (const hits of this.matching(p.space, req.subspace, p.regions, p.checks)) count += hits.length;
     return { ...SUCCESS, count };
   }
 
@@ -701,7 +704,7 @@ export class Daemon {
     const p = await this.predicate(req);
     if (!('space' in p)) return { ...p, count: 0 };
     const keys: Buffer[] = [];
-    for await (const [key] of this.matching(p.space, req.subspace, p.regions, p.checks)) keys.push(key);
+    for await (const hits of this.matching(p.space, req.subspace, p.regions, p.checks)) for (const [key] of hits) keys.push(key);
     let count = 0;
     for (const key of keys) {
       // Each match is deleted by its point leader, and only if it still matches then.
