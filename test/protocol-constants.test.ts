@@ -1,16 +1,18 @@
 // The drift test: the C headers (native/include), as the native addon reports them, must define
 // exactly the constants of src/common/protocol.ts and src/common/datatypes.ts — same names, same
-// numbers, nothing missing on either side: return codes, datatypes, message types, func ops, check
-// ops, frame and search-batch limits.
+// numbers, nothing missing on either side: return codes, datatypes, message types, REQ_ATOMIC's
+// flags, func ops, check ops, frame and search-batch limits.
 
 import test, { type ExecutionContext } from 'ava';
 
 import { Datatype } from '../src/common/datatypes';
 import { loadNative, NativeConstants } from '../src/common/native';
-import { CheckOp, FRAME, FuncOp, LIMITS, MsgType, SEARCH_BATCH, Status } from '../src/common/protocol';
+import { AtomicFlag, CheckOp, FRAME, FuncOp, LIMITS, MsgType, SEARCH_BATCH, Status } from '../src/common/protocol';
 
 /** The addon's exports, including those src/common/native.ts does not declare (yet). */
 interface NativeExports extends NativeConstants {
+  /** `HYPERDEX_ATOMIC_*`, e.g. `ERASE: 4`. */
+  readonly atomicFlags: Readonly<Record<string, number>>;
   /** `HYPERDEX_FUNC_*`, e.g. `SET: 1`. */
   readonly funcOps: Readonly<Record<string, number>>;
   /** `HYPERDEX_CHECK_*`, e.g. `EQUALS: 1`. */
@@ -63,6 +65,11 @@ test('frame constants: C HYPERDEX_FRAME_* equal FRAME.headerBytes and LIMITS.fra
   const n = native();
   t.is(n.frameHeaderBytes, FRAME.headerBytes);
   t.is(n.frameBytesMax, LIMITS.frameBytesMax);
+});
+
+test('atomic flags: C HYPERDEX_ATOMIC_* equal AtomicFlag', (t) => {
+  t.is(typeof native().atomicFlags, 'object', 'the addon exports atomicFlags');
+  sameTable(t, 'atomicFlags', native().atomicFlags, AtomicFlag);
 });
 
 test('func ops: C HYPERDEX_FUNC_* equal FuncOp', (t) => {

@@ -1,5 +1,5 @@
 // The byte-level vectors of test/vectors/*.json against the TypeScript codecs: framing (frame.ts),
-// message shapes (messages.ts), value bytes (values.ts), keys (client.ts), coordinates, partitions
+// message shapes (messages.ts, the daemon-to-daemon family included), value bytes (values.ts), keys (client.ts), coordinates, partitions
 // and routing (hyperspace.ts, config.ts). The vectors are data written once, by hand or by an
 // independent implementation; nothing here regenerates them from the code under test.
 
@@ -131,6 +131,7 @@ const messageDecoders: Record<number, (b: Buffer) => unknown> = {
   [MsgType.SPACE_RM]: m.decodeSpaceRm,
   [MsgType.SPACE_LIST]: m.decodeSpaceList,
   [MsgType.COORD_RESP]: m.decodeCoordResp,
+  [MsgType.REGION_MOVED]: m.decodeRegionMoved,
   [MsgType.REQ_GET]: m.decodeGet,
   [MsgType.RESP_GET]: m.decodeGetResponse,
   [MsgType.REQ_ATOMIC]: m.decodeAtomic,
@@ -144,6 +145,12 @@ const messageDecoders: Record<number, (b: Buffer) => unknown> = {
   [MsgType.RESP_COUNT]: m.decodeCountResponse,
   [MsgType.REQ_GROUP_DEL]: (b) => m.decodePredicateRequest(b, 'REQ_GROUP_DEL'),
   [MsgType.RESP_GROUP_DEL]: m.decodeCountResponse,
+  [MsgType.REPLICA_WRITE]: m.decodeReplicaWrite,
+  // REPLICA_ACK is [status, message]. messages.ts has no decoder of its own for it (the daemon reads
+  // it in toPeer); COORD_RESP's decoder checks exactly that shape.
+  [MsgType.REPLICA_ACK]: m.decodeCoordResp,
+  [MsgType.REGION_RESET]: (b) => m.decodeRegionMessage(b, 'REGION_RESET'),
+  [MsgType.REGION_HANDOFF]: (b) => m.decodeRegionMessage(b, 'REGION_HANDOFF'),
   [MsgType.ERROR]: m.decodeError,
 };
 
@@ -159,6 +166,15 @@ test('frames.json has vectors of every kind the brief asks for', (t) => {
   t.true(v.some((x) => x.frames.some((f) => f.bodyError !== undefined)), 'a malformed body');
   const types = new Set(v.flatMap((x) => x.frames.map((f) => f.type)));
   for (const [name, type] of Object.entries(MsgType)) t.true(types.has(type), `no vector of ${name}`);
+  const all = v.flatMap((x) => x.frames);
+  for (const name of ['REQ_SEARCH', 'REQ_COUNT', 'REQ_GROUP_DEL', 'REGION_MOVED', 'REPLICA_WRITE', 'REPLICA_ACK', 'REGION_RESET', 'REGION_HANDOFF'] as const) {
+    t.true(all.some((f) => f.type === MsgType[name] && f.message === 'valid'), `no valid ${name}`);
+    t.true(all.some((f) => f.type === MsgType[name] && f.message === 'invalid'), `no malformed ${name}`);
+  }
+  t.true(
+    all.some((f) => f.type === MsgType.REPLICA_WRITE && f.message === 'valid' && Array.isArray(f.body) && f.body[6] === null),
+    'a REPLICA_WRITE that deletes (values nil)',
+  );
 });
 
 for (const vec of frames.vectors) {
@@ -259,6 +275,78 @@ test('frames: a 6-field func decodes with its map key; funcs re-encode to the sa
   for (const { f, r } of decoded) {
     if (f.encoderOutput) t.is(encodeFrame(f.type, BigInt(f.id), m.encodeAtomic(r)).toString('hex').slice(28), f.bodyHex, `${f.typeName} ${f.id}: encodeAtomic`);
   }
+});
+
+/** The valid frames of one message type, each with its bytes. */
+function validFrames(type: number): { f: FrameVectorFrame; body: Buffer }[] {
+  return frames.vectors
+    .flatMap((v) => v.frames)
+    .filter((f) => f.type === type && f.message === 'valid')
+    .map((f) => ({ f, body: hex(f.bodyHex) }));
+}
+
+/** The body bytes the TypeScript encoder writes for a message (the frame minus its header). */
+const encodedBody = (type: number, id: string, body: unknown[]): string => encodeFrame(type, BigInt(id), body).toString('hex').slice(28);
+
+test('frames: REQ_SEARCH, REQ_COUNT and REQ_GROUP_DEL carry the planned subspace and region ids', (t) => {
+  const searches = validFrames(MsgType.REQ_SEARCH).map(({ f, body }) => ({ f, r: m.decodeSearch(body) }));
+  const john = searches.find(({ f }) => f.id === '40');
+  t.truthy(john, 'the search for first = "John"');
+  t.is(john!.r.subspace, 1);
+  t.deepEqual(john!.r.regions, [13, 16]);
+  t.deepEqual([john!.r.sortBy, john!.r.limit, john!.r.descending], ['', 0, false]);
+  const sorted = searches.find(({ f }) => f.id === '42');
+  t.deepEqual([sorted!.r.sortBy, sorted!.r.limit, sorted!.r.descending, sorted!.r.subspace, sorted!.r.regions], ['last', 2, true, 1, [10, 16]]);
+  t.true(searches.some(({ r }) => r.regions.length === 0), 'an empty list of region ids is valid');
+  t.true(searches.some(({ r }) => r.regions.includes(70000)), 'region ids in wider forms');
+  for (const { f, r } of searches) if (f.encoderOutput) t.is(encodedBody(f.type, f.id, m.encodeSearch(r)), f.bodyHex, `REQ_SEARCH ${f.id}: encodeSearch`);
+  for (const [type, what] of [
+    [MsgType.REQ_COUNT, 'REQ_COUNT'],
+    [MsgType.REQ_GROUP_DEL, 'REQ_GROUP_DEL'],
+  ] as const) {
+    const reqs = validFrames(type).map(({ f, body }) => ({ f, r: m.decodePredicateRequest(body, what) }));
+    t.true(reqs.length > 0, `a valid ${what}`);
+    for (const { f, r } of reqs) if (f.encoderOutput) t.is(encodedBody(type, f.id, m.encodePredicateRequest(r)), f.bodyHex, `${what} ${f.id}: encodePredicateRequest`);
+  }
+  const count = validFrames(MsgType.REQ_COUNT).map(({ body }) => m.decodePredicateRequest(body, 'REQ_COUNT'));
+  t.true(count.some((r) => r.subspace === 0 && r.regions.length === 1 && r.regions[0] === 5), 'the count of key "jsmith1": key region 5');
+  const del = validFrames(MsgType.REQ_GROUP_DEL).map(({ body }) => m.decodePredicateRequest(body, 'REQ_GROUP_DEL'));
+  t.true(del.some((r) => r.subspace === 1 && r.regions.join() === '10,13'), 'the group_del of last = "Smith": regions 10 and 13');
+});
+
+test('frames: REPLICA_WRITE decodes to its fields (values nil: a delete) and re-encodes to the same bytes', (t) => {
+  const writes = validFrames(MsgType.REPLICA_WRITE).map(({ f, body }) => ({ f, w: m.decodeReplicaWrite(body) }));
+  const put = writes.find(({ f }) => f.id === '70')!.w;
+  t.deepEqual(
+    [put.configVersion, put.spaceId, put.subspace, put.regionId, put.key.toString(), put.version, put.values?.map((x) => x.toString('hex')), put.transfer],
+    [5, 1, 1, 14, 'jsmith1', 3, ['4a6f686e', '536d697468', '82b4540000000000'], false],
+  );
+  const del = writes.find(({ f }) => f.id === '71')!.w;
+  t.is(del.values, null, 'values nil is a delete');
+  t.is(del.version, 4);
+  t.true(writes.find(({ f }) => f.id === '72')!.w.transfer, 'transfer 1');
+  t.deepEqual(writes.find(({ f }) => f.id === '73')!.w.values, [], 'values [] (wider integers, bin16 key)');
+  for (const { f, w } of writes) if (f.encoderOutput) t.is(encodedBody(f.type, f.id, m.encodeReplicaWrite(w)), f.bodyHex, `REPLICA_WRITE ${f.id}: encodeReplicaWrite`);
+});
+
+test('frames: REGION_RESET, REGION_HANDOFF, REGION_MOVED and REPLICA_ACK decode to their fields', (t) => {
+  for (const [type, what] of [
+    [MsgType.REGION_RESET, 'REGION_RESET'],
+    [MsgType.REGION_HANDOFF, 'REGION_HANDOFF'],
+  ] as const) {
+    const msgs = validFrames(type).map(({ f, body }) => ({ f, r: m.decodeRegionMessage(body, what) }));
+    t.true(msgs.length > 0, `a valid ${what}`);
+    for (const { r } of msgs) t.deepEqual([r.spaceId, r.subspace, r.regionId], [1, 1, 14], what);
+    for (const { f, r } of msgs) if (f.encoderOutput) t.is(encodedBody(type, f.id, m.encodeRegionMessage(r)), f.bodyHex, `${what} ${f.id}: encodeRegionMessage`);
+  }
+  const moved = validFrames(MsgType.REGION_MOVED);
+  t.true(moved.length >= 2);
+  for (const { f, body } of moved) {
+    t.is(f.id, '0', 'REGION_MOVED is one-way: request id 0');
+    t.deepEqual(m.decodeRegionMoved(body), { regionId: 13, to: 3 });
+  }
+  const acks = validFrames(MsgType.REPLICA_ACK).map(({ body }) => m.decodeCoordResp(body));
+  t.deepEqual(acks.map((a) => a.status).sort(), [8448, 8517]);
 });
 
 // ---- values ---------------------------------------------------------------------------------

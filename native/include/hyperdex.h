@@ -1,8 +1,10 @@
 /* HyperDex: attribute types and wire-protocol constants for C programs.
  *
  * Everything here mirrors src/common/datatypes.ts (`Datatype`) and src/common/protocol.ts
- * (`MsgType`, `FuncOp`, `CheckOp`, `FRAME`, `LIMITS`), which are the source of truth; test/protocol-constants.test.ts
- * fails when the two drift apart. Return codes live in hyperclient_status.h.
+ * (`MsgType`, `AtomicFlag`, `FuncOp`, `CheckOp`, `SEARCH_BATCH`, `FRAME`, `LIMITS`), which are the
+ * source of truth; test/protocol-constants.test.ts fails when the two drift apart. Return codes
+ * live in hyperclient_status.h; the names of all these constants, and tables enumerating them, in
+ * hyperdex_constants.h.
  */
 #ifndef HYPERDEX_HYPERDEX_H
 #define HYPERDEX_HYPERDEX_H
@@ -56,7 +58,7 @@ enum hyperdatatype
 #define HYPERDEX_FRAME_BYTES_MAX (16 * 1024 * 1024)
 
 /* Message types, numbered by family: 0x01xx between anyone and the coordinator, 0x02xx client
- * requests to daemons and their responses, 0x7fxx protocol errors. */
+ * requests to daemons and their responses, 0x03xx between daemons, 0x7fxx protocol errors. */
 #define HYPERDEX_MSG_CONFIG_SUBSCRIBE   0x0101
 #define HYPERDEX_MSG_CONFIG             0x0102
 #define HYPERDEX_MSG_DAEMON_REGISTER    0x0103
@@ -66,6 +68,8 @@ enum hyperdatatype
 #define HYPERDEX_MSG_SPACE_LIST         0x0107
 #define HYPERDEX_MSG_SPACE_LIST_RESP    0x0108
 #define HYPERDEX_MSG_COORD_RESP         0x0109
+/* One-way, daemon to coordinator: the daemon finished copying a region to the server it moves to. */
+#define HYPERDEX_MSG_REGION_MOVED       0x010a
 
 #define HYPERDEX_MSG_REQ_GET            0x0201
 #define HYPERDEX_MSG_RESP_GET           0x0202
@@ -81,7 +85,21 @@ enum hyperdatatype
 #define HYPERDEX_MSG_REQ_GROUP_DEL      0x020c
 #define HYPERDEX_MSG_RESP_GROUP_DEL     0x020d
 
+/* Between daemons: replication and state transfer. REPLICA_ACK answers the other three. */
+#define HYPERDEX_MSG_REPLICA_WRITE      0x0301
+#define HYPERDEX_MSG_REPLICA_ACK        0x0302
+#define HYPERDEX_MSG_REGION_RESET       0x0303
+#define HYPERDEX_MSG_REGION_HANDOFF     0x0304
+
 #define HYPERDEX_MSG_ERROR              0x7f01
+
+/* Flags of REQ_ATOMIC (field 3), a bit set. */
+/* The object must exist, else NOTFOUND (cond_put and the atomic operations). */
+#define HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND 1
+/* The object must not exist, else CMPFAIL (put_if_not_exist). */
+#define HYPERDEX_ATOMIC_FAIL_IF_FOUND     2
+/* Delete the object if the checks hold; the request carries no funcs (group_del's deletes). */
+#define HYPERDEX_ATOMIC_ERASE             4
 
 /* Operations in REQ_ATOMIC's list of functions (field 0 of each func). Which attribute types each
  * applies to and what operand it takes: docs/protocol.md, section 4.8. */
@@ -118,21 +136,6 @@ enum hyperdatatype
  * bytes of keys and values. */
 #define HYPERDEX_SEARCH_BATCH_OBJECTS_MAX 256
 #define HYPERDEX_SEARCH_BATCH_BYTES_MAX   (1024 * 1024)
-
-/* Names and tables of the func and check ops, in the manner of hyperdex_constants.h: names are the
- * full identifiers ("HYPERDEX_FUNC_SET", "HYPERDEX_CHECK_EQUALS"). *_name() returns NULL for an
- * unknown number; *_count() entries ascend by value; *_at(i, &name, &value) stores the i-th entry
- * and returns 0, or returns -1 (storing nothing) when i >= *_count(). Either pointer may be NULL. */
-#define HYPERDEX_FUNCOP_PREFIX "HYPERDEX_FUNC_"
-#define HYPERDEX_CHECKOP_PREFIX "HYPERDEX_CHECK_"
-
-const char* hyperdex_funcop_name(int op);
-size_t hyperdex_funcop_count(void);
-int hyperdex_funcop_at(size_t i, const char** name, int* value);
-
-const char* hyperdex_checkop_name(int op);
-size_t hyperdex_checkop_count(void);
-int hyperdex_checkop_at(size_t i, const char** name, int* value);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,6 +1,6 @@
-// HyperDex's C constants for Node: `returncodes`, `datatypes`, `messageTypes`, `funcOps` and
-// `checkOps` (name without its C prefix -> number), plus `frameHeaderBytes`, `frameBytesMax`,
-// `searchBatchObjectsMax` and `searchBatchBytesMax`.
+// HyperDex's C constants for Node: `returncodes`, `datatypes`, `messageTypes`, `atomicFlags`,
+// `funcOps` and `checkOps` (name without its C prefix -> number), plus `frameHeaderBytes`,
+// `frameBytesMax`, `searchBatchObjectsMax` and `searchBatchBytesMax`.
 //
 // Everything comes from the C library's tables (native/src/constants.c); this file only copies
 // them into JavaScript objects, so test/protocol-constants.test.ts compares the C side itself
@@ -56,6 +56,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
        HYPERDEX_RETURNCODE_PREFIX},
       {"datatypes", hyperdex_datatype_count, hyperdex_datatype_at, HYPERDEX_DATATYPE_PREFIX},
       {"messageTypes", hyperdex_msgtype_count, hyperdex_msgtype_at, HYPERDEX_MSGTYPE_PREFIX},
+      {"atomicFlags", hyperdex_atomicflag_count, hyperdex_atomicflag_at,
+       HYPERDEX_ATOMICFLAG_PREFIX},
       {"funcOps", hyperdex_funcop_count, hyperdex_funcop_at, HYPERDEX_FUNCOP_PREFIX},
       {"checkOps", hyperdex_checkop_count, hyperdex_checkop_at, HYPERDEX_CHECKOP_PREFIX},
   };

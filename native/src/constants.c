@@ -1,5 +1,4 @@
-/* Names of HyperDex's constants and tables enumerating them; see hyperdex_constants.h (and
- * hyperdex.h for the func and check ops).
+/* Names of HyperDex's constants and tables enumerating them; see hyperdex_constants.h.
  *
  * The *_name() functions for the two enums are switches without a default, so -Wall -Werror
  * (-Wswitch) refuses to build when an enumerator is added to a header but not here.
@@ -181,6 +180,7 @@ hyperdex_datatype_at(size_t i, const char** name, int* value)
     X(HYPERDEX_MSG_SPACE_LIST)               \
     X(HYPERDEX_MSG_SPACE_LIST_RESP)          \
     X(HYPERDEX_MSG_COORD_RESP)               \
+    X(HYPERDEX_MSG_REGION_MOVED)             \
     X(HYPERDEX_MSG_REQ_GET)                  \
     X(HYPERDEX_MSG_RESP_GET)                 \
     X(HYPERDEX_MSG_REQ_ATOMIC)               \
@@ -194,6 +194,10 @@ hyperdex_datatype_at(size_t i, const char** name, int* value)
     X(HYPERDEX_MSG_RESP_COUNT)               \
     X(HYPERDEX_MSG_REQ_GROUP_DEL)            \
     X(HYPERDEX_MSG_RESP_GROUP_DEL)           \
+    X(HYPERDEX_MSG_REPLICA_WRITE)            \
+    X(HYPERDEX_MSG_REPLICA_ACK)              \
+    X(HYPERDEX_MSG_REGION_RESET)             \
+    X(HYPERDEX_MSG_REGION_HANDOFF)           \
     X(HYPERDEX_MSG_ERROR)
 
 /* #x of a macro argument is its name, not its expansion, so the names come out right. */
@@ -217,6 +221,36 @@ int
 hyperdex_msgtype_at(size_t i, const char** name, int* value)
 {
     return hyperdex_table_at(hyperdex_msgtypes, HYPERDEX_COUNT(hyperdex_msgtypes),
+                             i, name, value);
+}
+
+/* Flags of REQ_ATOMIC: #defines too, checked against AtomicFlag by the drift test. */
+
+#define HYPERDEX_ATOMICFLAGS(X)              \
+    X(HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND)     \
+    X(HYPERDEX_ATOMIC_FAIL_IF_FOUND)         \
+    X(HYPERDEX_ATOMIC_ERASE)
+
+static const struct hyperdex_constant hyperdex_atomicflags[] = {
+    HYPERDEX_ATOMICFLAGS(HYPERDEX_ENTRY)
+};
+
+const char*
+hyperdex_atomicflag_name(int flag)
+{
+    return hyperdex_table_name(hyperdex_atomicflags, HYPERDEX_COUNT(hyperdex_atomicflags), flag);
+}
+
+size_t
+hyperdex_atomicflag_count(void)
+{
+    return HYPERDEX_COUNT(hyperdex_atomicflags);
+}
+
+int
+hyperdex_atomicflag_at(size_t i, const char** name, int* value)
+{
+    return hyperdex_table_at(hyperdex_atomicflags, HYPERDEX_COUNT(hyperdex_atomicflags),
                              i, name, value);
 }
 

@@ -108,7 +108,15 @@ main(void)
     CHECK(HYPERDEX_MSG_REQ_GET == 0x0201);
     CHECK(HYPERDEX_MSG_REQ_SEARCH == 0x0207);
     CHECK(HYPERDEX_MSG_RESP_GROUP_DEL == 0x020d);
+    CHECK(HYPERDEX_MSG_REGION_MOVED == 0x010a);
+    CHECK(HYPERDEX_MSG_REPLICA_WRITE == 0x0301);
+    CHECK(HYPERDEX_MSG_REPLICA_ACK == 0x0302);
+    CHECK(HYPERDEX_MSG_REGION_RESET == 0x0303);
+    CHECK(HYPERDEX_MSG_REGION_HANDOFF == 0x0304);
     CHECK(HYPERDEX_MSG_ERROR == 0x7f01);
+    CHECK(HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND == 1);
+    CHECK(HYPERDEX_ATOMIC_FAIL_IF_FOUND == 2);
+    CHECK(HYPERDEX_ATOMIC_ERASE == 4);
     CHECK(HYPERDEX_FUNC_SET == 1);
     CHECK(HYPERDEX_FUNC_NUM_ADD == 4);
     CHECK(HYPERDEX_FUNC_MAP_REMOVE == 19);
@@ -135,6 +143,20 @@ main(void)
     CHECK(hyperdex_msgtype_name(0x0200) == NULL);
     CHECK(same_name(hyperdex_msgtype_name(0x020a), "HYPERDEX_MSG_REQ_COUNT"));
     CHECK(hyperdex_msgtype_name(0x020e) == NULL);
+    CHECK(same_name(hyperdex_msgtype_name(0x010a), "HYPERDEX_MSG_REGION_MOVED"));
+    CHECK(hyperdex_msgtype_name(0x010b) == NULL);
+    CHECK(hyperdex_msgtype_name(0x0300) == NULL);
+    CHECK(same_name(hyperdex_msgtype_name(HYPERDEX_MSG_REPLICA_WRITE), "HYPERDEX_MSG_REPLICA_WRITE"));
+    CHECK(same_name(hyperdex_msgtype_name(0x0304), "HYPERDEX_MSG_REGION_HANDOFF"));
+    CHECK(hyperdex_msgtype_name(0x0305) == NULL);
+    CHECK(same_name(hyperdex_atomicflag_name(HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND),
+                    "HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND"));
+    CHECK(same_name(hyperdex_atomicflag_name(2), "HYPERDEX_ATOMIC_FAIL_IF_FOUND"));
+    CHECK(same_name(hyperdex_atomicflag_name(4), "HYPERDEX_ATOMIC_ERASE"));
+    CHECK(hyperdex_atomicflag_name(0) == NULL);
+    CHECK(hyperdex_atomicflag_name(3) == NULL); /* two flags at once is no one flag's number */
+    CHECK(hyperdex_atomicflag_name(5) == NULL);
+    CHECK(hyperdex_atomicflag_name(8) == NULL);
     CHECK(same_name(hyperdex_funcop_name(HYPERDEX_FUNC_SET), "HYPERDEX_FUNC_SET"));
     CHECK(same_name(hyperdex_funcop_name(19), "HYPERDEX_FUNC_MAP_REMOVE"));
     CHECK(hyperdex_funcop_name(0) == NULL);
@@ -149,7 +171,9 @@ main(void)
     check_table("datatypes", hyperdex_datatype_count, hyperdex_datatype_at, datatype_name,
                 HYPERDEX_DATATYPE_PREFIX, 25, 0, 0xffff);
     check_table("msgtypes", hyperdex_msgtype_count, hyperdex_msgtype_at, hyperdex_msgtype_name,
-                HYPERDEX_MSGTYPE_PREFIX, 23, 0, 0xffff);
+                HYPERDEX_MSGTYPE_PREFIX, 28, 0, 0xffff);
+    check_table("atomicflags", hyperdex_atomicflag_count, hyperdex_atomicflag_at,
+                hyperdex_atomicflag_name, HYPERDEX_ATOMICFLAG_PREFIX, 3, 0, 0xffff);
     check_table("funcops", hyperdex_funcop_count, hyperdex_funcop_at, hyperdex_funcop_name,
                 HYPERDEX_FUNCOP_PREFIX, 19, 0, 0xffff);
     check_table("checkops", hyperdex_checkop_count, hyperdex_checkop_at, hyperdex_checkop_name,
