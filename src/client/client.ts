@@ -490,7 +490,13 @@ export class Client {
           const link = await this.daemonLink(s.id, s.host, s.port);
           const base = { configVersion: config.version, spaceId: layout.id, checks, subspace: plan.subspace, regions };
           const body = type === MsgType.REQ_SEARCH ? m.encodeSearch({ ...base, ...sort }) : m.encodePredicateRequest(base);
-          return { regions, r: await ask(link, layout, body) };
+          try {
+            return { regions, r: await ask(link, layout, body) };
+          } catch (e) {
+            // A region that changed hands is asked again; anything else fails the search.
+            if (e instanceof HyperClientError && e.status === Status.RECONFIGURE) return { regions, r: { status: e.status, attr: '', message: e.message, count: 0 } };
+            throw e;
+          }
         }),
       );
       for (const { regions, r } of replies) {

@@ -37,9 +37,12 @@ export function axisInterval(type: AttrType, checks: readonly PlanCheck[]): [big
     // Strings and containers are hashed: a range says nothing about where they lie.
     if (!ordered) continue;
     const x = coordinate(type, c.value);
-    if (c.op === CheckOp.GREATER_EQUAL && x > lo) lo = x;
+    // Floats: -0 and 0 share one point on the axis but compare as -0 < 0, so strict bounds are
+    // taken as inclusive there (a plan may ask a region too many, never one too few).
+    const strict = type.kind === 'int64';
+    if (c.op === CheckOp.GREATER_EQUAL || (c.op === CheckOp.GREATER_THAN && !strict)) lo = x > lo ? x : lo;
     else if (c.op === CheckOp.GREATER_THAN) lo = x === MAX ? MAX + 1n : x + 1n > lo ? x + 1n : lo;
-    else if (c.op === CheckOp.LESS_EQUAL && x < hi) hi = x;
+    else if (c.op === CheckOp.LESS_EQUAL || (c.op === CheckOp.LESS_THAN && !strict)) hi = x < hi ? x : hi;
     else if (c.op === CheckOp.LESS_THAN) hi = x === 0n ? -1n : x - 1n < hi ? x - 1n : hi;
   }
   return lo <= hi ? [lo, hi] : undefined;

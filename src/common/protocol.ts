@@ -104,7 +104,7 @@ export const AtomicFlag = {
   FAIL_IF_NOT_FOUND: 1,
   /** The object must not exist (put_if_not_exist). */
   FAIL_IF_FOUND: 2,
-  /** Delete the object if the checks hold (group_del's deletes, cond_del); no functions allowed. */
+  /** Delete the object if the checks hold (how group_del deletes each match); no functions allowed. */
   ERASE: 4,
 } as const;
 

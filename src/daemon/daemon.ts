@@ -6,13 +6,14 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { ClusterConfig, EMPTY_CONFIG, findServer, findSpaceById, keyRegion, RegionLayout, regionOf, reviveConfig, SpaceLayout } from '../common/config';
+import { HyperClientError } from '../client/errors';
 import { Link } from '../client/link';
 import { connectTcp, FramedConnection } from '../common/connection';
 import { decodeBody, Frame } from '../common/frame';
 import * as m from '../common/messages';
 import { datatypeOf, isScalar, typeName } from '../common/datatypes';
 import { attributeByName, Check, firstFailingCheck, resolveChecks } from '../common/predicate';
-import { AtomicFlag, MsgType, msgTypeName, SEARCH_BATCH, Status } from '../common/protocol';
+import { AtomicFlag, MsgType, msgTypeName, SEARCH_BATCH, Status, statusName } from '../common/protocol';
 import { applyAtomic, checkKey, Outcome, StoredObject, SUCCESS } from './apply';
 import { RegionRef, regionChanges } from './changes';
 import { sortObjects } from './sort';
@@ -40,6 +41,7 @@ const HANDOFF_WAIT_MS_MAX = 10_000;
 const PEER_TIMEOUT_MS = 20_000;
 /** Replica writes retried under newer configurations while a region changes hands. */
 const REPLICATE_ATTEMPTS_MAX = 10;
+const MOVE_RETRY_DELAY_MS = 1000;
 /** Objects in flight to the next head while copying a region. */
 const TRANSFER_WINDOW = 256;
 
@@ -306,8 +308,8 @@ export class Daemon {
   private async toPeer(id: number, type: number, body: unknown[]): Promise<void> {
     const link = await this.peer(id);
     const f = await link.request(type, this.nextPeerRequest++, body, PEER_TIMEOUT_MS);
-    const [status, message] = decodeBody(f.body) as [number, string];
-    if (status !== Status.SUCCESS) throw new PeerError(Number(status), `server ${id}: ${message}`);
+    const [status, message] = decodeBody(f.body) as [number | bigint, string];
+    if (Number(status) !== Status.SUCCESS) throw new PeerError(Number(status), `server ${id}: ${message}`);
   }
 
   /**
@@ -328,7 +330,7 @@ export class Daemon {
         } else await this.toPeer(head, MsgType.REPLICA_WRITE, m.encodeReplicaWrite(w));
         return;
       } catch (e) {
-        const retry = e instanceof PeerError && e.status === Status.RECONFIGURE;
+        const retry = (e instanceof PeerError || e instanceof HyperClientError) && e.status === Status.RECONFIGURE;
         if (!retry || attempt + 1 >= REPLICATE_ATTEMPTS_MAX || this.stopping) throw e;
         const seen = this.config.version;
         await this.configWaiters.waitFor(() => this.stopping || this.config.version > seen, CONFIG_CATCH_UP_MS_MAX);
@@ -416,7 +418,14 @@ export class Daemon {
     })();
     this.moves.set(id, move);
     move
-      .catch((e: Error) => this.log(`moving region ${id} to server ${to}: ${e.message}`, 'warn'))
+      .catch((e: Error) => {
+        this.log(`moving region ${id} to server ${to}: ${e.message}; trying again`, 'warn');
+        // Start over (reset, copy) while the configuration still says so.
+        setTimeout(() => {
+          const cur = this.regionById(id);
+          if (!this.stopping && cur && cur.region.replicas[0] === this.serverId && cur.region.moving === to) this.startMove(cur, to);
+        }, MOVE_RETRY_DELAY_MS).unref();
+      })
       .finally(() => this.moves.delete(id));
   }
 
@@ -622,8 +631,13 @@ export class Daemon {
       const r = space.subspaces[req.subspace].regions.find((x) => x.id === id);
       if (!r || r.replicas[0] !== this.serverId) return { status: Status.RECONFIGURE, attr: '', message: `server ${this.serverId} does not head region ${id}` };
     }
-    for (const id of req.regions) await this.regionReady(id);
-    return { space, checks, regions: new Set(req.regions) };
+    await Promise.all(req.regions.map((id) => this.regionReady(id)));
+    // Judge again after waiting: the regions may have moved on meanwhile.
+    const now = findSpaceById(this.config, req.spaceId);
+    for (const id of req.regions)
+      if (now?.subspaces[req.subspace]?.regions.find((x) => x.id === id)?.replicas[0] !== this.serverId)
+        return { status: Status.RECONFIGURE, attr: '', message: `server ${this.serverId} no longer heads region ${id}` };
+    return { space: now!, checks, regions: new Set(req.regions) };
   }
 
   /** The objects of the given regions of a subspace that satisfy every check. */
@@ -706,20 +720,39 @@ export class Daemon {
     const keys: Buffer[] = [];
     for await (const hits of this.matching(p.space, req.subspace, p.regions, p.checks)) for (const [key] of hits) keys.push(key);
     let count = 0;
-    for (const key of keys) {
-      // Each match is deleted by its point leader, and only if it still matches then.
-      const del: m.AtomicRequest = { configVersion: this.config.version, spaceId: p.space.id, key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: req.checks, funcs: [] };
-      const head = keyRegion(p.space, key).replicas[0];
-      let status: number;
-      if (head === this.serverId) status = (await this.handleAtomic(del)).status;
-      else if (head === undefined) continue;
-      else {
-        const link = await this.peer(head);
-        status = m.decodeWriteResponse((await link.request(MsgType.REQ_ATOMIC, this.nextPeerRequest++, m.encodeAtomic(del), PEER_TIMEOUT_MS)).body).status;
-      }
-      if (status === Status.SUCCESS) count++;
-    }
+    for (const key of keys) if (await this.eraseIfMatching(p.space, key, req.checks)) count++;
     return { ...SUCCESS, count };
+  }
+
+  /**
+   * Deletes one object through its point leader, only if it still matches then. Retried (bounded)
+   * while the key's region changes hands; false when the object is gone or no longer matches.
+   */
+  private async eraseIfMatching(space: SpaceLayout, key: Buffer, checks: readonly m.WireCheck[]): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      const now = findSpaceById(this.config, space.id);
+      if (!now) return false;
+      const del: m.AtomicRequest = { configVersion: this.config.version, spaceId: space.id, key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks, funcs: [] };
+      const head = keyRegion(now, key).replicas[0];
+      let status: number;
+      try {
+        if (head === undefined) status = Status.RECONFIGURE;
+        else if (head === this.serverId) status = (await this.handleAtomic(del)).status;
+        else {
+          const link = await this.peer(head);
+          status = m.decodeWriteResponse((await link.request(MsgType.REQ_ATOMIC, this.nextPeerRequest++, m.encodeAtomic(del), PEER_TIMEOUT_MS)).body).status;
+        }
+      } catch (e) {
+        if (!(e instanceof HyperClientError) || e.status !== Status.RECONFIGURE) throw e;
+        status = Status.RECONFIGURE;
+      }
+      if (status === Status.SUCCESS) return true;
+      if (status === Status.NOTFOUND || status === Status.CMPFAIL) return false;
+      if (status !== Status.RECONFIGURE || attempt + 1 >= REPLICATE_ATTEMPTS_MAX || this.stopping)
+        throw new PeerError(status, `deleting a match at its point leader: ${statusName(status)}`);
+      const seen = this.config.version;
+      await this.configWaiters.waitFor(() => this.stopping || this.config.version > seen, CONFIG_CATCH_UP_MS_MAX);
+    }
   }
 
   private lockName(spaceId: number, subspace: number, key: Buffer): string {
