@@ -260,15 +260,32 @@ export class Daemon {
 
   /** Counts work in progress on a region this daemon heads, so that a handoff can wait for it. */
   private async inRegion<T>(regionId: number, work: () => Promise<T>): Promise<T> {
-    this.inflight.set(regionId, (this.inflight.get(regionId) ?? 0) + 1);
+    const release = this.hold([regionId]);
     try {
       return await work();
     } finally {
-      const n = this.inflight.get(regionId)! - 1;
-      if (n === 0) this.inflight.delete(regionId);
-      else this.inflight.set(regionId, n);
-      this.configWaiters.notify();
+      release();
     }
+  }
+
+  /**
+   * Counts work in on regions (synchronously, right after judging that this daemon heads them),
+   * so that a handoff waits for it; the returned function counts it out.
+   */
+  private hold(regionIds: Iterable<number>): () => void {
+    const ids = [...regionIds];
+    for (const id of ids) this.inflight.set(id, (this.inflight.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const id of ids) {
+        const n = this.inflight.get(id)! - 1;
+        if (n === 0) this.inflight.delete(id);
+        else this.inflight.set(id, n);
+      }
+      this.configWaiters.notify();
+    };
   }
 
   /** Where writes to a region held here must also go: its next head while it moves, or its new head. */
@@ -620,7 +637,7 @@ export class Daemon {
   // ---- search, count, group_del ---------------------------------------------------------------
 
   /** Resolves a predicate and checks that this daemon heads the regions asked for. */
-  private async predicate(req: m.PredicateRequest): Promise<{ space: SpaceLayout; checks: Check[]; regions: Set<number> } | Outcome> {
+  private async predicate(req: m.PredicateRequest): Promise<{ space: SpaceLayout; checks: Check[]; regions: Set<number>; release: () => void } | Outcome> {
     await this.configAtLeast(req.configVersion);
     const space = findSpaceById(this.config, req.spaceId);
     if (!space) return { status: Status.UNKNOWNSPACE, attr: '', message: `no space with id ${req.spaceId} (configuration ${this.config.version})` };
@@ -637,7 +654,8 @@ export class Daemon {
     for (const id of req.regions)
       if (now?.subspaces[req.subspace]?.regions.find((x) => x.id === id)?.replicas[0] !== this.serverId)
         return { status: Status.RECONFIGURE, attr: '', message: `server ${this.serverId} no longer heads region ${id}` };
-    return { space: now!, checks, regions: new Set(req.regions) };
+    // Reading these regions is work on them: a handoff waits until it is done.
+    return { space: now!, checks, regions: new Set(req.regions), release: this.hold(req.regions) };
   }
 
   /** The objects of the given regions of a subspace that satisfy every check. */
@@ -660,6 +678,14 @@ export class Daemon {
   private async handleSearch(req: m.SearchRequest, send: (objects: m.SearchObject[]) => void): Promise<m.CountResponse> {
     const p = await this.predicate(req);
     if (!('space' in p)) return { ...p, count: 0 };
+    try {
+      return await this.searchRegions(req, p, send);
+    } finally {
+      p.release();
+    }
+  }
+
+  private async searchRegions(req: m.SearchRequest, p: { space: SpaceLayout; checks: Check[]; regions: Set<number> }, send: (objects: m.SearchObject[]) => void): Promise<m.CountResponse> {
     const { space, checks, regions } = p;
     let sortIndex: number | undefined;
     if (req.sortBy !== '') {
@@ -705,7 +731,11 @@ export class Daemon {
     const p = await this.predicate(req);
     if (!('space' in p)) return { ...p, count: 0 };
     let count = 0;
-    for await (const hits of this.matching(p.space, req.subspace, p.regions, p.checks)) count += hits.length;
+    try {
+      for await (const hits of this.matching(p.space, req.subspace, p.regions, p.checks)) count += hits.length;
+    } finally {
+      p.release();
+    }
     return { ...SUCCESS, count };
   }
 
@@ -718,7 +748,12 @@ export class Daemon {
     const p = await this.predicate(req);
     if (!('space' in p)) return { ...p, count: 0 };
     const keys: Buffer[] = [];
-    for await (const hits of this.matching(p.space, req.subspace, p.regions, p.checks)) for (const [key] of hits) keys.push(key);
+    try {
+      for await (const hits of this.matching(p.space, req.subspace, p.regions, p.checks)) for (const [key] of hits) keys.push(key);
+    } finally {
+      // The deletes go through the point leaders, which judge each key again.
+      p.release();
+    }
     let count = 0;
     for (const key of keys) if (await this.eraseIfMatching(p.space, key, req.checks)) count++;
     return { ...SUCCESS, count };
