@@ -16,6 +16,7 @@ import * as crypto from 'node:crypto';
 import { Client, encodeKey, HyperClientError, HyperObject } from '../src/client/client';
 import { ClusterConfig, findSpace, keyRegion, SpaceLayout } from '../src/common/config';
 import { SharedScope, startCoordinator, startDaemon } from './helpers/cluster';
+import { Rng } from './helpers/rng';
 
 const SEED = process.env.HYPERDEX_JOIN_SEED !== undefined ? Number(process.env.HYPERDEX_JOIN_SEED) >>> 0 : crypto.randomBytes(4).readUInt32LE(0);
 const OBJECTS = 20_000;
@@ -44,22 +45,6 @@ const firstDaemons: number[] = [];
 
 // ---- data and oracle ----------------------------------------------------------------------------------
 
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  u32(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let z = this.s;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
-  }
-  int(n: number): number {
-    return Math.floor((this.u32() / 2 ** 32) * n);
-  }
-}
 
 interface Obj {
   readonly grp: string;

@@ -26,6 +26,7 @@ import { Client, encodeKey, HyperObject, Predicate } from '../src/client/client'
 import { ClusterConfig, findSpace, regionOf, SpaceLayout } from '../src/common/config';
 import { encodeValue } from '../src/common/values';
 import { SharedScope, startCoordinator, startDaemon } from './helpers/cluster';
+import { Rng } from './helpers/rng';
 
 const SEED = process.env.HYPERDEX_PLACEMENT_SEED !== undefined ? Number(process.env.HYPERDEX_PLACEMENT_SEED) >>> 0 : crypto.randomBytes(4).readUInt32LE(0);
 const DAEMONS = 5;
@@ -48,28 +49,6 @@ const MASK64 = (1n << 64n) - 1n;
 
 // ---- a seeded PRNG for the data (mulberry32) ---------------------------------------------------------
 
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  u32(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let z = this.s;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
-  }
-  int(n: number): number {
-    return Math.floor((this.u32() / 2 ** 32) * n);
-  }
-  pick<T>(a: readonly T[]): T {
-    return a[this.int(a.length)];
-  }
-  i64(): bigint {
-    return BigInt.asIntN(64, (BigInt(this.u32()) << 32n) | BigInt(this.u32()));
-  }
-}
 
 // ---- the spaces and the oracle ---------------------------------------------------------------------
 

@@ -599,18 +599,9 @@ export class Daemon {
     );
   }
 
-  private async handleDel(req: m.DelRequest): Promise<Outcome> {
-    const routed = await this.route(req.configVersion, req.spaceId, req.key);
-    if (!('space' in routed)) return routed;
-    const { space, region } = routed;
-    return this.inRegion(region.id, () =>
-      this.serializer.run(this.lockName(req.spaceId, 0, req.key), async () => {
-        const current = await this.store.get(req.spaceId, 0, region.id, req.key);
-        if (!current) return { status: Status.NOTFOUND, attr: '', message: '' };
-        await this.commit(space, req.key, current, undefined, region.id);
-        return SUCCESS;
-      }),
-    );
+  /** A delete is an erase with no conditions: NOTFOUND when there is nothing to delete. */
+  private handleDel(req: m.DelRequest): Promise<Outcome> {
+    return this.handleAtomic({ ...req, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: [], funcs: [] });
   }
 
   /**
