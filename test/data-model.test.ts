@@ -4,10 +4,11 @@
 // semantics are the manuals' (seed 000 ch. 5-6, seed 001's comprehensive walk).
 
 import test, { ExecutionContext } from 'ava';
-import { Attributes, Client, HyperClientError, HyperObject, Key, Value } from '../src/client/client';
+import { Attributes, AtomicMethod, Client, HyperObject, Key, Value } from '../src/client/client';
 import { AttrType, ScalarType } from '../src/common/datatypes';
 import { LIMITS } from '../src/common/protocol';
 import { SharedScope, startCluster } from './helpers/cluster';
+import { statusOf } from './helpers/status';
 
 const scope = new SharedScope();
 let c: Client;
@@ -65,16 +66,6 @@ async function field(key: Key, name: string): Promise<unknown> {
   return norm((await obj(key))[name]);
 }
 
-async function statusOf(p: Promise<unknown>): Promise<{ status: string; attr?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof HyperClientError) return { status: e.statusName, attr: e.attr };
-    throw e;
-  }
-  return { status: 'no error' };
-}
-
 /** The call fails with `status` naming `attr`, and the object is as it was. */
 async function fails(t: ExecutionContext, key: Key, p: () => Promise<unknown>, status: string, attr: string | undefined, what: string): Promise<void> {
   const before = await c.get(SPACE, key);
@@ -82,35 +73,7 @@ async function fails(t: ExecutionContext, key: Key, p: () => Promise<unknown>, s
   t.deepEqual(norm(await c.get(SPACE, key)), norm(before), `${what}: the object is unchanged`);
 }
 
-type Method =
-  | 'atomic_add'
-  | 'atomic_sub'
-  | 'atomic_mul'
-  | 'atomic_div'
-  | 'atomic_mod'
-  | 'atomic_and'
-  | 'atomic_or'
-  | 'atomic_xor'
-  | 'string_prepend'
-  | 'string_append'
-  | 'list_lpush'
-  | 'list_rpush'
-  | 'set_add'
-  | 'set_remove'
-  | 'set_intersect'
-  | 'set_union'
-  | 'map_add'
-  | 'map_remove'
-  | 'map_atomic_add'
-  | 'map_atomic_sub'
-  | 'map_atomic_mul'
-  | 'map_atomic_div'
-  | 'map_atomic_mod'
-  | 'map_atomic_and'
-  | 'map_atomic_or'
-  | 'map_atomic_xor'
-  | 'map_string_prepend'
-  | 'map_string_append';
+type Method = AtomicMethod;
 
 function call(client: Client, method: Method, key: Key, attrs: Attributes): Promise<boolean> {
   return client[method](SPACE, key, attrs);

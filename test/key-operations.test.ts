@@ -5,6 +5,7 @@ import test from 'ava';
 import { Client, HyperClientError } from '../src/client/client';
 import { Status } from '../src/common/protocol';
 import { SharedScope, startCluster } from './helpers/cluster';
+import { statusOf } from './helpers/status';
 
 const scope = new SharedScope();
 let client: Client;
@@ -23,16 +24,6 @@ test.after.always(async () => {
   await client?.close();
   await scope.close();
 });
-
-async function statusOf(p: Promise<unknown>): Promise<{ status: string; attr?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof HyperClientError) return { status: e.statusName, attr: e.attr };
-    throw e;
-  }
-  return { status: 'no error' };
-}
 
 test('get of an absent key is null', async (t) => {
   t.is(await client.get('kv', 'absent'), null);

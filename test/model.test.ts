@@ -16,7 +16,7 @@
 
 import test, { ExecutionContext } from 'ava';
 import * as crypto from 'node:crypto';
-import { Client, HyperClientError, HyperObject } from '../src/client/client';
+import { AtomicMethod, Client, HyperClientError, HyperObject } from '../src/client/client';
 import { SharedScope, startCoordinator, startDaemon } from './helpers/cluster';
 import { Rng } from './helpers/rng';
 
@@ -257,39 +257,7 @@ interface Pair {
   readonly bad?: boolean;
 }
 
-type Method =
-  | 'put'
-  | 'put_if_not_exist'
-  | 'cond_put'
-  | 'del'
-  | 'atomic_add'
-  | 'atomic_sub'
-  | 'atomic_mul'
-  | 'atomic_div'
-  | 'atomic_mod'
-  | 'atomic_and'
-  | 'atomic_or'
-  | 'atomic_xor'
-  | 'string_prepend'
-  | 'string_append'
-  | 'list_lpush'
-  | 'list_rpush'
-  | 'set_add'
-  | 'set_remove'
-  | 'set_intersect'
-  | 'set_union'
-  | 'map_add'
-  | 'map_remove'
-  | 'map_atomic_add'
-  | 'map_atomic_sub'
-  | 'map_atomic_mul'
-  | 'map_atomic_div'
-  | 'map_atomic_mod'
-  | 'map_atomic_and'
-  | 'map_atomic_or'
-  | 'map_atomic_xor'
-  | 'map_string_prepend'
-  | 'map_string_append';
+type Method = 'put' | 'put_if_not_exist' | 'cond_put' | 'del' | AtomicMethod;
 
 const NUM_OPS = ['add', 'sub', 'mul', 'div', 'mod', 'and', 'or', 'xor'] as const;
 type NumOp = (typeof NUM_OPS)[number];

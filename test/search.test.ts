@@ -4,9 +4,10 @@
 // given), ranges lower <= v < upper (int64 as integers, floats as numbers, strings by byte order).
 
 import test, { ExecutionContext } from 'ava';
-import { Client, encodeKey, HyperClientError, HyperObject, Predicate } from '../src/client/client';
+import { Client, encodeKey, HyperObject, Predicate } from '../src/client/client';
 import { ClusterConfig, findSpace, keyRegion } from '../src/common/config';
 import { SharedScope, startCoordinator, startDaemon } from './helpers/cluster';
+import { statusOf } from './helpers/status';
 
 const scope = new SharedScope();
 let client: Client;
@@ -149,16 +150,6 @@ async function collect(it: () => AsyncIterable<HyperObject>): Promise<HyperObjec
     if (out.length > 100_000 || Date.now() > deadline) throw new Error('search did not end');
   }
   return out;
-}
-
-async function statusOf(p: () => Promise<unknown>): Promise<{ status: string; attr?: string }> {
-  try {
-    await p();
-  } catch (e) {
-    if (e instanceof HyperClientError) return { status: e.statusName, attr: e.attr };
-    throw e;
-  }
-  return { status: 'no error' };
 }
 
 

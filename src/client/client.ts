@@ -234,102 +234,12 @@ export class Client {
   }
 
   // ---- atomic read-modify-write operations ---------------------------------------------------
-  // Each changes all the attributes it names or none; false when there is no object under the key.
+  // One method per entry of ATOMIC_OPERATIONS (below the class), e.g. c.atomic_add(space, key,
+  // { i: 1 }) or c.map_atomic_add(space, key, { msi: { mapkey: 16 } }). Each changes all the
+  // attributes it names or none; false when there is no object under the key.
 
-  atomic_add(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_ADD, space, key, attrs, false);
-  }
-  atomic_sub(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_SUB, space, key, attrs, false);
-  }
-  atomic_mul(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_MUL, space, key, attrs, false);
-  }
-  atomic_div(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_DIV, space, key, attrs, false);
-  }
-  atomic_mod(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_MOD, space, key, attrs, false);
-  }
-  atomic_and(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_AND, space, key, attrs, false);
-  }
-  atomic_or(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_OR, space, key, attrs, false);
-  }
-  atomic_xor(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_XOR, space, key, attrs, false);
-  }
-  string_prepend(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.STRING_PREPEND, space, key, attrs, false);
-  }
-  string_append(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.STRING_APPEND, space, key, attrs, false);
-  }
-  /** Pushes one element onto the front of each named list. */
-  list_lpush(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.LIST_LPUSH, space, key, attrs, false);
-  }
-  /** Pushes one element onto the back of each named list. */
-  list_rpush(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.LIST_RPUSH, space, key, attrs, false);
-  }
-  /** Adds one element to each named set. */
-  set_add(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.SET_ADD, space, key, attrs, false);
-  }
-  /** Removes one element from each named set. */
-  set_remove(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.SET_REMOVE, space, key, attrs, false);
-  }
-  /** Keeps only the elements also in the given set. */
-  set_intersect(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.SET_INTERSECT, space, key, attrs, false);
-  }
-  set_union(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.SET_UNION, space, key, attrs, false);
-  }
-  /** Inserts or replaces the given entries of each named map. */
-  map_add(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.MAP_ADD, space, key, attrs, false);
-  }
-  /** Removes the entries with the given keys (their values are ignored). */
-  map_remove(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.MAP_REMOVE, space, key, attrs, true);
-  }
-  // On values inside maps: { attr: { mapKey: operand } }. A missing map key starts from the default.
-  map_atomic_add(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_ADD, space, key, attrs, true);
-  }
-  map_atomic_sub(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_SUB, space, key, attrs, true);
-  }
-  map_atomic_mul(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_MUL, space, key, attrs, true);
-  }
-  map_atomic_div(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_DIV, space, key, attrs, true);
-  }
-  map_atomic_mod(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_MOD, space, key, attrs, true);
-  }
-  map_atomic_and(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_AND, space, key, attrs, true);
-  }
-  map_atomic_or(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_OR, space, key, attrs, true);
-  }
-  map_atomic_xor(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.NUM_XOR, space, key, attrs, true);
-  }
-  map_string_prepend(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.STRING_PREPEND, space, key, attrs, true);
-  }
-  map_string_append(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.atomic(FuncOp.STRING_APPEND, space, key, attrs, true);
-  }
-
-  private atomic(op: number, space: string, key: Key, attrs: Attributes, onMapValues: boolean): Promise<boolean> {
+  /** The implementation behind every atomic method. */
+  atomic(op: number, space: string, key: Key, attrs: Attributes, onMapValues: boolean): Promise<boolean> {
     return this.keyOperation(
       space,
       key,
@@ -629,6 +539,58 @@ export class Client {
     }
     this.configWaiters.notify();
   }
+}
+
+/**
+ * The atomic operations, one table for every surface: the wire operation and whether the
+ * attributes name values inside maps ({ attr: { mapKey: operand } }).
+ */
+export const ATOMIC_OPERATIONS = {
+  atomic_add: { op: FuncOp.NUM_ADD, onMapValues: false },
+  atomic_sub: { op: FuncOp.NUM_SUB, onMapValues: false },
+  atomic_mul: { op: FuncOp.NUM_MUL, onMapValues: false },
+  atomic_div: { op: FuncOp.NUM_DIV, onMapValues: false },
+  atomic_mod: { op: FuncOp.NUM_MOD, onMapValues: false },
+  atomic_and: { op: FuncOp.NUM_AND, onMapValues: false },
+  atomic_or: { op: FuncOp.NUM_OR, onMapValues: false },
+  atomic_xor: { op: FuncOp.NUM_XOR, onMapValues: false },
+  string_prepend: { op: FuncOp.STRING_PREPEND, onMapValues: false },
+  string_append: { op: FuncOp.STRING_APPEND, onMapValues: false },
+  /** Pushes one element onto the front of each named list. */
+  list_lpush: { op: FuncOp.LIST_LPUSH, onMapValues: false },
+  list_rpush: { op: FuncOp.LIST_RPUSH, onMapValues: false },
+  set_add: { op: FuncOp.SET_ADD, onMapValues: false },
+  set_remove: { op: FuncOp.SET_REMOVE, onMapValues: false },
+  set_intersect: { op: FuncOp.SET_INTERSECT, onMapValues: false },
+  set_union: { op: FuncOp.SET_UNION, onMapValues: false },
+  /** Inserts or replaces the given entries of each named map. */
+  map_add: { op: FuncOp.MAP_ADD, onMapValues: false },
+  /** Removes the entries with the given keys (their values are ignored). */
+  map_remove: { op: FuncOp.MAP_REMOVE, onMapValues: true },
+  map_atomic_add: { op: FuncOp.NUM_ADD, onMapValues: true },
+  map_atomic_sub: { op: FuncOp.NUM_SUB, onMapValues: true },
+  map_atomic_mul: { op: FuncOp.NUM_MUL, onMapValues: true },
+  map_atomic_div: { op: FuncOp.NUM_DIV, onMapValues: true },
+  map_atomic_mod: { op: FuncOp.NUM_MOD, onMapValues: true },
+  map_atomic_and: { op: FuncOp.NUM_AND, onMapValues: true },
+  map_atomic_or: { op: FuncOp.NUM_OR, onMapValues: true },
+  map_atomic_xor: { op: FuncOp.NUM_XOR, onMapValues: true },
+  map_string_prepend: { op: FuncOp.STRING_PREPEND, onMapValues: true },
+  map_string_append: { op: FuncOp.STRING_APPEND, onMapValues: true },
+} as const;
+
+export type AtomicMethod = keyof typeof ATOMIC_OPERATIONS;
+
+// The methods themselves, made from the table.
+export interface Client extends Record<AtomicMethod, (space: string, key: Key, attrs: Attributes) => Promise<boolean>> {}
+for (const [name, { op, onMapValues }] of Object.entries(ATOMIC_OPERATIONS)) {
+  Object.defineProperty(Client.prototype, name, {
+    value: function (this: Client, space: string, key: Key, attrs: Attributes) {
+      return this.atomic(op, space, key, attrs, onMapValues);
+    },
+    writable: true,
+    configurable: true,
+  });
 }
 
 /** What an interpreter makes of a reply: a result, or a failure status to report (or retry). */
