@@ -1,0 +1,115 @@
+// libhyperclient (native/src/client.c) against a real coordinator and daemon: runs the C program
+// build/native/test_client (test/c/test_client.c) on the manual's phonebook space, then checks from
+// the TypeScript client what the C client wrote.
+
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Client } from '../src/client/client';
+import { ROOT, SharedScope, startCluster } from './helpers/cluster';
+
+const scope = new SharedScope();
+
+test.after.always(async () => {
+  await scope.close();
+});
+
+function findTestClient(): string | undefined {
+  for (const dir of ['build/native', 'build/native/Release', 'build/native/Debug']) {
+    const p = path.join(ROOT, dir, 'test_client');
+    if (fs.existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+const PHONEBOOK =
+  'space phonebook\ndimensions username, first, last, phone (int64)\nkey username auto 1 1\nsubspace first, last, phone auto 1 1\n';
+
+function run(file: string, args: string[], timeoutMs: number): Promise<{ code: number | string; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? signal ?? 'unknown', out });
+    });
+  });
+}
+
+test('the C client runs the phonebook session and what it wrote is there', async (t) => {
+  const bin = findTestClient();
+  if (!bin) {
+    t.fail('build/native/test_client not found: run `sh scripts/build-native.sh` first');
+    return;
+  }
+  const { coord } = await startCluster(scope);
+  const client = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 10_000 });
+  t.teardown(() => client.close());
+  await client.addSpace(PHONEBOOK);
+
+  const { code, out } = await run(bin, ['127.0.0.1', String(coord.port)], 60_000);
+  t.log(out.trim().split('\n').slice(-1)[0]);
+  t.is(code, 0, out);
+  t.regex(out, /^\d+ passed, 0 failed\s*$/m);
+
+  t.deepEqual(await client.get('phonebook', 'jsmith1'), { first: 'John', last: 'Smith', phone: 6075551024 });
+  t.is(await client.get('phonebook', 'jd'), null);
+  t.deepEqual(await client.get('phonebook', 'short'), { first: 'Short', last: '', phone: 1337 });
+  t.deepEqual(await client.get('phonebook', 'bulk0'), { first: 'F0', last: '', phone: 0 });
+  t.deepEqual(await client.get('phonebook', 'bulk517'), { first: 'F517', last: '', phone: 517 });
+  t.deepEqual(await client.get('phonebook', 'bulk999'), { first: 'F999', last: '', phone: 999 });
+  // jsmith1, short and the 1,000 bulk objects
+  t.is(await client.count('phonebook', {}), 1002);
+});
+
+test('the C client reports TIMEOUT while its daemon is stopped and DISCONNECT when it dies', async (t) => {
+  const bin = findTestClient();
+  if (!bin) {
+    t.fail('build/native/test_client not found: run `sh scripts/build-native.sh` first');
+    return;
+  }
+  const { coord, daemon } = await startCluster(scope);
+  const client = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 10_000 });
+  t.teardown(() => client.close());
+  await client.addSpace(PHONEBOOK);
+
+  const child = spawn(bin, ['127.0.0.1', String(coord.port), 'faults'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const w of [...waiters]) if (w.re.test(out)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const waitFor = (re: RegExp) =>
+    Promise.race([
+      new Promise<void>((resolve) => (re.test(out) ? resolve() : waiters.push({ re, resolve }))),
+      exited.then((code) => {
+        throw new Error(`test_client exited (${code}) before ${re}:\n${out}`);
+      }),
+      new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`no ${re} within 20 s:\n${out}`)), 20_000).unref()),
+    ]);
+
+  await waitFor(/READY stop/);
+  process.kill(daemon.pid, 'SIGSTOP');
+  child.stdin!.write('go\n');
+  await waitFor(/READY kill/);
+  process.kill(daemon.pid, 'SIGKILL');
+  child.stdin!.end('go\n');
+  const code = await exited;
+  t.log(out.trim().split('\n').slice(-1)[0]);
+  t.is(code, 0, out);
+  t.regex(out, /^\d+ passed, 0 failed\s*$/m);
+});

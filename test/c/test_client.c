@@ -1,0 +1,321 @@
+/* libhyperclient against a live cluster: `test_client HOST PORT`. The cluster must hold the
+ * phonebook space of the 0.4 manual (key username; first, last, phone (int64)). Runs the manual's
+ * key operations (section 3.4 and the condput of section 3.6), the client-side refusals, and 1,000
+ * puts outstanding at once. Prints "N passed, M failed" last; exits non-zero on any failure.
+ * test/c-client.test.ts runs it and checks from the TypeScript client what it wrote.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hyperclient.h"
+
+static int passed;
+static int failed;
+
+#define CHECK(cond, ...)                                   \
+    do                                                     \
+    {                                                      \
+        if (cond)                                          \
+            passed++;                                      \
+        else                                               \
+        {                                                  \
+            failed++;                                      \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                  \
+            fprintf(stderr, "\n");                         \
+        }                                                  \
+    } while (0)
+
+static const char* SPACE = "phonebook";
+
+static struct hyperclient_attribute
+str_attr(const char* name, const char* value)
+{
+    struct hyperclient_attribute a = {name, value, strlen(value), HYPERDATATYPE_STRING};
+    return a;
+}
+
+/* int64 attributes keep their 8 bytes here; one buffer per use */
+static struct hyperclient_attribute
+int_attr(const char* name, int64_t v, char buf[8])
+{
+    uint64_t u = (uint64_t)v;
+    for (int i = 0; i < 8; i++) buf[i] = (char)(u >> (8 * i));
+    struct hyperclient_attribute a = {name, buf, 8, HYPERDATATYPE_INT64};
+    return a;
+}
+
+static int64_t
+int_of(const struct hyperclient_attribute* a)
+{
+    uint64_t u = 0;
+    for (size_t i = 0; i < 8 && i < a->value_sz; i++) u |= (uint64_t)(unsigned char)a->value[i] << (8 * i);
+    return (int64_t)u;
+}
+
+static const struct hyperclient_attribute*
+find(const struct hyperclient_attribute* attrs, size_t n, const char* name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(attrs[i].attr, name) == 0) return &attrs[i];
+    return NULL;
+}
+
+static int
+str_is(const struct hyperclient_attribute* a, const char* s)
+{
+    return a && a->datatype == HYPERDATATYPE_STRING && a->value_sz == strlen(s) &&
+           memcmp(a->value, s, a->value_sz) == 0;
+}
+
+/* Loops until `id` comes back. Its status, or the loop's own status when something else does. */
+static enum hyperclient_returncode
+wait_for(struct hyperclient* c, int64_t id, enum hyperclient_returncode* st)
+{
+    if (id < 0) return *st;
+    enum hyperclient_returncode ls;
+    int64_t got = hyperclient_loop(c, 10000, &ls);
+    if (got != id)
+    {
+        fprintf(stderr, "loop returned %" PRId64 " (status %d) waiting for %" PRId64 "\n", got, (int)ls, id);
+        return ls == HYPERCLIENT_SUCCESS ? HYPERCLIENT_LOGICERROR : ls;
+    }
+    return *st;
+}
+
+static enum hyperclient_returncode
+do_put(struct hyperclient* c, const char* key, const struct hyperclient_attribute* a, size_t n)
+{
+    enum hyperclient_returncode st = HYPERCLIENT_ZERO;
+    int64_t id = hyperclient_put(c, SPACE, key, strlen(key), a, n, &st);
+    return wait_for(c, id, &st);
+}
+
+static enum hyperclient_returncode
+do_get(struct hyperclient* c, const char* key, struct hyperclient_attribute** attrs, size_t* n)
+{
+    enum hyperclient_returncode st = HYPERCLIENT_ZERO;
+    *attrs = NULL;
+    *n = 0;
+    int64_t id = hyperclient_get(c, SPACE, key, strlen(key), &st, attrs, n);
+    return wait_for(c, id, &st);
+}
+
+static enum hyperclient_returncode
+do_del(struct hyperclient* c, const char* key)
+{
+    enum hyperclient_returncode st = HYPERCLIENT_ZERO;
+    int64_t id = hyperclient_del(c, SPACE, key, strlen(key), &st);
+    return wait_for(c, id, &st);
+}
+
+static enum hyperclient_returncode
+do_condput(struct hyperclient* c, const char* key, const struct hyperclient_attribute* cond, size_t cn,
+           const struct hyperclient_attribute* a, size_t n)
+{
+    enum hyperclient_returncode st = HYPERCLIENT_ZERO;
+    int64_t id = hyperclient_condput(c, SPACE, key, strlen(key), cond, cn, a, n, &st);
+    return wait_for(c, id, &st);
+}
+
+static void
+check_person(struct hyperclient* c, const char* key, const char* first, const char* last, int64_t phone)
+{
+    struct hyperclient_attribute* attrs;
+    size_t n;
+    enum hyperclient_returncode st = do_get(c, key, &attrs, &n);
+    CHECK(st == HYPERCLIENT_SUCCESS, "get %s: status %d", key, (int)st);
+    if (st != HYPERCLIENT_SUCCESS) return;
+    CHECK(n == 3, "get %s: %zu attributes", key, n);
+    CHECK(str_is(find(attrs, n, "first"), first), "get %s: first", key);
+    CHECK(str_is(find(attrs, n, "last"), last), "get %s: last", key);
+    const struct hyperclient_attribute* p = find(attrs, n, "phone");
+    CHECK(p && p->datatype == HYPERDATATYPE_INT64 && p->value_sz == 8 && int_of(p) == phone,
+          "get %s: phone %" PRId64 " expected %" PRId64, key, p ? int_of(p) : -1, phone);
+    hyperclient_destroy_attrs(attrs, n);
+}
+
+/* Waits for the driver (test/c-client.test.ts) to act on the daemon: prints `tag`, reads a line. */
+static void
+handshake(const char* tag)
+{
+    char line[64];
+    printf("%s\n", tag);
+    fflush(stdout);
+    if (!fgets(line, sizeof(line), stdin)) exit(3);
+}
+
+/* `test_client HOST PORT faults`: TIMEOUT while the daemon is stopped (SIGSTOP), then DISCONNECT
+ * for the request outstanding when it dies (SIGKILL). */
+static int
+faults(struct hyperclient* c)
+{
+    enum hyperclient_returncode st = HYPERCLIENT_ZERO, ls = HYPERCLIENT_ZERO;
+    struct hyperclient_attribute* attrs = NULL;
+    size_t n = 0;
+    char b[8];
+    struct hyperclient_attribute a[1] = {int_attr("phone", 1, b)};
+    CHECK(do_put(c, "f", a, 1) == HYPERCLIENT_SUCCESS, "put f");
+    handshake("READY stop");
+    int64_t id = hyperclient_get(c, SPACE, "f", 1, &st, &attrs, &n);
+    CHECK(id > 0, "get while stopped: %" PRId64 " %d", id, (int)st);
+    int64_t got = hyperclient_loop(c, 300, &ls);
+    CHECK(got == -1 && ls == HYPERCLIENT_TIMEOUT, "loop while stopped: %" PRId64 " %d", got, (int)ls);
+    handshake("READY kill");
+    got = hyperclient_loop(c, 10000, &ls);
+    CHECK(got == id && st == HYPERCLIENT_DISCONNECT && attrs == NULL,
+          "loop after the kill: %" PRId64 " (want %" PRId64 ") status %d loop status %d", got, id, (int)st, (int)ls);
+    got = hyperclient_loop(c, 100, &ls);
+    CHECK(got == -1 && ls == HYPERCLIENT_NONEPENDING, "then nothing pending: %" PRId64 " %d", got, (int)ls);
+    hyperclient_destroy(c);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
+int
+main(int argc, char** argv)
+{
+    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "faults") == 0))
+    {
+        fprintf(stderr, "usage: %s HOST PORT [faults]\n", argv[0]);
+        return 2;
+    }
+    struct hyperclient* c = hyperclient_create(argv[1], (in_port_t)atoi(argv[2]));
+    CHECK(c != NULL, "hyperclient_create(%s, %s)", argv[1], argv[2]);
+    if (!c)
+    {
+        printf("%d passed, %d failed\n", passed, failed);
+        return 1;
+    }
+    if (argc == 4) return faults(c);
+    enum hyperclient_returncode st, ls;
+    char b1[8], b2[8];
+
+    /* nothing outstanding */
+    CHECK(hyperclient_loop(c, 100, &ls) == -1 && ls == HYPERCLIENT_NONEPENDING, "loop: status %d", (int)ls);
+
+    /* manual 3.4 */
+    struct hyperclient_attribute js[3] = {str_attr("first", "John"), str_attr("last", "Smith"),
+                                          int_attr("phone", 6075551024LL, b1)};
+    st = do_put(c, "jsmith1", js, 3);
+    CHECK(st == HYPERCLIENT_SUCCESS, "put jsmith1: %d", (int)st);
+    check_person(c, "jsmith1", "John", "Smith", 6075551024LL);
+
+    struct hyperclient_attribute jd[3] = {str_attr("first", "John"), str_attr("last", "Doe"),
+                                          int_attr("phone", 6075557878LL, b1)};
+    st = do_put(c, "jd", jd, 3);
+    CHECK(st == HYPERCLIENT_SUCCESS, "put jd: %d", (int)st);
+    check_person(c, "jd", "John", "Doe", 6075557878LL);
+    st = do_del(c, "jd");
+    CHECK(st == HYPERCLIENT_SUCCESS, "del jd: %d", (int)st);
+    struct hyperclient_attribute* attrs = NULL;
+    size_t n = 0;
+    st = do_get(c, "jd", &attrs, &n);
+    CHECK(st == HYPERCLIENT_NOTFOUND && attrs == NULL && n == 0, "get jd after del: %d", (int)st);
+    st = do_del(c, "jd");
+    CHECK(st == HYPERCLIENT_NOTFOUND, "del jd again: %d", (int)st);
+
+    struct hyperclient_attribute ph[1] = {int_attr("phone", 6075552048LL, b1)};
+    st = do_put(c, "jsmith1", ph, 1);
+    CHECK(st == HYPERCLIENT_SUCCESS, "put jsmith1 phone: %d", (int)st);
+    check_person(c, "jsmith1", "John", "Smith", 6075552048LL);
+
+    /* manual 3.6: condput succeeds once, then fails */
+    struct hyperclient_attribute cond[1] = {int_attr("phone", 6075552048LL, b1)};
+    struct hyperclient_attribute upd[1] = {int_attr("phone", 6075551024LL, b2)};
+    st = do_condput(c, "jsmith1", cond, 1, upd, 1);
+    CHECK(st == HYPERCLIENT_SUCCESS, "condput: %d", (int)st);
+    check_person(c, "jsmith1", "John", "Smith", 6075551024LL);
+    st = do_condput(c, "jsmith1", cond, 1, upd, 1);
+    CHECK(st == HYPERCLIENT_CMPFAIL, "condput again: %d", (int)st);
+    st = do_condput(c, "nobody", cond, 1, upd, 1);
+    CHECK(st == HYPERCLIENT_NOTFOUND, "condput of an absent key: %d", (int)st);
+
+    /* int64 shorter than 8 bytes: widened */
+    char two[2] = {0x39, 0x05};
+    struct hyperclient_attribute shortv[2] = {str_attr("first", "Short"), {"phone", two, 2, HYPERDATATYPE_INT64}};
+    st = do_put(c, "short", shortv, 2);
+    CHECK(st == HYPERCLIENT_SUCCESS, "put short: %d", (int)st);
+    check_person(c, "short", "Short", "", 1337);
+
+    /* refusals before sending: -1 - idx */
+    int64_t id;
+    struct hyperclient_attribute bad[2] = {str_attr("first", "X"), str_attr("nosuch", "Y")};
+    st = HYPERCLIENT_ZERO;
+    id = hyperclient_put(c, SPACE, "jsmith1", 7, bad, 2, &st);
+    CHECK(id == -2 && st == HYPERCLIENT_UNKNOWNATTR, "put unknown attr: %" PRId64 " %d", id, (int)st);
+    st = HYPERCLIENT_ZERO;
+    id = hyperclient_condput(c, SPACE, "jsmith1", 7, cond, 1, bad, 2, &st);
+    CHECK(id == -3 && st == HYPERCLIENT_UNKNOWNATTR, "condput unknown attr: %" PRId64 " %d", id, (int)st);
+    struct hyperclient_attribute key_as_attr[1] = {str_attr("username", "x")};
+    st = HYPERCLIENT_ZERO;
+    id = hyperclient_put(c, SPACE, "jsmith1", 7, key_as_attr, 1, &st);
+    CHECK(id == -1 && st == HYPERCLIENT_UNKNOWNATTR, "put of the key: %" PRId64 " %d", id, (int)st);
+    struct hyperclient_attribute wrong[2] = {str_attr("first", "X"), str_attr("phone", "12")};
+    st = HYPERCLIENT_ZERO;
+    id = hyperclient_put(c, SPACE, "jsmith1", 7, wrong, 2, &st);
+    CHECK(id == -2 && st == HYPERCLIENT_WRONGTYPE, "put wrong type: %" PRId64 " %d", id, (int)st);
+    struct hyperclient_attribute dupe[3] = {str_attr("first", "X"), str_attr("last", "Y"), str_attr("first", "Z")};
+    st = HYPERCLIENT_ZERO;
+    id = hyperclient_put(c, SPACE, "jsmith1", 7, dupe, 3, &st);
+    CHECK(id == -3 && st == HYPERCLIENT_DUPEATTR, "put dupe: %" PRId64 " %d", id, (int)st);
+    st = HYPERCLIENT_ZERO;
+    id = hyperclient_get(c, "nospace", "k", 1, &st, &attrs, &n);
+    CHECK(id == -1 && st == HYPERCLIENT_UNKNOWNSPACE, "get in unknown space: %" PRId64 " %d", id, (int)st);
+    st = HYPERCLIENT_ZERO;
+    id = hyperclient_put(c, "nospace", "k", 1, js, 3, &st);
+    CHECK(id == -1 && st == HYPERCLIENT_UNKNOWNSPACE, "put in unknown space: %" PRId64 " %d", id, (int)st);
+    CHECK(hyperclient_loop(c, 100, &ls) == -1 && ls == HYPERCLIENT_NONEPENDING, "loop after refusals: %d", (int)ls);
+
+    /* 1,000 puts outstanding before looping */
+    enum
+    {
+        BULK = 1000
+    };
+    static enum hyperclient_returncode bst[BULK];
+    static int64_t bid[BULK];
+    static char bphone[BULK][8];
+    static char bkey[BULK][16];
+    static char bfirst[BULK][16];
+    int sent = 1;
+    for (int i = 0; i < BULK; i++)
+    {
+        snprintf(bkey[i], sizeof(bkey[i]), "bulk%d", i);
+        snprintf(bfirst[i], sizeof(bfirst[i]), "F%d", i);
+        struct hyperclient_attribute a[2] = {str_attr("first", bfirst[i]), int_attr("phone", i, bphone[i])};
+        bst[i] = HYPERCLIENT_ZERO;
+        bid[i] = hyperclient_put(c, SPACE, bkey[i], strlen(bkey[i]), a, 2, &bst[i]);
+        if (bid[i] <= 0) sent = 0;
+    }
+    CHECK(sent, "1000 puts: every call returned an id");
+    int seen = 0, ok = 0, strays = 0;
+    for (;;)
+    {
+        int64_t got = hyperclient_loop(c, 10000, &ls);
+        if (got < 0)
+        {
+            CHECK(ls == HYPERCLIENT_NONEPENDING, "bulk loop ended with %d", (int)ls);
+            break;
+        }
+        int found = 0;
+        for (int i = 0; i < BULK; i++)
+            if (bid[i] == got)
+            {
+                found = 1;
+                seen++;
+                if (bst[i] == HYPERCLIENT_SUCCESS) ok++;
+                bid[i] = 0;
+                break;
+            }
+        if (!found) strays++;
+    }
+    CHECK(seen == BULK && ok == BULK && strays == 0, "bulk: %d returned, %d SUCCESS, %d strays", seen, ok, strays);
+    check_person(c, "bulk0", "F0", "", 0);
+    check_person(c, "bulk999", "F999", "", 999);
+
+    hyperclient_destroy(c);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
