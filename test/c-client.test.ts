@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from '../src/client/client';
-import { ROOT, SharedScope, startCluster } from './helpers/cluster';
+import { ROOT, SharedScope, startCluster, startDaemon } from './helpers/cluster';
 
 const scope = new SharedScope();
 
@@ -26,6 +26,10 @@ function findTestClient(): string | undefined {
 const PHONEBOOK =
   'space phonebook\ndimensions username, first, last, phone (int64)\nkey username auto 1 1\nsubspace first, last, phone auto 1 1\n';
 
+// Three daemons, 8 regions a subspace: the searches of test_client reach every daemon.
+const PHONEBOOK3 =
+  'space phonebook\ndimensions username, first, last, phone (int64)\nkey username auto 3 1\nsubspace first, last, phone auto 3 1\n';
+
 function run(file: string, args: string[], timeoutMs: number): Promise<{ code: number | string; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -40,16 +44,18 @@ function run(file: string, args: string[], timeoutMs: number): Promise<{ code: n
   });
 }
 
-test('the C client runs the phonebook session and what it wrote is there', async (t) => {
+test('the C client runs the phonebook session (keys and searches, three daemons) and what it wrote is there', async (t) => {
   const bin = findTestClient();
   if (!bin) {
     t.fail('build/native/test_client not found: run `sh scripts/build-native.sh` first');
     return;
   }
   const { coord } = await startCluster(scope);
+  await startDaemon(scope, coord);
+  await startDaemon(scope, coord);
   const client = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 10_000 });
   t.teardown(() => client.close());
-  await client.addSpace(PHONEBOOK);
+  await client.addSpace(PHONEBOOK3);
 
   const { code, out } = await run(bin, ['127.0.0.1', String(coord.port)], 60_000);
   t.log(out.trim().split('\n').slice(-1)[0]);
@@ -62,8 +68,14 @@ test('the C client runs the phonebook session and what it wrote is there', async
   t.deepEqual(await client.get('phonebook', 'bulk0'), { first: 'F0', last: '', phone: 0 });
   t.deepEqual(await client.get('phonebook', 'bulk517'), { first: 'F517', last: '', phone: 517 });
   t.deepEqual(await client.get('phonebook', 'bulk999'), { first: 'F999', last: '', phone: 999 });
-  // jsmith1, short and the 1,000 bulk objects
-  t.is(await client.count('phonebook', {}), 1002);
+  t.deepEqual(await client.get('phonebook', 'jdoe'), { first: 'John', last: 'Doe', phone: 6075557878 });
+  // jsmith1, jdoe, short and the 1,000 bulk objects
+  t.is(await client.count('phonebook', {}), 1003);
+  // the C client's searches for phone in [0, 1000) and first = John were planned alike: several daemons
+  t.is(await client.count('phonebook', { phone: [0, 1000] }), 1000);
+  t.like(client.lastSearchContacts(), { subspace: 1, regions: 4, servers: 3 });
+  t.is(await client.count('phonebook', { first: 'John' }), 2);
+  t.true(client.lastSearchContacts()!.servers >= 2);
 });
 
 test('the C client reports TIMEOUT while its daemon is stopped and DISCONNECT when it dies', async (t) => {

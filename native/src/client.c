@@ -1,7 +1,12 @@
 /* libhyperclient: the client of the HyperDex 0.4 manual, chapter 7, over the wire protocol of
  * docs/protocol.md. Implemented so far: create/destroy (configuration from the coordinator), get,
- * put, put_if_not_exist, condput, cond_put, del, loop and destroy_attrs. The reference
+ * put, put_if_not_exist, condput, cond_put, del, search, loop and destroy_attrs. The reference
  * implementation is src/client/client.ts.
+ *
+ * A search is planned as docs/protocol.md 4.14 says and sends one REQ_SEARCH to each head of the
+ * planned regions during the call, each with its own wire id; the caller sees only the search's id.
+ * Objects are handed back as they arrive (not held until that daemon's RESP_SEARCH_DONE), and there
+ * is no second round: a daemon's RECONFIGURE, like any other error, ends the search.
  *
  * All state lives in struct hyperclient. Sockets are non-blocking; a request is written during the
  * call that makes it (what the kernel does not take at once is queued and flushed by
@@ -42,10 +47,19 @@ struct hc_attr
 struct hc_region
 {
     uint64_t id;
-    uint64_t lower; /* subspace 0 has one axis: the key */
-    uint64_t upper;
+    uint64_t* lower; /* dims inclusive bounds, one per axis */
+    uint64_t* upper;
+    size_t dims;
     uint64_t* replicas;
     size_t replicas_n;
+};
+
+struct hc_subspace
+{
+    char** attrs; /* the axes' attribute names */
+    size_t dims;
+    struct hc_region* regions;
+    size_t regions_n;
 };
 
 struct hc_space
@@ -55,8 +69,8 @@ struct hc_space
     struct hc_attr key;
     struct hc_attr* attrs;
     size_t attrs_n;
-    struct hc_region* regions; /* subspace 0 */
-    size_t regions_n;
+    struct hc_subspace* subspaces; /* [0] is the key subspace */
+    size_t subspaces_n;
 };
 
 struct hc_server
@@ -95,7 +109,33 @@ enum hc_op_kind
 {
     HC_OP_GET = 1,
     HC_OP_ATOMIC,
-    HC_OP_DEL
+    HC_OP_DEL,
+    HC_OP_SEARCH /* one daemon's part of a search; `search` is the whole */
+};
+
+/* One thing a search hands back through hyperclient_loop: an object (SUCCESS), or its end
+ * (SEARCHDONE, or the error that ended it). */
+struct hc_search_event
+{
+    enum hyperclient_returncode status;
+    struct hyperclient_attribute* attrs;
+    size_t attrs_sz;
+};
+
+struct hc_search
+{
+    int64_t id; /* the id the caller was given; each daemon's request has its own wire id */
+    enum hyperclient_returncode* status;
+    struct hyperclient_attribute** attrs;
+    size_t* attrs_sz;
+    char* key_name; /* the key attribute, first in every object handed back */
+    int key_datatype;
+    size_t subs_left; /* daemons whose RESP_SEARCH_DONE has not come yet */
+    int ended;        /* the final event is queued */
+    struct hc_search_event* events; /* queued, not returned yet: from events_head on */
+    size_t events_head;
+    size_t events_n;
+    size_t events_cap;
 };
 
 struct hc_op
@@ -106,6 +146,7 @@ struct hc_op
     enum hyperclient_returncode* status;
     struct hyperclient_attribute** attrs;
     size_t* attrs_sz;
+    struct hc_search* search; /* HC_OP_SEARCH only */
 };
 
 struct hyperclient
@@ -123,6 +164,9 @@ struct hyperclient
     size_t ready_cap;
     int64_t next_id;
     struct hd_buf scratch;
+    struct hc_search** searches; /* started and not yet handed back to the end */
+    size_t searches_n;
+    size_t searches_cap;
 };
 
 /* ---- small helpers -------------------------------------------------------------------------- */
@@ -164,8 +208,20 @@ config_free(struct hc_config* c)
         free(s->key.name);
         for (size_t j = 0; j < s->attrs_n; j++) free(s->attrs[j].name);
         free(s->attrs);
-        for (size_t j = 0; j < s->regions_n; j++) free(s->regions[j].replicas);
-        free(s->regions);
+        for (size_t j = 0; j < s->subspaces_n; j++)
+        {
+            struct hc_subspace* ss = &s->subspaces[j];
+            for (size_t x = 0; x < ss->dims; x++) free(ss->attrs[x]);
+            free(ss->attrs);
+            for (size_t x = 0; x < ss->regions_n; x++)
+            {
+                free(ss->regions[x].replicas);
+                free(ss->regions[x].lower);
+                free(ss->regions[x].upper);
+            }
+            free(ss->regions);
+        }
+        free(s->subspaces);
     }
     free(c->spaces);
     memset(c, 0, sizeof(*c));
@@ -312,19 +368,21 @@ parse_spec(struct hd_wire_reader* r, struct hc_space* s)
 }
 
 static int
-read_u64_array1(struct hd_wire_reader* r, uint64_t* out)
+read_u64_array(struct hd_wire_reader* r, uint64_t** out, size_t* n)
 {
     uint32_t m;
-    if (hd_wire_read_array(r, &m) || m < 1) return -1;
-    if (hd_wire_read_uint(r, UINT64_MAX, out)) return -1;
-    for (uint32_t j = 1; j < m; j++)
-        if (hd_wire_skip(r)) return -1;
+    if (hd_wire_read_array(r, &m) || m < 1 || *out) return -1;
+    if (!(*out = calloc(m, sizeof(uint64_t)))) return -1;
+    *n = m;
+    for (uint32_t j = 0; j < m; j++)
+        if (hd_wire_read_uint(r, UINT64_MAX, &(*out)[j])) return -1;
     return 0;
 }
 
 static int
 parse_region(struct hd_wire_reader* r, struct hc_region* g)
 {
+    size_t lo_n = 0, hi_n = 0;
     uint32_t n;
     if (hd_wire_read_map(r, &n)) return -1;
     for (uint32_t i = 0; i < n; i++)
@@ -338,11 +396,11 @@ parse_region(struct hd_wire_reader* r, struct hc_region* g)
         }
         else if (bytes_is(k, kn, "lower"))
         {
-            if (read_u64_array1(r, &g->lower)) return -1;
+            if (read_u64_array(r, &g->lower, &lo_n)) return -1;
         }
         else if (bytes_is(k, kn, "upper"))
         {
-            if (read_u64_array1(r, &g->upper)) return -1;
+            if (read_u64_array(r, &g->upper, &hi_n)) return -1;
         }
         else if (bytes_is(k, kn, "replicas"))
         {
@@ -358,22 +416,23 @@ parse_region(struct hd_wire_reader* r, struct hc_region* g)
         else if (hd_wire_skip(r))
             return -1;
     }
+    if (!g->lower || !g->upper || lo_n != hi_n) return -1;
+    g->dims = lo_n;
     return 0;
 }
 
-/* Only subspace 0 (the key subspace) is kept. */
+/* Every subspace, every axis of every region. */
 static int
 parse_subspaces(struct hd_wire_reader* r, struct hc_space* s)
 {
     uint32_t n;
-    if (hd_wire_read_array(r, &n)) return -1;
+    if (hd_wire_read_array(r, &n) || n < 1 || s->subspaces) return -1;
+    if (!(s->subspaces = calloc(n, sizeof(*s->subspaces)))) return -1;
     for (uint32_t i = 0; i < n; i++)
     {
-        if (i > 0)
-        {
-            if (hd_wire_skip(r)) return -1;
-            continue;
-        }
+        struct hc_subspace* ss = &s->subspaces[i];
+        s->subspaces_n = i + 1;
+        int have_attrs = 0;
         uint32_t m;
         if (hd_wire_read_map(r, &m)) return -1;
         for (uint32_t j = 0; j < m; j++)
@@ -385,18 +444,37 @@ parse_subspaces(struct hd_wire_reader* r, struct hc_space* s)
             {
                 uint32_t c;
                 if (hd_wire_read_array(r, &c)) return -1;
-                if (s->regions) return -1;
-                s->regions = calloc(c ? c : 1, sizeof(*s->regions));
-                if (!s->regions) return -1;
+                if (ss->regions) return -1;
+                ss->regions = calloc(c ? c : 1, sizeof(*ss->regions));
+                if (!ss->regions) return -1;
                 for (uint32_t x = 0; x < c; x++)
                 {
-                    s->regions_n = x + 1;
-                    if (parse_region(r, &s->regions[x])) return -1;
+                    ss->regions_n = x + 1;
+                    if (parse_region(r, &ss->regions[x])) return -1;
+                }
+            }
+            else if (bytes_is(k, kn, "attributes"))
+            {
+                uint32_t c;
+                if (hd_wire_read_array(r, &c) || have_attrs) return -1;
+                have_attrs = 1;
+                ss->attrs = calloc(c ? c : 1, sizeof(char*));
+                if (!ss->attrs) return -1;
+                for (uint32_t x = 0; x < c; x++)
+                {
+                    const uint8_t* v;
+                    size_t vn;
+                    ss->dims = x + 1;
+                    if (hd_wire_read_str(r, &v, &vn)) return -1;
+                    if (!(ss->attrs[x] = dup_bytes(v, vn))) return -1;
                 }
             }
             else if (hd_wire_skip(r))
                 return -1;
         }
+        if (!have_attrs || ss->dims < 1) return -1;
+        for (size_t x = 0; x < ss->regions_n; x++)
+            if (ss->regions[x].dims != ss->dims) return -1;
     }
     return 0;
 }
@@ -434,7 +512,7 @@ parse_space(struct hd_wire_reader* r, struct hc_space* s)
         else if (hd_wire_skip(r))
             return -1;
     }
-    return s->name && s->key.name ? 0 : -1;
+    return s->name && s->key.name && s->subspaces_n ? 0 : -1;
 }
 
 static int
@@ -736,10 +814,24 @@ to_status(uint64_t s)
 
 /* The attributes of a RESP_GET, in one allocation: the array, then each name and value. */
 static int
+build_attrs_key(struct hd_wire_reader* r, uint32_t n, struct hyperclient_attribute** out, const char* key_name,
+                int key_datatype, const uint8_t* key, size_t key_n);
+
+static int
 build_attrs(struct hd_wire_reader* r, uint32_t n, struct hyperclient_attribute** out)
 {
+    return build_attrs_key(r, n, out, NULL, 0, NULL, 0);
+}
+
+/* As build_attrs; with key_name set, the key attribute comes first (n + 1 attributes). */
+static int
+build_attrs_key(struct hd_wire_reader* r, uint32_t n, struct hyperclient_attribute** out, const char* key_name,
+                int key_datatype, const uint8_t* key, size_t key_n)
+{
     struct hd_wire_reader save = *r;
-    size_t bytes = (size_t)n * sizeof(struct hyperclient_attribute);
+    size_t first = key_name ? 1 : 0;
+    size_t bytes = ((size_t)n + first) * sizeof(struct hyperclient_attribute);
+    if (key_name) bytes += strlen(key_name) + 1 + key_n;
     for (uint32_t i = 0; i < n; i++)
     {
         uint32_t f;
@@ -757,7 +849,20 @@ build_attrs(struct hd_wire_reader* r, uint32_t n, struct hyperclient_attribute**
     char* mem = malloc(bytes ? bytes : 1);
     if (!mem) return -1;
     struct hyperclient_attribute* a = (struct hyperclient_attribute*)mem;
-    char* tail = mem + (size_t)n * sizeof(*a);
+    char* tail = mem + ((size_t)n + first) * sizeof(*a);
+    if (key_name)
+    {
+        size_t kl = strlen(key_name);
+        memcpy(tail, key_name, kl + 1);
+        a[0].attr = tail;
+        tail += kl + 1;
+        if (key_n) memcpy(tail, key, key_n);
+        a[0].value = tail;
+        a[0].value_sz = key_n;
+        a[0].datatype = (enum hyperdatatype)key_datatype;
+        tail += key_n;
+        a++;
+    }
     for (uint32_t i = 0; i < n; i++)
     {
         uint32_t f;
@@ -778,8 +883,154 @@ build_attrs(struct hd_wire_reader* r, uint32_t n, struct hyperclient_attribute**
         a[i].value_sz = pn;
         tail += pn;
     }
-    *out = a;
+    *out = (struct hyperclient_attribute*)mem;
     return 0;
+}
+
+/* ---- searches ------------------------------------------------------------------------------- */
+
+static void
+search_free(struct hc_search* s)
+{
+    if (!s) return;
+    for (size_t i = s->events_head; i < s->events_n; i++) free(s->events[i].attrs);
+    free(s->events);
+    free(s->key_name);
+    free(s);
+}
+
+static struct hc_search*
+search_find(struct hyperclient* cl, int64_t id, size_t* where)
+{
+    for (size_t i = 0; i < cl->searches_n; i++)
+        if (cl->searches[i]->id == id)
+        {
+            if (where) *where = i;
+            return cl->searches[i];
+        }
+    return NULL;
+}
+
+/* Queues one event of a search and its id on the ready queue. attrs is taken (freed on failure). */
+static void
+search_push(struct hyperclient* cl, struct hc_search* s, enum hyperclient_returncode st,
+            struct hyperclient_attribute* attrs, size_t attrs_sz)
+{
+    if (s->events_n == s->events_cap)
+    {
+        if (s->events_head > 0)
+        {
+            memmove(s->events, s->events + s->events_head, (s->events_n - s->events_head) * sizeof(*s->events));
+            s->events_n -= s->events_head;
+            s->events_head = 0;
+        }
+        if (s->events_n == s->events_cap)
+        {
+            size_t cap = s->events_cap ? s->events_cap * 2 : 16;
+            struct hc_search_event* p = realloc(s->events, cap * sizeof(*p));
+            if (!p)
+            {
+                free(attrs);
+                return; /* the object is lost */
+            }
+            s->events = p;
+            s->events_cap = cap;
+        }
+    }
+    if (ready_push(cl, s->id))
+    {
+        free(attrs);
+        return;
+    }
+    struct hc_search_event e = {st, attrs, attrs_sz};
+    s->events[s->events_n++] = e;
+}
+
+/* Removes the outstanding op at `where`. */
+static void
+op_remove(struct hyperclient* cl, size_t where)
+{
+    memmove(&cl->ops[where], &cl->ops[where + 1], (cl->ops_n - where - 1) * sizeof(*cl->ops));
+    cl->ops_n--;
+}
+
+/* One daemon's part of a search has ended with `st`: SUCCESS counts it done (the search is done
+ * with the last); anything else ends the search with that status, dropping the other daemons'
+ * parts (their later replies are ignored). */
+static void
+search_sub_end(struct hyperclient* cl, size_t where, enum hyperclient_returncode st)
+{
+    struct hc_search* s = cl->ops[where].search;
+    op_remove(cl, where);
+    if (s->ended) return;
+    if (st == HYPERCLIENT_SUCCESS)
+    {
+        if (--s->subs_left == 0)
+        {
+            s->ended = 1;
+            search_push(cl, s, HYPERCLIENT_SEARCHDONE, NULL, 0);
+        }
+        return;
+    }
+    s->ended = 1;
+    for (size_t j = 0; j < cl->ops_n;)
+    {
+        if (cl->ops[j].kind == HC_OP_SEARCH && cl->ops[j].search == s)
+            op_remove(cl, j);
+        else
+            j++;
+    }
+    search_push(cl, s, st, NULL, 0);
+}
+
+/* A daemon's frame for its part of a search. */
+static void
+search_reply(struct hyperclient* cl, size_t where, const struct hd_frame* f)
+{
+    struct hc_search* s = cl->ops[where].search;
+    struct hd_wire_reader rd;
+    hd_wire_reader_init(&rd, f->body, f->body_len);
+    uint32_t n;
+    if (hd_wire_check(f->body, f->body_len) || hd_wire_read_array(&rd, &n))
+    {
+        search_sub_end(cl, where, HYPERCLIENT_SERVERERROR);
+        return;
+    }
+    if (f->type == HYPERDEX_MSG_RESP_SEARCH_ITEMS)
+    {
+        uint32_t objs;
+        if (n < 1 || hd_wire_read_array(&rd, &objs))
+        {
+            search_sub_end(cl, where, HYPERCLIENT_SERVERERROR);
+            return;
+        }
+        for (uint32_t i = 0; i < objs; i++)
+        {
+            uint32_t two, m;
+            const uint8_t* key;
+            size_t key_n;
+            struct hyperclient_attribute* a = NULL;
+            if (hd_wire_read_array(&rd, &two) || two != 2 || hd_wire_read_bin(&rd, &key, &key_n) ||
+                hd_wire_read_array(&rd, &m) ||
+                build_attrs_key(&rd, m, &a, s->key_name, s->key_datatype, key, key_n))
+            {
+                search_sub_end(cl, where, HYPERCLIENT_SERVERERROR);
+                return;
+            }
+            search_push(cl, s, HYPERCLIENT_SUCCESS, a, (size_t)m + 1);
+        }
+        return;
+    }
+    uint64_t st;
+    if (n < 1 || hd_wire_read_uint(&rd, 65535, &st))
+    {
+        search_sub_end(cl, where, HYPERCLIENT_SERVERERROR);
+        return;
+    }
+    if (f->type == HYPERDEX_MSG_ERROR || f->type == HYPERDEX_MSG_RESP_SEARCH_DONE)
+        search_sub_end(cl, where, to_status(st));
+    else
+        search_sub_end(cl, where, HYPERCLIENT_SERVERERROR);
 }
 
 /* Handles one frame from a daemon. */
@@ -790,6 +1041,11 @@ handle_reply(struct hyperclient* cl, const struct hd_frame* f)
     if (f->id > (uint64_t)INT64_MAX) return;
     struct hc_op* op = op_find(cl, (int64_t)f->id, &where);
     if (!op) return;
+    if (op->kind == HC_OP_SEARCH)
+    {
+        search_reply(cl, where, f);
+        return;
+    }
     struct hd_wire_reader rd;
     hd_wire_reader_init(&rd, f->body, f->body_len);
     uint32_t n;
@@ -828,6 +1084,8 @@ handle_reply(struct hyperclient* cl, const struct hd_frame* f)
             }
             op_complete(cl, where, s);
             return;
+        case HC_OP_SEARCH:
+            return;
         case HC_OP_ATOMIC:
         case HC_OP_DEL:
             if (f->type != (op->kind == HC_OP_ATOMIC ? HYPERDEX_MSG_RESP_ATOMIC : HYPERDEX_MSG_RESP_DEL))
@@ -858,7 +1116,15 @@ conn_drop(struct hyperclient* cl, size_t i)
         for (size_t j = 0; j < cl->ops_n;)
         {
             if (cl->ops[j].server_id == c->server_id)
-                op_complete(cl, j, HYPERCLIENT_DISCONNECT);
+            {
+                if (cl->ops[j].kind == HC_OP_SEARCH)
+                {
+                    search_sub_end(cl, j, HYPERCLIENT_DISCONNECT);
+                    j = 0; /* it may have removed other ops */
+                }
+                else
+                    op_complete(cl, j, HYPERCLIENT_DISCONNECT);
+            }
             else
                 j++;
         }
@@ -985,6 +1251,8 @@ hyperclient_destroy(struct hyperclient* cl)
     free(cl->conns);
     free(cl->ops);
     free(cl->ready);
+    for (size_t i = 0; i < cl->searches_n; i++) search_free(cl->searches[i]);
+    free(cl->searches);
     config_free(&cl->config);
     hd_buf_free(&cl->scratch);
     free(cl);
@@ -1124,10 +1392,11 @@ route(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
         return -1;
     }
     const struct hc_region* g = NULL;
-    for (size_t i = 0; i < t->space->regions_n; i++)
-        if (t->space->regions[i].lower <= point && point <= t->space->regions[i].upper)
+    const struct hc_subspace* ks = &t->space->subspaces[0];
+    for (size_t i = 0; i < ks->regions_n; i++)
+        if (ks->regions[i].lower[0] <= point && point <= ks->regions[i].upper[0])
         {
-            g = &t->space->regions[i];
+            g = &ks->regions[i];
             break;
         }
     const struct hc_server* sv = g && g->replicas_n ? find_server(cl, g->replicas[0]) : NULL;
@@ -1155,7 +1424,7 @@ dispatch(struct hyperclient* cl, struct hc_target* t, int64_t id, size_t start, 
         *status = cl->scratch.error == HD_WIRE_ENOMEM ? HYPERCLIENT_NOMEM : HYPERCLIENT_OVERFLOW;
         return -1;
     }
-    struct hc_op op = {id, kind, t->conn->server_id, status, attrs, attrs_sz};
+    struct hc_op op = {id, kind, t->conn->server_id, status, attrs, attrs_sz, NULL};
     if (op_add(cl, &op))
     {
         *status = HYPERCLIENT_NOMEM;
@@ -1399,6 +1668,352 @@ hyperclient_cond_put(struct hyperclient* cl, const char* space, const char* key,
                   status);
 }
 
+/* ---- search -------------------------------------------------------------------------------- */
+
+/* A search's check, validated: the attribute's name and type, the op and the value (normalized). */
+struct hc_scheck
+{
+    const char* attr;
+    int datatype;
+    int op;
+    struct hc_value v;
+    uint8_t bound[8]; /* a range bound's bytes */
+};
+
+static void
+put_le64(uint8_t* p, uint64_t u)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(u >> (8 * i));
+}
+
+/* The type of an attribute of the space (the key included), or -1. */
+static int
+attr_type(const struct hc_space* s, const char* name)
+{
+    if (strcmp(name, s->key.name) == 0) return s->key.datatype;
+    int a = attr_index(s, name);
+    return a < 0 ? -1 : s->attrs[a].datatype;
+}
+
+/* A range bound (the int64 value's bits) as a value of an int64 or float attribute. */
+static void
+range_bound(struct hc_scheck* c, uint64_t bits)
+{
+    if (c->datatype == HYPERDATATYPE_FLOAT)
+    {
+        double d = (double)(int64_t)bits;
+        uint64_t u;
+        memcpy(&u, &d, 8);
+        put_le64(c->bound, u);
+    }
+    else
+        put_le64(c->bound, bits);
+    c->v.p = c->bound;
+    c->v.n = 8;
+}
+
+int64_t
+hyperclient_search(struct hyperclient* cl, const char* space, const struct hyperclient_attribute* eq, size_t eq_sz,
+                   const struct hyperclient_range_query* rn, size_t rn_sz, enum hyperclient_returncode* status,
+                   struct hyperclient_attribute** attrs, size_t* attrs_sz)
+{
+    if (!status) return -1;
+    const struct hc_space* s = space_lookup(cl, space);
+    if (!s)
+    {
+        *status = HYPERCLIENT_UNKNOWNSPACE;
+        return -1;
+    }
+    if ((eq_sz && !eq) || (rn_sz && !rn) || !attrs || !attrs_sz)
+    {
+        *status = HYPERCLIENT_LOGICERROR;
+        return -1;
+    }
+    if (eq_sz + 2 * rn_sz > 256)
+    {
+        *status = HYPERCLIENT_OVERFLOW;
+        return -1;
+    }
+    struct hc_scheck checks[256];
+    size_t nc = 0;
+    for (size_t i = 0; i < eq_sz; i++)
+    {
+        const char* name = eq[i].attr ? eq[i].attr : "";
+        int want = attr_type(s, name);
+        if (want < 0)
+        {
+            *status = HYPERCLIENT_UNKNOWNATTR;
+            return -1 - (int64_t)i;
+        }
+        if (strcmp(name, s->key.name) == 0)
+        {
+            *status = HYPERCLIENT_DONTUSEKEY;
+            return -1 - (int64_t)i;
+        }
+        struct hc_scheck* c = &checks[nc++];
+        c->attr = name;
+        c->datatype = want;
+        c->op = HYPERDEX_CHECK_EQUALS;
+        normalize(want, eq[i].value, eq[i].value_sz, &c->v);
+        if ((!eq[i].value && eq[i].value_sz) || check_value(want, eq[i].datatype, &c->v))
+        {
+            *status = HYPERCLIENT_WRONGTYPE;
+            return -1 - (int64_t)i;
+        }
+    }
+    for (size_t i = 0; i < rn_sz; i++)
+    {
+        const char* name = rn[i].attr ? rn[i].attr : "";
+        int64_t idx = (int64_t)(eq_sz + i);
+        int want = attr_type(s, name);
+        if (want < 0)
+        {
+            *status = HYPERCLIENT_UNKNOWNATTR;
+            return -1 - idx;
+        }
+        if (want != HYPERDATATYPE_INT64 && want != HYPERDATATYPE_FLOAT)
+        {
+            *status = HYPERCLIENT_WRONGTYPE;
+            return -1 - idx;
+        }
+        struct hc_scheck* lo = &checks[nc++];
+        lo->attr = name;
+        lo->datatype = want;
+        lo->op = HYPERDEX_CHECK_GREATER_EQUAL;
+        range_bound(lo, rn[i].lower);
+        struct hc_scheck* hi = &checks[nc++];
+        hi->attr = name;
+        hi->datatype = want;
+        hi->op = HYPERDEX_CHECK_LESS_THAN;
+        range_bound(hi, rn[i].upper);
+    }
+    /* a value normalize() widened points at its own checks[x].v.wide, which stays put */
+
+    /* the plan: per subspace the regions whose boxes meet every axis interval; the fewest wins,
+     * the lower index on a tie */
+    size_t best = SIZE_MAX, best_n = SIZE_MAX;
+    for (size_t i = 0; i < s->subspaces_n; i++)
+    {
+        const struct hc_subspace* ss = &s->subspaces[i];
+        uint64_t lo[64], hi[64];
+        if (ss->dims > 64) continue;
+        int empty = 0;
+        for (size_t j = 0; j < ss->dims && !empty; j++)
+        {
+            struct hd_plan_check pc[256];
+            size_t pn = 0;
+            for (size_t x = 0; x < nc; x++)
+                if (strcmp(checks[x].attr, ss->attrs[j]) == 0)
+                {
+                    pc[pn].op = checks[x].op;
+                    pc[pn].value = checks[x].v.p;
+                    pc[pn].value_len = checks[x].v.n;
+                    pn++;
+                }
+            int dt = attr_type(s, ss->attrs[j]);
+            int rc = dt < 0 ? 1 : hd_axis_interval(dt, pc, pn, &lo[j], &hi[j]);
+            if (dt < 0)
+            {
+                lo[j] = 0;
+                hi[j] = UINT64_MAX;
+            }
+            if (rc < 0)
+            {
+                *status = rc == HD_VALUE_ENOMEM ? HYPERCLIENT_NOMEM : HYPERCLIENT_WRONGTYPE;
+                return -1;
+            }
+            if (rc == 0) empty = 1;
+        }
+        size_t count = 0;
+        if (!empty)
+            for (size_t g = 0; g < ss->regions_n; g++)
+                count += hd_box_meets(ss->dims, ss->regions[g].lower, ss->regions[g].upper, lo, hi) ? 1 : 0;
+        if (count < best_n)
+        {
+            best = i;
+            best_n = count;
+        }
+    }
+    if (best == SIZE_MAX)
+    {
+        *status = HYPERCLIENT_LOGICERROR;
+        return -1;
+    }
+    /* the planned regions grouped by head */
+    const struct hc_subspace* ss = &s->subspaces[best];
+    uint64_t lo[64], hi[64];
+    int empty = 0;
+    for (size_t j = 0; j < ss->dims; j++)
+    {
+        struct hd_plan_check pc[256];
+        size_t pn = 0;
+        for (size_t x = 0; x < nc; x++)
+            if (strcmp(checks[x].attr, ss->attrs[j]) == 0)
+            {
+                pc[pn].op = checks[x].op;
+                pc[pn].value = checks[x].v.p;
+                pc[pn].value_len = checks[x].v.n;
+                pn++;
+            }
+        int dt = attr_type(s, ss->attrs[j]);
+        lo[j] = 0;
+        hi[j] = UINT64_MAX;
+        if (dt >= 0 && hd_axis_interval(dt, pc, pn, &lo[j], &hi[j]) == 0) empty = 1;
+    }
+    size_t heads_n = 0;
+    uint64_t* heads = calloc(ss->regions_n ? ss->regions_n : 1, sizeof(uint64_t));
+    struct hc_conn** conns = calloc(ss->regions_n ? ss->regions_n : 1, sizeof(*conns));
+    if (!heads || !conns)
+    {
+        free(heads);
+        free(conns);
+        *status = HYPERCLIENT_NOMEM;
+        return -1;
+    }
+    if (!empty)
+        for (size_t g = 0; g < ss->regions_n; g++)
+        {
+            const struct hc_region* r = &ss->regions[g];
+            if (!hd_box_meets(ss->dims, r->lower, r->upper, lo, hi)) continue;
+            const struct hc_server* sv = r->replicas_n ? find_server(cl, r->replicas[0]) : NULL;
+            if (!sv || sv->state != HC_SERVER_AVAILABLE)
+            {
+                free(heads);
+                free(conns);
+                *status = HYPERCLIENT_RECONFIGURE;
+                return -1;
+            }
+            size_t h = 0;
+            while (h < heads_n && heads[h] != sv->id) h++;
+            if (h == heads_n) heads[heads_n++] = sv->id;
+        }
+    for (size_t h = 0; h < heads_n; h++)
+    {
+        conns[h] = conn_for(cl, find_server(cl, heads[h]));
+        if (!conns[h])
+        {
+            free(heads);
+            free(conns);
+            *status = HYPERCLIENT_CONNECTFAIL;
+            return -1;
+        }
+    }
+    /* connections made: conn_for may have dropped a moved server's connection, so look again */
+    for (size_t h = 0; h < heads_n; h++)
+    {
+        conns[h] = NULL;
+        for (size_t i = 1; i < cl->conns_n; i++)
+            if (cl->conns[i]->server_id == heads[h]) conns[h] = cl->conns[i];
+        if (!conns[h])
+        {
+            free(heads);
+            free(conns);
+            *status = HYPERCLIENT_CONNECTFAIL;
+            return -1;
+        }
+    }
+    struct hc_search* se = calloc(1, sizeof(*se));
+    if (!se || !(se->key_name = dup_bytes((const uint8_t*)s->key.name, strlen(s->key.name))))
+    {
+        free(se);
+        free(heads);
+        free(conns);
+        *status = HYPERCLIENT_NOMEM;
+        return -1;
+    }
+    if (cl->searches_n == cl->searches_cap)
+    {
+        size_t cap = cl->searches_cap ? cl->searches_cap * 2 : 8;
+        struct hc_search** p = realloc(cl->searches, cap * sizeof(*p));
+        if (!p)
+        {
+            search_free(se);
+            free(heads);
+            free(conns);
+            *status = HYPERCLIENT_NOMEM;
+            return -1;
+        }
+        cl->searches = p;
+        cl->searches_cap = cap;
+    }
+    se->id = take_id(cl);
+    se->status = status;
+    se->attrs = attrs;
+    se->attrs_sz = attrs_sz;
+    se->key_datatype = s->key.datatype;
+    se->subs_left = heads_n;
+    cl->searches[cl->searches_n++] = se;
+    int64_t id = se->id;
+    if (heads_n == 0)
+    {
+        se->ended = 1;
+        search_push(cl, se, HYPERCLIENT_SEARCHDONE, NULL, 0);
+    }
+    for (size_t h = 0; h < heads_n && !se->ended; h++)
+    {
+        int64_t wid = take_id(cl);
+        struct hd_buf* b = &cl->scratch;
+        hd_buf_reset(b);
+        size_t start = hd_wire_frame_begin(b, HYPERDEX_MSG_REQ_SEARCH, (uint64_t)wid);
+        hd_wire_put_array(b, 8);
+        hd_wire_put_uint(b, cl->config.version);
+        hd_wire_put_uint(b, s->id);
+        hd_wire_put_array(b, nc);
+        for (size_t x = 0; x < nc; x++)
+        {
+            hd_wire_put_array(b, 4);
+            hd_wire_put_uint(b, (uint64_t)checks[x].op);
+            hd_wire_put_cstr(b, checks[x].attr);
+            hd_wire_put_uint(b, (uint64_t)checks[x].datatype);
+            hd_wire_put_bin(b, checks[x].v.p, checks[x].v.n);
+        }
+        hd_wire_put_cstr(b, "");
+        hd_wire_put_uint(b, 0);
+        hd_wire_put_uint(b, 0);
+        hd_wire_put_uint(b, best);
+        size_t rn_count = 0;
+        for (size_t g = 0; g < ss->regions_n; g++)
+        {
+            const struct hc_region* r = &ss->regions[g];
+            if (hd_box_meets(ss->dims, r->lower, r->upper, lo, hi) && r->replicas[0] == heads[h]) rn_count++;
+        }
+        hd_wire_put_array(b, rn_count);
+        for (size_t g = 0; g < ss->regions_n; g++)
+        {
+            const struct hc_region* r = &ss->regions[g];
+            if (hd_box_meets(ss->dims, r->lower, r->upper, lo, hi) && r->replicas[0] == heads[h])
+                hd_wire_put_uint(b, r->id);
+        }
+        struct hc_op op = {wid, HC_OP_SEARCH, heads[h], status, attrs, attrs_sz, se};
+        if (hd_wire_frame_end(b, start, HYPERDEX_FRAME_BYTES_MAX) || b->error || op_add(cl, &op))
+        {
+            /* ends the search: this part and the ones sent before */
+            enum hyperclient_returncode st = b->error == HD_WIRE_ENOMEM ? HYPERCLIENT_NOMEM : HYPERCLIENT_OVERFLOW;
+            se->ended = 1;
+            for (size_t j = 0; j < cl->ops_n;)
+                if (cl->ops[j].kind == HC_OP_SEARCH && cl->ops[j].search == se)
+                    op_remove(cl, j);
+                else
+                    j++;
+            search_push(cl, se, st, NULL, 0);
+            break;
+        }
+        if (conn_send(conns[h], b))
+        {
+            for (size_t i = 1; i < cl->conns_n; i++)
+                if (cl->conns[i] == conns[h])
+                {
+                    conn_drop(cl, i); /* ends the search with DISCONNECT */
+                    break;
+                }
+            /* the other connections may have moved in cl->conns, not in memory */
+        }
+    }
+    free(heads);
+    free(conns);
+    return id;
+}
+
 /* ---- the loop ------------------------------------------------------------------------------ */
 
 int64_t
@@ -1414,6 +2029,23 @@ hyperclient_loop(struct hyperclient* cl, int timeout, enum hyperclient_returncod
             result = cl->ready[cl->ready_head++];
             cl->ready_n--;
             if (!cl->ready_n) cl->ready_head = 0;
+            size_t sw;
+            struct hc_search* s = search_find(cl, result, &sw);
+            if (s && s->events_head < s->events_n)
+            {
+                struct hc_search_event e = s->events[s->events_head++];
+                *s->status = e.status;
+                if (e.status == HYPERCLIENT_SUCCESS)
+                {
+                    *s->attrs = e.attrs;
+                    *s->attrs_sz = e.attrs_sz;
+                }
+                if (s->ended && s->events_head == s->events_n)
+                {
+                    cl->searches[sw] = cl->searches[--cl->searches_n];
+                    search_free(s);
+                }
+            }
             break;
         }
         if (!cl->ops_n)

@@ -1,7 +1,7 @@
 /* libhyperclient against a live cluster: `test_client HOST PORT`. The cluster must hold the
  * phonebook space of the 0.4 manual (key username; first, last, phone (int64)). Runs the manual's
- * key operations (section 3.4 and the condput of section 3.6), the client-side refusals, and 1,000
- * puts outstanding at once. Prints "N passed, M failed" last; exits non-zero on any failure.
+ * key operations (section 3.4 and the condput of section 3.6), the client-side refusals, 1,000
+ * puts outstanding at once, and the searches of section 3.4 over what it wrote. Prints "N passed, M failed" last; exits non-zero on any failure.
  * test/c-client.test.ts runs it and checks from the TypeScript client what it wrote.
  */
 #include <inttypes.h>
@@ -135,6 +135,231 @@ check_person(struct hyperclient* c, const char* key, const char* first, const ch
     CHECK(p && p->datatype == HYPERDATATYPE_INT64 && p->value_sz == 8 && int_of(p) == phone,
           "get %s: phone %" PRId64 " expected %" PRId64, key, p ? int_of(p) : -1, phone);
     hyperclient_destroy_attrs(attrs, n);
+}
+
+/* ---- search ---- */
+
+enum
+{
+    SEARCH_MAX = 2048
+};
+static struct hyperclient_attribute* sres[SEARCH_MAX];
+static size_t sres_n[SEARCH_MAX];
+static int sres_count;
+
+static void
+search_clear(void)
+{
+    for (int i = 0; i < sres_count; i++) hyperclient_destroy_attrs(sres[i], sres_n[i]);
+    sres_count = 0;
+}
+
+/* Runs a search to its end, keeping the objects in sres. The final status (SEARCHDONE when all
+ * went well), or the refusal's status with *id_out the negative return. */
+static enum hyperclient_returncode
+do_search(struct hyperclient* c, const struct hyperclient_attribute* eq, size_t eq_sz,
+          const struct hyperclient_range_query* rn, size_t rn_sz, int64_t* id_out)
+{
+    search_clear();
+    enum hyperclient_returncode st = HYPERCLIENT_ZERO, ls;
+    struct hyperclient_attribute* attrs = NULL;
+    size_t n = 0;
+    int64_t id = hyperclient_search(c, SPACE, eq, eq_sz, rn, rn_sz, &st, &attrs, &n);
+    if (id_out) *id_out = id;
+    if (id < 0) return st;
+    for (;;)
+    {
+        int64_t got = hyperclient_loop(c, 10000, &ls);
+        if (got != id)
+        {
+            fprintf(stderr, "search loop returned %" PRId64 " (loop status %d), want %" PRId64 "\n", got, (int)ls, id);
+            return HYPERCLIENT_LOGICERROR;
+        }
+        if (st != HYPERCLIENT_SUCCESS) return st;
+        if (sres_count < SEARCH_MAX)
+        {
+            sres[sres_count] = attrs;
+            sres_n[sres_count] = n;
+            sres_count++;
+        }
+        else
+            hyperclient_destroy_attrs(attrs, n);
+        attrs = NULL;
+        n = 0;
+        st = HYPERCLIENT_ZERO;
+    }
+}
+
+/* The result whose key (the first attribute, "username") is `key`, or NULL. */
+static const struct hyperclient_attribute*
+sres_find(const char* key)
+{
+    for (int i = 0; i < sres_count; i++)
+        if (sres_n[i] > 0 && strcmp(sres[i][0].attr, "username") == 0 && str_is(&sres[i][0], key)) return sres[i];
+    return NULL;
+}
+
+static int
+sres_is_person(const char* key, const char* first, const char* last, int64_t phone)
+{
+    const struct hyperclient_attribute* a = sres_find(key);
+    if (!a) return 0;
+    size_t n = 0;
+    for (int i = 0; i < sres_count; i++)
+        if (sres[i] == a) n = sres_n[i];
+    const struct hyperclient_attribute* p = find(a, n, "phone");
+    return n == 4 && str_is(find(a, n, "first"), first) && str_is(find(a, n, "last"), last) && p &&
+           p->datatype == HYPERDATATYPE_INT64 && p->value_sz == 8 && int_of(p) == phone;
+}
+
+static void
+searches(struct hyperclient* c)
+{
+    char b1[8];
+    int64_t id;
+    enum hyperclient_returncode st, ls;
+
+    /* a second John (manual 3.4's searches) */
+    struct hyperclient_attribute jd[3] = {str_attr("first", "John"), str_attr("last", "Doe"),
+                                          int_attr("phone", 6075557878LL, b1)};
+    st = do_put(c, "jdoe", jd, 3);
+    CHECK(st == HYPERCLIENT_SUCCESS, "put jdoe: %d", (int)st);
+
+    struct hyperclient_attribute john[1] = {str_attr("first", "John")};
+    st = do_search(c, john, 1, NULL, 0, &id);
+    CHECK(id > 0 && st == HYPERCLIENT_SEARCHDONE, "search first=John: %" PRId64 " %d", id, (int)st);
+    CHECK(sres_count == 2, "search first=John: %d results", sres_count);
+    CHECK(sres_is_person("jsmith1", "John", "Smith", 6075551024LL), "search first=John: jsmith1");
+    CHECK(sres_is_person("jdoe", "John", "Doe", 6075557878LL), "search first=John: jdoe");
+    CHECK(sres_count > 0 && sres[0][0].datatype == HYPERDATATYPE_STRING && strcmp(sres[0][0].attr, "username") == 0,
+          "search: the key comes first");
+
+    struct hyperclient_attribute smith[1] = {str_attr("last", "Smith")};
+    st = do_search(c, smith, 1, NULL, 0, &id);
+    CHECK(st == HYPERCLIENT_SEARCHDONE && sres_count == 1 && sres_is_person("jsmith1", "John", "Smith", 6075551024LL),
+          "search last=Smith: %d, %d results", (int)st, sres_count);
+
+    char b2[8];
+    struct hyperclient_attribute phone[1] = {int_attr("phone", 6075557878LL, b2)};
+    st = do_search(c, phone, 1, NULL, 0, &id);
+    CHECK(st == HYPERCLIENT_SEARCHDONE && sres_count == 1 && sres_is_person("jdoe", "John", "Doe", 6075557878LL),
+          "search phone=6075557878: %d, %d results", (int)st, sres_count);
+
+    char b3[8];
+    struct hyperclient_attribute all3[3] = {str_attr("first", "John"), str_attr("last", "Smith"),
+                                            int_attr("phone", 6075551024LL, b3)};
+    st = do_search(c, all3, 3, NULL, 0, &id);
+    CHECK(st == HYPERCLIENT_SEARCHDONE && sres_count == 1 && sres_is_person("jsmith1", "John", "Smith", 6075551024LL),
+          "search all three: %d, %d results", (int)st, sres_count);
+    all3[2] = int_attr("phone", 6075551025LL, b3);
+    st = do_search(c, all3, 3, NULL, 0, &id);
+    CHECK(st == HYPERCLIENT_SEARCHDONE && sres_count == 0, "search all three, other phone: %d, %d results", (int)st,
+          sres_count);
+
+    /* ranges: lower inclusive, upper exclusive */
+    struct hyperclient_range_query pr[1] = {{"phone", (uint64_t)6075550000LL, (uint64_t)6075560000LL}};
+    st = do_search(c, NULL, 0, pr, 1, &id);
+    CHECK(st == HYPERCLIENT_SEARCHDONE && sres_count == 2 && sres_find("jsmith1") && sres_find("jdoe"),
+          "search phone range: %d, %d results", (int)st, sres_count);
+    pr[0].lower = (uint64_t)6075551024LL;
+    pr[0].upper = (uint64_t)6075557878LL;
+    st = do_search(c, NULL, 0, pr, 1, &id);
+    CHECK(st == HYPERCLIENT_SEARCHDONE && sres_count == 1 && sres_find("jsmith1"),
+          "search phone range [1024, 7878): %d, %d results", (int)st, sres_count);
+    pr[0].lower = (uint64_t)(int64_t)-10;
+    pr[0].upper = 3;
+    st = do_search(c, NULL, 0, pr, 1, &id);
+    CHECK(st == HYPERCLIENT_SEARCHDONE && sres_count == 3 && sres_find("bulk0") && sres_find("bulk2") && !sres_find("bulk3"),
+          "search phone range [-10, 3): %d, %d results", (int)st, sres_count);
+
+    /* the 1,000 bulk objects: spread over every region of the subspace, so every daemon */
+    pr[0].lower = 0;
+    pr[0].upper = 1000;
+    st = do_search(c, NULL, 0, pr, 1, &id);
+    int good = 0;
+    static char seen[1000];
+    memset(seen, 0, sizeof(seen));
+    for (int i = 0; i < sres_count; i++)
+    {
+        const struct hyperclient_attribute* p = find(sres[i], sres_n[i], "phone");
+        char key[16], first[16];
+        int64_t v = p ? int_of(p) : -1;
+        if (v < 0 || v >= 1000 || seen[v]) continue;
+        snprintf(key, sizeof(key), "bulk%d", (int)v);
+        snprintf(first, sizeof(first), "F%d", (int)v);
+        if (sres_n[i] == 4 && str_is(&sres[i][0], key) && str_is(find(sres[i], sres_n[i], "first"), first))
+        {
+            seen[v] = 1;
+            good++;
+        }
+    }
+    CHECK(st == HYPERCLIENT_SEARCHDONE && sres_count == 1000 && good == 1000, "search phone [0, 1000): %d, %d results, %d right",
+          (int)st, sres_count, good);
+
+    /* nothing matches: only SEARCHDONE */
+    struct hyperclient_range_query pr2[1] = {{"phone", 0, 1000}};
+    st = do_search(c, john, 1, pr2, 1, &id);
+    CHECK(id > 0 && st == HYPERCLIENT_SEARCHDONE && sres_count == 0, "search John with phone < 1000: %d, %d", (int)st,
+          sres_count);
+    struct hyperclient_attribute two_firsts[2] = {str_attr("first", "John"), str_attr("first", "Jim")};
+    st = do_search(c, two_firsts, 2, NULL, 0, &id);
+    CHECK(id > 0 && st == HYPERCLIENT_SEARCHDONE && sres_count == 0, "search John and Jim: %d, %d", (int)st, sres_count);
+
+    /* two searches at once */
+    {
+        enum hyperclient_returncode s1 = HYPERCLIENT_ZERO, s2 = HYPERCLIENT_ZERO;
+        struct hyperclient_attribute *a1 = NULL, *a2 = NULL;
+        size_t n1 = 0, n2 = 0;
+        int64_t i1 = hyperclient_search(c, SPACE, john, 1, NULL, 0, &s1, &a1, &n1);
+        int64_t i2 = hyperclient_search(c, SPACE, NULL, 0, pr2, 1, &s2, &a2, &n2);
+        int r1 = 0, r2 = 0, d1 = 0, d2 = 0, bad = 0;
+        while (!(d1 && d2))
+        {
+            int64_t got = hyperclient_loop(c, 10000, &ls);
+            if (got == i1 && !d1)
+            {
+                if (s1 == HYPERCLIENT_SUCCESS) { r1++; hyperclient_destroy_attrs(a1, n1); }
+                else if (s1 == HYPERCLIENT_SEARCHDONE) d1 = 1;
+                else { bad++; d1 = 1; }
+            }
+            else if (got == i2 && !d2)
+            {
+                if (s2 == HYPERCLIENT_SUCCESS) { r2++; hyperclient_destroy_attrs(a2, n2); }
+                else if (s2 == HYPERCLIENT_SEARCHDONE) d2 = 1;
+                else { bad++; d2 = 1; }
+            }
+            else { bad++; break; }
+        }
+        CHECK(i1 > 0 && i2 > 0 && i1 != i2 && r1 == 2 && r2 == 1000 && !bad, "two searches at once: %d and %d results, %d bad",
+              r1, r2, bad);
+    }
+
+    /* refusals: -1 - idx over eq then rn */
+    struct hyperclient_attribute bykey[1] = {str_attr("username", "jsmith1")};
+    st = do_search(c, bykey, 1, NULL, 0, &id);
+    CHECK(id < 0 && st == HYPERCLIENT_DONTUSEKEY, "search by key: %" PRId64 " %d", id, (int)st);
+    struct hyperclient_attribute john_key[2] = {str_attr("first", "John"), str_attr("username", "jsmith1")};
+    st = do_search(c, john_key, 2, NULL, 0, &id);
+    CHECK(id < 0 && st == HYPERCLIENT_DONTUSEKEY, "search with the key: %" PRId64 " %d", id, (int)st);
+    struct hyperclient_attribute noattr[2] = {str_attr("first", "John"), str_attr("nosuch", "x")};
+    st = do_search(c, noattr, 2, NULL, 0, &id);
+    CHECK(id == -2 && st == HYPERCLIENT_UNKNOWNATTR, "search unknown eq: %" PRId64 " %d", id, (int)st);
+    struct hyperclient_range_query rbad[2] = {{"phone", 0, 10}, {"nosuch", 0, 10}};
+    st = do_search(c, john, 1, rbad, 2, &id);
+    CHECK(id == -3 && st == HYPERCLIENT_UNKNOWNATTR, "search unknown rn: %" PRId64 " %d", id, (int)st);
+    struct hyperclient_range_query rstr[1] = {{"last", 0, 10}};
+    st = do_search(c, john, 1, rstr, 1, &id);
+    CHECK(id == -2 && st == HYPERCLIENT_WRONGTYPE, "search range on a string: %" PRId64 " %d", id, (int)st);
+    struct hyperclient_attribute wrongt[2] = {str_attr("first", "John"), str_attr("phone", "12")};
+    st = do_search(c, wrongt, 2, NULL, 0, &id);
+    CHECK(id == -2 && st == HYPERCLIENT_WRONGTYPE, "search wrong type: %" PRId64 " %d", id, (int)st);
+    enum hyperclient_returncode st2 = HYPERCLIENT_ZERO;
+    struct hyperclient_attribute* a = NULL;
+    size_t an = 0;
+    id = hyperclient_search(c, "nospace", john, 1, NULL, 0, &st2, &a, &an);
+    CHECK(id == -1 && st2 == HYPERCLIENT_UNKNOWNSPACE, "search unknown space: %" PRId64 " %d", id, (int)st2);
+    CHECK(hyperclient_loop(c, 100, &ls) == -1 && ls == HYPERCLIENT_NONEPENDING, "loop after searches: %d", (int)ls);
+    search_clear();
 }
 
 /* Waits for the driver (test/c-client.test.ts) to act on the daemon: prints `tag`, reads a line. */
@@ -314,6 +539,8 @@ main(int argc, char** argv)
     CHECK(seen == BULK && ok == BULK && strays == 0, "bulk: %d returned, %d SUCCESS, %d strays", seen, ok, strays);
     check_person(c, "bulk0", "F0", "", 0);
     check_person(c, "bulk999", "F999", "", 999);
+
+    searches(c);
 
     hyperclient_destroy(c);
     printf("%d passed, %d failed\n", passed, failed);
