@@ -1,0 +1,54 @@
+# The C tests. Included by CMakeLists.txt; ctest runs those that need no cluster.
+
+# C test of the constants; run by `ctest` (scripts/build-native.sh does).
+add_executable(test_constants test/c/test_constants.c)
+set_target_properties(test_constants PROPERTIES
+  C_STANDARD 11
+  C_STANDARD_REQUIRED ON
+  C_EXTENSIONS OFF)
+target_compile_options(test_constants PRIVATE ${HYPERDEX_C_WARNINGS})
+target_link_libraries(test_constants PRIVATE hyperdex_common)
+add_test(NAME test_constants COMMAND test_constants)
+
+# The byte vectors of test/vectors/ against the protocol layer; run by `ctest`. Sanitized run:
+#   cmake -S . -B build/asan -DHYPERDEX_SANITIZE=ON && cmake --build build/asan --target test_vectors
+#   build/asan/test_vectors test/vectors
+add_executable(test_vectors test/c/test_vectors.c test/c/json.c)
+set_target_properties(test_vectors PROPERTIES
+  C_STANDARD 11
+  C_STANDARD_REQUIRED ON
+  C_EXTENSIONS OFF)
+target_compile_options(test_vectors PRIVATE ${HYPERDEX_C_WARNINGS} ${HYPERDEX_SANITIZE_FLAGS})
+target_link_libraries(test_vectors PRIVATE hyperclient_protocol)
+add_test(NAME test_vectors COMMAND test_vectors ${CMAKE_SOURCE_DIR}/test/vectors)
+
+# Compile-time contract check of native/include/hyperclient.h (the manual's chapter 7): compiled,
+# never linked or run, so a header that breaks the contract breaks the build.
+add_library(test_contract OBJECT test/c/test_contract.c)
+target_include_directories(test_contract PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/native/include)
+set_target_properties(test_contract PROPERTIES
+  C_STANDARD 11
+  C_STANDARD_REQUIRED ON
+  C_EXTENSIONS OFF)
+target_compile_options(test_contract PRIVATE ${HYPERDEX_C_WARNINGS})
+
+# The same check compiled as C++ (the header must serve C++ programs, and C++ tells an enum
+# parameter from an unsigned int one). A .cc copy: a source file has one language per directory.
+configure_file(test/c/test_contract.c ${CMAKE_CURRENT_BINARY_DIR}/test_contract.cc COPYONLY)
+add_library(test_contract_cxx OBJECT ${CMAKE_CURRENT_BINARY_DIR}/test_contract.cc)
+target_include_directories(test_contract_cxx PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/native/include)
+set_target_properties(test_contract_cxx PROPERTIES
+  CXX_STANDARD 17
+  CXX_STANDARD_REQUIRED ON
+  CXX_EXTENSIONS OFF)
+target_compile_options(test_contract_cxx PRIVATE ${HYPERDEX_CXX_WARNINGS})
+
+# The client against a live cluster: `test_client HOST PORT`. Needs a coordinator, a daemon and
+# the phonebook space, so ctest does not run it; test/c-client.test.ts (ava) does.
+add_executable(test_client test/c/test_client.c)
+set_target_properties(test_client PROPERTIES
+  C_STANDARD 11
+  C_STANDARD_REQUIRED ON
+  C_EXTENSIONS OFF)
+target_compile_options(test_client PRIVATE ${HYPERDEX_C_WARNINGS} ${HYPERDEX_SANITIZE_FLAGS})
+target_link_libraries(test_client PRIVATE hyperclient)

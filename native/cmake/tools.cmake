@@ -1,0 +1,1 @@
+# Programs built over libhyperclient. Included by CMakeLists.txt.
