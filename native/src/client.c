@@ -34,6 +34,10 @@
 #define HC_CONNECT_TIMEOUT_MS 5000
 #define HC_CONFIG_TIMEOUT_MS 10000
 #define HC_OUT_MAX ((size_t)1 << 30)
+/* attributes, checks or funcs in one request (docs/protocol.md 4.1) */
+#define HC_FIELDS_MAX 256
+/* one value (docs/protocol.md 2.1) */
+#define HYPERDEX_VALUE_BYTES_MAX ((size_t)8 << 20)
 #define HC_SERVER_AVAILABLE 1
 
 /* ---- configuration ------------------------------------------------------------------------ */
@@ -1479,207 +1483,6 @@ hyperclient_del(struct hyperclient* cl, const char* space, const char* key, size
     return dispatch(cl, &t, id, start, HC_OP_DEL, status, NULL, NULL);
 }
 
-/* One check of an atomic request, as the caller gave it. */
-struct hc_check
-{
-    const char* attr;
-    const char* value;
-    size_t value_sz;
-    int datatype;
-    int op;
-};
-
-/* Validates checks then attrs (idx counting across both) and sends a REQ_ATOMIC. */
-static int64_t
-atomic(struct hyperclient* cl, const char* space, const char* key, size_t key_sz, unsigned flags,
-       const struct hc_check* checks, size_t checks_sz, const struct hyperclient_attribute* attrs,
-       size_t attrs_sz, enum hyperclient_returncode* status)
-{
-    const struct hc_space* s = space_lookup(cl, space);
-    if (!s)
-    {
-        *status = HYPERCLIENT_UNKNOWNSPACE;
-        return -1;
-    }
-    if ((checks_sz && !checks) || (attrs_sz && !attrs))
-    {
-        *status = HYPERCLIENT_LOGICERROR;
-        return -1;
-    }
-    if (checks_sz > 256 || attrs_sz > 256)
-    {
-        *status = HYPERCLIENT_OVERFLOW;
-        return -1;
-    }
-    /* validation before routing: it needs no connection */
-    for (size_t i = 0; i < checks_sz; i++)
-    {
-        const char* name = checks[i].attr ? checks[i].attr : "";
-        int want;
-        if (strcmp(name, s->key.name) == 0)
-            want = s->key.datatype;
-        else
-        {
-            int a = attr_index(s, name);
-            if (a < 0)
-            {
-                *status = HYPERCLIENT_UNKNOWNATTR;
-                return -1 - (int64_t)i;
-            }
-            want = s->attrs[a].datatype;
-        }
-        struct hc_value v;
-        normalize(want, checks[i].value, checks[i].value_sz, &v);
-        if ((!checks[i].value && checks[i].value_sz) || check_value(want, checks[i].datatype, &v) ||
-            checks[i].op < HYPERDEX_CHECK_EQUALS || checks[i].op > HYPERDEX_CHECK_GREATER_THAN ||
-            (checks[i].op != HYPERDEX_CHECK_EQUALS && want > HYPERDATATYPE_FLOAT))
-        {
-            *status = HYPERCLIENT_WRONGTYPE;
-            return -1 - (int64_t)i;
-        }
-    }
-    for (size_t i = 0; i < attrs_sz; i++)
-    {
-        const char* name = attrs[i].attr ? attrs[i].attr : "";
-        int64_t idx = (int64_t)(checks_sz + i);
-        int a = attr_index(s, name);
-        if (a < 0)
-        {
-            *status = HYPERCLIENT_UNKNOWNATTR;
-            return -1 - idx;
-        }
-        struct hc_value v;
-        normalize(s->attrs[a].datatype, attrs[i].value, attrs[i].value_sz, &v);
-        if ((!attrs[i].value && attrs[i].value_sz) || check_value(s->attrs[a].datatype, attrs[i].datatype, &v))
-        {
-            *status = HYPERCLIENT_WRONGTYPE;
-            return -1 - idx;
-        }
-        for (size_t j = 0; j < i; j++)
-            if (attrs[j].attr && strcmp(attrs[j].attr, name) == 0)
-            {
-                *status = HYPERCLIENT_DUPEATTR;
-                return -1 - idx;
-            }
-    }
-    struct hc_target t;
-    if (route(cl, space, key, key_sz, status, &t)) return -1;
-    int64_t id = take_id(cl);
-    size_t start;
-    begin_keyed(cl, HYPERDEX_MSG_REQ_ATOMIC, id, &t, 6, &start);
-    struct hd_buf* b = &cl->scratch;
-    hd_wire_put_uint(b, flags);
-    hd_wire_put_array(b, checks_sz);
-    for (size_t i = 0; i < checks_sz; i++)
-    {
-        int want = strcmp(checks[i].attr, s->key.name) == 0 ? s->key.datatype
-                                                             : s->attrs[attr_index(s, checks[i].attr)].datatype;
-        struct hc_value v;
-        normalize(want, checks[i].value, checks[i].value_sz, &v);
-        hd_wire_put_array(b, 4);
-        hd_wire_put_uint(b, (uint64_t)checks[i].op);
-        hd_wire_put_cstr(b, checks[i].attr);
-        hd_wire_put_uint(b, (uint64_t)want);
-        hd_wire_put_bin(b, v.p, v.n);
-    }
-    hd_wire_put_array(b, attrs_sz);
-    for (size_t i = 0; i < attrs_sz; i++)
-    {
-        int want = s->attrs[attr_index(s, attrs[i].attr)].datatype;
-        struct hc_value v;
-        normalize(want, attrs[i].value, attrs[i].value_sz, &v);
-        hd_wire_put_array(b, 4);
-        hd_wire_put_uint(b, HYPERDEX_FUNC_SET);
-        hd_wire_put_cstr(b, attrs[i].attr);
-        hd_wire_put_uint(b, (uint64_t)want);
-        hd_wire_put_bin(b, v.p, v.n);
-    }
-    return dispatch(cl, &t, id, start, HC_OP_ATOMIC, status, NULL, NULL);
-}
-
-int64_t
-hyperclient_put(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
-                const struct hyperclient_attribute* attrs, size_t attrs_sz, enum hyperclient_returncode* status)
-{
-    return atomic(cl, space, key, key_sz, 0, NULL, 0, attrs, attrs_sz, status);
-}
-
-int64_t
-hyperclient_put_if_not_exist(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
-                             const struct hyperclient_attribute* attrs, size_t attrs_sz,
-                             enum hyperclient_returncode* status)
-{
-    return atomic(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_FOUND, NULL, 0, attrs, attrs_sz, status);
-}
-
-int64_t
-hyperclient_condput(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
-                    const struct hyperclient_attribute* condattrs, size_t condattrs_sz,
-                    const struct hyperclient_attribute* attrs, size_t attrs_sz,
-                    enum hyperclient_returncode* status)
-{
-    if (condattrs_sz > 256)
-    {
-        *status = HYPERCLIENT_OVERFLOW;
-        return -1;
-    }
-    struct hc_check checks[256];
-    for (size_t i = 0; i < condattrs_sz; i++)
-    {
-        checks[i].attr = condattrs[i].attr;
-        checks[i].value = condattrs[i].value;
-        checks[i].value_sz = condattrs[i].value_sz;
-        checks[i].datatype = (int)condattrs[i].datatype;
-        checks[i].op = HYPERDEX_CHECK_EQUALS;
-    }
-    return atomic(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND, checks, condattrs_sz, attrs,
-                  attrs_sz, status);
-}
-
-int64_t
-hyperclient_cond_put(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
-                     const struct hyperclient_attribute_check* checks, size_t checks_sz,
-                     const struct hyperclient_attribute* attrs, size_t attrs_sz,
-                     enum hyperclient_returncode* status)
-{
-    if (checks_sz > 256)
-    {
-        *status = HYPERCLIENT_OVERFLOW;
-        return -1;
-    }
-    struct hc_check c[256];
-    for (size_t i = 0; i < checks_sz; i++)
-    {
-        c[i].attr = checks[i].attr;
-        c[i].value = checks[i].value;
-        c[i].value_sz = checks[i].value_sz;
-        c[i].datatype = (int)checks[i].datatype;
-        switch (checks[i].predicate)
-        {
-            case HYPERPREDICATE_EQUALS: c[i].op = HYPERDEX_CHECK_EQUALS; break;
-            case HYPERPREDICATE_LESS_THAN: c[i].op = HYPERDEX_CHECK_LESS_THAN; break;
-            case HYPERPREDICATE_LESS_EQUAL: c[i].op = HYPERDEX_CHECK_LESS_EQUAL; break;
-            case HYPERPREDICATE_GREATER_EQUAL: c[i].op = HYPERDEX_CHECK_GREATER_EQUAL; break;
-            case HYPERPREDICATE_GREATER_THAN: c[i].op = HYPERDEX_CHECK_GREATER_THAN; break;
-            default: c[i].op = 0; break; /* refused as WRONGTYPE with its index */
-        }
-    }
-    return atomic(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND, c, checks_sz, attrs, attrs_sz,
-                  status);
-}
-
-/* ---- search -------------------------------------------------------------------------------- */
-
-/* A search's check, validated: the attribute's name and type, the op and the value (normalized). */
-struct hc_scheck
-{
-    const char* attr;
-    int datatype;
-    int op;
-    struct hc_value v;
-    uint8_t bound[8]; /* a range bound's bytes */
-};
-
 static void
 put_le64(uint8_t* p, uint64_t u)
 {
@@ -1694,6 +1497,566 @@ attr_type(const struct hc_space* s, const char* name)
     int a = attr_index(s, name);
     return a < 0 ? -1 : s->attrs[a].datatype;
 }
+
+/* Appends one element of a list, set or map value (docs/protocol.md 7): a string with its 4-byte
+ * little-endian length, an int64 or float as its 8 bytes. */
+static void
+put_element(struct hd_buf* b, enum hd_scalar t, const uint8_t* p, size_t n)
+{
+    if (t == HD_SCALAR_STRING)
+    {
+        uint8_t len[4] = {(uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24)};
+        if (n > UINT32_MAX) b->error = HD_WIRE_ENOMEM;
+        hd_buf_append(b, len, 4);
+    }
+    if (n) hd_buf_append(b, p, n);
+}
+
+/* One check of an atomic request, as the caller gave it. */
+struct hc_check
+{
+    const char* attr;
+    const char* value;
+    size_t value_sz;
+    int datatype;
+    int op;
+};
+
+/* One func of an atomic request, as the caller gave it. `keyed` is the 6-field form, on the value
+ * under map_key in a map attribute. */
+struct hc_func
+{
+    const char* attr;
+    int op;
+    const char* value;
+    size_t value_sz;
+    int datatype;
+    int keyed;
+    const char* map_key;
+    size_t map_key_sz;
+};
+
+/* The datatype number of a scalar. */
+static int
+scalar_datatype(enum hd_scalar s)
+{
+    return s == HD_SCALAR_STRING ? HYPERDATATYPE_STRING
+         : s == HD_SCALAR_INT64  ? HYPERDATATYPE_INT64
+                                 : HYPERDATATYPE_FLOAT;
+}
+
+/* What op takes as its operand on an attribute of type `attr_datatype` (docs/protocol.md 4.8), or
+ * -1 when the op does not apply. The same table as src/common/operands.ts. */
+static int
+operand_datatype(int op, int attr_datatype, int keyed)
+{
+    struct hd_type t;
+    if (hd_type_of(attr_datatype, &t)) return -1;
+    enum hd_scalar scalar = t.elem;
+    if (keyed)
+    {
+        if (t.shape != HD_SHAPE_MAP) return -1;
+        if (op == HYPERDEX_FUNC_MAP_REMOVE) return scalar_datatype(t.value);
+        scalar = t.value;
+    }
+    else if (op == HYPERDEX_FUNC_SET)
+        return attr_datatype;
+    else if (t.shape == HD_SHAPE_LIST)
+        return op == HYPERDEX_FUNC_LIST_LPUSH || op == HYPERDEX_FUNC_LIST_RPUSH ? scalar_datatype(t.elem) : -1;
+    else if (t.shape == HD_SHAPE_SET)
+    {
+        if (op == HYPERDEX_FUNC_SET_ADD || op == HYPERDEX_FUNC_SET_REMOVE) return scalar_datatype(t.elem);
+        return op == HYPERDEX_FUNC_SET_INTERSECT || op == HYPERDEX_FUNC_SET_UNION ? attr_datatype : -1;
+    }
+    else if (t.shape == HD_SHAPE_MAP)
+        return op == HYPERDEX_FUNC_MAP_ADD ? attr_datatype : -1;
+    /* a scalar: the attribute's own, or a map's value */
+    switch (op)
+    {
+        case HYPERDEX_FUNC_STRING_APPEND:
+        case HYPERDEX_FUNC_STRING_PREPEND:
+            return scalar == HD_SCALAR_STRING ? HYPERDATATYPE_STRING : -1;
+        case HYPERDEX_FUNC_NUM_ADD:
+        case HYPERDEX_FUNC_NUM_SUB:
+        case HYPERDEX_FUNC_NUM_MUL:
+        case HYPERDEX_FUNC_NUM_DIV:
+            return scalar == HD_SCALAR_STRING ? -1 : scalar_datatype(scalar);
+        case HYPERDEX_FUNC_NUM_MOD:
+        case HYPERDEX_FUNC_NUM_AND:
+        case HYPERDEX_FUNC_NUM_OR:
+        case HYPERDEX_FUNC_NUM_XOR:
+            return scalar == HD_SCALAR_INT64 ? HYPERDATATYPE_INT64 : -1;
+        default:
+            return -1;
+    }
+}
+
+/* The map key type of a map attribute's datatype. */
+static int
+map_key_datatype(int attr_datatype)
+{
+    struct hd_type t;
+    if (hd_type_of(attr_datatype, &t) || t.shape != HD_SHAPE_MAP) return -1;
+    return scalar_datatype(t.elem);
+}
+
+/* 0 when a func's operand (and map key) fit the attribute of type `at`, else WRONGTYPE. A 0.4
+ * program may give a map op's operand the map's own datatype: accepted beside the value's type. */
+static enum hyperclient_returncode
+check_func(const struct hc_func* f, int at)
+{
+    int ot = operand_datatype(f->op, at, f->keyed);
+    if (ot < 0 || (!f->value && f->value_sz)) return HYPERCLIENT_WRONGTYPE;
+    struct hc_value v;
+    normalize(ot, f->value, f->value_sz, &v);
+    int given = f->keyed && f->datatype == at ? ot : f->datatype;
+    if (check_value(ot, given, &v)) return HYPERCLIENT_WRONGTYPE;
+    if (f->keyed)
+    {
+        int kt = map_key_datatype(at);
+        if (!f->map_key && f->map_key_sz) return HYPERCLIENT_WRONGTYPE;
+        struct hc_value k;
+        normalize(kt, f->map_key, f->map_key_sz, &k);
+        if (hd_value_is_canonical(kt, k.p, k.n) < 0) return HYPERCLIENT_WRONGTYPE;
+    }
+    return 0;
+}
+
+/* Validates checks then funcs (idx counting across both) and sends a REQ_ATOMIC. */
+static int64_t
+atomic(struct hyperclient* cl, const char* space, const char* key, size_t key_sz, unsigned flags,
+       const struct hc_check* checks, size_t checks_sz, const struct hc_func* funcs, size_t funcs_sz,
+       enum hyperclient_returncode* status)
+{
+    const struct hc_space* s = space_lookup(cl, space);
+    if (!s)
+    {
+        *status = HYPERCLIENT_UNKNOWNSPACE;
+        return -1;
+    }
+    if (checks_sz > HC_FIELDS_MAX || funcs_sz > HC_FIELDS_MAX)
+    {
+        *status = HYPERCLIENT_OVERFLOW;
+        return -1;
+    }
+    /* validation before routing: it needs no connection */
+    for (size_t i = 0; i < checks_sz; i++)
+    {
+        const char* name = checks[i].attr ? checks[i].attr : "";
+        int want = attr_type(s, name);
+        if (want < 0)
+        {
+            *status = HYPERCLIENT_UNKNOWNATTR;
+            return -1 - (int64_t)i;
+        }
+        struct hc_value v;
+        normalize(want, checks[i].value, checks[i].value_sz, &v);
+        if ((!checks[i].value && checks[i].value_sz) || check_value(want, checks[i].datatype, &v) ||
+            checks[i].op < HYPERDEX_CHECK_EQUALS || checks[i].op > HYPERDEX_CHECK_GREATER_THAN ||
+            (checks[i].op != HYPERDEX_CHECK_EQUALS && want > HYPERDATATYPE_FLOAT))
+        {
+            *status = HYPERCLIENT_WRONGTYPE;
+            return -1 - (int64_t)i;
+        }
+    }
+    for (size_t i = 0; i < funcs_sz; i++)
+    {
+        const struct hc_func* f = &funcs[i];
+        const char* name = f->attr ? f->attr : "";
+        int64_t idx = (int64_t)(checks_sz + i);
+        int a = attr_index(s, name);
+        if (a < 0)
+        {
+            *status = HYPERCLIENT_UNKNOWNATTR;
+            return -1 - idx;
+        }
+        if (check_func(f, s->attrs[a].datatype))
+        {
+            *status = HYPERCLIENT_WRONGTYPE;
+            return -1 - idx;
+        }
+        for (size_t j = 0; j < i; j++)
+        {
+            const struct hc_func* g = &funcs[j];
+            if (!g->attr || strcmp(g->attr, name) != 0) continue;
+            /* 6-field funcs on one map may share it when their keys differ */
+            int distinct = f->keyed && g->keyed &&
+                           (f->map_key_sz != g->map_key_sz ||
+                            (f->map_key_sz && memcmp(f->map_key, g->map_key, f->map_key_sz) != 0));
+            if (!distinct)
+            {
+                *status = HYPERCLIENT_DUPEATTR;
+                return -1 - idx;
+            }
+        }
+    }
+    struct hc_target t;
+    if (route(cl, space, key, key_sz, status, &t)) return -1;
+    int64_t id = take_id(cl);
+    size_t start;
+    begin_keyed(cl, HYPERDEX_MSG_REQ_ATOMIC, id, &t, 6, &start);
+    struct hd_buf* b = &cl->scratch;
+    hd_wire_put_uint(b, flags);
+    hd_wire_put_array(b, checks_sz);
+    for (size_t i = 0; i < checks_sz; i++)
+    {
+        int want = attr_type(s, checks[i].attr);
+        struct hc_value v;
+        normalize(want, checks[i].value, checks[i].value_sz, &v);
+        hd_wire_put_array(b, 4);
+        hd_wire_put_uint(b, (uint64_t)checks[i].op);
+        hd_wire_put_cstr(b, checks[i].attr);
+        hd_wire_put_uint(b, (uint64_t)want);
+        hd_wire_put_bin(b, v.p, v.n);
+    }
+    hd_wire_put_array(b, funcs_sz);
+    for (size_t i = 0; i < funcs_sz; i++)
+    {
+        const struct hc_func* f = &funcs[i];
+        int at = s->attrs[attr_index(s, f->attr)].datatype;
+        int ot = operand_datatype(f->op, at, f->keyed);
+        struct hc_value v;
+        normalize(ot, f->value, f->value_sz, &v);
+        hd_wire_put_array(b, f->keyed ? 6 : 4);
+        hd_wire_put_uint(b, (uint64_t)f->op);
+        hd_wire_put_cstr(b, f->attr);
+        hd_wire_put_uint(b, (uint64_t)ot);
+        hd_wire_put_bin(b, v.p, v.n);
+        if (f->keyed)
+        {
+            int kt = map_key_datatype(at);
+            struct hc_value k;
+            normalize(kt, f->map_key, f->map_key_sz, &k);
+            hd_wire_put_uint(b, (uint64_t)kt);
+            hd_wire_put_bin(b, k.p, k.n);
+        }
+    }
+    return dispatch(cl, &t, id, start, HC_OP_ATOMIC, status, NULL, NULL);
+}
+
+/* A REQ_ATOMIC applying `op` to each of the caller's attributes (whole-attribute form). */
+static int64_t
+atomic_attrs(struct hyperclient* cl, const char* space, const char* key, size_t key_sz, unsigned flags,
+             const struct hc_check* checks, size_t checks_sz, int op, const struct hyperclient_attribute* attrs,
+             size_t attrs_sz, enum hyperclient_returncode* status)
+{
+    if (!status) return -1;
+    if ((attrs_sz && !attrs) || (checks_sz && !checks))
+    {
+        *status = HYPERCLIENT_LOGICERROR;
+        return -1;
+    }
+    if (attrs_sz > HC_FIELDS_MAX)
+    {
+        *status = HYPERCLIENT_OVERFLOW;
+        return -1;
+    }
+    struct hc_func funcs[HC_FIELDS_MAX];
+    for (size_t i = 0; i < attrs_sz; i++)
+        funcs[i] = (struct hc_func){attrs[i].attr, op, attrs[i].value, attrs[i].value_sz, (int)attrs[i].datatype,
+                                    0, NULL, 0};
+    return atomic(cl, space, key, key_sz, flags, checks, checks_sz, funcs, attrs_sz, status);
+}
+
+/* A REQ_ATOMIC applying `op` to the value under each map key the caller names (6-field form). */
+static int64_t
+atomic_map(struct hyperclient* cl, const char* space, const char* key, size_t key_sz, int op,
+           const struct hyperclient_map_attribute* attrs, size_t attrs_sz, enum hyperclient_returncode* status)
+{
+    if (!status) return -1;
+    if (attrs_sz && !attrs)
+    {
+        *status = HYPERCLIENT_LOGICERROR;
+        return -1;
+    }
+    if (attrs_sz > HC_FIELDS_MAX)
+    {
+        *status = HYPERCLIENT_OVERFLOW;
+        return -1;
+    }
+    struct hc_func funcs[HC_FIELDS_MAX];
+    for (size_t i = 0; i < attrs_sz; i++)
+        funcs[i] = (struct hc_func){attrs[i].attr,     op, attrs[i].value, attrs[i].value_sz, (int)attrs[i].datatype,
+                                    1,                 attrs[i].map_key, attrs[i].map_key_sz};
+    return atomic(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND, NULL, 0, funcs, attrs_sz, status);
+}
+
+int64_t
+hyperclient_put(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
+                const struct hyperclient_attribute* attrs, size_t attrs_sz, enum hyperclient_returncode* status)
+{
+    return atomic_attrs(cl, space, key, key_sz, 0, NULL, 0, HYPERDEX_FUNC_SET, attrs, attrs_sz, status);
+}
+
+int64_t
+hyperclient_put_if_not_exist(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
+                             const struct hyperclient_attribute* attrs, size_t attrs_sz,
+                             enum hyperclient_returncode* status)
+{
+    return atomic_attrs(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_FOUND, NULL, 0, HYPERDEX_FUNC_SET, attrs,
+                        attrs_sz, status);
+}
+
+int64_t
+hyperclient_condput(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
+                    const struct hyperclient_attribute* condattrs, size_t condattrs_sz,
+                    const struct hyperclient_attribute* attrs, size_t attrs_sz,
+                    enum hyperclient_returncode* status)
+{
+    if (!status) return -1;
+    if (condattrs_sz > HC_FIELDS_MAX)
+    {
+        *status = HYPERCLIENT_OVERFLOW;
+        return -1;
+    }
+    if (condattrs_sz && !condattrs)
+    {
+        *status = HYPERCLIENT_LOGICERROR;
+        return -1;
+    }
+    struct hc_check checks[HC_FIELDS_MAX];
+    for (size_t i = 0; i < condattrs_sz; i++)
+        checks[i] = (struct hc_check){condattrs[i].attr, condattrs[i].value, condattrs[i].value_sz,
+                                      (int)condattrs[i].datatype, HYPERDEX_CHECK_EQUALS};
+    return atomic_attrs(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND, checks, condattrs_sz,
+                        HYPERDEX_FUNC_SET, attrs, attrs_sz, status);
+}
+
+/* The wire's check op for a hyperpredicate, or 0 for one the wire has no op for. */
+static int
+check_op_of(enum hyperpredicate p)
+{
+    switch (p)
+    {
+        case HYPERPREDICATE_EQUALS: return HYPERDEX_CHECK_EQUALS;
+        case HYPERPREDICATE_LESS_THAN: return HYPERDEX_CHECK_LESS_THAN;
+        case HYPERPREDICATE_LESS_EQUAL: return HYPERDEX_CHECK_LESS_EQUAL;
+        case HYPERPREDICATE_GREATER_EQUAL: return HYPERDEX_CHECK_GREATER_EQUAL;
+        case HYPERPREDICATE_GREATER_THAN: return HYPERDEX_CHECK_GREATER_THAN;
+        default: return 0;
+    }
+}
+
+int64_t
+hyperclient_cond_put(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
+                     const struct hyperclient_attribute_check* checks, size_t checks_sz,
+                     const struct hyperclient_attribute* attrs, size_t attrs_sz,
+                     enum hyperclient_returncode* status)
+{
+    if (!status) return -1;
+    if (checks_sz > HC_FIELDS_MAX)
+    {
+        *status = HYPERCLIENT_OVERFLOW;
+        return -1;
+    }
+    if (checks_sz && !checks)
+    {
+        *status = HYPERCLIENT_LOGICERROR;
+        return -1;
+    }
+    struct hc_check c[HC_FIELDS_MAX];
+    for (size_t i = 0; i < checks_sz; i++)
+        c[i] = (struct hc_check){checks[i].attr, checks[i].value, checks[i].value_sz, (int)checks[i].datatype,
+                                 check_op_of(checks[i].predicate)}; /* op 0 is refused as WRONGTYPE */
+    return atomic_attrs(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND, c, checks_sz, HYPERDEX_FUNC_SET,
+                        attrs, attrs_sz, status);
+}
+
+/* The atomic operations of chapter 7: one func op on each attribute the caller names. */
+#define HC_ATOMIC_ATTRS(name, op)                                                                              \
+    int64_t name(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,                     \
+                 const struct hyperclient_attribute* attrs, size_t attrs_sz, enum hyperclient_returncode* status) \
+    {                                                                                                           \
+        return atomic_attrs(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND, NULL, 0, op, attrs,      \
+                            attrs_sz, status);                                                                  \
+    }
+HC_ATOMIC_ATTRS(hyperclient_atomic_add, HYPERDEX_FUNC_NUM_ADD)
+HC_ATOMIC_ATTRS(hyperclient_atomic_sub, HYPERDEX_FUNC_NUM_SUB)
+HC_ATOMIC_ATTRS(hyperclient_atomic_mul, HYPERDEX_FUNC_NUM_MUL)
+HC_ATOMIC_ATTRS(hyperclient_atomic_div, HYPERDEX_FUNC_NUM_DIV)
+HC_ATOMIC_ATTRS(hyperclient_atomic_mod, HYPERDEX_FUNC_NUM_MOD)
+HC_ATOMIC_ATTRS(hyperclient_atomic_and, HYPERDEX_FUNC_NUM_AND)
+HC_ATOMIC_ATTRS(hyperclient_atomic_or, HYPERDEX_FUNC_NUM_OR)
+HC_ATOMIC_ATTRS(hyperclient_atomic_xor, HYPERDEX_FUNC_NUM_XOR)
+HC_ATOMIC_ATTRS(hyperclient_string_prepend, HYPERDEX_FUNC_STRING_PREPEND)
+HC_ATOMIC_ATTRS(hyperclient_string_append, HYPERDEX_FUNC_STRING_APPEND)
+HC_ATOMIC_ATTRS(hyperclient_list_lpush, HYPERDEX_FUNC_LIST_LPUSH)
+HC_ATOMIC_ATTRS(hyperclient_list_rpush, HYPERDEX_FUNC_LIST_RPUSH)
+HC_ATOMIC_ATTRS(hyperclient_set_add, HYPERDEX_FUNC_SET_ADD)
+HC_ATOMIC_ATTRS(hyperclient_set_remove, HYPERDEX_FUNC_SET_REMOVE)
+HC_ATOMIC_ATTRS(hyperclient_set_intersect, HYPERDEX_FUNC_SET_INTERSECT)
+HC_ATOMIC_ATTRS(hyperclient_set_union, HYPERDEX_FUNC_SET_UNION)
+
+/* The map operations of chapter 7: one func op on the value under each map key named. */
+#define HC_ATOMIC_MAP(name, op)                                                                                    \
+    int64_t name(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,                         \
+                 const struct hyperclient_map_attribute* attrs, size_t attrs_sz, enum hyperclient_returncode* status) \
+    {                                                                                                               \
+        return atomic_map(cl, space, key, key_sz, op, attrs, attrs_sz, status);                                     \
+    }
+HC_ATOMIC_MAP(hyperclient_map_atomic_add, HYPERDEX_FUNC_NUM_ADD)
+HC_ATOMIC_MAP(hyperclient_map_atomic_sub, HYPERDEX_FUNC_NUM_SUB)
+HC_ATOMIC_MAP(hyperclient_map_atomic_mul, HYPERDEX_FUNC_NUM_MUL)
+HC_ATOMIC_MAP(hyperclient_map_atomic_div, HYPERDEX_FUNC_NUM_DIV)
+HC_ATOMIC_MAP(hyperclient_map_atomic_mod, HYPERDEX_FUNC_NUM_MOD)
+HC_ATOMIC_MAP(hyperclient_map_atomic_and, HYPERDEX_FUNC_NUM_AND)
+HC_ATOMIC_MAP(hyperclient_map_atomic_or, HYPERDEX_FUNC_NUM_OR)
+HC_ATOMIC_MAP(hyperclient_map_atomic_xor, HYPERDEX_FUNC_NUM_XOR)
+HC_ATOMIC_MAP(hyperclient_map_string_prepend, HYPERDEX_FUNC_STRING_PREPEND)
+HC_ATOMIC_MAP(hyperclient_map_string_append, HYPERDEX_FUNC_STRING_APPEND)
+
+/* map_remove: the value of each attribute is a key to remove from that map (of the map's key
+ * type, or given with the map's own datatype). The operand is the value type's default, ignored. */
+int64_t
+hyperclient_map_remove(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
+                       const struct hyperclient_attribute* attrs, size_t attrs_sz, enum hyperclient_returncode* status)
+{
+    static const char zeros[8] = {0};
+    if (!status) return -1;
+    if (attrs_sz && !attrs)
+    {
+        *status = HYPERCLIENT_LOGICERROR;
+        return -1;
+    }
+    if (attrs_sz > HC_FIELDS_MAX)
+    {
+        *status = HYPERCLIENT_OVERFLOW;
+        return -1;
+    }
+    const struct hc_space* s = space_lookup(cl, space);
+    if (!s)
+    {
+        *status = HYPERCLIENT_UNKNOWNSPACE;
+        return -1;
+    }
+    struct hc_func funcs[HC_FIELDS_MAX];
+    for (size_t i = 0; i < attrs_sz; i++)
+    {
+        int at = attrs[i].attr ? attr_type(s, attrs[i].attr) : -1;
+        int kt = at < 0 ? -1 : map_key_datatype(at);
+        int vt = at < 0 ? -1 : operand_datatype(HYPERDEX_FUNC_MAP_REMOVE, at, 1);
+        if (at >= 0 && (kt < 0 || ((int)attrs[i].datatype != kt && (int)attrs[i].datatype != at)))
+        {
+            *status = HYPERCLIENT_WRONGTYPE;
+            return -1 - (int64_t)i;
+        }
+        funcs[i] = (struct hc_func){attrs[i].attr, HYPERDEX_FUNC_MAP_REMOVE,
+                                    zeros,         vt == HYPERDATATYPE_STRING ? 0 : 8,
+                                    vt,            1,
+                                    attrs[i].value, attrs[i].value_sz};
+    }
+    return atomic(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND, NULL, 0, funcs, attrs_sz, status);
+}
+
+/* map_add: each (attr, map_key, value) is one entry; the entries of one attribute go as one
+ * MAP_ADD of a map holding them all (a key named twice in one attribute is DUPEATTR). */
+int64_t
+hyperclient_map_add(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
+                    const struct hyperclient_map_attribute* attrs, size_t attrs_sz, enum hyperclient_returncode* status)
+{
+    if (!status) return -1;
+    if (attrs_sz && !attrs)
+    {
+        *status = HYPERCLIENT_LOGICERROR;
+        return -1;
+    }
+    if (attrs_sz > HC_FIELDS_MAX)
+    {
+        *status = HYPERCLIENT_OVERFLOW;
+        return -1;
+    }
+    const struct hc_space* s = space_lookup(cl, space);
+    if (!s)
+    {
+        *status = HYPERCLIENT_UNKNOWNSPACE;
+        return -1;
+    }
+    /* entries validated one by one, with their own index */
+    for (size_t i = 0; i < attrs_sz; i++)
+    {
+        int a = attrs[i].attr ? attr_index(s, attrs[i].attr) : -1;
+        if (a < 0)
+        {
+            *status = HYPERCLIENT_UNKNOWNATTR;
+            return -1 - (int64_t)i;
+        }
+        int at = s->attrs[a].datatype;
+        struct hd_type t;
+        if (hd_type_of(at, &t) || t.shape != HD_SHAPE_MAP)
+        {
+            *status = HYPERCLIENT_WRONGTYPE;
+            return -1 - (int64_t)i;
+        }
+        /* the value as a scalar of the map's value type: the checks of a 6-field func */
+        struct hc_func f = {attrs[i].attr, HYPERDEX_FUNC_MAP_REMOVE, attrs[i].value, attrs[i].value_sz,
+                            (int)attrs[i].datatype, 1, attrs[i].map_key, attrs[i].map_key_sz};
+        if (check_func(&f, at))
+        {
+            *status = HYPERCLIENT_WRONGTYPE;
+            return -1 - (int64_t)i;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(attrs[j].attr, attrs[i].attr) == 0 && attrs[j].map_key_sz == attrs[i].map_key_sz &&
+                (!attrs[i].map_key_sz || memcmp(attrs[j].map_key, attrs[i].map_key, attrs[i].map_key_sz) == 0))
+            {
+                *status = HYPERCLIENT_DUPEATTR;
+                return -1 - (int64_t)i;
+            }
+    }
+    /* one map value per attribute, entries as elements, in canonical order */
+    struct hc_func funcs[HC_FIELDS_MAX] = {{0}};
+    struct hd_buf maps[HC_FIELDS_MAX];
+    size_t n = 0;
+    int64_t rc = 0;
+    for (size_t i = 0; i < attrs_sz && !rc; i++)
+    {
+        size_t m = 0;
+        while (m < n && strcmp(funcs[m].attr, attrs[i].attr) != 0) m++;
+        if (m < n) continue; /* gathered with its first entry */
+        int at = attr_type(s, attrs[i].attr);
+        struct hd_type t;
+        hd_type_of(at, &t);
+        struct hd_buf raw;
+        hd_buf_init(&raw, HYPERDEX_VALUE_BYTES_MAX);
+        hd_buf_init(&maps[n], HYPERDEX_VALUE_BYTES_MAX);
+        for (size_t j = i; j < attrs_sz; j++)
+        {
+            if (strcmp(attrs[j].attr, attrs[i].attr) != 0) continue;
+            struct hc_value k, v;
+            normalize(scalar_datatype(t.elem), attrs[j].map_key, attrs[j].map_key_sz, &k);
+            normalize(scalar_datatype(t.value), attrs[j].value, attrs[j].value_sz, &v);
+            put_element(&raw, t.elem, k.p, k.n);
+            put_element(&raw, t.value, v.p, v.n);
+        }
+        int crc = raw.error ? HD_VALUE_ENOMEM : hd_value_canonical(at, raw.data, raw.len, &maps[n]);
+        hd_buf_free(&raw);
+        funcs[n] = (struct hc_func){attrs[i].attr, HYPERDEX_FUNC_MAP_ADD, (const char*)maps[n].data, maps[n].len,
+                                    at,            0, NULL, 0};
+        n++;
+        if (crc)
+        {
+            *status = crc == HD_VALUE_ENOMEM ? HYPERCLIENT_OVERFLOW : HYPERCLIENT_WRONGTYPE;
+            rc = -1 - (int64_t)i;
+        }
+    }
+    if (!rc) rc = atomic(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND, NULL, 0, funcs, n, status);
+    for (size_t m = 0; m < n; m++) hd_buf_free(&maps[m]);
+    return rc;
+}
+
+/* ---- search -------------------------------------------------------------------------------- */
+
+/* A search's check, validated: the attribute's name and type, the op and the value (normalized). */
+struct hc_scheck
+{
+    const char* attr;
+    int datatype;
+    int op;
+    struct hc_value v;
+    uint8_t bound[8]; /* a range bound's bytes */
+};
+
+
 
 /* A range bound (the int64 value's bits) as a value of an int64 or float attribute. */
 static void
@@ -1729,12 +2092,12 @@ hyperclient_search(struct hyperclient* cl, const char* space, const struct hyper
         *status = HYPERCLIENT_LOGICERROR;
         return -1;
     }
-    if (eq_sz + 2 * rn_sz > 256)
+    if (eq_sz + 2 * rn_sz > HC_FIELDS_MAX)
     {
         *status = HYPERCLIENT_OVERFLOW;
         return -1;
     }
-    struct hc_scheck checks[256];
+    struct hc_scheck checks[HC_FIELDS_MAX];
     size_t nc = 0;
     for (size_t i = 0; i < eq_sz; i++)
     {
@@ -2028,6 +2391,7 @@ hyperclient_loop(struct hyperclient* cl, int timeout, enum hyperclient_returncod
         {
             result = cl->ready[cl->ready_head++];
             cl->ready_n--;
+            *status = HYPERCLIENT_SUCCESS; /* the loop's own status; the op's is in its *status */
             if (!cl->ready_n) cl->ready_head = 0;
             size_t sw;
             struct hc_search* s = search_find(cl, result, &sw);
