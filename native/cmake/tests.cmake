@@ -13,7 +13,9 @@ add_test(NAME test_constants COMMAND test_constants)
 # The byte vectors of test/vectors/ against the protocol layer; run by `ctest`. Sanitized run:
 #   cmake -S . -B build/asan -DHYPERDEX_SANITIZE=ON && cmake --build build/asan --target test_vectors
 #   build/asan/test_vectors test/vectors
-add_executable(test_vectors test/c/test_vectors.c test/c/json.c)
+# json.c is the JSON reader shared with the bridge (native/tools).
+add_executable(test_vectors test/c/test_vectors.c native/tools/json.c)
+target_include_directories(test_vectors PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/native/tools)
 set_target_properties(test_vectors PROPERTIES
   C_STANDARD 11
   C_STANDARD_REQUIRED ON

@@ -1,4 +1,4 @@
-/* A small JSON reader for the C tests: parses a whole document into a tree. Object members keep
+/* A small JSON reader for the C tests and the JSON bridge: parses a whole document into a tree. Object members keep
  * their order; numbers keep their text, so that 64-bit integers and doubles convert exactly;
  * strings are decoded to bytes (\u escapes to UTF-8, surrogate pairs joined) and may hold NUL. */
 #ifndef HYPERDEX_TEST_JSON_H

@@ -1,4 +1,4 @@
-/* A small JSON reader for the C tests; see json.h. Recursive descent, depth-limited. */
+/* A small JSON reader for the C tests and the JSON bridge; see json.h. Recursive descent, depth-limited. */
 #include "json.h"
 
 #include <stdarg.h>
