@@ -54,3 +54,13 @@ set_target_properties(test_client PROPERTIES
   C_EXTENSIONS OFF)
 target_compile_options(test_client PRIVATE ${HYPERDEX_C_WARNINGS} ${HYPERDEX_SANITIZE_FLAGS})
 target_link_libraries(test_client PRIVATE hyperclient)
+
+# The id map of libhyperclient's outstanding operations, against a plain model; run by ctest.
+add_executable(test_idmap test/c/test_idmap.c native/src/idmap.c)
+target_include_directories(test_idmap PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/native/src)
+set_target_properties(test_idmap PROPERTIES
+  C_STANDARD 11
+  C_STANDARD_REQUIRED ON
+  C_EXTENSIONS OFF)
+target_compile_options(test_idmap PRIVATE ${HYPERDEX_C_WARNINGS})
+add_test(NAME test_idmap COMMAND test_idmap)
