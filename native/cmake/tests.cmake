@@ -1,4 +1,10 @@
 # The C tests. Included by CMakeLists.txt; ctest runs those that need no cluster.
+#
+# Sanitizers and valgrind cover every test here without per-test flags: `npm run test:asan`
+# configures build/asan with -DHYPERDEX_SANITIZE=ON, which native/cmake/library.cmake turns into
+# directory-wide compile and link options; `npm run test:valgrind` configures build/valgrind with
+# valgrind as CMAKE_CROSSCOMPILING_EMULATOR, which add_test() puts in front of a test whose COMMAND
+# names an executable target (so name the target, not a path or $<TARGET_FILE:...>).
 
 # C test of the constants; run by `ctest` (scripts/build-native.sh does).
 add_executable(test_constants test/c/test_constants.c)
@@ -10,9 +16,7 @@ target_compile_options(test_constants PRIVATE ${HYPERDEX_C_WARNINGS})
 target_link_libraries(test_constants PRIVATE hyperdex_common)
 add_test(NAME test_constants COMMAND test_constants)
 
-# The byte vectors of test/vectors/ against the protocol layer; run by `ctest`. Sanitized run:
-#   cmake -S . -B build/asan -DHYPERDEX_SANITIZE=ON && cmake --build build/asan --target test_vectors
-#   build/asan/test_vectors test/vectors
+# The byte vectors of test/vectors/ against the protocol layer; run by `ctest`.
 # json.c is the JSON reader shared with the bridge (native/tools).
 add_executable(test_vectors test/c/test_vectors.c native/tools/json.c)
 target_include_directories(test_vectors PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/native/tools)
