@@ -1,6 +1,7 @@
-// HyperDex's C constants for Node: `returncodes`, `datatypes`, `messageTypes`, `atomicFlags`,
-// `funcOps` and `checkOps` (name without its C prefix -> number), plus `frameHeaderBytes`,
-// `frameBytesMax`, `searchBatchObjectsMax` and `searchBatchBytesMax`.
+// HyperDex's C library for Node: the class `HyperClient` over libhyperclient (client_wrap.cc), and
+// the C constants `returncodes`, `datatypes`, `messageTypes`, `atomicFlags`, `funcOps` and
+// `checkOps` (name without its C prefix -> number), plus `frameHeaderBytes`, `frameBytesMax`,
+// `searchBatchObjectsMax` and `searchBatchBytesMax`.
 //
 // Everything comes from the C library's tables (native/src/constants.c); this file only copies
 // them into JavaScript objects, so test/protocol-constants.test.ts compares the C side itself
@@ -11,6 +12,7 @@
 
 #include <napi.h>
 
+#include "client_wrap.h"
 #include "hyperdex.h"
 #include "hyperdex_constants.h"
 
@@ -71,6 +73,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("frameBytesMax", Napi::Number::New(env, HYPERDEX_FRAME_BYTES_MAX));
   exports.Set("searchBatchObjectsMax", Napi::Number::New(env, HYPERDEX_SEARCH_BATCH_OBJECTS_MAX));
   exports.Set("searchBatchBytesMax", Napi::Number::New(env, HYPERDEX_SEARCH_BATCH_BYTES_MAX));
+  hyperdex_node::InitHyperClient(env, exports);  // on failure its exception makes require() throw
   return exports;
 }
 
