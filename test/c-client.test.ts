@@ -4,10 +4,9 @@
 
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Client } from '../src/client/client';
-import { ROOT, SharedScope, startCluster, startDaemon } from './helpers/cluster';
+import { cTimeoutMs, findCBinary } from './helpers/cbuild';
+import { SharedScope, startCluster, startDaemon } from './helpers/cluster';
 
 const scope = new SharedScope();
 
@@ -15,12 +14,9 @@ test.after.always(async () => {
   await scope.close();
 });
 
+// build/native/test_client, or from the build HYPERDEX_C_BUILD names (test/helpers/cbuild.ts).
 function findTestClient(): string | undefined {
-  for (const dir of ['build/native', 'build/native/Release', 'build/native/Debug']) {
-    const p = path.join(ROOT, dir, 'test_client');
-    if (fs.existsSync(p)) return p;
-  }
-  return undefined;
+  return findCBinary('test_client');
 }
 
 const PHONEBOOK =
@@ -57,7 +53,7 @@ test('the C client runs the phonebook session (keys and searches, three daemons)
   t.teardown(() => client.close());
   await client.addSpace(PHONEBOOK3);
 
-  const { code, out } = await run(bin, ['127.0.0.1', String(coord.port)], 60_000);
+  const { code, out } = await run(bin, ['127.0.0.1', String(coord.port)], cTimeoutMs(60_000));
   t.log(out.trim().split('\n').slice(-1)[0]);
   t.is(code, 0, out);
   t.regex(out, /^\d+ passed, 0 failed\s*$/m);
@@ -111,7 +107,7 @@ test('the C client reports TIMEOUT while its daemon is stopped and DISCONNECT wh
       exited.then((code) => {
         throw new Error(`test_client exited (${code}) before ${re}:\n${out}`);
       }),
-      new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`no ${re} within 20 s:\n${out}`)), 20_000).unref()),
+      new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`no ${re} within ${cTimeoutMs(20_000)} ms:\n${out}`)), cTimeoutMs(20_000)).unref()),
     ]);
 
   await waitFor(/READY stop/);
