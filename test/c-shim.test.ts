@@ -360,6 +360,9 @@ test.serial('close releases pending storage; calls after it throw; bad arguments
   bad(() => call.loop('soon'), /timeoutMs must be a number/);
   bad(() => call.sorted_search('phonebook', [], 'phone', 1, 'max'), /maxmin must be a boolean/);
   t.is(d.pendingCount(), 0);
+  // JavaScript run while the arguments are read (a getter) closes the client: the call must not reach C
+  const closing = { get attr() { d.close(); return 'first'; }, value: Buffer.from('x'), datatype: 8960 };
+  t.throws(() => d.put('phonebook', key('k'), [closing]), { message: /closed/ });
 
   t.throws(() => openNativeClient('127.0.0.1', 1), { message: /hyperclient_create\("127\.0\.0\.1", 1\) returned NULL/ });
   t.throws(() => openNativeClient('127.0.0.1', 70000), { instanceOf: RangeError, message: /port/ });

@@ -387,6 +387,13 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
     return false;
   }
 
+  // The storage for an operation about to be made. Checks again that the client is open: reading
+  // the arguments may have run JavaScript (getters) that closed it.
+  std::unique_ptr<Pending> Begin(Napi::Env env, Kind kind) {
+    if (!Open(env)) return nullptr;
+    return std::make_unique<Pending>(kind);
+  }
+
   // Records a call's outcome: a positive id keeps its storage until loop hands it back for the
   // last time; a negative one means the C library kept no pointer, so the storage goes now.
   Napi::Value Started(Napi::Env env, int64_t id, std::unique_ptr<Pending> p) {
@@ -464,7 +471,8 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
         !ReadBytes(env, info[1], "key", &key, &key_sz)) {
       return Napi::Value();
     }
-    auto p = std::make_unique<Pending>(Kind::kObject);
+    auto p = Begin(env, Kind::kObject);
+    if (!p) return Napi::Value();
     const int64_t id = hyperclient_get(client_, space, key, key_sz, &p->status, &p->attrs, &p->attrs_sz);
     return Started(env, id, std::move(p));
   }
@@ -480,7 +488,8 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
         !ReadBytes(env, info[1], "key", &key, &key_sz)) {
       return Napi::Value();
     }
-    auto p = std::make_unique<Pending>(Kind::kStatus);
+    auto p = Begin(env, Kind::kStatus);
+    if (!p) return Napi::Value();
     const int64_t id = hyperclient_del(client_, space, key, key_sz, &p->status);
     return Started(env, id, std::move(p));
   }
@@ -498,7 +507,8 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
         !ReadBytes(env, info[1], "key", &key, &key_sz) || !ReadAttrs(env, info[2], "attrs", keep, &attrs)) {
       return Napi::Value();
     }
-    auto p = std::make_unique<Pending>(Kind::kStatus);
+    auto p = Begin(env, Kind::kStatus);
+    if (!p) return Napi::Value();
     const int64_t id = F(client_, space, key, key_sz, attrs.data(), attrs.size(), &p->status);
     return Started(env, id, std::move(p));
   }
@@ -517,7 +527,8 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
         !ReadMapAttrs(env, info[2], "attrs", keep, &attrs)) {
       return Napi::Value();
     }
-    auto p = std::make_unique<Pending>(Kind::kStatus);
+    auto p = Begin(env, Kind::kStatus);
+    if (!p) return Napi::Value();
     const int64_t id = F(client_, space, key, key_sz, attrs.data(), attrs.size(), &p->status);
     return Started(env, id, std::move(p));
   }
@@ -536,7 +547,8 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
         !ReadAttrs(env, info[3], "attrs", keep, &attrs)) {
       return Napi::Value();
     }
-    auto p = std::make_unique<Pending>(Kind::kStatus);
+    auto p = Begin(env, Kind::kStatus);
+    if (!p) return Napi::Value();
     const int64_t id = hyperclient_condput(client_, space, key, key_sz, cond.data(), cond.size(), attrs.data(),
                                            attrs.size(), &p->status);
     return Started(env, id, std::move(p));
@@ -556,7 +568,8 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
         !ReadAttrs(env, info[3], "attrs", keep, &attrs)) {
       return Napi::Value();
     }
-    auto p = std::make_unique<Pending>(Kind::kStatus);
+    auto p = Begin(env, Kind::kStatus);
+    if (!p) return Napi::Value();
     const int64_t id = hyperclient_cond_put(client_, space, key, key_sz, checks.data(), checks.size(),
                                             attrs.data(), attrs.size(), &p->status);
     return Started(env, id, std::move(p));
@@ -573,7 +586,8 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
         !ReadRanges(env, info[2], "rn", keep, &rn)) {
       return Napi::Value();
     }
-    auto p = std::make_unique<Pending>(Kind::kStream);
+    auto p = Begin(env, Kind::kStream);
+    if (!p) return Napi::Value();
     const int64_t id = hyperclient_search(client_, space, eq.data(), eq.size(), rn.data(), rn.size(), &p->status,
                                           &p->attrs, &p->attrs_sz);
     return Started(env, id, std::move(p));
@@ -589,7 +603,8 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
         !ReadChecks(env, info[1], "checks", keep, &checks)) {
       return Napi::Value();
     }
-    auto p = std::make_unique<Pending>(Kind::kCount);
+    auto p = Begin(env, Kind::kCount);
+    if (!p) return Napi::Value();
     const int64_t id = hyperclient_count(client_, space, checks.data(), checks.size(), &p->status, &p->count);
     return Started(env, id, std::move(p));
   }
@@ -612,7 +627,8 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
       return Napi::Value();
     }
     const int maxmin = info[4].As<Napi::Boolean>().Value() ? 1 : 0;
-    auto p = std::make_unique<Pending>(Kind::kStream);
+    auto p = Begin(env, Kind::kStream);
+    if (!p) return Napi::Value();
     const int64_t id = hyperclient_sorted_search(client_, space, checks.data(), checks.size(), sort_by, limit, maxmin,
                                                  &p->status, &p->attrs, &p->attrs_sz);
     return Started(env, id, std::move(p));
@@ -629,7 +645,8 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
         !ReadChecks(env, info[1], "checks", keep, &checks)) {
       return Napi::Value();
     }
-    auto p = std::make_unique<Pending>(Kind::kStatus);
+    auto p = Begin(env, Kind::kStatus);
+    if (!p) return Napi::Value();
     const int64_t id = F(client_, space, checks.data(), checks.size(), &p->status);
     return Started(env, id, std::move(p));
   }
@@ -641,7 +658,8 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
     CallStrings keep;
     const char* name = nullptr;
     if (!Open(env) || !ReadName(env, info[0], "argument", keep, &name)) return Napi::Value();
-    auto p = std::make_unique<Pending>(Kind::kStatus);
+    auto p = Begin(env, Kind::kStatus);
+    if (!p) return Napi::Value();
     const int64_t id = F(client_, name, &p->status);
     return Started(env, id, std::move(p));
   }
