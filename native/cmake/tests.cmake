@@ -68,3 +68,16 @@ set_target_properties(test_idmap PROPERTIES
   C_EXTENSIONS OFF)
 target_compile_options(test_idmap PRIVATE ${HYPERDEX_C_WARNINGS})
 add_test(NAME test_idmap COMMAND test_idmap)
+
+# Every function and status of hyperclient.h against a live cluster (test_ops), 10,000 operations
+# outstanding (test_outstanding), and a daemon stopped and killed mid-operation (test_faults):
+# `PROGRAM HOST PORT`, run by test/c-programs.test.ts (ava), which starts the cluster.
+foreach(prog test_ops test_outstanding test_faults)
+  add_executable(${prog} test/c/${prog}.c)
+  set_target_properties(${prog} PROPERTIES
+    C_STANDARD 11
+    C_STANDARD_REQUIRED ON
+    C_EXTENSIONS OFF)
+  target_compile_options(${prog} PRIVATE ${HYPERDEX_C_WARNINGS})
+  target_link_libraries(${prog} PRIVATE hyperclient)
+endforeach()
