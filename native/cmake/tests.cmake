@@ -69,6 +69,16 @@ set_target_properties(test_idmap PROPERTIES
 target_compile_options(test_idmap PRIVATE ${HYPERDEX_C_WARNINGS})
 add_test(NAME test_idmap COMMAND test_idmap)
 
+# libhyperclient while regions move to joining daemons: `test_moves HOST PORT`, run by
+# test/c-moves.test.ts (ava), which starts the cluster and the daemons.
+add_executable(test_moves test/c/test_moves.c)
+set_target_properties(test_moves PROPERTIES
+  C_STANDARD 11
+  C_STANDARD_REQUIRED ON
+  C_EXTENSIONS OFF)
+target_compile_options(test_moves PRIVATE ${HYPERDEX_C_WARNINGS})
+target_link_libraries(test_moves PRIVATE hyperclient)
+
 # Every function and status of hyperclient.h against a live cluster (test_ops), 10,000 operations
 # outstanding (test_outstanding), and a daemon stopped and killed mid-operation (test_faults):
 # `PROGRAM HOST PORT`, run by test/c-programs.test.ts (ava), which starts the cluster.
