@@ -1109,10 +1109,25 @@ search_event(SearchObject* s)
     return rc;
 }
 
+typedef int (*done_fn)(PyObject*);
+
+static int
+deferred_done(PyObject* o)
+{
+    return ((DeferredObject*)o)->finished;
+}
+
+static int
+search_ready(PyObject* o)
+{
+    SearchObject* s = (SearchObject*)o;
+    return s->done || PyList_GET_SIZE(s->queue) > s->head;
+}
+
 /* One hyperclient_loop() call of at most `slice_ms`. Returns the op it completed (a new reference)
- * or Py_None (nothing within the slice) or NULL with an exception. */
+ * or Py_None (nothing within the slice, or `target` is done) or NULL with an exception. */
 static PyObject*
-client_loop_once(ClientObject* c, int slice_ms)
+client_loop_once(ClientObject* c, int slice_ms, PyObject* target, done_fn done)
 {
     if (client_usable(c)) return NULL;
     enum hyperclient_returncode st = HYPERCLIENT_SUCCESS;
@@ -1124,6 +1139,12 @@ client_loop_once(ClientObject* c, int slice_ms)
         client_unlock(c);
         client_usable(c);
         return NULL;
+    }
+    if (target && done(target))
+    {
+        /* another thread's loop completed it while this one waited for the lock */
+        client_unlock(c);
+        Py_RETURN_NONE;
     }
     Py_BEGIN_ALLOW_THREADS
     id = hyperclient_loop(c->hc, slice_ms, &st);
@@ -1178,21 +1199,6 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-typedef int (*done_fn)(PyObject*);
-
-static int
-deferred_done(PyObject* o)
-{
-    return ((DeferredObject*)o)->finished;
-}
-
-static int
-search_ready(PyObject* o)
-{
-    SearchObject* s = (SearchObject*)o;
-    return s->done || PyList_GET_SIZE(s->queue) > s->head;
-}
-
 /* Runs the client's loop until done(target), for at most the client's timeout. */
 static int
 client_wait(ClientObject* c, PyObject* target, done_fn done)
@@ -1207,7 +1213,7 @@ client_wait(ClientObject* c, PyObject* target, done_fn done)
             return -1;
         }
         int slice = left * 1000 < LOOP_SLICE_MS ? (int)(left * 1000) + 1 : LOOP_SLICE_MS;
-        PyObject* op = client_loop_once(c, slice);
+        PyObject* op = client_loop_once(c, slice, target, done);
         if (!op) return -1;
         Py_DECREF(op);
         if (PyErr_CheckSignals()) return -1;
@@ -1226,7 +1232,7 @@ client_loop(ClientObject* self, PyObject* args)
         double left = deadline - now_s();
         if (left <= 0) return raise_status(HYPERCLIENT_TIMEOUT, NULL);
         int slice = left * 1000 < LOOP_SLICE_MS ? (int)(left * 1000) + 1 : LOOP_SLICE_MS;
-        PyObject* op = client_loop_once(self, slice);
+        PyObject* op = client_loop_once(self, slice, NULL, NULL);
         if (op != Py_None) return op;
         Py_DECREF(op);
         if (PyErr_CheckSignals()) return NULL;
@@ -2081,7 +2087,6 @@ fail:
     return NULL;
 }
 
-#ifndef HYPERCLIENT_PY_WITHOUT_PREDICATE_OPS
 /* count and group_del: (space, predicate). */
 static PyObject*
 op_checks(ClientObject* self, PyObject* args, const char* fmt, int count)
@@ -2183,9 +2188,7 @@ fail:
     Py_XDECREF(so);
     return NULL;
 }
-#endif
 
-#ifndef HYPERCLIENT_PY_WITHOUT_SPACE_OPS
 /* add_space(description) and rm_space(name): return None. */
 static PyObject*
 op_space(ClientObject* self, PyObject* args, int add)
@@ -2226,7 +2229,6 @@ m_rm_space(ClientObject* self, PyObject* args)
 {
     return op_space(self, args, 0);
 }
-#endif
 
 /* ---- the method table ------------------------------------------------------------------------- */
 
@@ -2266,7 +2268,6 @@ m_async_cond_put(ClientObject* self, PyObject* args)
     return op_condput(self, args, "OOOO:async_cond_put", 1);
 }
 
-#ifndef HYPERCLIENT_PY_WITHOUT_PREDICATE_OPS
 static PyObject*
 m_count(ClientObject* self, PyObject* args)
 {
@@ -2290,7 +2291,6 @@ m_async_group_del(ClientObject* self, PyObject* args)
 {
     return op_checks(self, args, "OO:async_group_del", 0);
 }
-#endif
 
 /* The (space, key, attrs) operations: one line each makes the sync and async methods. */
 #define ATTRS_OPS(X)                                                                                  \
@@ -2381,18 +2381,14 @@ static PyMethodDef client_methods[] = {
     METHOD_ENTRY(map_remove, "map_remove(space, key, {map: keys}) -> True, or False when there is no object")
     METHOD_ENTRY(async_map_remove, "async_map_remove(space, key, {map: keys}) -> DeferredMapOp")
     {"search", (PyCFunction)op_search, METH_VARARGS, "search(space, predicate) -> Search, an iterator of dicts"},
-#ifndef HYPERCLIENT_PY_WITHOUT_PREDICATE_OPS
     METHOD_ENTRY(count, "count(space, predicate) -> the number of matching objects")
     METHOD_ENTRY(async_count, "async_count(space, predicate) -> DeferredCount")
     METHOD_ENTRY(group_del, "group_del(space, predicate) -> True, once every match is deleted")
     METHOD_ENTRY(async_group_del, "async_group_del(space, predicate) -> DeferredGroupDel")
     {"sorted_search", (PyCFunction)op_sorted_search, METH_VARARGS,
      "sorted_search(space, predicate, sort_by, limit, maxmin) -> SortedSearch ('max': largest first)"},
-#endif
-#ifndef HYPERCLIENT_PY_WITHOUT_SPACE_OPS
     METHOD_ENTRY(add_space, "add_space(description): creates a space")
     METHOD_ENTRY(rm_space, "rm_space(name): removes a space")
-#endif
     {"loop", (PyCFunction)client_loop, METH_VARARGS,
      "loop([timeout seconds]) -> the next Deferred or Search that made progress"},
     {"close", (PyCFunction)client_close, METH_NOARGS, "Closes the connections; pending operations fail."},
