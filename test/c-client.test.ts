@@ -1,4 +1,4 @@
-// libhyperclient (native/src/client.c) against a real coordinator and daemon: runs the C program
+// libhyperclient (native/src/client_*.c) against a real coordinator and daemon: runs the C program
 // build/native/test_client (test/c/test_client.c) on the manual's phonebook space, then checks from
 // the TypeScript client what the C client wrote.
 

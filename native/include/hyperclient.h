@@ -65,7 +65,8 @@ struct hyperclient_map_attribute
 };
 
 /* A range over an int64 attribute, for hyperclient_search(): matches lower <= attr < upper. The
- * bounds carry the int64 values' bits (two's complement) in uint64_t. */
+ * bounds carry the int64 values' bits (two's complement) in uint64_t. On a float attribute the
+ * bounds are those integers, converted to doubles. */
 struct hyperclient_range_query
 {
     const char* attr;             /* the attribute's name, NUL-terminated */
