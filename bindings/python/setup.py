@@ -1,6 +1,7 @@
 """Builds the `hyperclient` extension module over the libhyperclient that CMake built.
 
-    python3 -m pip install --no-build-isolation --no-deps --no-index bindings/python
+    sh scripts/build-python.sh      (builds and installs; see there)
+    python3 -m pip install --no-build-isolation --no-deps --no-index bindings/python   (needs `wheel`)
 
 HYPERCLIENT_LIBRARY names the static library to link (default: build/native/libhyperclient.a of
 this checkout) and HYPERCLIENT_INCLUDE the directory of hyperclient.h (default: native/include).
@@ -27,9 +28,11 @@ setup(
     ext_modules=[
         Extension(
             'hyperclient',
-            sources=[os.path.join('hyperclient.c')],
+            sources=['hyperclient.c'],
             include_dirs=[INCLUDE],
             extra_objects=[LIBRARY],
+            # rebuilt when the library or the headers change, not only the module's source
+            depends=[LIBRARY] + [os.path.join(INCLUDE, h) for h in ('hyperclient.h', 'hyperclient_status.h', 'hyperdex.h')],
             extra_compile_args=['-std=c11', '-Wall', '-Wextra', '-Werror'],
         )
     ],
