@@ -30,7 +30,7 @@ namespace {
 enum class Kind {
   kStatus,  // put, del, the atomic ops, ...: the status only
   kObject,  // get: one object on SUCCESS
-  kStream,  // search, sorted_search: one object per loop return until a status other than SUCCESS
+  kStream,  // search, sorted_search: one object per loop return, errors perhaps, then SEARCHDONE
   kCount,   // count: a number on SUCCESS
 };
 
@@ -442,8 +442,9 @@ class HyperClient : public Napi::ObjectWrap<HyperClient> {
         if (success) extra = TakeAttrs(env, p);
         break;
       case Kind::kStream:
-        // SUCCESS carries one object and more follow; any other status is the search's end
-        last = !success;
+        // SUCCESS carries one object; an error from one daemon may come before the end, which is
+        // always SEARCHDONE (the manual's hyperclient_search)
+        last = p.status == HYPERCLIENT_SEARCHDONE;
         if (success) extra = TakeAttrs(env, p);
         break;
       case Kind::kCount:

@@ -379,7 +379,14 @@ sort_events(const struct hc_whole* w, struct hc_event* v, size_t n)
 
 /* ---- rounds and parts ------------------------------------------------------------------------ */
 
-/* Ends the call with its last event. */
+static int
+searching(const struct hc_whole* w)
+{
+    return w->kind == HC_WHOLE_SEARCH || w->kind == HC_WHOLE_SORTED;
+}
+
+/* Ends the call with its last event. A search (sorted or not) always ends with SEARCHDONE, as the
+ * manual says, after an event with the error that ended it, if one did. */
 static void
 whole_end(struct hyperclient* cl, struct hc_whole* w, enum hyperclient_returncode st)
 {
@@ -410,8 +417,8 @@ whole_end(struct hyperclient* cl, struct hc_whole* w, enum hyperclient_returncod
             }
         w->sorted_n = 0;
     }
-    int searching = w->kind == HC_WHOLE_SEARCH || w->kind == HC_WHOLE_SORTED;
-    push_event(cl, w, st == HYPERCLIENT_SUCCESS && searching ? HYPERCLIENT_SEARCHDONE : st, NULL, 0);
+    if (searching(w) && st != HYPERCLIENT_SUCCESS) push_event(cl, w, st, NULL, 0);
+    push_event(cl, w, searching(w) ? HYPERCLIENT_SEARCHDONE : st, NULL, 0);
 }
 
 /* Nothing of this round is out: the call is done, or waits for the next round. */
@@ -458,16 +465,15 @@ send_part(struct hyperclient* cl, struct hc_whole* w, uint64_t head, const uint6
     op->regions_n = regions_n;
     struct hd_buf* b = &cl->scratch;
     hd_buf_reset(b);
-    int searching = w->kind == HC_WHOLE_SEARCH || w->kind == HC_WHOLE_SORTED;
-    uint16_t type = searching ? HYPERDEX_MSG_REQ_SEARCH
+    uint16_t type = searching(w) ? HYPERDEX_MSG_REQ_SEARCH
                   : w->kind == HC_WHOLE_COUNT ? HYPERDEX_MSG_REQ_COUNT
                                               : HYPERDEX_MSG_REQ_GROUP_DEL;
     size_t start = hd_wire_frame_begin(b, type, (uint64_t)id);
-    hd_wire_put_array(b, searching ? 8 : 5);
+    hd_wire_put_array(b, searching(w) ? 8 : 5);
     hd_wire_put_uint(b, cl->config.version);
     hd_wire_put_uint(b, w->space_id);
     hd_buf_append(b, w->checks.data, w->checks.len);
-    if (searching)
+    if (searching(w))
     {
         hd_wire_put_cstr(b, w->sort_by ? w->sort_by : "");
         hd_wire_put_uint(b, w->sort_by ? w->limit : 0);
@@ -566,8 +572,20 @@ hc_part_end(struct hyperclient* cl, struct hc_op* op, enum hyperclient_returncod
     }
     if (st != HYPERCLIENT_SUCCESS && st != HYPERCLIENT_RECONFIGURE)
     {
+        if (!searching(w))
+        {
+            /* a count or group_del without a part's answer has no answer */
+            hc_op_discard(cl, op);
+            whole_end(cl, w, st);
+            return;
+        }
+        /* the manual: a search hands back each error and goes on with the other daemons; this
+         * daemon's regions are not asked again */
+        push_event(cl, w, st, NULL, 0);
+        settle(w, op);
         hc_op_discard(cl, op);
-        whole_end(cl, w, st);
+        w->parts_out--;
+        round_over(cl, w);
         return;
     }
     if (st == HYPERCLIENT_SUCCESS)
@@ -627,8 +645,7 @@ hc_part_reply(struct hyperclient* cl, struct hc_op* op, const struct hd_frame* f
         hc_part_end(cl, op, HYPERCLIENT_SERVERERROR);
         return;
     }
-    int searching = w->kind == HC_WHOLE_SEARCH || w->kind == HC_WHOLE_SORTED;
-    if (f->type == HYPERDEX_MSG_RESP_SEARCH_ITEMS && searching)
+    if (f->type == HYPERDEX_MSG_RESP_SEARCH_ITEMS && searching(w))
     {
         uint32_t objs;
         if (hd_wire_read_array(&rd, &objs))
@@ -670,7 +687,7 @@ hc_part_reply(struct hyperclient* cl, struct hc_op* op, const struct hd_frame* f
         hc_part_end(cl, op, s == HYPERCLIENT_RECONFIGURE ? HYPERCLIENT_SERVERERROR : s);
         return;
     }
-    uint16_t want = searching ? HYPERDEX_MSG_RESP_SEARCH_DONE
+    uint16_t want = searching(w) ? HYPERDEX_MSG_RESP_SEARCH_DONE
                   : w->kind == HC_WHOLE_COUNT ? HYPERDEX_MSG_RESP_COUNT
                                               : HYPERDEX_MSG_RESP_GROUP_DEL;
     if (f->type != want)
@@ -678,7 +695,7 @@ hc_part_reply(struct hyperclient* cl, struct hc_op* op, const struct hd_frame* f
         hc_part_end(cl, op, HYPERCLIENT_SERVERERROR);
         return;
     }
-    if (s == HYPERCLIENT_SUCCESS && !searching)
+    if (s == HYPERCLIENT_SUCCESS && !searching(w))
     {
         /* [status, attr, message, count] */
         uint64_t count;

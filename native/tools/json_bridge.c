@@ -1244,7 +1244,8 @@ settle_abandoned(struct bridge* br, int64_t id)
     {
         struct pending* p = *pp;
         if (p->id != id) continue;
-        int over = !p->search || p->status != HYPERCLIENT_SUCCESS;
+        /* a search is over at SEARCHDONE (errors come before it) */
+        int over = !p->search || p->status == HYPERCLIENT_SEARCHDONE;
         pending_release(p);
         if (over)
         {
@@ -1371,11 +1372,14 @@ complete(struct bridge* br, struct pending* p, enum result_kind kind, const enum
             results_add(&rs, p->attrs, p->attrs_sz, kind == R_SORTED ? sort_by : NULL);
             pending_release(p);
         }
-        else
+        else if (p->status == HYPERCLIENT_SEARCHDONE)
         {
-            final = p->status;
+            /* the end; an error handed back before it is what the line reports */
+            if (final == HYPERCLIENT_ZERO) final = HYPERCLIENT_SEARCHDONE;
             done = 1;
         }
+        else if (final == HYPERCLIENT_ZERO)
+            final = p->status; /* a daemon's error: the search goes on to SEARCHDONE */
     }
     if (!done)
     {
