@@ -198,6 +198,7 @@ struct hc_op
     uint8_t* rest;      /* the body's fields after the config version */
     size_t rest_n;
     unsigned rounds;    /* sends so far */
+    enum hyperclient_returncode last_failure; /* why the last send did not stick: the give-up status */
     uint64_t sent_version;
     int waiting;        /* for a newer configuration, since wait_since_ms */
     int64_t wait_since_ms;
@@ -271,6 +272,7 @@ struct hc_whole
     size_t pending_n;
     size_t parts_out; /* parts of this round not answered yet */
     unsigned rounds;
+    enum hyperclient_returncode last_failure; /* why regions stayed pending: the give-up status */
     uint64_t round_version;
     int waiting;
     int64_t wait_since_ms;

@@ -95,7 +95,7 @@ hc_keyop_send(struct hyperclient* cl, struct hc_op* op)
 {
     if (op->rounds >= HC_ROUNDS_MAX)
     {
-        hc_op_complete(cl, op, HYPERCLIENT_RECONFIGURE);
+        hc_op_complete(cl, op, op->last_failure ? op->last_failure : HYPERCLIENT_RECONFIGURE);
         return;
     }
     op->rounds++;
@@ -107,10 +107,12 @@ hc_keyop_send(struct hyperclient* cl, struct hc_op* op)
     }
     const struct hc_region* g = hc_key_region(s, op->point);
     const struct hc_server* sv = g && g->replicas_n ? hc_server_with_id(&cl->config, g->replicas[0]) : NULL;
-    struct hc_conn* c = sv && sv->state == HC_SERVER_AVAILABLE ? hc_conn_for(cl, sv) : NULL;
+    int available = sv && sv->state == HC_SERVER_AVAILABLE;
+    struct hc_conn* c = available ? hc_conn_for(cl, sv) : NULL;
     if (!c)
     {
-        /* no head, or none that answers: the coordinator will say where the key went */
+        /* no head, or one that cannot be reached: the coordinator will say where the key went */
+        op->last_failure = available ? HYPERCLIENT_CONNECTFAIL : HYPERCLIENT_RECONFIGURE;
         keyop_wait(cl, op);
         return;
     }
@@ -164,6 +166,7 @@ keyop_reply(struct hyperclient* cl, struct hc_op* op, const struct hd_frame* f)
     if (s == HYPERCLIENT_RECONFIGURE && op->kind != HC_OP_COORD)
     {
         /* not applied: the daemon does not head the key's region any more */
+        op->last_failure = HYPERCLIENT_RECONFIGURE;
         keyop_wait(cl, op);
         return;
     }

@@ -433,7 +433,7 @@ round_over(struct hyperclient* cl, struct hc_whole* w)
     }
     if (w->rounds >= HC_ROUNDS_MAX)
     {
-        whole_end(cl, w, HYPERCLIENT_RECONFIGURE);
+        whole_end(cl, w, w->last_failure ? w->last_failure : HYPERCLIENT_RECONFIGURE);
         return;
     }
     if (!w->waiting) cl->waiting_n++;
@@ -446,7 +446,11 @@ static void
 send_part(struct hyperclient* cl, struct hc_whole* w, uint64_t head, const uint64_t* regions, size_t regions_n)
 {
     struct hc_conn* c = hc_conn_for(cl, hc_server_with_id(&cl->config, head));
-    if (!c) return; /* left pending: the next round tries again */
+    if (!c)
+    {
+        w->last_failure = HYPERCLIENT_CONNECTFAIL; /* left pending: the next round tries again */
+        return;
+    }
     int64_t id = hc_take_id(cl);
     struct hc_op* op = hc_op_new(cl, id, HC_OP_PART);
     uint64_t* mine = malloc(regions_n * sizeof(uint64_t));
@@ -528,6 +532,7 @@ hc_whole_round(struct hyperclient* cl, struct hc_whole* w)
                 if (sv && sv->state == HC_SERVER_AVAILABLE) heads[i] = sv->id;
                 break;
             }
+        if (!heads[i]) w->last_failure = HYPERCLIENT_RECONFIGURE;
     }
     /* server ids start at 1, so 0 marks a region without a head, and a head already asked */
     for (size_t i = 0; i < n && !w->ended; i++)
@@ -588,6 +593,7 @@ hc_part_end(struct hyperclient* cl, struct hc_op* op, enum hyperclient_returncod
         round_over(cl, w);
         return;
     }
+    if (st == HYPERCLIENT_RECONFIGURE) w->last_failure = HYPERCLIENT_RECONFIGURE;
     if (st == HYPERCLIENT_SUCCESS)
     {
         settle(w, op);
