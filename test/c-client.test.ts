@@ -5,7 +5,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { Client } from '../src/client/client';
-import { cTimeoutMs, findCBinary } from './helpers/cbuild';
+import { cTimeoutMs, findCBinary, runCProgram } from './helpers/cbuild';
 import { SharedScope, startCluster, startDaemon } from './helpers/cluster';
 
 const scope = new SharedScope();
@@ -26,20 +26,6 @@ const PHONEBOOK =
 const PHONEBOOK3 =
   'space phonebook\ndimensions username, first, last, phone (int64)\nkey username auto 3 1\nsubspace first, last, phone auto 3 1\n';
 
-function run(file: string, args: string[], timeoutMs: number): Promise<{ code: number | string; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? 'unknown', out });
-    });
-  });
-}
-
 test('the C client runs the phonebook session (keys and searches, three daemons) and what it wrote is there', async (t) => {
   const bin = findTestClient();
   if (!bin) {
@@ -53,7 +39,7 @@ test('the C client runs the phonebook session (keys and searches, three daemons)
   t.teardown(() => client.close());
   await client.addSpace(PHONEBOOK3);
 
-  const { code, out } = await run(bin, ['127.0.0.1', String(coord.port)], cTimeoutMs(60_000));
+  const { code, out } = await runCProgram(bin, ['127.0.0.1', String(coord.port)], cTimeoutMs(60_000));
   t.log(out.trim().split('\n').slice(-1)[0]);
   t.is(code, 0, out);
   t.regex(out, /^\d+ passed, 0 failed\s*$/m);

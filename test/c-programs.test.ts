@@ -7,22 +7,8 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { Client } from '../src/client/client';
-import { cTimeoutMs, findCBinary } from './helpers/cbuild';
+import { cTimeoutMs, findCBinary, runCProgram } from './helpers/cbuild';
 import { startCluster, startDaemon } from './helpers/cluster';
-
-function run(file: string, args: string[], timeoutMs: number): Promise<{ code: number | string; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? 'unknown', out });
-    });
-  });
-}
 
 test('test_ops: every function of hyperclient.h and the statuses it can produce, on two daemons', async (t) => {
   t.timeout(cTimeoutMs(120_000));
@@ -30,7 +16,7 @@ test('test_ops: every function of hyperclient.h and the statuses it can produce,
   if (!bin) return t.fail('test_ops not built: run `npm run build:native` first');
   const { coord } = await startCluster(t);
   await startDaemon(t, coord);
-  const { code, out } = await run(bin, ['127.0.0.1', String(coord.port)], cTimeoutMs(100_000));
+  const { code, out } = await runCProgram(bin, ['127.0.0.1', String(coord.port)], cTimeoutMs(100_000));
   t.log(out.trim().split('\n').slice(-1)[0]);
   t.is(code, 0, out);
   t.regex(out, /^\d+ passed, 0 failed\s*$/m);
@@ -57,7 +43,7 @@ test('test_outstanding: 10,000 puts, gets and deletes outstanding at once all co
   const { coord } = await startCluster(t);
   await startDaemon(t, coord);
   const started = Date.now();
-  const { code, out } = await run(bin, ['127.0.0.1', String(coord.port)], cTimeoutMs(220_000));
+  const { code, out } = await runCProgram(bin, ['127.0.0.1', String(coord.port)], cTimeoutMs(220_000));
   // the times of the three batches, for the record
   for (const line of out.split('\n').filter((l) => /outstanding|passed/.test(l))) t.log(line);
   t.log(`test_outstanding took ${Date.now() - started} ms in all`);

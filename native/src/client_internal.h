@@ -215,6 +215,8 @@ struct hc_op
 int64_t hc_take_id(struct hyperclient* cl);
 struct hc_op* hc_op_new(struct hyperclient* cl, int64_t id, enum hc_op_kind kind);
 struct hc_op* hc_op_find(struct hyperclient* cl, int64_t id);
+/* Frees an op and what it holds (not taking it out of the map). */
+void hc_op_free(struct hc_op* op);
 /* Removes and frees an op without completing it. */
 void hc_op_discard(struct hyperclient* cl, struct hc_op* op);
 /* Completes a key or coordinator op with a status: frees it and queues its id for loop. */

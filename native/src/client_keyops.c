@@ -169,6 +169,24 @@ check_func(const struct hc_func* f, int at)
     return 0;
 }
 
+/* 0 when `n` items at `p` can make a request; else -1 with *status: LOGICERROR for items missing,
+ * OVERFLOW for more than a request may hold. */
+static int
+items_ok(const void* p, size_t n, enum hyperclient_returncode* status)
+{
+    if (n && !p)
+    {
+        *status = HYPERCLIENT_LOGICERROR;
+        return -1;
+    }
+    if (n > HC_FIELDS_MAX)
+    {
+        *status = HYPERCLIENT_OVERFLOW;
+        return -1;
+    }
+    return 0;
+}
+
 /* Validates checks then funcs (idx counting across both) and sends a REQ_ATOMIC. */
 static int64_t
 atomic(struct hyperclient* cl, const char* space, const char* key, size_t key_sz, unsigned flags,
@@ -286,16 +304,7 @@ atomic_attrs(struct hyperclient* cl, const char* space, const char* key, size_t 
              size_t attrs_sz, enum hyperclient_returncode* status)
 {
     if (!status) return -1;
-    if ((attrs_sz && !attrs) || (checks_sz && !checks))
-    {
-        *status = HYPERCLIENT_LOGICERROR;
-        return -1;
-    }
-    if (attrs_sz > HC_FIELDS_MAX)
-    {
-        *status = HYPERCLIENT_OVERFLOW;
-        return -1;
-    }
+    if (items_ok(attrs, attrs_sz, status) || items_ok(checks, checks_sz, status)) return -1;
     struct hc_func funcs[HC_FIELDS_MAX];
     for (size_t i = 0; i < attrs_sz; i++)
         funcs[i] = (struct hc_func){attrs[i].attr, op, attrs[i].value, attrs[i].value_sz, (int)attrs[i].datatype,
@@ -309,16 +318,7 @@ atomic_map(struct hyperclient* cl, const char* space, const char* key, size_t ke
            const struct hyperclient_map_attribute* attrs, size_t attrs_sz, enum hyperclient_returncode* status)
 {
     if (!status) return -1;
-    if (attrs_sz && !attrs)
-    {
-        *status = HYPERCLIENT_LOGICERROR;
-        return -1;
-    }
-    if (attrs_sz > HC_FIELDS_MAX)
-    {
-        *status = HYPERCLIENT_OVERFLOW;
-        return -1;
-    }
+    if (items_ok(attrs, attrs_sz, status)) return -1;
     struct hc_func funcs[HC_FIELDS_MAX];
     for (size_t i = 0; i < attrs_sz; i++)
         funcs[i] = (struct hc_func){attrs[i].attr,     op, attrs[i].value, attrs[i].value_sz, (int)attrs[i].datatype,
@@ -349,16 +349,7 @@ hyperclient_condput(struct hyperclient* cl, const char* space, const char* key, 
                     enum hyperclient_returncode* status)
 {
     if (!status) return -1;
-    if (condattrs_sz > HC_FIELDS_MAX)
-    {
-        *status = HYPERCLIENT_OVERFLOW;
-        return -1;
-    }
-    if (condattrs_sz && !condattrs)
-    {
-        *status = HYPERCLIENT_LOGICERROR;
-        return -1;
-    }
+    if (items_ok(condattrs, condattrs_sz, status)) return -1;
     struct hc_check checks[HC_FIELDS_MAX];
     for (size_t i = 0; i < condattrs_sz; i++)
         checks[i] = (struct hc_check){condattrs[i].attr, condattrs[i].value, condattrs[i].value_sz,
@@ -374,16 +365,7 @@ hyperclient_cond_put(struct hyperclient* cl, const char* space, const char* key,
                      enum hyperclient_returncode* status)
 {
     if (!status) return -1;
-    if (checks_sz > HC_FIELDS_MAX)
-    {
-        *status = HYPERCLIENT_OVERFLOW;
-        return -1;
-    }
-    if (checks_sz && !checks)
-    {
-        *status = HYPERCLIENT_LOGICERROR;
-        return -1;
-    }
+    if (items_ok(checks, checks_sz, status)) return -1;
     struct hc_check c[HC_FIELDS_MAX];
     for (size_t i = 0; i < checks_sz; i++)
         c[i] = (struct hc_check){checks[i].attr, checks[i].value, checks[i].value_sz, (int)checks[i].datatype,
@@ -443,16 +425,7 @@ hyperclient_map_remove(struct hyperclient* cl, const char* space, const char* ke
 {
     static const char zeros[8] = {0};
     if (!status) return -1;
-    if (attrs_sz && !attrs)
-    {
-        *status = HYPERCLIENT_LOGICERROR;
-        return -1;
-    }
-    if (attrs_sz > HC_FIELDS_MAX)
-    {
-        *status = HYPERCLIENT_OVERFLOW;
-        return -1;
-    }
+    if (items_ok(attrs, attrs_sz, status)) return -1;
     const struct hc_space* s = hc_space_lookup(cl, space);
     if (!s)
     {
@@ -485,16 +458,7 @@ hyperclient_map_add(struct hyperclient* cl, const char* space, const char* key, 
                     const struct hyperclient_map_attribute* attrs, size_t attrs_sz, enum hyperclient_returncode* status)
 {
     if (!status) return -1;
-    if (attrs_sz && !attrs)
-    {
-        *status = HYPERCLIENT_LOGICERROR;
-        return -1;
-    }
-    if (attrs_sz > HC_FIELDS_MAX)
-    {
-        *status = HYPERCLIENT_OVERFLOW;
-        return -1;
-    }
+    if (items_ok(attrs, attrs_sz, status)) return -1;
     const struct hc_space* s = hc_space_lookup(cl, space);
     if (!s)
     {

@@ -335,22 +335,12 @@ hyperclient_destroy(struct hyperclient* cl)
     if (!cl) return;
     for (size_t i = 0; i < cl->conns_n; i++) conn_free(cl->conns[i]);
     free(cl->conns);
-    uint64_t* ids = hd_idmap_ids(&cl->ops);
-    for (size_t i = 0; ids && i < cl->ops.n; i++)
-    {
-        struct hc_op* op = hd_idmap_get(&cl->ops, ids[i]);
-        for (size_t j = 0; j < op->held_n; j++) free(op->held[j]);
-        free(op->held);
-        free(op->held_sz);
-        free(op->regions);
-        free(op->rest);
-        free(op);
-    }
-    free(ids);
+    /* what is still outstanding, straight from the maps' slots (nothing is removed as it goes) */
+    for (size_t i = 0; i < cl->ops.cap; i++)
+        if (cl->ops.slots[i].value) hc_op_free(cl->ops.slots[i].value);
     hd_idmap_free(&cl->ops);
-    ids = hd_idmap_ids(&cl->wholes);
-    for (size_t i = 0; ids && i < cl->wholes.n; i++) hc_whole_free(hd_idmap_get(&cl->wholes, ids[i]));
-    free(ids);
+    for (size_t i = 0; i < cl->wholes.cap; i++)
+        if (cl->wholes.slots[i].value) hc_whole_free(cl->wholes.slots[i].value);
     hd_idmap_free(&cl->wholes);
     free(cl->ready);
     hc_config_free(&cl->config);

@@ -34,16 +34,22 @@ hc_op_find(struct hyperclient* cl, int64_t id)
 }
 
 void
-hc_op_discard(struct hyperclient* cl, struct hc_op* op)
+hc_op_free(struct hc_op* op)
 {
-    hd_idmap_del(&cl->ops, (uint64_t)op->id);
-    if (op->waiting) cl->waiting_n--;
     for (size_t i = 0; i < op->held_n; i++) free(op->held[i]);
     free(op->held);
     free(op->held_sz);
     free(op->regions);
     free(op->rest);
     free(op);
+}
+
+void
+hc_op_discard(struct hyperclient* cl, struct hc_op* op)
+{
+    hd_idmap_del(&cl->ops, (uint64_t)op->id);
+    if (op->waiting) cl->waiting_n--;
+    hc_op_free(op);
 }
 
 int

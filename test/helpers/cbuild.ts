@@ -13,6 +13,7 @@
 //   HYPERDEX_C_TIMEOUT_SCALE  multiplies the time limits of tests that use cTimeoutMs() (a program
 //                       under valgrind runs tens of times slower); default 1.
 
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from './cluster';
@@ -72,4 +73,22 @@ export function findCBinary(name: string): string | undefined {
   fs.writeFileSync(tmp, text, { mode: 0o755 });
   fs.renameSync(tmp, script);
   return script;
+}
+
+/**
+ * Runs a C program to its end with stdin closed; resolves with its exit code (or signal name) and
+ * everything it wrote to stdout and stderr. Killed with SIGKILL after `timeoutMs`.
+ */
+export function runCProgram(file: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | string; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? signal ?? 'unknown', out });
+    });
+  });
 }
