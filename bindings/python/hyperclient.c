@@ -2214,6 +2214,13 @@ op_sorted_search(ClientObject* self, PyObject* args)
              hyperclient_sorted_search(hc_, sp, c, es.n, by, (uint64_t)limit, maxmin, &so->status, &so->attrs,
                                        &so->attrs_sz));
         if (ret >= 0) break;
+        /* the attribute sorted by counts after the checks (-1 - checks_sz): name it, as refused()
+         * names a check's attribute */
+        if (ret == -1 - (int64_t)es.n && (so->status == HYPERCLIENT_UNKNOWNATTR || so->status == HYPERCLIENT_WRONGTYPE))
+        {
+            raise_status(so->status, sort_by);
+            goto fail;
+        }
         if (refused(&s, &es, ret, so->status) < 0) goto fail;
     }
     PyMem_Free(es.e);
