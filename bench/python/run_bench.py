@@ -81,14 +81,23 @@ def main():
 
     best = {lang: {k: max(x[k] for x in rs) for k in ('sync_ops_per_s', 'async_ops_per_s')}
             for lang, rs in runs.items()}
+    for lang, rs in runs.items():
+        for k in ('sync_cpu_us_per_op', 'async_cpu_us_per_op'):
+            best[lang][k] = min(x[k] for x in rs)
     print()
     print('gets/s, best of %d rounds of %.0f s; %d objects; 1 coordinator, %d daemons on 127.0.0.1' % (
         rounds, seconds, objects, daemons))
-    print('%-24s %14s %24s' % ('client', 'sync', 'async (window %d)' % window))
+    print("(client CPU: the client process's own CPU time per get, least of the rounds)")
+    print('%-22s %10s %24s %16s %20s' % ('client', 'sync gets/s', 'async gets/s (window %d)' % window,
+                                          'sync CPU us/get', 'async CPU us/get'))
     for lang, label in (('c', 'C (libhyperclient)'), ('python', 'Python (hyperclient)')):
-        print('%-24s %14d %24d' % (label, best[lang]['sync_ops_per_s'], best[lang]['async_ops_per_s']))
-    print('%-24s %13.0f%% %23.0f%%' % ('Python / C', 100.0 * best['python']['sync_ops_per_s'] / best['c']['sync_ops_per_s'],
-                                       100.0 * best['python']['async_ops_per_s'] / best['c']['async_ops_per_s']))
+        b = best[lang]
+        print('%-22s %10d %24d %16.1f %20.1f' % (label, b['sync_ops_per_s'], b['async_ops_per_s'],
+                                                  b['sync_cpu_us_per_op'], b['async_cpu_us_per_op']))
+    ratio = {k: best['python'][k] / best['c'][k] for k in best['c']}
+    print('%-22s %9.0f%% %23.0f%% %15.1fx %19.1fx' % ('Python vs C', 100 * ratio['sync_ops_per_s'],
+                                                       100 * ratio['async_ops_per_s'], ratio['sync_cpu_us_per_op'],
+                                                       ratio['async_cpu_us_per_op']))
 
     now = datetime.datetime.now(datetime.timezone.utc)
     stamp = now.strftime('%Y-%m-%dT%H-%M-%S-') + '%03dZ' % (now.microsecond // 1000)
