@@ -20,6 +20,7 @@
  *       redis: SET k<i> v and SET c<i> 0); prints one JSON line.
  *   hyperdex-bench run backend=B host=H port=P workload=W dist=uniform|zipf conns=C depth=D
  *                      seconds=S warmup=S keys=N groups=G [pids=PID,PID...] [seed=N] [timeout_ms=120000]
+ *                      [min_ops=0]
  *       runs workload W for `warmup` seconds, then measures for `seconds`, and prints one JSON line:
  *       ops/s, p50/p99/p99.9 latency, the client's CPU seconds and those of the `pids` (the
  *       servers) during the measured window, and the resident memory of each pid at its end.
@@ -325,6 +326,9 @@ struct config
     /* hyperclient_loop's wait: a reply slower than this ends the run with an error rather than
      * hanging it. Long by default, because a slow search at depth 64 waits behind 63 others. */
     int timeout_ms;
+    /* The measured window lasts `seconds`, and longer if fewer operations than this completed in it
+     * (up to timeout_ms more): a short smoke run then still measures something. */
+    uint64_t min_ops;
     struct zipf zipf;  /* over keys (key workloads, search1) or groups (search1000, count) */
     char value[VALUE_BYTES];
     char redis_sha[64];
@@ -332,6 +336,8 @@ struct config
 
 static _Atomic int g_phase = PHASE_WARMUP;
 static _Atomic uint64_t g_load_next = 0;
+/* Operations completed in the measured window, all workers together (for min_ops). */
+static _Atomic uint64_t g_measured = 0;
 
 struct worker
 {
@@ -567,6 +573,7 @@ hd_worker(void* arg)
         if (atomic_load(&g_phase) == PHASE_MEASURE) {
             hist_add(&w->hist, done - s->started_ns);
             w->ops++;
+            atomic_fetch_add(&g_measured, 1);
             w->results += s->results;
             if (!ok) w->errors++;
         }
@@ -676,6 +683,7 @@ redis_worker(void* arg)
         if (atomic_load(&g_phase) == PHASE_MEASURE) {
             hist_add(&w->hist, done - started[head]);
             w->ops++;
+            atomic_fetch_add(&g_measured, 1);
             if (!ok) w->errors++;
         }
         head = (head + 1) % c->depth;
@@ -791,6 +799,7 @@ echo_worker(void* arg)
             if (measuring) {
                 hist_add(&w->hist, done - started[head]);
                 w->ops++;
+                atomic_fetch_add(&g_measured, 1);
             }
             head = (head + 1) % c->depth;
             inflight--;
@@ -1029,6 +1038,7 @@ parse_config(struct config* c, int argc, char** argv, int load)
         c->depth = (unsigned)arg_u64(argc, argv, "depth", "1", 1, DEPTH_MAX);
         c->seconds = arg_seconds(argc, argv, "seconds", "3");
         c->warmup = arg_seconds(argc, argv, "warmup", "1");
+        c->min_ops = arg_u64(argc, argv, "min_ops", "0", 0, UINT32_MAX);
         if (c->seconds <= 0) die("seconds must be positive");
         const char* pids = arg_value(argc, argv, "pids", "");
         while (*pids) {
@@ -1088,6 +1098,8 @@ run_workers(struct config* c, int load)
         t0 = now_ns();
         atomic_store(&g_phase, PHASE_MEASURE);
         sleep_s(c->seconds);
+        /* Polled: the workers are busy with their sockets, and a 1 ms tick is far below a run. */
+        for (uint64_t waited_ms = 0; atomic_load(&g_measured) < c->min_ops && waited_ms < (uint64_t)c->timeout_ms; waited_ms++) sleep_s(0.001);
         atomic_store(&g_phase, PHASE_STOP);
         t1 = now_ns();
         client1 = proc_cpu_s(getpid());
