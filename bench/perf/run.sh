@@ -64,9 +64,20 @@ DAEMON_PID=$!
 await_line "$OUT/daemon.log" 'serving on 127\.0\.0\.1:[0-9]+' >/dev/null
 
 "$OUT/load" 127.0.0.1 "$CPORT" -a "$DESC" -l -k "$KEYS" -t 0
+# The daemon's CPU time (user + system, in clock ticks) from /proc: on a shared machine its
+# ops per CPU-second are steadier than its ops per second.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat"; }
+HZ=$(getconf CLK_TCK)
 for shape in $SHAPES; do
   o=${shape%%:*}; rest=${shape#*:}; c=${rest%%:*}; w=${rest#*:}
-  "$OUT/load" 127.0.0.1 "$CPORT" -o "$o" -c "$c" -w "$w" -k "$KEYS" -t "$SECS"
+  t0=$(cpu_ticks)
+  line=$("$OUT/load" 127.0.0.1 "$CPORT" -o "$o" -c "$c" -w "$w" -k "$KEYS" -t "$SECS")
+  t1=$(cpu_ticks)
+  echo "$line" | awk -v ticks=$((t1 - t0)) -v hz="$HZ" '{
+    for (i = 1; i <= NF; i++) if ($i ~ /^ops=/) { split($i, a, "="); ops = a[2] }
+    cpu = ticks / hz
+    printf "%s daemon_cpu_s=%.2f ops_per_daemon_cpu_s=%.0f\n", $0, cpu, (cpu > 0 ? ops / cpu : 0)
+  }'
 done
 cleanup
 DAEMON_PID=

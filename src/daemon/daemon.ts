@@ -19,6 +19,7 @@ import { RegionRef, regionChanges } from './changes';
 import { sortObjects } from './sort';
 import { ConditionWaiters } from '../common/waiters';
 import { KeyedSerializer } from './serializer';
+import { decodeAtomicFast, decodeGetFast, GetReplyShape, writeSuccessFrame } from '../common/fastcodec';
 import { LevelObjectStore, ObjectStore } from './storage';
 
 export interface DaemonOptions {
@@ -97,6 +98,7 @@ export class Daemon {
   private readonly movedReports = new Map<number, number>();
   private readonly peers = new Map<string, Promise<Link>>();
   private nextPeerRequest = 1n;
+  private readonly replyShapes = new WeakMap<SpaceLayout, GetReplyShape>();
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -497,20 +499,16 @@ export class Daemon {
     try {
       switch (f.type) {
         case MsgType.REQ_GET: {
-          const req = m.decodeGet(f.body);
-          const now = this.getNow(req);
-          if (now) {
-            reply(MsgType.RESP_GET, m.encodeGetResponse(now));
-            return;
-          }
+          const req = decodeGetFast(f.body) ?? m.decodeGet(f.body);
+          if (this.getNow(conn, f.id, req)) return;
           work = this.handleGet(req).then((r) => void reply(MsgType.RESP_GET, m.encodeGetResponse(r)));
           break;
         }
         case MsgType.REQ_ATOMIC:
-          work = this.handleAtomic(m.decodeAtomic(f.body)).then((r) => void reply(MsgType.RESP_ATOMIC, m.encodeWriteResponse(r)));
+          work = this.handleAtomic(decodeAtomicFast(f.body) ?? m.decodeAtomic(f.body)).then((r) => void this.replyWrite(conn, MsgType.RESP_ATOMIC, f.id, r));
           break;
         case MsgType.REQ_DEL:
-          work = this.handleDel(m.decodeDel(f.body)).then((r) => void reply(MsgType.RESP_DEL, m.encodeWriteResponse(r)));
+          work = this.handleDel(decodeGetFast(f.body) ?? m.decodeDel(f.body)).then((r) => void this.replyWrite(conn, MsgType.RESP_DEL, f.id, r));
           break;
         case MsgType.REQ_SEARCH:
           work = this.handleSearch(m.decodeSearch(f.body), (objects) => reply(MsgType.RESP_SEARCH_ITEMS, m.encodeSearchItems(objects))).then(
@@ -586,16 +584,33 @@ export class Daemon {
    * write of the key is in flight sees the object before that write: the write, not yet
    * acknowledged, is ordered after the get. Undefined sends the request the long way.
    */
-  private getNow(req: m.GetRequest): m.GetResponse | undefined {
-    if (this.config.version < req.configVersion) return undefined;
+  private getNow(conn: FramedConnection, id: bigint, req: m.GetRequest): boolean {
+    if (this.config.version < req.configVersion) return false;
     const space = findSpaceById(this.config, req.spaceId);
-    if (!space || checkKey(space.spec, req.key)) return undefined;
+    if (!space || checkKey(space.spec, req.key)) return false;
     const region = keyRegion(space, req.key);
-    if (region.replicas[0] !== this.serverId || this.awaitingHandoff.has(region.id)) return undefined;
+    if (region.replicas[0] !== this.serverId || this.awaitingHandoff.has(region.id)) return false;
     const obj = this.store.peek(req.spaceId, 0, region.id, req.key);
-    if (obj === undefined) return undefined;
-    if (obj === null) return { status: Status.NOTFOUND, attrs: [], message: '' };
-    return this.getResponse(space, obj);
+    if (obj === undefined) return false;
+    if (obj === null) conn.send(MsgType.RESP_GET, id, m.encodeGetResponse({ status: Status.NOTFOUND, attrs: [], message: '' }));
+    else conn.sendFrame(this.getReplyShape(space).frame(MsgType.RESP_GET, id, obj.values));
+    return true;
+  }
+
+  /** The constant parts of a space's RESP_GET, made once per space layout. */
+  private getReplyShape(space: SpaceLayout): GetReplyShape {
+    let shape = this.replyShapes.get(space);
+    if (!shape) {
+      shape = new GetReplyShape(space.spec.attributes.map((a) => ({ name: a.name, datatype: datatypeOf(a.type) })));
+      this.replyShapes.set(space, shape);
+    }
+    return shape;
+  }
+
+  /** A write's response: a plain success, the common case, is a constant body. */
+  private replyWrite(conn: FramedConnection, type: number, id: bigint, r: Outcome): void {
+    if (r.status === Status.SUCCESS && r.attr === '' && r.message === '') conn.sendFrame(writeSuccessFrame(type, id));
+    else conn.send(type, id, m.encodeWriteResponse(r));
   }
 
   private getResponse(space: SpaceLayout, obj: StoredObject): m.GetResponse {
