@@ -7,6 +7,7 @@
 #   PROFILE=1 sh bench/perf/run.sh                  the daemon runs under node --cpu-prof; the
 #                                                   .cpuprofile lands in $OUT (printed at the end)
 #   SHAPES="put:1:64" sh bench/perf/run.sh          only the shapes listed (op:conns:window)
+#   NODEFLAGS="--max-semi-space-size=32" sh bench/perf/run.sh   flags for the daemon's node
 #   DESC="space bench key k attributes v subspace v"  another space description
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -55,8 +56,8 @@ node "$ROOT/bin/hyperdex.js" coordinator -f -l 127.0.0.1 -p 0 -D "$OUT/coord" --
 COORD_PID=$!
 CPORT=$(await_line "$OUT/coord.log" 'serving on 127\.0\.0\.1:[0-9]+' | sed 's/.*://')
 
-NODEFLAGS=
-[ "${PROFILE:-0}" = 1 ] && NODEFLAGS="--cpu-prof --cpu-prof-dir=$OUT"
+NODEFLAGS=${NODEFLAGS:-}
+[ "${PROFILE:-0}" = 1 ] && NODEFLAGS="$NODEFLAGS --cpu-prof --cpu-prof-dir=$OUT"
 # shellcheck disable=SC2086
 node $NODEFLAGS "$ROOT/bin/hyperdex.js" daemon -f --listen=127.0.0.1 --listen-port=0 --coordinator=127.0.0.1 \
   --coordinator-port="$CPORT" --data="$OUT/daemon" --logging=warn >"$OUT/daemon.log" 2>&1 &
@@ -79,6 +80,7 @@ for shape in $SHAPES; do
     printf "%s daemon_cpu_s=%.2f ops_per_daemon_cpu_s=%.0f\n", $0, cpu, (cpu > 0 ? ops / cpu : 0)
   }'
 done
+echo "daemon resident memory: $(awk '/VmRSS/ {print $2, $3}' "/proc/$DAEMON_PID/status")"
 cleanup
 DAEMON_PID=
 COORD_PID=
