@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { StoredObject } from '../src/daemon/apply';
-import { LevelObjectStore } from '../src/daemon/storage';
+import { CACHE_OBJECTS_DEFAULT, cacheObjectsFromEnv, LevelObjectStore } from '../src/daemon/storage';
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperdex-storage-'));
@@ -113,4 +113,21 @@ test('dropSpace empties the space in LevelDB and in the cache, and keeps the oth
   t.is(await s.get(1, 0, 1, key('a')), undefined);
   t.is(await s.get(1, 1, 4, key('c')), undefined);
   t.deepEqual(plain(await s.get(2, 0, 1, key('b'))), plain(obj(1, 'b')));
+});
+
+test('HYPERDEX_CACHE_OBJECTS sets the cache size; a bad value is refused', (t) => {
+  t.is(cacheObjectsFromEnv({}), CACHE_OBJECTS_DEFAULT);
+  t.is(cacheObjectsFromEnv({ HYPERDEX_CACHE_OBJECTS: '0' }), 0);
+  t.is(cacheObjectsFromEnv({ HYPERDEX_CACHE_OBJECTS: '5000' }), 5000);
+  for (const bad of ['-1', '1.5', 'many']) t.throws(() => cacheObjectsFromEnv({ HYPERDEX_CACHE_OBJECTS: bad }), { message: /HYPERDEX_CACHE_OBJECTS/ });
+});
+
+test('with the cache off, every read goes to LevelDB and still sees every write', async (t) => {
+  const s = await LevelObjectStore.open(tempDir(t), 0);
+  t.teardown(() => s.close());
+  await s.put(1, 0, 1, key('k'), obj(1, 'one'));
+  t.is(s.peek(1, 0, 1, key('k')), undefined);
+  t.deepEqual(plain(await s.get(1, 0, 1, key('k'))), plain(obj(1, 'one')));
+  await s.put(1, 0, 1, key('k'), obj(2, 'two'));
+  t.deepEqual(plain(await s.get(1, 0, 1, key('k'))), plain(obj(2, 'two')));
 });
