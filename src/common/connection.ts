@@ -13,6 +13,13 @@ export interface ConnectionHandlers {
 export class FramedConnection {
   private readonly decoder: FrameDecoder;
   private closed = false;
+  /**
+   * Frames queued during this turn of the event loop, written together once it ends: one write
+   * (one system call) per turn instead of one per reply, which dominated the daemon's profile.
+   */
+  private outbox: Buffer[] = [];
+  private outboxBytes = 0;
+  private flushScheduled = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -42,17 +49,36 @@ export class FramedConnection {
   /** Queues an encoded frame; see send. */
   sendFrame(frame: Buffer): boolean {
     if (this.closed) return false;
-    if (this.socket.writableLength > LIMITS.sendQueueBytesMax) {
+    if (this.socket.writableLength + this.outboxBytes > LIMITS.sendQueueBytesMax) {
       this.close('peer is not reading: send queue full');
       return false;
     }
-    this.socket.write(frame);
+    this.outbox.push(frame);
+    this.outboxBytes += frame.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // setImmediate runs after this turn's I/O callbacks and the promise jobs they start, so
+      // every reply they produce goes out in the one write.
+      setImmediate(() => this.flush());
+    }
     return true;
+  }
+
+  /** Writes the frames queued so far, as one buffer. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outbox.length === 0 || this.socket.destroyed) return;
+    const out = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox, this.outboxBytes);
+    this.outbox = [];
+    this.outboxBytes = 0;
+    this.socket.write(out);
   }
 
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    // What was queued before the close still goes out, as it did when every frame was written at once.
+    this.flush();
     this.socket.destroy();
     this.handlers.onClose(reason);
   }
@@ -60,6 +86,7 @@ export class FramedConnection {
   /** Flushes what is queued, then closes. */
   end(reason: string): void {
     if (this.closed) return;
+    this.flush();
     this.socket.end(() => this.close(reason));
   }
 

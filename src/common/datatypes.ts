@@ -72,8 +72,15 @@ const SCALARS: readonly ScalarType[] = ['string', 'int64', 'float'];
 
 /** The type a wire number names, or undefined for GENERIC, KEYONLY, GARBAGE and unknown numbers. */
 export function typeOfDatatype(n: number): AttrType | undefined {
-  for (const t of allTypes()) if (datatypeOf(t) === n) return t;
-  return undefined;
+  // A table made once: this runs for every attribute of every write (allTypes() made 18 objects).
+  const t = typesByDatatype().get(n);
+  return t && { ...t };
+}
+
+let typeTable: Map<number, AttrType> | undefined;
+function typesByDatatype(): Map<number, AttrType> {
+  if (!typeTable) typeTable = new Map(allTypes().map((t) => [datatypeOf(t), t]));
+  return typeTable;
 }
 
 /** Every concrete attribute type (3 scalars, 3 lists, 3 sets, 9 maps). */

@@ -23,6 +23,7 @@ export class ConditionWaiters {
 
   /** Re-checks every waiter's condition. */
   notify(): void {
+    if (this.waiters.size === 0) return; // the common case, and notify runs once per write
     for (const w of [...this.waiters]) w();
   }
 

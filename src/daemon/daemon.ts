@@ -19,6 +19,7 @@ import { RegionRef, regionChanges } from './changes';
 import { sortObjects } from './sort';
 import { ConditionWaiters } from '../common/waiters';
 import { KeyedSerializer } from './serializer';
+import { decodeAtomicFast, decodeGetFast, GetReplyShape, writeSuccessFrame } from '../common/fastcodec';
 import { LevelObjectStore, ObjectStore } from './storage';
 
 export interface DaemonOptions {
@@ -97,6 +98,10 @@ export class Daemon {
   private readonly movedReports = new Map<number, number>();
   private readonly peers = new Map<string, Promise<Link>>();
   private nextPeerRequest = 1n;
+  private readonly replyShapes = new WeakMap<SpaceLayout, GetReplyShape>();
+  private readonly regionIndex = new Map<number, { space: SpaceLayout; subspace: number; region: RegionLayout }>();
+  private regionIndexVersion = -1;
+  private regionIndexConfig?: ClusterConfig;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -260,11 +265,15 @@ export class Daemon {
 
   /** Counts work in progress on a region this daemon heads, so that a handoff can wait for it. */
   private async inRegion<T>(regionId: number, work: () => Promise<T>): Promise<T> {
-    const release = this.hold([regionId]);
+    // hold() for one region, without its array and closure: this runs for every write.
+    this.inflight.set(regionId, (this.inflight.get(regionId) ?? 0) + 1);
     try {
       return await work();
     } finally {
-      release();
+      const n = this.inflight.get(regionId)! - 1;
+      if (n === 0) this.inflight.delete(regionId);
+      else this.inflight.set(regionId, n);
+      this.configWaiters.notify();
     }
   }
 
@@ -299,12 +308,16 @@ export class Daemon {
   }
 
   private regionById(regionId: number): { space: SpaceLayout; subspace: number; region: RegionLayout } | undefined {
-    for (const space of this.config.spaces)
-      for (let i = 0; i < space.subspaces.length; i++) {
-        const region = space.subspaces[i].regions.find((r) => r.id === regionId);
-        if (region) return { space, subspace: i, region };
-      }
-    return undefined;
+    // Indexed once per configuration: every write asks (forwardTarget), and a space may have
+    // thousands of regions.
+    if (this.regionIndexVersion !== this.config.version || this.regionIndexConfig !== this.config) {
+      this.regionIndex.clear();
+      for (const space of this.config.spaces)
+        for (let i = 0; i < space.subspaces.length; i++) for (const region of space.subspaces[i].regions) this.regionIndex.set(region.id, { space, subspace: i, region });
+      this.regionIndexVersion = this.config.version;
+      this.regionIndexConfig = this.config;
+    }
+    return this.regionIndex.get(regionId);
   }
 
   /** A link to another daemon; every message to one peer goes in order over one connection. */
@@ -496,14 +509,17 @@ export class Daemon {
     let work: Promise<void>;
     try {
       switch (f.type) {
-        case MsgType.REQ_GET:
-          work = this.handleGet(m.decodeGet(f.body)).then((r) => void reply(MsgType.RESP_GET, m.encodeGetResponse(r)));
+        case MsgType.REQ_GET: {
+          const req = decodeGetFast(f.body) ?? m.decodeGet(f.body);
+          if (this.getNow(conn, f.id, req)) return;
+          work = this.handleGet(req).then((r) => void reply(MsgType.RESP_GET, m.encodeGetResponse(r)));
           break;
+        }
         case MsgType.REQ_ATOMIC:
-          work = this.handleAtomic(m.decodeAtomic(f.body)).then((r) => void reply(MsgType.RESP_ATOMIC, m.encodeWriteResponse(r)));
+          work = this.handleAtomic(decodeAtomicFast(f.body) ?? m.decodeAtomic(f.body)).then((r) => void this.replyWrite(conn, MsgType.RESP_ATOMIC, f.id, r));
           break;
         case MsgType.REQ_DEL:
-          work = this.handleDel(m.decodeDel(f.body)).then((r) => void reply(MsgType.RESP_DEL, m.encodeWriteResponse(r)));
+          work = this.handleDel(decodeGetFast(f.body) ?? m.decodeDel(f.body)).then((r) => void this.replyWrite(conn, MsgType.RESP_DEL, f.id, r));
           break;
         case MsgType.REQ_SEARCH:
           work = this.handleSearch(m.decodeSearch(f.body), (objects) => reply(MsgType.RESP_SEARCH_ITEMS, m.encodeSearchItems(objects))).then(
@@ -572,12 +588,41 @@ export class Daemon {
     return { space: findSpaceById(this.config, spaceId) ?? space, region };
   }
 
-  private async handleGet(req: m.GetRequest): Promise<m.GetResponse> {
-    const routed = await this.route(req.configVersion, req.spaceId, req.key);
-    if (!('space' in routed)) return { status: routed.status, attrs: [], message: routed.message };
+  /**
+   * A get answered at once, without waiting for anything, when everything it needs is at hand: the
+   * configuration, a region this daemon heads and serves, and the object in the store's cache.
+   * The cache holds the state of the last write that completed, so a get answered from it while a
+   * write of the key is in flight sees the object before that write: the write, not yet
+   * acknowledged, is ordered after the get. Undefined sends the request the long way.
+   */
+  private getNow(conn: FramedConnection, id: bigint, req: m.GetRequest): boolean {
+    const routed = this.routeNow(req.configVersion, req.spaceId, req.key);
+    if (!routed) return false;
     const { space, region } = routed;
-    const obj = await this.serializer.run(this.lockName(req.spaceId, 0, req.key), () => this.store.get(req.spaceId, 0, region.id, req.key));
-    if (!obj) return { status: Status.NOTFOUND, attrs: [], message: '' };
+    const obj = this.store.peek(req.spaceId, 0, region.id, req.key);
+    if (obj === undefined) return false;
+    if (obj === null) conn.send(MsgType.RESP_GET, id, m.encodeGetResponse({ status: Status.NOTFOUND, attrs: [], message: '' }));
+    else conn.sendFrame(this.getReplyShape(space).frame(MsgType.RESP_GET, id, obj.values));
+    return true;
+  }
+
+  /** The constant parts of a space's RESP_GET, made once per space layout. */
+  private getReplyShape(space: SpaceLayout): GetReplyShape {
+    let shape = this.replyShapes.get(space);
+    if (!shape) {
+      shape = new GetReplyShape(space.spec.attributes.map((a) => ({ name: a.name, datatype: datatypeOf(a.type) })));
+      this.replyShapes.set(space, shape);
+    }
+    return shape;
+  }
+
+  /** A write's response: a plain success, the common case, is a constant body. */
+  private replyWrite(conn: FramedConnection, type: number, id: bigint, r: Outcome): void {
+    if (r.status === Status.SUCCESS && r.attr === '' && r.message === '') conn.sendFrame(writeSuccessFrame(type, id));
+    else conn.send(type, id, m.encodeWriteResponse(r));
+  }
+
+  private getResponse(space: SpaceLayout, obj: StoredObject): m.GetResponse {
     return {
       status: Status.SUCCESS,
       attrs: space.spec.attributes.map((a, i) => ({ name: a.name, datatype: datatypeOf(a.type), value: obj.values[i] })),
@@ -585,18 +630,46 @@ export class Daemon {
     };
   }
 
-  private async handleAtomic(req: m.AtomicRequest): Promise<Outcome> {
+  private async handleGet(req: m.GetRequest): Promise<m.GetResponse> {
     const routed = await this.route(req.configVersion, req.spaceId, req.key);
-    if (!('space' in routed)) return routed;
+    if (!('space' in routed)) return { status: routed.status, attrs: [], message: routed.message };
     const { space, region } = routed;
+    const obj = await this.serializer.run(this.lockName(req.spaceId, 0, req.key), () => this.store.get(req.spaceId, 0, region.id, req.key));
+    if (!obj) return { status: Status.NOTFOUND, attrs: [], message: '' };
+    return this.getResponse(space, obj);
+  }
+
+  private handleAtomic(req: m.AtomicRequest): Promise<Outcome> {
+    const now = this.routeNow(req.configVersion, req.spaceId, req.key);
+    if (now) return this.atomicAt(now.space, now.region, req);
+    return this.route(req.configVersion, req.spaceId, req.key).then((routed) => ('space' in routed ? this.atomicAt(routed.space, routed.region, req) : routed));
+  }
+
+  private atomicAt(space: SpaceLayout, region: RegionLayout, req: m.AtomicRequest): Promise<Outcome> {
     return this.inRegion(region.id, () =>
       this.serializer.run(this.lockName(req.spaceId, 0, req.key), async () => {
-        const current = await this.store.get(req.spaceId, 0, region.id, req.key);
+        // Under the key's lock nothing else writes the key: the cache, when it knows, is current.
+        let known = this.store.peek(req.spaceId, 0, region.id, req.key);
+        if (known === undefined) known = (await this.store.get(req.spaceId, 0, region.id, req.key)) ?? null;
+        const current = known ?? undefined;
         const { outcome, next, erase } = applyAtomic(space.spec, req.key, current, req);
         if (next || erase) await this.commit(space, req.key, current, next, region.id);
         return outcome;
       }),
     );
+  }
+
+  /**
+   * route() without waiting, when nothing needs waiting for: the configuration is recent enough
+   * and this daemon heads and serves the key's region. Undefined sends the request through route().
+   */
+  private routeNow(configVersion: number, spaceId: number, key: Buffer): { space: SpaceLayout; region: RegionLayout } | undefined {
+    if (this.config.version < configVersion) return undefined;
+    const space = findSpaceById(this.config, spaceId);
+    if (!space || checkKey(space.spec, key)) return undefined;
+    const region = keyRegion(space, key);
+    if (region.replicas[0] !== this.serverId || this.awaitingHandoff.has(region.id)) return undefined;
+    return { space, region };
   }
 
   /** A delete is an erase with no conditions: NOTFOUND when there is nothing to delete. */
@@ -619,10 +692,10 @@ export class Daemon {
       if (after !== undefined) writes.push(this.replicate(space, i, key, version, next!.values, after));
       if (before !== undefined && before !== after) writes.push(this.replicate(space, i, key, version, null, before));
     }
-    await Promise.all(writes);
+    if (writes.length > 0) await Promise.all(writes);
     const w: m.ReplicaWrite = { configVersion: this.config.version, spaceId: space.id, subspace: 0, regionId: keyRegionId, key, version, values: next?.values ?? null, transfer: true };
     await this.writeLocal(w);
-    await this.forward(w);
+    if (this.forwardTarget(keyRegionId) !== undefined) await this.forward(w);
   }
 
   // ---- search, count, group_del ---------------------------------------------------------------

@@ -1,0 +1,253 @@
+// Hand-written codecs for the hot messages of the daemon (REQ_GET and REQ_ATOMIC in, RESP_GET and
+// the write responses out): msgpackr's general decode, the plain-value check and the field checks
+// of messages.ts together were a tenth of the daemon's time under load.
+//
+// They are shortcuts, not a second protocol: a decoder here accepts only the common, unambiguous
+// encodings (the ones our encoders produce) and says undefined for anything else, which then takes
+// the general path in messages.ts, so every error and every other valid encoding is handled as
+// before. The encoders produce the same bytes as encodeFrame(type, id, body) with the body of
+// messages.ts (test/fastcodec.test.ts checks both against the general codecs).
+
+import { encodeBody } from './frame';
+import { AtomicRequest, GetRequest, WireCheck, WireFunc } from './messages';
+import { FRAME, LIMITS, Status } from './protocol';
+
+// ---- decoding ---------------------------------------------------------------------------------
+
+/** A cursor over one msgpack body; every read returns undefined (-1 for lengths) when it cannot. */
+class Reader {
+  off = 0;
+  constructor(readonly b: Buffer) {}
+
+  get done(): boolean {
+    return this.off === this.b.length;
+  }
+
+  /** An unsigned integer as positive fixint, uint8/16/32 (uint64 goes the general way). */
+  uint(max: number): number | undefined {
+    const b = this.b;
+    if (this.off >= b.length) return undefined;
+    const t = b[this.off];
+    let v: number;
+    if (t < 0x80) {
+      v = t;
+      this.off += 1;
+    } else if (t === 0xcc && this.off + 2 <= b.length) {
+      v = b[this.off + 1];
+      this.off += 2;
+    } else if (t === 0xcd && this.off + 3 <= b.length) {
+      v = b.readUInt16BE(this.off + 1);
+      this.off += 3;
+    } else if (t === 0xce && this.off + 5 <= b.length) {
+      v = b.readUInt32BE(this.off + 1);
+      this.off += 5;
+    } else return undefined;
+    return v <= max ? v : undefined;
+  }
+
+  /** An array header (fixarray, array16): its length, or -1. */
+  array(): number {
+    const b = this.b;
+    if (this.off >= b.length) return -1;
+    const t = b[this.off];
+    if (t >= 0x90 && t <= 0x9f) {
+      this.off += 1;
+      return t & 0x0f;
+    }
+    if (t === 0xdc && this.off + 3 <= b.length) {
+      this.off += 3;
+      return b.readUInt16BE(this.off - 2);
+    }
+    return -1;
+  }
+
+  /** bin8/16/32, as a view of the body. */
+  bin(maxBytes: number): Buffer | undefined {
+    const b = this.b;
+    if (this.off >= b.length) return undefined;
+    const t = b[this.off];
+    let len: number;
+    let head: number;
+    if (t === 0xc4 && this.off + 2 <= b.length) {
+      len = b[this.off + 1];
+      head = 2;
+    } else if (t === 0xc5 && this.off + 3 <= b.length) {
+      len = b.readUInt16BE(this.off + 1);
+      head = 3;
+    } else if (t === 0xc6 && this.off + 5 <= b.length) {
+      len = b.readUInt32BE(this.off + 1);
+      head = 5;
+    } else return undefined;
+    const start = this.off + head;
+    if (len > maxBytes || start + len > b.length) return undefined;
+    this.off = start + len;
+    return b.subarray(start, start + len);
+  }
+
+  /** A fixstr or str8 of ASCII bytes only (anything else is left to msgpackr's UTF-8 decoding). */
+  ascii(): string | undefined {
+    const b = this.b;
+    if (this.off >= b.length) return undefined;
+    const t = b[this.off];
+    let len: number;
+    let start: number;
+    if (t >= 0xa0 && t <= 0xbf) {
+      len = t & 0x1f;
+      start = this.off + 1;
+    } else if (t === 0xd9 && this.off + 2 <= b.length) {
+      len = b[this.off + 1];
+      start = this.off + 2;
+    } else return undefined;
+    const end = start + len;
+    if (end > b.length) return undefined;
+    for (let i = start; i < end; i++) if (b[i] >= 0x80) return undefined;
+    this.off = end;
+    return b.toString('latin1', start, end);
+  }
+}
+
+function keyHeader(r: Reader): GetRequest | undefined {
+  const configVersion = r.uint(Number.MAX_SAFE_INTEGER);
+  if (configVersion === undefined) return undefined;
+  const spaceId = r.uint(0xffffffff);
+  if (spaceId === undefined) return undefined;
+  const key = r.bin(LIMITS.keyBytesMax);
+  if (key === undefined) return undefined;
+  return { configVersion, spaceId, key };
+}
+
+/** REQ_GET and REQ_DEL in their common encoding; undefined sends the body to m.decodeGet. */
+export function decodeGetFast(body: Buffer): GetRequest | undefined {
+  const r = new Reader(body);
+  if (r.array() !== 3) return undefined;
+  const h = keyHeader(r);
+  return h && r.done ? h : undefined;
+}
+
+/** One check or function: op, name, datatype, value [, map key datatype, map key]. */
+function opAttr(r: Reader, withMapKey: boolean): WireFunc | undefined {
+  const n = r.array();
+  if (n !== 4 && !(withMapKey && n === 6)) return undefined;
+  const op = r.uint(0xffff);
+  if (op === undefined) return undefined;
+  const name = r.ascii();
+  if (name === undefined || name.length > 1024) return undefined;
+  const datatype = r.uint(0xffff);
+  if (datatype === undefined) return undefined;
+  const value = r.bin(LIMITS.valueBytesMax);
+  if (value === undefined) return undefined;
+  if (n === 4) return { op, name, datatype, value };
+  const mkType = r.uint(0xffff);
+  if (mkType === undefined) return undefined;
+  const mk = r.bin(LIMITS.keyBytesMax);
+  if (mk === undefined) return undefined;
+  return { op, name, datatype, value, mapKey: { datatype: mkType, value: mk } };
+}
+
+function opAttrs(r: Reader, withMapKey: boolean): WireFunc[] | undefined {
+  const n = r.array();
+  if (n < 0 || n > LIMITS.attributesPerRequestMax) return undefined;
+  const out: WireFunc[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = opAttr(r, withMapKey);
+    if (!a) return undefined;
+    out[i] = a;
+  }
+  return out;
+}
+
+/** REQ_ATOMIC in its common encoding; undefined sends the body to m.decodeAtomic. */
+export function decodeAtomicFast(body: Buffer): AtomicRequest | undefined {
+  const r = new Reader(body);
+  if (r.array() !== 6) return undefined;
+  const h = keyHeader(r);
+  if (!h) return undefined;
+  const flags = r.uint(0xffff);
+  if (flags === undefined) return undefined;
+  const checks: WireCheck[] | undefined = opAttrs(r, false);
+  if (!checks) return undefined;
+  const funcs = opAttrs(r, true);
+  if (!funcs || !r.done) return undefined;
+  return { configVersion: h.configVersion, spaceId: h.spaceId, key: h.key, flags, checks, funcs };
+}
+
+// ---- encoding ---------------------------------------------------------------------------------
+
+function header(out: Buffer, type: number, id: bigint): void {
+  out.writeUInt32BE(out.length - FRAME.sizeFieldBytes, 0);
+  out.writeUInt16BE(type, 4);
+  out.writeBigUInt64BE(id, 6);
+}
+
+/** [SUCCESS, '', '']: the body of nearly every write response. */
+const SUCCESS_BODY = encodeBody([Status.SUCCESS, '', '']);
+
+/** The frame of a write response that succeeded (RESP_ATOMIC, RESP_DEL). */
+export function writeSuccessFrame(type: number, id: bigint): Buffer {
+  const out = Buffer.allocUnsafe(FRAME.headerBytes + SUCCESS_BODY.length);
+  header(out, type, id);
+  SUCCESS_BODY.copy(out, FRAME.headerBytes);
+  return out;
+}
+
+/**
+ * The constant bytes of a space's RESP_GET: per attribute, the start of its [name, datatype,
+ * value] tuple up to the value's bin header (encoded by msgpackr itself, so byte for byte what the
+ * general encoder writes).
+ */
+export class GetReplyShape {
+  private readonly prefixes: Buffer[];
+  private readonly head: Buffer;
+  private readonly fixedBytes: number;
+
+  constructor(attrs: readonly { name: string; datatype: number }[]) {
+    // [SUCCESS, [...attrs], '']: the status, then the array header of the attributes.
+    const outer = encodeBody([Status.SUCCESS, attrs.map(() => 0), '']);
+    // encodeBody of n zeros is the array header then n bytes 0x00, then the '' (0xa0).
+    this.head = outer.subarray(0, outer.length - attrs.length - 1);
+    this.prefixes = attrs.map((a) => {
+      const t = encodeBody([a.name, a.datatype, 0]);
+      // A fixarray header (0x93) opens the tuple and the final 0x00 stands for the value.
+      return t.subarray(0, t.length - 1);
+    });
+    this.fixedBytes = this.head.length + this.prefixes.reduce((n, p) => n + p.length, 0) + 1;
+  }
+
+  /** The RESP_GET frame for an object whose values are `values`, in the space's attribute order. */
+  frame(type: number, id: bigint, values: readonly Buffer[]): Buffer {
+    let size = FRAME.headerBytes + this.fixedBytes;
+    for (const v of values) size += binHeaderBytes(v.length) + v.length;
+    const out = Buffer.allocUnsafe(size);
+    header(out, type, id);
+    let off = FRAME.headerBytes;
+    off += this.head.copy(out, off);
+    for (let i = 0; i < values.length; i++) {
+      off += this.prefixes[i].copy(out, off);
+      const v = values[i];
+      off = writeBinHeader(out, off, v.length);
+      off += v.copy(out, off);
+    }
+    out[off] = 0xa0; // the empty message
+    return out;
+  }
+}
+
+function binHeaderBytes(n: number): number {
+  return n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+function writeBinHeader(out: Buffer, off: number, n: number): number {
+  if (n < 0x100) {
+    out[off] = 0xc4;
+    out[off + 1] = n;
+    return off + 2;
+  }
+  if (n < 0x10000) {
+    out[off] = 0xc5;
+    out.writeUInt16BE(n, off + 1);
+    return off + 3;
+  }
+  out[off] = 0xc6;
+  out.writeUInt32BE(n, off + 1);
+  return off + 5;
+}
