@@ -512,7 +512,7 @@ encode_value(struct req* r, const struct json* j, struct val* v)
     {
         for (size_t i = 0; i < n; i++) zero_sign(t[0], &es[i].k.bytes);
         sort_scalar = t[0];
-        qsort(es, n, sizeof(*es), entry_cmp);
+        if (n > 1) qsort(es, n, sizeof(*es), entry_cmp);
     }
     for (size_t i = 0; i < n; i++)
     {
@@ -830,7 +830,7 @@ print_value(struct buf* b, enum hyperdatatype dt, const char* data, size_t n)
         if (!bad && shape != 'l')
         {
             sort_scalar = k;
-            qsort(items, count, sizeof(*items), printed_cmp);
+            if (count > 1) qsort(items, count, sizeof(*items), printed_cmp);
         }
         if (!bad)
         {
@@ -1406,7 +1406,10 @@ complete(struct bridge* br, struct pending* p, enum result_kind kind, const enum
         else
         {
             if (kind == R_SEARCH)
-                qsort(rs.items, rs.n, sizeof(*rs.items), result_text_cmp);
+            {
+                /* qsort wants a valid array even for no items: an empty search has none */
+                if (rs.n > 1) qsort(rs.items, rs.n, sizeof(*rs.items), result_text_cmp);
+            }
             else
                 for (size_t i = 0, j; i < rs.n; i = j)
                 {
