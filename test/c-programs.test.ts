@@ -112,3 +112,35 @@ test('test_faults: TIMEOUT while the daemon is stopped, then every outstanding o
   t.is(code, 0, out);
   t.regex(out, /^\d+ passed, 0 failed\s*$/m);
 });
+
+test('test_coordinator: loop says COORDFAIL once when the coordinator dies; the daemons still answer', async (t) => {
+  t.timeout(cTimeoutMs(60_000));
+  const bin = findCBinary('test_coordinator');
+  if (!bin) return t.fail('test_coordinator not built: run `npm run build:native` first');
+  const { coord } = await startCluster(t);
+  const child = spawn(bin, ['127.0.0.1', String(coord.port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const killer = setTimeout(() => child.kill('SIGKILL'), cTimeoutMs(50_000));
+  t.teardown(() => {
+    clearTimeout(killer);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  const ready = new Promise<void>((resolve) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('READY kill-coordinator\n')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  });
+  const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  t.is(await Promise.race([ready.then(() => 'ready'), exited.then(() => 'exited')]), 'ready', out);
+  // gone for sure before the program goes on: its connection has closed by then
+  process.kill(coord.pid, 'SIGKILL');
+  await coord.exited;
+  child.stdin!.end('go\n');
+  const code = await exited;
+  t.log(out.trim().split('\n').slice(-1)[0]);
+  t.is(code, 0, out);
+  t.regex(out, /^\d+ passed, 0 failed\s*$/m);
+});

@@ -973,9 +973,13 @@ client_dealloc(ClientObject* self)
 static PyObject*
 client_close(ClientObject* self, PyObject* Py_UNUSED(ignored))
 {
-    client_lock(self);
-    client_close_hc(self);
-    client_unlock(self);
+    /* no lock (nor C client) when __init__ never ran: Client.__new__(Client).close() */
+    if (self->lock)
+    {
+        client_lock(self);
+        client_close_hc(self);
+        client_unlock(self);
+    }
     /* whatever was pending will never complete: fail it */
     if (self->pending)
     {
@@ -1225,7 +1229,12 @@ static PyObject*
 client_loop(ClientObject* self, PyObject* args)
 {
     double timeout_s = self->timeout_s;
-    if (!PyArg_ParseTuple(args, "|d:loop", &timeout_s)) return NULL;
+    if (!PyArg_ParseTuple(args, "|d:loop", &timeout_s) || client_usable(self)) return NULL;
+    if (isnan(timeout_s))
+    {
+        PyErr_SetString(PyExc_ValueError, "loop(timeout): timeout is NaN");
+        return NULL;
+    }
     double deadline = now_s() + timeout_s;
     for (;;)
     {
@@ -1279,6 +1288,10 @@ deferred_wait(DeferredObject* self, PyObject* Py_UNUSED(ignored))
     if (self->result) return Py_NewRef(self->result);
     if (self->error)
     {
+        /* every wait() raises the same stored exception: without this, each raise would chain the
+         * new traceback onto the last, keeping every frame that called wait() (and their locals)
+         * alive as long as the Deferred */
+        if (PyException_SetTraceback(self->error, Py_None)) return NULL;
         PyErr_SetObject((PyObject*)Py_TYPE(self->error), self->error);
         return NULL;
     }
@@ -1574,16 +1587,32 @@ require_dict(PyObject* o, const char* what)
     return -1;
 }
 
+/* The (name, value) pairs of a dict as a list the scratch keeps (a borrowed reference; NULL on
+ * error). Encoding a value may run Python code (a list subclass's __iter__) that changes the dict:
+ * walking it with PyDict_Next then could see more pairs than it counted, or names and values freed
+ * under it. A copy keeps both fixed and alive. */
+static PyObject*
+items_of(struct scratch* s, PyObject* d)
+{
+    PyObject* items = PyDict_Items(d);
+    if (!items) return NULL;
+    int rc = scratch_keep(s, items);
+    Py_DECREF(items);
+    return rc ? NULL : items;
+}
+
+#define ITEM_KEY(items, i) PyTuple_GET_ITEM(PyList_GET_ITEM((items), (i)), 0)
+#define ITEM_VALUE(items, i) PyTuple_GET_ITEM(PyList_GET_ITEM((items), (i)), 1)
+
 /* attrs {name: value} -> entries, encoded. */
 static int
 entries_from_attrs(struct scratch* s, struct entries* es, PyObject* attrs, const char* what)
 {
-    if (require_dict(attrs, what)) return -1;
-    Py_ssize_t pos = 0;
-    PyObject *k, *v;
-    while (PyDict_Next(attrs, &pos, &k, &v))
+    PyObject* items;
+    if (require_dict(attrs, what) || !(items = items_of(s, attrs))) return -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++)
     {
-        struct entry* e = entries_add(s, es, k, v);
+        struct entry* e = entries_add(s, es, ITEM_KEY(items, i), ITEM_VALUE(items, i));
         if (!e || entry_encode(s, e)) return -1;
     }
     return 0;
@@ -1599,11 +1628,12 @@ is_range(PyObject* v)
 static int
 entries_from_predicate(struct scratch* s, struct entries* es, PyObject* pred, const char* what)
 {
-    if (require_dict(pred, what)) return -1;
-    Py_ssize_t pos = 0;
-    PyObject *k, *v;
-    while (PyDict_Next(pred, &pos, &k, &v))
+    PyObject* items;
+    if (require_dict(pred, what) || !(items = items_of(s, pred))) return -1;
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(items); j++)
     {
+        PyObject* k = ITEM_KEY(items, j);
+        PyObject* v = ITEM_VALUE(items, j);
         if (is_range(v))
         {
             for (int i = 0; i < 2; i++)
@@ -1836,13 +1866,14 @@ op_map_remove(ClientObject* self, PyObject* args, const char* fmt)
     const char *sp, *kp;
     size_t kn;
     int64_t ret = -1;
+    PyObject* items;
     if (client_usable(self) || !(sp = name_of(&s, space, "space")) || key_of(&s, key, &kp, &kn) ||
-        require_dict(attrs, "attrs"))
+        require_dict(attrs, "attrs") || !(items = items_of(&s, attrs)))
         goto fail;
-    Py_ssize_t pos = 0;
-    PyObject *k, *v;
-    while (PyDict_Next(attrs, &pos, &k, &v))
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(items); j++)
     {
+        PyObject* k = ITEM_KEY(items, j);
+        PyObject* v = ITEM_VALUE(items, j);
         PyObject* keys;
         if (PyDict_Check(v))
             keys = PyDict_Keys(v);
@@ -1900,13 +1931,14 @@ op_map(ClientObject* self, PyObject* args, const char* fmt, map_fn fn)
     const char *sp, *kp;
     size_t kn;
     int64_t ret = -1;
+    PyObject* items;
     if (client_usable(self) || !(sp = name_of(&s, space, "space")) || key_of(&s, key, &kp, &kn) ||
-        require_dict(attrs, "attrs"))
+        require_dict(attrs, "attrs") || !(items = items_of(&s, attrs)))
         goto fail;
-    Py_ssize_t pos = 0;
-    PyObject *k, *v;
-    while (PyDict_Next(attrs, &pos, &k, &v))
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(items); j++)
     {
+        PyObject* k = ITEM_KEY(items, j);
+        PyObject* v = ITEM_VALUE(items, j);
         if (!PyDict_Check(v))
         {
             PyErr_Format(PyExc_TypeError, "the operand of map attribute %R must be a dict {map key: value}, not %.100s",
@@ -2032,22 +2064,27 @@ op_search(ClientObject* self, PyObject* args)
     int64_t ret = -1;
     struct hyperclient_range_query* rn = NULL;
     size_t rn_n = 0;
-    if (client_usable(self) || !(sp = name_of(&s, space, "space")) || require_dict(pred, "predicate")) goto fail;
-    Py_ssize_t pos = 0;
-    PyObject *k, *v;
-    Py_ssize_t npred = PyDict_GET_SIZE(pred);
+    PyObject* items;
+    if (client_usable(self) || !(sp = name_of(&s, space, "space")) || require_dict(pred, "predicate") ||
+        !(items = items_of(&s, pred)))
+        goto fail;
+    /* as many ranges as pairs at most: the copy's length cannot change */
+    Py_ssize_t npred = PyList_GET_SIZE(items);
     if (!(rn = scratch_alloc(&s, (size_t)npred * sizeof(*rn)))) goto fail;
     /* equalities first (eq), then the ranges (rn), as the C call numbers them */
-    while (PyDict_Next(pred, &pos, &k, &v))
+    for (Py_ssize_t j = 0; j < npred; j++)
     {
+        PyObject* k = ITEM_KEY(items, j);
+        PyObject* v = ITEM_VALUE(items, j);
         if (is_range(v)) continue;
         struct entry* e = entries_add(&s, &es, k, v);
         if (!e || entry_encode(&s, e)) goto fail;
     }
     size_t neq = es.n;
-    pos = 0;
-    while (PyDict_Next(pred, &pos, &k, &v))
+    for (Py_ssize_t j = 0; j < npred; j++)
     {
+        PyObject* k = ITEM_KEY(items, j);
+        PyObject* v = ITEM_VALUE(items, j);
         if (!is_range(v)) continue;
         int64_t b[2];
         for (int i = 0; i < 2; i++)
@@ -2177,6 +2214,13 @@ op_sorted_search(ClientObject* self, PyObject* args)
              hyperclient_sorted_search(hc_, sp, c, es.n, by, (uint64_t)limit, maxmin, &so->status, &so->attrs,
                                        &so->attrs_sz));
         if (ret >= 0) break;
+        /* the attribute sorted by counts after the checks (-1 - checks_sz): name it, as refused()
+         * names a check's attribute */
+        if (ret == -1 - (int64_t)es.n && (so->status == HYPERCLIENT_UNKNOWNATTR || so->status == HYPERCLIENT_WRONGTYPE))
+        {
+            raise_status(so->status, sort_by);
+            goto fail;
+        }
         if (refused(&s, &es, ret, so->status) < 0) goto fail;
     }
     PyMem_Free(es.e);

@@ -91,3 +91,12 @@ foreach(prog test_ops test_outstanding test_faults)
   target_compile_options(${prog} PRIVATE ${HYPERDEX_C_WARNINGS})
   target_link_libraries(${prog} PRIVATE hyperclient)
 endforeach()
+
+# libhyperclient without its coordinator: `test_coordinator HOST PORT`, run by test/c-programs.test.ts.
+add_executable(test_coordinator test/c/test_coordinator.c)
+set_target_properties(test_coordinator PROPERTIES
+  C_STANDARD 11
+  C_STANDARD_REQUIRED ON
+  C_EXTENSIONS OFF)
+target_compile_options(test_coordinator PRIVATE ${HYPERDEX_C_WARNINGS})
+target_link_libraries(test_coordinator PRIVATE hyperclient)
