@@ -21,6 +21,11 @@ import { ConditionWaiters } from '../common/waiters';
 import { KeyedSerializer } from './serializer';
 import { decodeAtomicFast, decodeGetFast, GetReplyShape, writeSuccessFrame } from '../common/fastcodec';
 import { LevelObjectStore, ObjectStore } from './storage';
+import { axisInterval } from '../common/planner';
+import { coordinate } from '../common/hyperspace';
+
+/** The last coordinate of an axis. */
+const AXIS_MAX = (1n << 64n) - 1n;
 
 export interface DaemonOptions {
   readonly listenHost: string;
@@ -102,6 +107,11 @@ export class Daemon {
   private readonly regionIndex = new Map<number, { space: SpaceLayout; subspace: number; region: RegionLayout }>();
   private regionIndexVersion = -1;
   private regionIndexConfig?: ClusterConfig;
+  /**
+   * What searches, counts and group deletes read, since the start: regions scanned, how many of
+   * them through the index, objects examined. For tests and diagnostics.
+   */
+  readonly searchStats = { regions: 0, indexed: 0, examined: 0 };
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -121,6 +131,7 @@ export class Daemon {
     const token = loadIdentity(opts.dataDir);
     const store = await LevelObjectStore.open(path.join(opts.dataDir, 'objects'));
     const d = new Daemon(opts, store, token);
+    if (!store.indexComplete) d.log('this data directory predates the search index: searches read whole regions', 'warn');
     try {
       await d.listen();
       await new Promise<void>((resolve) => {
@@ -403,8 +414,23 @@ export class Daemon {
   }
 
   private async writeLocal(w: m.ReplicaWrite): Promise<void> {
-    if (w.values === null) await this.store.del(w.spaceId, w.subspace, w.regionId, w.key);
-    else await this.store.put(w.spaceId, w.subspace, w.regionId, w.key, { version: w.version, values: w.values });
+    // Secondary subspaces are indexed on their first axis (see matching()); the key subspace is
+    // not: its searches name a key, and its writes are the ones every put pays for.
+    const indexed = w.subspace > 0;
+    if (w.values === null) await this.store.del(w.spaceId, w.subspace, w.regionId, w.key, indexed);
+    else {
+      const space = indexed ? this.regionById(w.regionId)?.space : undefined;
+      const coord = space ? this.firstAxisCoordinate(space, w.subspace, w.key, w.values) : undefined;
+      await this.store.put(w.spaceId, w.subspace, w.regionId, w.key, { version: w.version, values: w.values }, coord);
+    }
+  }
+
+  /** An object's coordinate on the first axis of a subspace. */
+  private firstAxisCoordinate(space: SpaceLayout, subspace: number, key: Buffer, values: readonly Buffer[]): bigint {
+    const name = space.subspaces[subspace].attributes[0];
+    if (name === space.spec.key.name) return coordinate(space.spec.key.type, key);
+    const i = space.spec.attributes.findIndex((a) => a.name === name);
+    return coordinate(space.spec.attributes[i].type, values[i]);
   }
 
   /** During a move (or right after it, until the handoff), writes also go to the next head. */
@@ -481,7 +507,7 @@ export class Daemon {
         if (this.stopping) return;
         const cur = this.regionById(id);
         if (cur && (cur.region.replicas[0] === this.serverId || cur.region.moving === this.serverId)) return;
-        await this.serializer.run(this.lockName(ref.space.id, ref.subspace, key), () => this.store.del(ref.space.id, ref.subspace, id, key));
+        await this.serializer.run(this.lockName(ref.space.id, ref.subspace, key), () => this.store.del(ref.space.id, ref.subspace, id, key, ref.subspace > 0));
       }
   }
 
@@ -492,7 +518,7 @@ export class Daemon {
       return { status: Status.RECONFIGURE, message: `region ${r.regionId} is not moving here` };
     for await (const batch of this.store.scanRegion(r.spaceId, r.subspace, r.regionId))
       for (const [key] of batch)
-        await this.serializer.run(this.lockName(r.spaceId, r.subspace, key), () => this.store.del(r.spaceId, r.subspace, r.regionId, key));
+        await this.serializer.run(this.lockName(r.spaceId, r.subspace, key), () => this.store.del(r.spaceId, r.subspace, r.regionId, key, r.subspace > 0));
     return { status: Status.SUCCESS, message: '' };
   }
 
@@ -722,13 +748,31 @@ export class Daemon {
     return { space: now!, checks, regions: new Set(req.regions), release: this.hold(req.regions) };
   }
 
-  /** The objects of the given regions of a subspace that satisfy every check. */
+  /**
+   * The objects of the given regions of a subspace that satisfy every check. In a secondary
+   * subspace, when the checks narrow its first axis (an equality, or a range of numbers), only
+   * the objects whose coordinate there lies in that interval are read, through the index.
+   */
   private async *matching(space: SpaceLayout, subspace: number, regions: ReadonlySet<number>, checks: readonly Check[]): AsyncIterable<[Buffer, StoredObject][]> {
-    for (const region of regions)
-      for await (const batch of this.store.scanRegion(space.id, subspace, region)) {
+    let interval: [bigint, bigint] | undefined = [0n, AXIS_MAX];
+    if (subspace > 0 && this.store.indexComplete) {
+      const name = space.subspaces[subspace].attributes[0];
+      const type = name === space.spec.key.name ? space.spec.key.type : space.spec.attributes.find((a) => a.name === name)!.type;
+      interval = axisInterval(type, checks.filter((c) => c.attr.name === name).map((c) => ({ name, op: c.op, value: c.value })));
+      // Contradictory checks on the axis: nothing can match.
+      if (!interval) return;
+    }
+    const whole = interval[0] === 0n && interval[1] === AXIS_MAX;
+    for (const region of regions) {
+      this.searchStats.regions++;
+      if (!whole) this.searchStats.indexed++;
+      const source = whole ? this.store.scanRegion(space.id, subspace, region) : this.store.scanIndex(space.id, subspace, region, interval[0], interval[1]);
+      for await (const batch of source) {
+        this.searchStats.examined += batch.length;
         const hits = batch.filter(([key, obj]) => !firstFailingCheck(checks, key, obj.values));
         if (hits.length > 0) yield hits;
       }
+    }
   }
 
   private searchObject(space: SpaceLayout, key: Buffer, obj: StoredObject): m.SearchObject {

@@ -3,6 +3,12 @@
 // this daemon holds it for, under 'r' | u32 space | u16 subspace | u32 region | key: a region's
 // objects are one contiguous range, so a search reads only the regions it asks for and a region
 // moves or drops as a range.
+//
+// Objects of the secondary subspaces are also indexed by their coordinate on the subspace's first
+// axis: 'x' | u32 space | u16 subspace | u32 region | u64 coordinate | key -> the record again, so
+// that a search narrowing that axis reads only the objects in its interval, in coordinate order,
+// and not every object of the region. The record keeps its coordinate, so that the entry can be
+// found again when the object changes or goes.
 
 import { ClassicLevel } from 'classic-level';
 import { StoredObject } from './apply';
@@ -14,10 +20,26 @@ export interface ObjectStore {
    * none, undefined when it does not know (then call `get`).
    */
   peek(spaceId: number, subspace: number, region: number, key: Buffer): StoredObject | null | undefined;
-  put(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject): Promise<void>;
-  del(spaceId: number, subspace: number, region: number, key: Buffer): Promise<void>;
+  /**
+   * Stores an object; with `coord` (its coordinate on the subspace's first axis) it is indexed too.
+   * Writes of one key must not overlap (the daemon runs them under the key's lock): an indexed
+   * write reads the previous record to find its index entry.
+   */
+  put(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord?: bigint): Promise<void>;
+  /** Deletes an object; `indexed`: its subspace is one whose puts give a coordinate. */
+  del(spaceId: number, subspace: number, region: number, key: Buffer, indexed?: boolean): Promise<void>;
   /** The objects of one region, in key order, as of one moment (a snapshot), in batches. */
   scanRegion(spaceId: number, subspace: number, region: number): AsyncIterable<[Buffer, StoredObject][]>;
+  /**
+   * The indexed objects of one region whose coordinate lies in [lo, hi], in coordinate order, as
+   * of one moment, in batches. Only objects put with a coordinate are there.
+   */
+  scanIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, StoredObject][]>;
+  /**
+   * Whether every indexed write this store holds went through the index: false for a store
+   * written by a daemon from before the index (its searches scan whole regions).
+   */
+  readonly indexComplete: boolean;
   /** Removes every object of a space, in every subspace (after rm-space). */
   dropSpace(spaceId: number): Promise<void>;
   close(): Promise<void>;
@@ -26,17 +48,21 @@ export interface ObjectStore {
 /** Entries read from LevelDB per call while scanning. */
 const SCAN_BATCH = 1024;
 const TAG = 0x72; // 'r'
+const INDEX_TAG = 0x78; // 'x'
+/** Present once the store was created by a daemon that keeps the index. */
+const INDEX_MARKER = Buffer.from('m:index-1', 'latin1');
+const COORD_MAX = (1n << 64n) - 1n;
 
-function spacePrefix(spaceId: number): Buffer {
+function spacePrefix(spaceId: number, tag = TAG): Buffer {
   const p = Buffer.allocUnsafe(5);
-  p[0] = TAG;
+  p[0] = tag;
   p.writeUInt32BE(spaceId, 1);
   return p;
 }
 
-function regionPrefix(spaceId: number, subspace: number, region: number): Buffer {
+function regionPrefix(spaceId: number, subspace: number, region: number, tag = TAG): Buffer {
   const p = Buffer.allocUnsafe(11);
-  p[0] = TAG;
+  p[0] = tag;
   p.writeUInt32BE(spaceId, 1);
   p.writeUInt16BE(subspace, 5);
   p.writeUInt32BE(region, 7);
@@ -54,6 +80,30 @@ function storageKey(spaceId: number, subspace: number, region: number, key: Buff
   return out;
 }
 
+function coordBytes(coord: bigint): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64BE(coord, 0);
+  return b;
+}
+
+/** An object's index entry: the region's index prefix, its coordinate (8 bytes), its key. */
+function indexKey(spaceId: number, subspace: number, region: number, coord: Buffer, key: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(19 + key.length);
+  out[0] = INDEX_TAG;
+  out.writeUInt32BE(spaceId, 1);
+  out.writeUInt16BE(subspace, 5);
+  out.writeUInt32BE(region, 7);
+  coord.copy(out, 11);
+  key.copy(out, 19);
+  return out;
+}
+
+/** The range of index entries of a region whose coordinate lies in [lo, hi]. */
+function indexRange(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): { gte: Buffer; lt: Buffer } {
+  const p = regionPrefix(spaceId, subspace, region, INDEX_TAG);
+  return { gte: Buffer.concat([p, coordBytes(lo)]), lt: hi >= COORD_MAX ? successor(p) : Buffer.concat([p, coordBytes(hi + 1n)]) };
+}
+
 /** The first key after every key that starts with `p`. */
 function successor(p: Buffer): Buffer {
   const out = Buffer.from(p);
@@ -67,24 +117,33 @@ function successor(p: Buffer): Buffer {
 }
 
 /**
- * A record: u8 format (1) | u64 version | u16 value count | per value u32 length and its bytes.
+ * A record: u8 format (1) | u64 version | u16 value count | per value u32 length and its bytes;
+ * format 2, of an indexed object, has its u64 coordinate after the version.
  * Decoding only slices the buffer: scans read many records, and msgpack would dominate them.
  */
 const RECORD_FORMAT = 1;
+const RECORD_FORMAT_INDEXED = 2;
 
-function encodeObject(obj: StoredObject, ownMemory = false): Buffer {
-  let size = 1 + 8 + 2;
+/** An object as read back: with an index entry, the 8 bytes of its coordinate. */
+export interface StoredRecord extends StoredObject {
+  readonly coord?: Buffer;
+}
+
+function encodeObject(obj: StoredObject, ownMemory = false, coord?: Buffer): Buffer {
+  const head = coord ? 19 : 11;
+  let size = head;
   for (const v of obj.values) size += 4 + v.length;
   // A record the cache keeps gets memory of its own: carved from Node's shared 8 KiB pool, it kept
   // the whole slab (and every short-lived buffer in it) alive, about 2 KB per cached object.
   const out = ownMemory ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size);
-  out[0] = RECORD_FORMAT;
+  out[0] = coord ? RECORD_FORMAT_INDEXED : RECORD_FORMAT;
   // The version as two 32-bit halves: a BigInt per record showed in the profile. Versions are
   // safe integers (below 2^53).
   out.writeUInt32BE(Math.floor(obj.version / 0x1_0000_0000), 1);
   out.writeUInt32BE(obj.version % 0x1_0000_0000, 5);
-  out.writeUInt16BE(obj.values.length, 9);
-  let off = 11;
+  if (coord) coord.copy(out, 9);
+  out.writeUInt16BE(obj.values.length, head - 2);
+  let off = head;
   for (const v of obj.values) {
     out.writeUInt32BE(v.length, off);
     v.copy(out, off + 4);
@@ -93,19 +152,21 @@ function encodeObject(obj: StoredObject, ownMemory = false): Buffer {
   return out;
 }
 
-function decodeObject(bytes: Buffer): StoredObject {
-  if (bytes.length < 11 || bytes[0] !== RECORD_FORMAT) throw new Error(`stored record of unknown format ${bytes[0]}`);
+function decodeObject(bytes: Buffer): StoredRecord {
+  const indexed = bytes[0] === RECORD_FORMAT_INDEXED;
+  const head = indexed ? 19 : 11;
+  if (bytes.length < head || (bytes[0] !== RECORD_FORMAT && !indexed)) throw new Error(`stored record of unknown format ${bytes[0]}`);
   const version = bytes.readUInt32BE(1) * 0x1_0000_0000 + bytes.readUInt32BE(5);
-  const count = bytes.readUInt16BE(9);
+  const count = bytes.readUInt16BE(head - 2);
   const values: Buffer[] = new Array(count);
-  let off = 11;
+  let off = head;
   for (let i = 0; i < count; i++) {
     const len = bytes.readUInt32BE(off);
     if (off + 4 + len > bytes.length) throw new Error('stored record is truncated');
     values[i] = bytes.subarray(off + 4, off + 4 + len);
     off += 4 + len;
   }
-  return { version, values };
+  return indexed ? { version, values, coord: bytes.subarray(9, 17) } : { version, values };
 }
 
 /**
@@ -128,7 +189,7 @@ export function cacheObjectsFromEnv(env: NodeJS.ProcessEnv = process.env): numbe
 interface RegionCache {
   readonly spaceId: number;
   readonly subspace: number;
-  readonly objects: Map<string, StoredObject | null>;
+  readonly objects: Map<string, StoredRecord | null>;
 }
 
 /**
@@ -157,7 +218,7 @@ class ObjectCache {
     return rc;
   }
 
-  get(spaceId: number, subspace: number, region: number, key: Buffer): StoredObject | null | undefined {
+  get(spaceId: number, subspace: number, region: number, key: Buffer): StoredRecord | null | undefined {
     return this.region(spaceId, subspace, region, false)?.objects.get(key.toString('latin1'));
   }
 
@@ -165,7 +226,7 @@ class ObjectCache {
     return this.region(spaceId, subspace, region, false)?.objects.has(key.toString('latin1')) ?? false;
   }
 
-  set(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject | null): void {
+  set(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredRecord | null): void {
     if (this.capacity <= 0) return;
     const rc = this.region(spaceId, subspace, region, true)!;
     const name = key.toString('latin1');
@@ -202,6 +263,12 @@ class ObjectCache {
   }
 }
 
+interface IndexOp {
+  readonly type: 'put' | 'del';
+  readonly key: Buffer;
+  readonly value?: Buffer;
+}
+
 interface PendingWrite {
   readonly type: 'put' | 'del';
   readonly key: Buffer;
@@ -211,7 +278,9 @@ interface PendingWrite {
   readonly subspace: number;
   readonly region: number;
   readonly userKey: Buffer;
-  readonly obj: StoredObject | null;
+  readonly obj: StoredRecord | null;
+  /** Index entries written or deleted in the same batch. */
+  readonly extra?: readonly IndexOp[];
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
 }
@@ -239,6 +308,7 @@ export class LevelObjectStore implements ObjectStore {
   private constructor(
     private readonly db: ClassicLevel<Buffer, Buffer>,
     cacheObjects: number,
+    readonly indexComplete: boolean,
   ) {
     this.cache = new ObjectCache(cacheObjects);
   }
@@ -247,14 +317,23 @@ export class LevelObjectStore implements ObjectStore {
   static async open(dir: string, cacheObjects = cacheObjectsFromEnv()): Promise<LevelObjectStore> {
     const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await db.open();
-    return new LevelObjectStore(db, cacheObjects);
+    // The index is complete if this store began with it: empty when the marker went in.
+    let complete = (await db.get(INDEX_MARKER)) !== undefined;
+    if (!complete) {
+      const objects = await db.keys({ gte: Buffer.from([TAG]), lt: Buffer.from([TAG + 1]), limit: 1 }).all();
+      if (objects.length === 0) {
+        await db.put(INDEX_MARKER, Buffer.alloc(0), { sync: true });
+        complete = true;
+      }
+    }
+    return new LevelObjectStore(db, cacheObjects, complete);
   }
 
   peek(spaceId: number, subspace: number, region: number, key: Buffer): StoredObject | null | undefined {
     return this.cache.get(spaceId, subspace, region, key);
   }
 
-  async get(spaceId: number, subspace: number, region: number, key: Buffer): Promise<StoredObject | undefined> {
+  async get(spaceId: number, subspace: number, region: number, key: Buffer): Promise<StoredRecord | undefined> {
     const hit = this.cache.get(spaceId, subspace, region, key);
     if (hit !== undefined) return hit ?? undefined;
     const name = cacheName(spaceId, subspace, region, key);
@@ -277,22 +356,34 @@ export class LevelObjectStore implements ObjectStore {
     return obj ?? undefined;
   }
 
-  put(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject): Promise<void> {
+  put(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord?: bigint): Promise<void> {
+    if (coord !== undefined) return this.putIndexed(spaceId, subspace, region, key, obj, coordBytes(coord));
     const value = encodeObject(obj, true);
     // The cache holds views of the record's bytes: the caller's buffers may be part of a frame.
     return this.write('put', spaceId, subspace, region, key, value, decodeObject(value));
   }
 
-  del(spaceId: number, subspace: number, region: number, key: Buffer): Promise<void> {
-    return this.write('del', spaceId, subspace, region, key, undefined, null);
+  private async putIndexed(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord: Buffer): Promise<void> {
+    const old = await this.get(spaceId, subspace, region, key);
+    const value = encodeObject(obj, true, coord);
+    const extra: IndexOp[] = [];
+    if (old?.coord && !old.coord.equals(coord)) extra.push({ type: 'del', key: indexKey(spaceId, subspace, region, old.coord, key) });
+    extra.push({ type: 'put', key: indexKey(spaceId, subspace, region, coord, key), value });
+    return this.write('put', spaceId, subspace, region, key, value, decodeObject(value), extra);
   }
 
-  private write(type: 'put' | 'del', spaceId: number, subspace: number, region: number, key: Buffer, value: Buffer | undefined, obj: StoredObject | null): Promise<void> {
+  async del(spaceId: number, subspace: number, region: number, key: Buffer, indexed = false): Promise<void> {
+    const old = indexed ? await this.get(spaceId, subspace, region, key) : undefined;
+    const extra = old?.coord ? [{ type: 'del' as const, key: indexKey(spaceId, subspace, region, old.coord, key) }] : undefined;
+    return this.write('del', spaceId, subspace, region, key, undefined, null, extra);
+  }
+
+  private write(type: 'put' | 'del', spaceId: number, subspace: number, region: number, key: Buffer, value: Buffer | undefined, obj: StoredRecord | null, extra?: readonly IndexOp[]): Promise<void> {
     // Only while reads are in flight does a write need the key's name (to mark them overtaken).
     const name = this.reading.size > 0 ? cacheName(spaceId, subspace, region, key) : '';
     if (this.reading.has(name)) this.reading.set(name, true);
     return new Promise<void>((resolve, reject) => {
-      this.queued.push({ type, key: storageKey(spaceId, subspace, region, key), value, spaceId, subspace, region, userKey: key, obj, resolve, reject });
+      this.queued.push({ type, key: storageKey(spaceId, subspace, region, key), value, spaceId, subspace, region, userKey: key, obj, extra, resolve, reject });
       if (!this.writing && !this.flushScheduled) {
         this.flushScheduled = true;
         // After this turn's callbacks and their promise jobs: they all join the batch.
@@ -311,7 +402,12 @@ export class LevelObjectStore implements ObjectStore {
     }
     this.queued = [];
     this.writing = true;
-    const ops = batch.map((w) => (w.type === 'put' ? { type: 'put' as const, key: w.key, value: w.value! } : { type: 'del' as const, key: w.key }));
+    const ops: ({ type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer })[] = [];
+    for (const w of batch) {
+      ops.push(w.type === 'put' ? { type: 'put', key: w.key, value: w.value! } : { type: 'del', key: w.key });
+      // An object and its index entry change in one batch: a crash leaves both or neither.
+      if (w.extra) for (const x of w.extra) ops.push(x.type === 'put' ? { type: 'put', key: x.key, value: x.value! } : { type: 'del', key: x.key });
+    }
     this.db.batch(ops).then(
       () => {
         this.writing = false;
@@ -357,11 +453,27 @@ export class LevelObjectStore implements ObjectStore {
     }
   }
 
+  async *scanIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, StoredObject][]> {
+    if (lo > hi) return;
+    const it = this.db.iterator(indexRange(spaceId, subspace, region, lo, hi));
+    try {
+      for (;;) {
+        const entries = await it.nextv(SCAN_BATCH);
+        if (entries.length === 0) break;
+        yield entries.map(([k, v]) => [k.subarray(19), decodeObject(v)] as [Buffer, StoredObject]);
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
   async dropSpace(spaceId: number): Promise<void> {
     // Writes queued before the drop land before it, as they would have without the batching.
     await this.idle();
     const p = spacePrefix(spaceId);
     await this.db.clear({ gte: p, lt: successor(p) });
+    const x = spacePrefix(spaceId, INDEX_TAG);
+    await this.db.clear({ gte: x, lt: successor(x) });
     this.cache.dropSpace(spaceId);
   }
 
@@ -378,6 +490,7 @@ function cacheName(spaceId: number, subspace: number, region: number, key: Buffe
 
 export class MemoryObjectStore implements ObjectStore {
   private readonly objects = new Map<string, Buffer>();
+  readonly indexComplete = true;
 
   peek(): undefined {
     return undefined;
@@ -388,8 +501,8 @@ export class MemoryObjectStore implements ObjectStore {
     return bytes === undefined ? undefined : decodeObject(bytes);
   }
 
-  async put(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject): Promise<void> {
-    this.objects.set(storageKey(spaceId, subspace, region, key).toString('latin1'), encodeObject(obj));
+  async put(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord?: bigint): Promise<void> {
+    this.objects.set(storageKey(spaceId, subspace, region, key).toString('latin1'), encodeObject(obj, false, coord === undefined ? undefined : coordBytes(coord)));
   }
 
   async del(spaceId: number, subspace: number, region: number, key: Buffer): Promise<void> {
@@ -402,6 +515,19 @@ export class MemoryObjectStore implements ObjectStore {
     const snapshot = [...this.objects.entries()].filter(([k]) => k.startsWith(ps)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (let i = 0; i < snapshot.length; i += SCAN_BATCH)
       yield snapshot.slice(i, i + SCAN_BATCH).map(([k, v]) => [Buffer.from(k, 'latin1').subarray(p.length), decodeObject(v)] as [Buffer, StoredObject]);
+  }
+
+  async *scanIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, StoredObject][]> {
+    // The index, worked out from the records: the tests of the logic above compare against it.
+    const hits: [Buffer, StoredRecord][] = [];
+    for await (const batch of this.scanRegion(spaceId, subspace, region))
+      for (const [k, obj] of batch as [Buffer, StoredRecord][]) {
+        if (!obj.coord) continue;
+        const c = obj.coord.readBigUInt64BE(0);
+        if (lo <= c && c <= hi) hits.push([k, obj]);
+      }
+    hits.sort(([ka, a], [kb, b]) => Buffer.compare(a.coord!, b.coord!) || Buffer.compare(ka, kb));
+    for (let i = 0; i < hits.length; i += SCAN_BATCH) yield hits.slice(i, i + SCAN_BATCH);
   }
 
   async dropSpace(spaceId: number): Promise<void> {
