@@ -49,16 +49,6 @@ set_target_properties(test_contract_cxx PROPERTIES
   CXX_EXTENSIONS OFF)
 target_compile_options(test_contract_cxx PRIVATE ${HYPERDEX_CXX_WARNINGS})
 
-# The client against a live cluster: `test_client HOST PORT`. Needs a coordinator, a daemon and
-# the phonebook space, so ctest does not run it; test/c-client.test.ts (ava) does.
-add_executable(test_client test/c/test_client.c)
-set_target_properties(test_client PROPERTIES
-  C_STANDARD 11
-  C_STANDARD_REQUIRED ON
-  C_EXTENSIONS OFF)
-target_compile_options(test_client PRIVATE ${HYPERDEX_C_WARNINGS} ${HYPERDEX_SANITIZE_FLAGS})
-target_link_libraries(test_client PRIVATE hyperclient)
-
 # The id map of libhyperclient's outstanding operations, against a plain model; run by ctest.
 add_executable(test_idmap test/c/test_idmap.c native/src/idmap.c)
 target_include_directories(test_idmap PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/native/src)
@@ -69,20 +59,15 @@ set_target_properties(test_idmap PROPERTIES
 target_compile_options(test_idmap PRIVATE ${HYPERDEX_C_WARNINGS})
 add_test(NAME test_idmap COMMAND test_idmap)
 
-# libhyperclient while regions move to joining daemons: `test_moves HOST PORT`, run by
-# test/c-moves.test.ts (ava), which starts the cluster and the daemons.
-add_executable(test_moves test/c/test_moves.c)
-set_target_properties(test_moves PROPERTIES
-  C_STANDARD 11
-  C_STANDARD_REQUIRED ON
-  C_EXTENSIONS OFF)
-target_compile_options(test_moves PRIVATE ${HYPERDEX_C_WARNINGS})
-target_link_libraries(test_moves PRIVATE hyperclient)
-
-# Every function and status of hyperclient.h against a live cluster (test_ops), 10,000 operations
-# outstanding (test_outstanding), and a daemon stopped and killed mid-operation (test_faults):
-# `PROGRAM HOST PORT`, run by test/c-programs.test.ts (ava), which starts the cluster.
-foreach(prog test_ops test_outstanding test_faults)
+# The C programs that run against a live cluster, `PROGRAM HOST PORT`: ctest does not run them; ava
+# tests start the cluster and run them (test/c-client.test.ts, c-moves.test.ts, c-programs.test.ts):
+#   test_client       the manual's phonebook session
+#   test_ops          every function and status of hyperclient.h
+#   test_outstanding  10,000 operations outstanding
+#   test_faults       a daemon stopped and killed mid-operation
+#   test_coordinator  the coordinator killed
+#   test_moves        64 operations in flight while daemons join and regions move
+foreach(prog test_client test_ops test_outstanding test_faults test_coordinator test_moves)
   add_executable(${prog} test/c/${prog}.c)
   set_target_properties(${prog} PROPERTIES
     C_STANDARD 11
@@ -91,12 +76,3 @@ foreach(prog test_ops test_outstanding test_faults)
   target_compile_options(${prog} PRIVATE ${HYPERDEX_C_WARNINGS})
   target_link_libraries(${prog} PRIVATE hyperclient)
 endforeach()
-
-# libhyperclient without its coordinator: `test_coordinator HOST PORT`, run by test/c-programs.test.ts.
-add_executable(test_coordinator test/c/test_coordinator.c)
-set_target_properties(test_coordinator PROPERTIES
-  C_STANDARD 11
-  C_STANDARD_REQUIRED ON
-  C_EXTENSIONS OFF)
-target_compile_options(test_coordinator PRIVATE ${HYPERDEX_C_WARNINGS})
-target_link_libraries(test_coordinator PRIVATE hyperclient)
