@@ -84,6 +84,24 @@ keyop_start(struct hyperclient* cl, const struct hc_key* k, uint16_t type, enum 
     return id;
 }
 
+/* A request of `[version, space id, key]` alone: get and del. */
+static int64_t
+key_only(struct hyperclient* cl, const char* space, const char* key, size_t key_sz, uint16_t type,
+         enum hc_op_kind kind, enum hyperclient_returncode* status, struct hyperclient_attribute** attrs,
+         size_t* attrs_sz)
+{
+    const struct hc_space* s = hc_space_lookup(cl, space);
+    if (!s)
+    {
+        *status = HYPERCLIENT_UNKNOWNSPACE;
+        return -1;
+    }
+    struct hc_key k;
+    if (key_of(cl, s, key, key_sz, status, &k)) return -1;
+    rest_begin(cl, &k);
+    return keyop_start(cl, &k, type, kind, 3, status, attrs, attrs_sz);
+}
+
 int64_t
 hyperclient_get(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
                 enum hyperclient_returncode* status, struct hyperclient_attribute** attrs, size_t* attrs_sz)
@@ -94,16 +112,7 @@ hyperclient_get(struct hyperclient* cl, const char* space, const char* key, size
         *status = HYPERCLIENT_LOGICERROR;
         return -1;
     }
-    const struct hc_space* s = hc_space_lookup(cl, space);
-    if (!s)
-    {
-        *status = HYPERCLIENT_UNKNOWNSPACE;
-        return -1;
-    }
-    struct hc_key k;
-    if (key_of(cl, s, key, key_sz, status, &k)) return -1;
-    rest_begin(cl, &k);
-    return keyop_start(cl, &k, HYPERDEX_MSG_REQ_GET, HC_OP_GET, 3, status, attrs, attrs_sz);
+    return key_only(cl, space, key, key_sz, HYPERDEX_MSG_REQ_GET, HC_OP_GET, status, attrs, attrs_sz);
 }
 
 int64_t
@@ -111,16 +120,7 @@ hyperclient_del(struct hyperclient* cl, const char* space, const char* key, size
                 enum hyperclient_returncode* status)
 {
     if (!cl || !status) return -1;
-    const struct hc_space* s = hc_space_lookup(cl, space);
-    if (!s)
-    {
-        *status = HYPERCLIENT_UNKNOWNSPACE;
-        return -1;
-    }
-    struct hc_key k;
-    if (key_of(cl, s, key, key_sz, status, &k)) return -1;
-    rest_begin(cl, &k);
-    return keyop_start(cl, &k, HYPERDEX_MSG_REQ_DEL, HC_OP_DEL, 3, status, NULL, NULL);
+    return key_only(cl, space, key, key_sz, HYPERDEX_MSG_REQ_DEL, HC_OP_DEL, status, NULL, NULL);
 }
 
 /* One check of an atomic request, as the caller gave it. */
