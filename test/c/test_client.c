@@ -4,86 +4,9 @@
  * puts outstanding at once, and the searches of section 3.4 over what it wrote. Prints "N passed, M failed" last; exits non-zero on any failure.
  * test/c-client.test.ts runs it and checks from the TypeScript client what it wrote.
  */
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "hyperclient.h"
-
-static int passed;
-static int failed;
-
-#define CHECK(cond, ...)                                   \
-    do                                                     \
-    {                                                      \
-        if (cond)                                          \
-            passed++;                                      \
-        else                                               \
-        {                                                  \
-            failed++;                                      \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                  \
-            fprintf(stderr, "\n");                         \
-        }                                                  \
-    } while (0)
+#include "harness.h"
 
 static const char* SPACE = "phonebook";
-
-static struct hyperclient_attribute
-str_attr(const char* name, const char* value)
-{
-    struct hyperclient_attribute a = {name, value, strlen(value), HYPERDATATYPE_STRING};
-    return a;
-}
-
-/* int64 attributes keep their 8 bytes here; one buffer per use */
-static struct hyperclient_attribute
-int_attr(const char* name, int64_t v, char buf[8])
-{
-    uint64_t u = (uint64_t)v;
-    for (int i = 0; i < 8; i++) buf[i] = (char)(u >> (8 * i));
-    struct hyperclient_attribute a = {name, buf, 8, HYPERDATATYPE_INT64};
-    return a;
-}
-
-static int64_t
-int_of(const struct hyperclient_attribute* a)
-{
-    uint64_t u = 0;
-    for (size_t i = 0; i < 8 && i < a->value_sz; i++) u |= (uint64_t)(unsigned char)a->value[i] << (8 * i);
-    return (int64_t)u;
-}
-
-static const struct hyperclient_attribute*
-find(const struct hyperclient_attribute* attrs, size_t n, const char* name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(attrs[i].attr, name) == 0) return &attrs[i];
-    return NULL;
-}
-
-static int
-str_is(const struct hyperclient_attribute* a, const char* s)
-{
-    return a && a->datatype == HYPERDATATYPE_STRING && a->value_sz == strlen(s) &&
-           memcmp(a->value, s, a->value_sz) == 0;
-}
-
-/* Loops until `id` comes back. Its status, or the loop's own status when something else does. */
-static enum hyperclient_returncode
-wait_for(struct hyperclient* c, int64_t id, enum hyperclient_returncode* st)
-{
-    if (id < 0) return *st;
-    enum hyperclient_returncode ls;
-    int64_t got = hyperclient_loop(c, 10000, &ls);
-    if (got != id)
-    {
-        fprintf(stderr, "loop returned %" PRId64 " (status %d) waiting for %" PRId64 "\n", got, (int)ls, id);
-        return ls == HYPERCLIENT_SUCCESS ? HYPERCLIENT_LOGICERROR : ls;
-    }
-    return *st;
-}
 
 static enum hyperclient_returncode
 do_put(struct hyperclient* c, const char* key, const struct hyperclient_attribute* a, size_t n)
@@ -360,16 +283,6 @@ searches(struct hyperclient* c)
     CHECK(id == -1 && st2 == HYPERCLIENT_UNKNOWNSPACE, "search unknown space: %" PRId64 " %d", id, (int)st2);
     CHECK(hyperclient_loop(c, 100, &ls) == -1 && ls == HYPERCLIENT_NONEPENDING, "loop after searches: %d", (int)ls);
     search_clear();
-}
-
-/* Waits for the driver (test/c-client.test.ts) to act on the daemon: prints `tag`, reads a line. */
-static void
-handshake(const char* tag)
-{
-    char line[64];
-    printf("%s\n", tag);
-    fflush(stdout);
-    if (!fgets(line, sizeof(line), stdin)) exit(3);
 }
 
 /* `test_client HOST PORT faults`: TIMEOUT while the daemon is stopped (SIGSTOP), then DISCONNECT
