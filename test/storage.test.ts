@@ -163,11 +163,17 @@ test('after a failed batch, the next indexed write finds the entry LevelDB reall
   const s = await LevelObjectStore.open(tempDir(t));
   t.teardown(() => s.close());
   await s.put(1, 2, 9, key('k'), obj(1, 'a'), 5n);
-  const db = (s as unknown as { db: { batch(ops: unknown[]): Promise<void> } }).db;
+  // The next batch LevelDB is given fails, as a write that fails does: nothing of it is written.
+  const db = (s as unknown as { db: { batch(): unknown } }).db;
   const realBatch = db.batch.bind(db);
-  db.batch = async () => {
-    throw new Error('injected write failure');
-  };
+  db.batch = () => ({
+    put() {},
+    del() {},
+    write: async () => {
+      throw new Error('injected write failure');
+    },
+    close: async () => {},
+  });
   await t.throwsAsync(s.put(1, 2, 9, key('k'), obj(2, 'b'), 9n), { message: /injected/ });
   db.batch = realBatch;
   // A map changed before its batch was written would now say 9 and leave the entry at 5 behind.

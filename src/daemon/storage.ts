@@ -564,13 +564,7 @@ export class LevelObjectStore implements ObjectStore {
     }
     this.queued = [];
     this.writing = true;
-    const ops: ({ type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer })[] = [];
-    for (const w of batch) {
-      ops.push(w.type === 'put' ? { type: 'put', key: w.key, value: w.value! } : { type: 'del', key: w.key });
-      // An object and its index entry change in one batch: a crash leaves both or neither.
-      if (w.extra) for (const x of w.extra) ops.push(x.type === 'put' ? { type: 'put', key: x.key, value: x.value! } : { type: 'del', key: x.key });
-    }
-    this.db.batch(ops).then(
+    this.writeBatch(batch).then(
       () => {
         this.writing = false;
         for (const w of batch) {
@@ -595,6 +589,33 @@ export class LevelObjectStore implements ObjectStore {
         this.flush();
       },
     );
+  }
+
+  /**
+   * Writes a group as one LevelDB batch. Through the chained batch, one native call per operation
+   * with its key and value: the array form's native side reads each operation's properties one by
+   * one, and cost twice the main-thread time per operation (measured).
+   */
+  private writeBatch(batch: readonly PendingWrite[]): Promise<void> {
+    let b: ReturnType<ClassicLevel<Buffer, Buffer>['batch']> | undefined;
+    try {
+      b = this.db.batch();
+      for (const w of batch) {
+        if (w.type === 'put') b.put(w.key, w.value!);
+        else b.del(w.key);
+        // An object and its index entry change in one batch: a crash leaves both or neither.
+        if (w.extra)
+          for (const x of w.extra) {
+            if (x.type === 'put') b.put(x.key, x.value!);
+            else b.del(x.key);
+          }
+      }
+      return b.write();
+    } catch (e) {
+      // A closed database refuses at once: the group fails as a failed write would.
+      if (b) void b.close().catch(() => {});
+      return Promise.reject(e as Error);
+    }
   }
 
   /** Resolves once every write queued so far is in LevelDB. */
