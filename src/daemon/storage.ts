@@ -46,6 +46,9 @@ export interface ObjectStore {
   close(): Promise<void>;
 }
 
+/** Keys read from LevelDB in one getMany. */
+const READ_BATCH_MAX = 1024;
+
 /** Entries read from LevelDB per call while scanning. */
 const SCAN_BATCH = 1024;
 const TAG = 0x72; // 'r'
@@ -403,6 +406,8 @@ export class LevelObjectStore implements ObjectStore {
   private queued: PendingWrite[] = [];
   private writing = false;
   private flushScheduled = false;
+  /** Reads asked for in this turn, not yet sent to LevelDB (see read()). */
+  private reads: { key: Buffer; resolve: (v: Buffer | undefined) => void; reject: (e: Error) => void }[] = [];
   /** Names of keys whose read from LevelDB is in flight; set to true when a write to one starts. */
   private readonly reading = new Map<string, boolean>();
   /** Resolved by the batch in flight and the one queued, for dropSpace and close. */
@@ -468,7 +473,7 @@ export class LevelObjectStore implements ObjectStore {
     if (first) this.reading.set(name, false);
     let bytes: Buffer | undefined;
     try {
-      bytes = await this.db.get(storageKey(spaceId, subspace, region, key));
+      bytes = await this.read(storageKey(spaceId, subspace, region, key));
     } catch (e) {
       if (first) this.reading.delete(name);
       throw e;
@@ -482,9 +487,35 @@ export class LevelObjectStore implements ObjectStore {
     return obj ?? undefined;
   }
 
+  /**
+   * One LevelDB read, gathered with the others asked for in the same turn into one getMany: one
+   * native call and one trip through the thread pool for all of them (a put of a new key reads
+   * first, and loading made one such read per object).
+   */
+  private read(key: Buffer): Promise<Buffer | undefined> {
+    return new Promise((resolve, reject) => {
+      this.reads.push({ key, resolve, reject });
+      // After the frames of this chunk (and the promise jobs they start) have asked theirs.
+      if (this.reads.length === 1) queueMicrotask(() => this.readQueued());
+    });
+  }
+
+  private readQueued(): void {
+    const reads = this.reads;
+    this.reads = [];
+    // Bounded: getMany takes an array of any length, but one enormous call would hold the pool.
+    for (let i = 0; i < reads.length; i += READ_BATCH_MAX) {
+      const part = reads.slice(i, i + READ_BATCH_MAX);
+      this.db.getMany(part.map((r) => r.key)).then(
+        (values) => part.forEach((r, j) => r.resolve(values[j])),
+        (e: Error) => part.forEach((r) => r.reject(e)),
+      );
+    }
+  }
+
   /** An object as LevelDB has it, past the cache. */
   private async readRecord(spaceId: number, subspace: number, region: number, key: Buffer): Promise<StoredRecord | undefined> {
-    const bytes = await this.db.get(storageKey(spaceId, subspace, region, key));
+    const bytes = await this.read(storageKey(spaceId, subspace, region, key));
     return bytes === undefined ? undefined : decodeObject(bytes);
   }
 
