@@ -16,7 +16,8 @@
  *   hyperdex-bench serve-echo [port=0]
  *       prints "echo listening on 127.0.0.1:PORT" and serves until SIGTERM or SIGINT.
  *   hyperdex-bench load backend=hyperdex|redis host=H port=P space=kv|big n=N [groups=G] [conns=2] [depth=128]
- *       writes objects 0..N-1 (kv: key k<i>, v 100 bytes, n 0, sec i; big: key b<i>, v, grp i % G;
+ *       writes objects 0..N-1 (kv: key k<i>, v 100 bytes, n 0, sec spread(i, N); big: key b<i>, v,
+ *       grp spread(i % G, G), spread() below;
  *       redis: SET k<i> v and SET c<i> 0); prints one JSON line.
  *   hyperdex-bench run backend=B host=H port=P workload=W dist=uniform|zipf conns=C depth=D
  *                      seconds=S warmup=S keys=N groups=G [pids=PID,PID...] [seed=N] [timeout_ms=120000]
@@ -147,6 +148,16 @@ int64_le(char out[8], int64_t v)
 {
     uint64_t u = (uint64_t)v;
     for (int i = 0; i < 8; i++) out[i] = (char)(u >> (8 * i));
+}
+
+/* The i-th of n int64 values spread evenly over the whole int64 range (sec and grp): an int64 axis
+ * keeps order and the planner cuts it into equal intervals, so i itself (small integers) would put
+ * every object of a subspace in one region, on one daemon. Spread, the objects fall into every
+ * region, as hashed values do; searches still name one value. */
+static int64_t
+spread(uint64_t i, uint64_t n)
+{
+    return (int64_t)((i * (UINT64_MAX / n)) ^ (UINT64_C(1) << 63));
 }
 
 /* CPU seconds (user + system) of a process so far, from /proc/PID/stat; -1 if it cannot be read. */
@@ -446,7 +457,7 @@ hd_issue(struct worker* w, struct hyperclient* hc, struct hd_slot* s)
         /* The condition reads a stored attribute that holds (sec is the key's index): a
          * compare-and-write that succeeds, as the redis script's does. */
         s->kind = HD_WRITE;
-        int64_le(num, (int64_t)i);
+        int64_le(num, spread(i, c->keys));
         a[0] = (struct hyperclient_attribute){"sec", num, 8, HYPERDATATYPE_INT64};
         a[1] = (struct hyperclient_attribute){"v", c->value, VALUE_BYTES, HYPERDATATYPE_STRING};
         id = hyperclient_condput(hc, "kv", key, key_sz, &a[0], 1, &a[1], 1, &s->status);
@@ -459,19 +470,19 @@ hd_issue(struct worker* w, struct hyperclient* hc, struct hd_slot* s)
         break;
     case W_SEARCH1:
         s->kind = HD_SEARCH;
-        int64_le(num, (int64_t)i);
+        int64_le(num, spread(i, c->keys));
         a[0] = (struct hyperclient_attribute){"sec", num, 8, HYPERDATATYPE_INT64};
         id = hyperclient_search(hc, "kv", a, 1, NULL, 0, &s->status, &s->attrs, &s->attrs_sz);
         break;
     case W_SEARCH1000:
         s->kind = HD_SEARCH;
-        int64_le(num, (int64_t)i);
+        int64_le(num, spread(i, c->groups));
         a[0] = (struct hyperclient_attribute){"grp", num, 8, HYPERDATATYPE_INT64};
         id = hyperclient_search(hc, "big", a, 1, NULL, 0, &s->status, &s->attrs, &s->attrs_sz);
         break;
     case W_COUNT: {
         s->kind = HD_COUNT;
-        int64_le(num, (int64_t)i);
+        int64_le(num, spread(i, c->groups));
         struct hyperclient_attribute_check chk = {"grp", num, 8, HYPERDATATYPE_INT64, HYPERPREDICATE_EQUALS};
         id = hyperclient_count(hc, "big", &chk, 1, &s->status, &s->count);
         break;
@@ -481,12 +492,12 @@ hd_issue(struct worker* w, struct hyperclient* hc, struct hd_slot* s)
         s->kind = HD_WRITE;
         if (c->load_big) {
             key_sz = (size_t)snprintf(key, sizeof key, "b%llu", (unsigned long long)i);
-            int64_le(num, (int64_t)(i % c->groups));
+            int64_le(num, spread(i % c->groups, c->groups));
             a[0] = (struct hyperclient_attribute){"v", c->value, VALUE_BYTES, HYPERDATATYPE_STRING};
             a[1] = (struct hyperclient_attribute){"grp", num, 8, HYPERDATATYPE_INT64};
             id = hyperclient_put(hc, "big", key, key_sz, a, 2, &s->status);
         } else {
-            int64_le(num, (int64_t)i);
+            int64_le(num, spread(i, c->keys));
             int64_le(one, 0);
             a[0] = (struct hyperclient_attribute){"v", c->value, VALUE_BYTES, HYPERDATATYPE_STRING};
             a[1] = (struct hyperclient_attribute){"n", one, 8, HYPERDATATYPE_INT64};
