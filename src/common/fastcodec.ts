@@ -251,3 +251,122 @@ function writeBinHeader(out: Buffer, off: number, n: number): number {
   out.writeUInt32BE(n, off + 1);
   return off + 5;
 }
+
+function arrayHeaderBytes(n: number): number {
+  return n < 16 ? 1 : n < 0x10000 ? 3 : 5;
+}
+
+function writeArrayHeader(out: Buffer, off: number, n: number): number {
+  if (n < 16) {
+    out[off] = 0x90 | n;
+    return off + 1;
+  }
+  if (n < 0x10000) {
+    out[off] = 0xdc;
+    out.writeUInt16BE(n, off + 1);
+    return off + 3;
+  }
+  out[off] = 0xdd;
+  out.writeUInt32BE(n, off + 1);
+  return off + 5;
+}
+
+/**
+ * RESP_SEARCH_ITEMS written straight from the stored values: the general encoder built one JS
+ * object per attribute per object and msgpackr then walked them, together about a quarter of a
+ * daemon's time on searches returning many objects. Same bytes as encodeFrame with the body of
+ * m.encodeSearchItems (test/fastcodec.test.ts checks this).
+ */
+export class SearchItemsShape {
+  /** Per attribute, its tuple up to the value's bin header, as in GetReplyShape. */
+  private readonly prefixes: Buffer[];
+  private readonly prefixBytes: number;
+
+  constructor(attrs: readonly { name: string; datatype: number }[]) {
+    this.prefixes = attrs.map((a) => {
+      const t = encodeBody([a.name, a.datatype, 0]);
+      return t.subarray(0, t.length - 1);
+    });
+    this.prefixBytes = this.prefixes.reduce((n, p) => n + p.length, 0);
+  }
+
+  /** The frame of one batch: keys[i] has the values values[i] (in the space's attribute order). */
+  frame(type: number, id: bigint, keys: readonly Buffer[], values: readonly (readonly Buffer[])[]): Buffer {
+    const n = keys.length;
+    const attrs = this.prefixes.length;
+    // [[ [key, [[name, datatype, value], ...]], ... ]]
+    let size = FRAME.headerBytes + 1 + arrayHeaderBytes(n) + n * (1 + arrayHeaderBytes(attrs) + this.prefixBytes);
+    for (let i = 0; i < n; i++) {
+      size += binHeaderBytes(keys[i].length) + keys[i].length;
+      const vs = values[i];
+      for (let j = 0; j < attrs; j++) size += binHeaderBytes(vs[j].length) + vs[j].length;
+    }
+    const out = Buffer.allocUnsafe(size);
+    header(out, type, id);
+    let off = FRAME.headerBytes;
+    out[off++] = 0x91;
+    off = writeArrayHeader(out, off, n);
+    for (let i = 0; i < n; i++) {
+      out[off++] = 0x92;
+      const k = keys[i];
+      off = writeBinHeader(out, off, k.length);
+      off += k.copy(out, off);
+      off = writeArrayHeader(out, off, attrs);
+      const vs = values[i];
+      for (let j = 0; j < attrs; j++) {
+        off += this.prefixes[j].copy(out, off);
+        const v = vs[j];
+        off = writeBinHeader(out, off, v.length);
+        off += v.copy(out, off);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The same frame from rows as the store keeps them, without decoding them: row i's key is
+   * keys[i] from byte keyStart on; its values are records[i] from byte valuesAt(records[i]) on,
+   * each a u32 big-endian length and its bytes, in the space's attribute order (storage.ts). A
+   * record whose values do not fit it throws.
+   */
+  frameRows(type: number, id: bigint, keys: readonly Buffer[], keyStart: number, records: readonly Buffer[], valuesAt: (record: Buffer) => number): Buffer {
+    const n = keys.length;
+    const attrs = this.prefixes.length;
+    let size = FRAME.headerBytes + 1 + arrayHeaderBytes(n) + n * (1 + arrayHeaderBytes(attrs) + this.prefixBytes);
+    for (let i = 0; i < n; i++) {
+      const klen = keys[i].length - keyStart;
+      size += binHeaderBytes(klen) + klen;
+      const r = records[i];
+      let off = valuesAt(r);
+      for (let j = 0; j < attrs; j++) {
+        if (off + 4 > r.length) throw new Error('stored record is truncated');
+        const len = r.readUInt32BE(off);
+        size += binHeaderBytes(len) + len;
+        off += 4 + len;
+      }
+      if (off !== r.length) throw new Error('stored record does not match the space');
+    }
+    const out = Buffer.allocUnsafe(size);
+    header(out, type, id);
+    let off = FRAME.headerBytes;
+    out[off++] = 0x91;
+    off = writeArrayHeader(out, off, n);
+    for (let i = 0; i < n; i++) {
+      out[off++] = 0x92;
+      const k = keys[i];
+      off = writeBinHeader(out, off, k.length - keyStart);
+      off += k.copy(out, off, keyStart);
+      off = writeArrayHeader(out, off, attrs);
+      const r = records[i];
+      let at = valuesAt(r);
+      for (let j = 0; j < attrs; j++) {
+        off += this.prefixes[j].copy(out, off);
+        const len = r.readUInt32BE(at);
+        off = writeBinHeader(out, off, len);
+        off += r.copy(out, off, at + 4, at + 4 + len);
+        at += 4 + len;
+      }
+    }
+    return out;
+  }
+}

@@ -36,6 +36,14 @@ export interface ObjectStore {
    */
   scanIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, StoredObject][]>;
   /**
+   * scanIndex without decoding: each row is its index key (the object's key from byte
+   * INDEX_KEY_START on) and its record (values from recordValuesAt on). For searches that send
+   * the objects as they are.
+   */
+  scanIndexRows(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, Buffer][]>;
+  /** How many index entries of one region have their coordinate in [lo, hi], as of one moment. */
+  countIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): Promise<number>;
+  /**
    * Whether every indexed write this store holds went through the index: false for a store
    * written by a daemon from before the index (its searches scan whole regions).
    */
@@ -47,6 +55,13 @@ export interface ObjectStore {
 
 /** Entries read from LevelDB per call while scanning. */
 const SCAN_BATCH = 1024;
+/**
+ * Bytes an iterator may read ahead per batch. classic-level's default (16 KiB) cut a batch of
+ * 1,024 records of ~150 bytes into ten native round trips.
+ */
+const SCAN_BATCH_BYTES = 1 << 20;
+/** Index keys counted per batch: they are short, so more of them per native call. */
+const COUNT_BATCH = 8192;
 const TAG = 0x72; // 'r'
 const INDEX_TAG = 0x78; // 'x'
 /** Present once the store was created by a daemon that keeps the index. */
@@ -150,6 +165,16 @@ function encodeObject(obj: StoredObject, ownMemory = false, coord?: Buffer): Buf
     off += 4 + v.length;
   }
   return out;
+}
+
+/** Where an object's key starts in its index entry (see indexKey). */
+export const INDEX_KEY_START = 19;
+
+/** Where a record's values start: each a u32 length and its bytes, as many as the record says. */
+export function recordValuesAt(bytes: Buffer): number {
+  const head = bytes[0] === RECORD_FORMAT_INDEXED ? 19 : 11;
+  if (bytes.length < head || (bytes[0] !== RECORD_FORMAT && bytes[0] !== RECORD_FORMAT_INDEXED)) throw new Error(`stored record of unknown format ${bytes[0]}`);
+  return head;
 }
 
 function decodeObject(bytes: Buffer): StoredRecord {
@@ -440,7 +465,7 @@ export class LevelObjectStore implements ObjectStore {
   async *scanRegion(spaceId: number, subspace: number, region: number): AsyncIterable<[Buffer, StoredObject][]> {
     // A scan is a snapshot of LevelDB: it includes every write acknowledged before it started.
     const p = regionPrefix(spaceId, subspace, region);
-    const it = this.db.iterator({ gte: p, lt: successor(p) });
+    const it = this.db.iterator({ gte: p, lt: successor(p), highWaterMarkBytes: SCAN_BATCH_BYTES });
     try {
       // Read in batches: one native call per entry would dominate a scan.
       for (;;) {
@@ -455,7 +480,7 @@ export class LevelObjectStore implements ObjectStore {
 
   async *scanIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, StoredObject][]> {
     if (lo > hi) return;
-    const it = this.db.iterator(indexRange(spaceId, subspace, region, lo, hi));
+    const it = this.db.iterator({ ...indexRange(spaceId, subspace, region, lo, hi), highWaterMarkBytes: SCAN_BATCH_BYTES });
     try {
       for (;;) {
         const entries = await it.nextv(SCAN_BATCH);
@@ -465,6 +490,37 @@ export class LevelObjectStore implements ObjectStore {
     } finally {
       await it.close();
     }
+  }
+
+  async *scanIndexRows(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, Buffer][]> {
+    if (lo > hi) return;
+    const it = this.db.iterator({ ...indexRange(spaceId, subspace, region, lo, hi), highWaterMarkBytes: SCAN_BATCH_BYTES });
+    try {
+      for (;;) {
+        const entries = await it.nextv(SCAN_BATCH);
+        if (entries.length === 0) break;
+        yield entries;
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  async countIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): Promise<number> {
+    if (lo > hi) return 0;
+    // Keys only: the records are not read into JS (classic-level's keys() reads the values too).
+    const it = this.db.iterator({ ...indexRange(spaceId, subspace, region, lo, hi), values: false, highWaterMarkBytes: SCAN_BATCH_BYTES });
+    let n = 0;
+    try {
+      for (;;) {
+        const keys = await it.nextv(COUNT_BATCH);
+        if (keys.length === 0) break;
+        n += keys.length;
+      }
+    } finally {
+      await it.close();
+    }
+    return n;
   }
 
   async dropSpace(spaceId: number): Promise<void> {
@@ -528,6 +584,20 @@ export class MemoryObjectStore implements ObjectStore {
       }
     hits.sort(([ka, a], [kb, b]) => Buffer.compare(a.coord!, b.coord!) || Buffer.compare(ka, kb));
     for (let i = 0; i < hits.length; i += SCAN_BATCH) yield hits.slice(i, i + SCAN_BATCH);
+  }
+
+  async *scanIndexRows(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, Buffer][]> {
+    for await (const batch of this.scanIndex(spaceId, subspace, region, lo, hi))
+      yield batch.map(([k, obj]) => {
+        const rec = obj as StoredRecord;
+        return [indexKey(spaceId, subspace, region, rec.coord!, k), encodeObject(obj, false, rec.coord)] as [Buffer, Buffer];
+      });
+  }
+
+  async countIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): Promise<number> {
+    let n = 0;
+    for await (const batch of this.scanIndex(spaceId, subspace, region, lo, hi)) n += batch.length;
+    return n;
   }
 
   async dropSpace(spaceId: number): Promise<void> {
