@@ -5,7 +5,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 
-import { decodeAtomicFast, decodeGetFast, GetReplyShape, SearchItemsShape, writeSuccessFrame } from '../src/common/fastcodec';
+import { decodeAtomicFast, decodeGetFast, decodePredicateFast, decodeSearchFast, GetReplyShape, SearchItemsShape, writeSuccessFrame } from '../src/common/fastcodec';
 import { encodeBody, encodeFrame } from '../src/common/frame';
 import * as m from '../src/common/messages';
 import { MsgType, Status } from '../src/common/protocol';
@@ -105,6 +105,55 @@ test('decodeAtomicFast declines or agrees with decodeAtomic, on valid and mangle
   t.true(taken > 0);
   const put: m.AtomicRequest = { configVersion: 9, spaceId: 2, key: Buffer.from('k'), flags: 0, checks: [], funcs: [{ op: 1, name: 'v', datatype: 8960, value: Buffer.alloc(100, 1) }] };
   t.deepEqual(plain(decodeAtomicFast(encodeBody(m.encodeAtomic(put)))), plain(put));
+});
+
+const predicate = fc.record({
+  configVersion: uint,
+  spaceId: uint,
+  checks: fc.array(check, { maxLength: 10 }),
+  subspace: uint,
+  regions: fc.oneof(fc.array(uint, { maxLength: 20 }), fc.array(fc.nat(1000), { minLength: 14, maxLength: 300 })),
+});
+const search = fc.record({ sortBy: fc.oneof(fc.constant(''), name), limit: uint, descending: fc.boolean() }).chain((s) => predicate.map((p) => ({ ...p, ...s })));
+
+test('decodeSearchFast and decodePredicateFast decline or agree with the general decoders, on valid and mangled bodies', (t) => {
+  let taken = 0;
+  const ascii = (r: { checks: readonly { name: string }[]; configVersion: number }, ...names: string[]) =>
+    [...r.checks.map((c) => c.name), ...names].every((x) => /^[\x00-\x7f]{0,255}$/.test(x)) && r.configVersion < 2 ** 32;
+  fc.assert(
+    fc.property(
+      search.chain((r) => {
+        const body = encodeBody(m.encodeSearch(r));
+        return fc.tuple(fc.constant(r), fc.constant(body), fc.oneof(fc.constant(body), mangled(body)));
+      }),
+      ([r, original, body]) => {
+        const fast = decodeSearchFast(body);
+        // A valid request with ASCII names and 32-bit integers, as our clients write it, is taken.
+        if (body === original && ascii(r, r.sortBy) && r.limit < 2 ** 32 && general(() => m.decodeSearch(body)) !== 'error') t.not(fast, undefined);
+        if (fast === undefined) return;
+        taken++;
+        t.deepEqual(plain(fast), plain(general(() => m.decodeSearch(body))));
+      },
+    ),
+    { seed: SEED + 4, numRuns: 2000 },
+  );
+  fc.assert(
+    fc.property(
+      predicate.chain((r) => {
+        const body = encodeBody(m.encodePredicateRequest(r));
+        return fc.tuple(fc.constant(r), fc.constant(body), fc.oneof(fc.constant(body), mangled(body)));
+      }),
+      ([r, original, body]) => {
+        const fast = decodePredicateFast(body);
+        if (body === original && ascii(r) && general(() => m.decodePredicateRequest(body, 'REQ_COUNT')) !== 'error') t.not(fast, undefined);
+        if (fast === undefined) return;
+        taken++;
+        t.deepEqual(plain(fast), plain(general(() => m.decodePredicateRequest(body, 'REQ_COUNT'))));
+      },
+    ),
+    { seed: SEED + 5, numRuns: 2000 },
+  );
+  t.true(taken > 0);
 });
 
 test('GetReplyShape writes the bytes of encodeFrame(RESP_GET, ...)', (t) => {

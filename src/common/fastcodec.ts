@@ -9,7 +9,7 @@
 // messages.ts (test/fastcodec.test.ts checks both against the general codecs).
 
 import { encodeBody } from './frame';
-import { AtomicRequest, GetRequest, WireCheck, WireFunc } from './messages';
+import { AtomicRequest, GetRequest, PredicateRequest, SearchRequest, WireCheck, WireFunc } from './messages';
 import { FRAME, LIMITS, Status } from './protocol';
 
 // ---- decoding ---------------------------------------------------------------------------------
@@ -169,6 +169,55 @@ export function decodeAtomicFast(body: Buffer): AtomicRequest | undefined {
   const funcs = opAttrs(r, true);
   if (!funcs || !r.done) return undefined;
   return { configVersion: h.configVersion, spaceId: h.spaceId, key: h.key, flags, checks, funcs };
+}
+
+/** A list of u32 (the regions of a search), as a fixarray or array16 of them. */
+function uints(r: Reader): number[] | undefined {
+  const n = r.array();
+  if (n < 0) return undefined;
+  const out: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = r.uint(0xffffffff);
+    if (x === undefined) return undefined;
+    out[i] = x;
+  }
+  return out;
+}
+
+/** REQ_SEARCH in its common encoding; undefined sends the body to m.decodeSearch. */
+export function decodeSearchFast(body: Buffer): SearchRequest | undefined {
+  const r = new Reader(body);
+  if (r.array() !== 8) return undefined;
+  const configVersion = r.uint(Number.MAX_SAFE_INTEGER);
+  const spaceId = r.uint(0xffffffff);
+  if (configVersion === undefined || spaceId === undefined) return undefined;
+  const checks: WireCheck[] | undefined = opAttrs(r, false);
+  if (!checks) return undefined;
+  const sortBy = r.ascii();
+  if (sortBy === undefined || sortBy.length > 1024) return undefined;
+  const limit = r.uint(Number.MAX_SAFE_INTEGER);
+  const descending = r.uint(1);
+  const subspace = r.uint(0xffff);
+  if (limit === undefined || descending === undefined || subspace === undefined) return undefined;
+  const regions = uints(r);
+  if (!regions || !r.done) return undefined;
+  return { configVersion, spaceId, checks, sortBy, limit, descending: descending === 1, subspace, regions };
+}
+
+/** REQ_COUNT and REQ_GROUP_DEL in their common encoding; undefined sends the body to m.decodePredicateRequest. */
+export function decodePredicateFast(body: Buffer): PredicateRequest | undefined {
+  const r = new Reader(body);
+  if (r.array() !== 5) return undefined;
+  const configVersion = r.uint(Number.MAX_SAFE_INTEGER);
+  const spaceId = r.uint(0xffffffff);
+  if (configVersion === undefined || spaceId === undefined) return undefined;
+  const checks: WireCheck[] | undefined = opAttrs(r, false);
+  if (!checks) return undefined;
+  const subspace = r.uint(0xffff);
+  if (subspace === undefined) return undefined;
+  const regions = uints(r);
+  if (!regions || !r.done) return undefined;
+  return { configVersion, spaceId, checks, subspace, regions };
 }
 
 // ---- encoding ---------------------------------------------------------------------------------

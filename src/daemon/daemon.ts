@@ -19,7 +19,7 @@ import { RegionRef, regionChanges } from './changes';
 import { sortObjects } from './sort';
 import { ConditionWaiters } from '../common/waiters';
 import { KeyedSerializer } from './serializer';
-import { decodeAtomicFast, decodeGetFast, GetReplyShape, SearchItemsShape, writeSuccessFrame } from '../common/fastcodec';
+import { decodeAtomicFast, decodeGetFast, decodePredicateFast, decodeSearchFast, GetReplyShape, SearchItemsShape, writeSuccessFrame } from '../common/fastcodec';
 import { INDEX_KEY_START, LevelObjectStore, ObjectStore, recordValuesAt } from './storage';
 import { axisInterval } from '../common/planner';
 import { coordinate } from '../common/hyperspace';
@@ -552,15 +552,15 @@ export class Daemon {
           work = this.handleDel(decodeGetFast(f.body) ?? m.decodeDel(f.body)).then((r) => void this.replyWrite(conn, MsgType.RESP_DEL, f.id, r));
           break;
         case MsgType.REQ_SEARCH:
-          work = this.handleSearch(m.decodeSearch(f.body), (frame) => conn.sendFrame(frame(MsgType.RESP_SEARCH_ITEMS, f.id))).then(
+          work = this.handleSearch(decodeSearchFast(f.body) ?? m.decodeSearch(f.body), (frame) => conn.sendFrame(frame(MsgType.RESP_SEARCH_ITEMS, f.id))).then(
             (r) => void reply(MsgType.RESP_SEARCH_DONE, m.encodeCountResponse(r)),
           );
           break;
         case MsgType.REQ_COUNT:
-          work = this.handleCount(m.decodePredicateRequest(f.body, 'REQ_COUNT')).then((r) => void reply(MsgType.RESP_COUNT, m.encodeCountResponse(r)));
+          work = this.handleCount(decodePredicateFast(f.body) ?? m.decodePredicateRequest(f.body, 'REQ_COUNT')).then((r) => void reply(MsgType.RESP_COUNT, m.encodeCountResponse(r)));
           break;
         case MsgType.REQ_GROUP_DEL:
-          work = this.handleGroupDel(m.decodePredicateRequest(f.body, 'REQ_GROUP_DEL')).then((r) => void reply(MsgType.RESP_GROUP_DEL, m.encodeCountResponse(r)));
+          work = this.handleGroupDel(decodePredicateFast(f.body) ?? m.decodePredicateRequest(f.body, 'REQ_GROUP_DEL')).then((r) => void reply(MsgType.RESP_GROUP_DEL, m.encodeCountResponse(r)));
           break;
         case MsgType.REPLICA_WRITE: {
           const w = m.decodeReplicaWrite(f.body);
