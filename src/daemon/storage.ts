@@ -62,8 +62,9 @@ const SCAN_BATCH = 1024;
 const SCAN_BATCH_BYTES = 1 << 20;
 /** Rows a search first reads through a kept iterator: one match and the row that ends the range. */
 const PROBE_ROWS = 2;
-/** Kept iterators at most (each holds on to LevelDB's state as of its making). */
-const SPARE_ITERATORS_MAX = 64;
+/** Kept iterators at most (each holds on to LevelDB's state as of its making): about as many as
+ * searches in flight, so that a client with 4 x 64 of them does not make new ones. */
+const SPARE_ITERATORS_MAX = 256;
 /** Index keys counted per batch: they are short, so more of them per native call. */
 const COUNT_BATCH = 8192;
 const TAG = 0x72; // 'r'
