@@ -5,7 +5,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 
-import { decodeAtomicFast, decodeGetFast, decodePredicateFast, decodeSearchFast, GetReplyShape, SearchItemsShape, writeSuccessFrame } from '../src/common/fastcodec';
+import { countSuccessFrame, decodeAtomicFast, decodeGetFast, decodePredicateFast, decodeSearchFast, GetReplyShape, SearchItemsShape, writeSuccessFrame } from '../src/common/fastcodec';
 import { encodeBody, encodeFrame } from '../src/common/frame';
 import * as m from '../src/common/messages';
 import { MsgType, Status } from '../src/common/protocol';
@@ -198,6 +198,20 @@ test('SearchItemsShape writes the bytes of encodeFrame(RESP_SEARCH_ITEMS, ...)',
     }),
     { seed: SEED + 3, numRuns: 200 },
   );
+});
+
+test('countSuccessFrame writes the bytes of encodeFrame with a SUCCESS count response, or declines', (t) => {
+  const counts = [0, 1, 127, 128, 255, 256, 1000, 65535, 65536, 0xffffffff, 2 ** 32, 2 ** 53 - 1];
+  for (let i = 0; i < 300; i++) counts.push(Math.floor(Math.random() * 2 ** (i % 34)));
+  for (const count of counts)
+    for (const type of [MsgType.RESP_SEARCH_DONE, MsgType.RESP_COUNT, MsgType.RESP_GROUP_DEL]) {
+      const fast = countSuccessFrame(type, 77n, count);
+      if (count >= 2 ** 32) {
+        t.is(fast, undefined);
+        continue;
+      }
+      t.is(fast?.toString('hex'), encodeFrame(type, 77n, m.encodeCountResponse({ status: Status.SUCCESS, attr: '', message: '', count })).toString('hex'), `count ${count}`);
+    }
 });
 
 test('writeSuccessFrame writes the bytes of encodeFrame with a SUCCESS write response', (t) => {

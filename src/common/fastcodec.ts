@@ -239,6 +239,33 @@ export function writeSuccessFrame(type: number, id: bigint): Buffer {
   return out;
 }
 
+/** [SUCCESS, '', ''] as the start of [SUCCESS, '', '', count]: the fixarray header says 4. */
+const COUNT_SUCCESS_HEAD = Buffer.concat([Buffer.from([0x94]), SUCCESS_BODY.subarray(1)]);
+
+/**
+ * The frame of a RESP_SEARCH_DONE, RESP_COUNT or RESP_GROUP_DEL that succeeded, for counts below
+ * 2^32 (undefined above: the general encoder then writes it). Every search ends with one.
+ */
+export function countSuccessFrame(type: number, id: bigint, count: number): Buffer | undefined {
+  if (!(Number.isInteger(count) && count >= 0 && count < 0x1_0000_0000)) return undefined;
+  const n = count < 0x80 ? 1 : count < 0x100 ? 2 : count < 0x10000 ? 3 : 5;
+  const out = Buffer.allocUnsafe(FRAME.headerBytes + COUNT_SUCCESS_HEAD.length + n);
+  header(out, type, id);
+  let off = FRAME.headerBytes + COUNT_SUCCESS_HEAD.copy(out, FRAME.headerBytes);
+  if (n === 1) out[off] = count;
+  else if (n === 2) {
+    out[off++] = 0xcc;
+    out[off] = count;
+  } else if (n === 3) {
+    out[off++] = 0xcd;
+    out.writeUInt16BE(count, off);
+  } else {
+    out[off++] = 0xce;
+    out.writeUInt32BE(count, off);
+  }
+  return out;
+}
+
 /**
  * The constant bytes of a space's RESP_GET: per attribute, the start of its [name, datatype,
  * value] tuple up to the value's bin header (encoded by msgpackr itself, so byte for byte what the

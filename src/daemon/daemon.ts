@@ -19,7 +19,7 @@ import { RegionRef, regionChanges } from './changes';
 import { sortObjects } from './sort';
 import { ConditionWaiters } from '../common/waiters';
 import { KeyedSerializer } from './serializer';
-import { decodeAtomicFast, decodeGetFast, decodePredicateFast, decodeSearchFast, GetReplyShape, SearchItemsShape, writeSuccessFrame } from '../common/fastcodec';
+import { countSuccessFrame, decodeAtomicFast, decodeGetFast, decodePredicateFast, decodeSearchFast, GetReplyShape, SearchItemsShape, writeSuccessFrame } from '../common/fastcodec';
 import { INDEX_KEY_START, LevelObjectStore, ObjectStore, recordValuesAt } from './storage';
 import { axisInterval } from '../common/planner';
 import { coordinate } from '../common/hyperspace';
@@ -553,11 +553,11 @@ export class Daemon {
           break;
         case MsgType.REQ_SEARCH:
           work = this.handleSearch(decodeSearchFast(f.body) ?? m.decodeSearch(f.body), (frame) => conn.sendFrame(frame(MsgType.RESP_SEARCH_ITEMS, f.id))).then(
-            (r) => void reply(MsgType.RESP_SEARCH_DONE, m.encodeCountResponse(r)),
+            (r) => void this.replyCount(conn, MsgType.RESP_SEARCH_DONE, f.id, r),
           );
           break;
         case MsgType.REQ_COUNT:
-          work = this.handleCount(decodePredicateFast(f.body) ?? m.decodePredicateRequest(f.body, 'REQ_COUNT')).then((r) => void reply(MsgType.RESP_COUNT, m.encodeCountResponse(r)));
+          work = this.handleCount(decodePredicateFast(f.body) ?? m.decodePredicateRequest(f.body, 'REQ_COUNT')).then((r) => void this.replyCount(conn, MsgType.RESP_COUNT, f.id, r));
           break;
         case MsgType.REQ_GROUP_DEL:
           work = this.handleGroupDel(decodePredicateFast(f.body) ?? m.decodePredicateRequest(f.body, 'REQ_GROUP_DEL')).then((r) => void reply(MsgType.RESP_GROUP_DEL, m.encodeCountResponse(r)));
@@ -644,6 +644,13 @@ export class Daemon {
       this.replyShapes.set(space, shape);
     }
     return shape;
+  }
+
+  /** A count's response (and a search's last): a plain success is written by hand. */
+  private replyCount(conn: FramedConnection, type: number, id: bigint, r: m.CountResponse): void {
+    const fast = r.status === Status.SUCCESS && r.attr === '' && r.message === '' ? countSuccessFrame(type, id, r.count) : undefined;
+    if (fast) conn.sendFrame(fast);
+    else conn.send(type, id, m.encodeCountResponse(r));
   }
 
   /** A write's response: a plain success, the common case, is a constant body. */
