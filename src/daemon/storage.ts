@@ -491,17 +491,10 @@ export class LevelObjectStore implements ObjectStore {
   }
 
   async *scanIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, StoredObject][]> {
-    if (lo > hi) return;
-    const it = this.db.iterator({ ...indexRange(spaceId, subspace, region, lo, hi), highWaterMarkBytes: SCAN_BATCH_BYTES });
-    try {
-      for (;;) {
-        const entries = await it.nextv(SCAN_BATCH);
-        if (entries.length === 0) break;
-        yield entries.map(([k, v]) => [k.subarray(19), decodeObject(v)] as [Buffer, StoredObject]);
-      }
-    } finally {
-      await it.close();
-    }
+    // The rows of scanIndexRows, decoded: searches that check what they read go through the kept
+    // iterators too.
+    for await (const rows of this.scanIndexRows(spaceId, subspace, region, lo, hi))
+      yield rows.map(([k, v]) => [k.subarray(INDEX_KEY_START), decodeObject(v)] as [Buffer, StoredObject]);
   }
 
   async *scanIndexRows(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, Buffer][]> {
