@@ -296,6 +296,35 @@ async function main(): Promise<void> {
   });
   const results: Record<string, Record<string, Record<string, Cell>>> = {};
   const rows: { workload: string; dist: string; shape: string; cell: Cell }[] = [];
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const jsonFile = path.join(RESULTS_DIR, `${stamp}.json`);
+  // Written after every measurement (complete: false) and once more at the end: a long run that
+  // is interrupted keeps what it measured.
+  const record = (complete: boolean, rssAtEndKb: number[] | null) => {
+    const json = {
+      date,
+      smoke: SMOKE,
+      complete,
+      machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? '', node: process.version, kernel: os.release() },
+      config: { keys: KEYS, big_objects: BIG, groups: GROUPS, value_bytes: 100, daemons: DAEMONS, partitions: PARTITIONS,
+        seconds: SECONDS, warmup: WARMUP, reps: REPS, dists: DISTS, shapes: SHAPES.map((s) => s.name) },
+      redis_equivalent: REDIS_EQUIVALENT,
+      load,
+      daemon_rss_kb: { after_load: rssAfterLoadKb, at_end: rssAtEndKb },
+      // results[workload][dist][shape]: HyperDex's figures at the top level, then redis and limit
+      // (null where they do not apply) and the ratios of HyperDex's ops/s to theirs.
+      results: Object.fromEntries(Object.entries(results).map(([w, byDist]) => [w, Object.fromEntries(Object.entries(byDist).map(([d, byShape]) =>
+        [d, Object.fromEntries(Object.entries(byShape).map(([s, c]) => [s, {
+          ...(c.hyperdex ?? {}),
+          redis: c.redis ?? null,
+          limit: c.limit ? { ops_per_s: c.limit.ops_per_s, p50_us: c.limit.p50_us, p99_us: c.limit.p99_us, p999_us: c.limit.p999_us } : null,
+          ratio_vs_redis: ratio(c.hyperdex, c.redis),
+          ratio_vs_limit: ratio(c.hyperdex, c.limit),
+          ...(c.errors.length ? { failed: c.errors } : {}),
+        }]))]))])),
+    };
+    fs.writeFileSync(jsonFile, JSON.stringify(json, null, 2) + '\n');
+  };
   for (const workload of SELECTED) {
     results[workload] = {};
     for (const dist of DISTS) {
@@ -306,38 +335,13 @@ async function main(): Promise<void> {
         const cell = cellOf(h, r, LIMIT_APPLIES.has(workload) ? limit.get(shape.name) : undefined);
         results[workload][dist][shape.name] = cell;
         rows.push({ workload, dist, shape: shape.name, cell });
+        record(false, null);
       }
     }
   }
-  const rssAtEndKb = daemonPids.map(rssKb);
+  record(true, daemonPids.map(rssKb));
+  process.stdout.write(markdownTable(rows));
 
-  const table = markdownTable(rows);
-  process.stdout.write(table);
-
-  const json = {
-    date,
-    smoke: SMOKE,
-    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? '', node: process.version, kernel: os.release() },
-    config: { keys: KEYS, big_objects: BIG, groups: GROUPS, value_bytes: 100, daemons: DAEMONS, partitions: PARTITIONS,
-      seconds: SECONDS, warmup: WARMUP, reps: REPS, dists: DISTS, shapes: SHAPES.map((s) => s.name) },
-    redis_equivalent: REDIS_EQUIVALENT,
-    load,
-    daemon_rss_kb: { after_load: rssAfterLoadKb, at_end: rssAtEndKb },
-    // results[workload][dist][shape]: HyperDex's figures at the top level, then redis and limit
-    // (null where they do not apply) and the ratios of HyperDex's ops/s to theirs.
-    results: Object.fromEntries(Object.entries(results).map(([w, byDist]) => [w, Object.fromEntries(Object.entries(byDist).map(([d, byShape]) =>
-      [d, Object.fromEntries(Object.entries(byShape).map(([s, c]) => [s, {
-        ...(c.hyperdex ?? {}),
-        redis: c.redis ?? null,
-        limit: c.limit ? { ops_per_s: c.limit.ops_per_s, p50_us: c.limit.p50_us, p99_us: c.limit.p99_us, p999_us: c.limit.p999_us } : null,
-        ratio_vs_redis: ratio(c.hyperdex, c.redis),
-        ratio_vs_limit: ratio(c.hyperdex, c.limit),
-        ...(c.errors.length ? { failed: c.errors } : {}),
-      }]))]))])),
-  };
-  fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const jsonFile = path.join(RESULTS_DIR, `${stamp}.json`);
-  fs.writeFileSync(jsonFile, JSON.stringify(json, null, 2) + '\n');
   const chartWorkloads = ['get', 'put'].filter((w) => results[w]);
   const svgFile = path.join(RESULTS_DIR, `${stamp}.svg`);
   fs.writeFileSync(svgFile, chartSvg(chartWorkloads.map((w) => ({

@@ -75,6 +75,8 @@ test('npm run bench in smoke mode: a table, a JSON record and a chart for every 
   t.truthy(svgName, files.join(', '));
   const rec = JSON.parse(fs.readFileSync(path.join(dir, jsonName!), 'utf8'));
   t.is(rec.smoke, true);
+  t.is(rec.complete, true);
+  t.is(rec.daemon_rss_kb.at_end.length, rec.config.daemons);
   t.is(rec.daemon_rss_kb.after_load.length, rec.config.daemons);
   for (const kb of rec.daemon_rss_kb.after_load) t.true(kb > 0);
   for (const w of WORKLOADS) {

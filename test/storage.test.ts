@@ -131,3 +131,62 @@ test('with the cache off, every read goes to LevelDB and still sees every write'
   await s.put(1, 0, 1, key('k'), obj(2, 'two'));
   t.deepEqual(plain(await s.get(1, 0, 1, key('k'))), plain(obj(2, 'two')));
 });
+
+/** Every index entry of a region, as [key, coordinate] in coordinate order. */
+async function indexEntries(s: LevelObjectStore, spaceId: number, subspace: number, region: number): Promise<[string, bigint][]> {
+  const out: [string, bigint][] = [];
+  for await (const batch of s.scanIndex(spaceId, subspace, region, 0n, (1n << 64n) - 1n))
+    for (const [k, o] of batch) out.push([k.toString(), (o as { coord?: Buffer }).coord!.readBigUInt64BE(0)]);
+  return out;
+}
+
+test('the coordinates of index entries are known after a reopen: an update there leaves one entry', async (t) => {
+  const dir = tempDir(t);
+  const s = await LevelObjectStore.open(dir);
+  for (let i = 0; i < 300; i++) await s.put(1, 1, 5, key(i), obj(1, `v${i}`), BigInt(i) * 1000n);
+  await s.del(1, 1, 5, key(7), true);
+  t.is(s.coordsHeld, 299);
+  await s.close();
+  const again = await LevelObjectStore.open(dir);
+  t.teardown(() => again.close());
+  t.is(again.coordsHeld, 299, 'loaded from the index entries');
+  await again.put(1, 1, 5, key(3), obj(2, 'moved'), 123_456_789n);
+  await again.del(1, 1, 5, key(4), true);
+  const entries = await indexEntries(again, 1, 1, 5);
+  t.is(entries.length, 298);
+  t.deepEqual(entries.filter(([k]) => k === 'key3'), [['key3', 123_456_789n]]);
+  t.deepEqual(entries.filter(([k]) => k === 'key4' || k === 'key7'), []);
+  t.is(await again.get(1, 1, 5, key(4)), undefined);
+});
+
+test('after a failed batch, the next indexed write finds the entry LevelDB really has', async (t) => {
+  const s = await LevelObjectStore.open(tempDir(t));
+  t.teardown(() => s.close());
+  await s.put(1, 2, 9, key('k'), obj(1, 'a'), 5n);
+  // The next batch LevelDB is given fails, as a write that fails does: nothing of it is written.
+  const db = (s as unknown as { db: { batch(): unknown } }).db;
+  const realBatch = db.batch.bind(db);
+  db.batch = () => ({
+    put() {},
+    del() {},
+    write: async () => {
+      throw new Error('injected write failure');
+    },
+    close: async () => {},
+  });
+  await t.throwsAsync(s.put(1, 2, 9, key('k'), obj(2, 'b'), 9n), { message: /injected/ });
+  db.batch = realBatch;
+  // A map changed before its batch was written would now say 9 and leave the entry at 5 behind.
+  await s.put(1, 2, 9, key('k'), obj(3, 'c'), 7n);
+  t.deepEqual(await indexEntries(s, 1, 2, 9), [['keyk', 7n]]);
+});
+
+test('objects of the secondary subspaces are not cached; the key subspace keeps its cache', async (t) => {
+  const s = await LevelObjectStore.open(tempDir(t), 4);
+  t.teardown(() => s.close());
+  for (let i = 0; i < 4; i++) await s.put(1, 0, 1, key(i), obj(1, `v${i}`));
+  for (let i = 0; i < 50; i++) await s.put(1, 1, 2, key(i), obj(1, `w${i}`), BigInt(i));
+  for (let i = 0; i < 4; i++) t.deepEqual(plain(s.peek(1, 0, 1, key(i))), plain(obj(1, `v${i}`)));
+  t.is(s.peek(1, 1, 2, key(0)), undefined);
+  t.deepEqual(plain(await s.get(1, 1, 2, key(49))), plain(obj(1, 'w49')));
+});

@@ -16,6 +16,7 @@
 #ifndef HYPERDEX_CLIENT_INTERNAL_H
 #define HYPERDEX_CLIENT_INTERNAL_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,8 @@
 #define HC_CONFIG_TIMEOUT_MS 10000
 /* bytes queued for one connection and not yet taken by the kernel */
 #define HC_OUT_MAX ((size_t)1 << 30)
+/* requests queued on a connection past this many bytes are written without waiting for loop */
+#define HC_OUT_QUEUE_BYTES ((size_t)64 << 10)
 /* attributes, checks or funcs in one request (docs/protocol.md 4.1) */
 #define HC_FIELDS_MAX 256
 /* one value, one key (docs/protocol.md 2.1, 4.1) */
@@ -157,8 +160,9 @@ struct hc_conn
 struct hc_conn* hc_conn_for(struct hyperclient* cl, const struct hc_server* sv);
 /* The open connection to a server id, or NULL. */
 struct hc_conn* hc_conn_of(struct hyperclient* cl, uint64_t server_id);
-/* Queues the frame in cl->scratch on c and writes what the kernel takes. A connection that has
- * failed is dropped (its operations fail through loop). 0, or -1 when it was dropped. */
+/* Queues the frame in cl->scratch on c; loop writes the queues before it waits (a queue past
+ * HC_OUT_QUEUE_BYTES is written at once). A connection that has failed is dropped (its operations
+ * fail through loop). 0, or -1 when it was dropped. */
 int hc_send(struct hyperclient* cl, struct hc_conn* c);
 /* Asks the coordinator for the configuration and waits (bounded) for it, reconnecting to the
  * coordinator if it was lost. 0 once a configuration is held. */
@@ -321,6 +325,9 @@ struct hyperclient
     int64_t next_id;
     struct hd_buf scratch; /* the frame being built */
     struct hd_buf rest;    /* a key op's body after the version, being built */
+    struct pollfd* pfds;   /* loop's poll set, grown to conns_n */
+    struct hc_conn** polled_conns;
+    size_t pfds_cap;
 };
 
 #endif /* HYPERDEX_CLIENT_INTERNAL_H */

@@ -131,10 +131,28 @@ conn_index(struct hyperclient* cl, const struct hc_conn* c)
 int
 hc_send(struct hyperclient* cl, struct hc_conn* c)
 {
-    if (!hd_buf_append(&c->out, cl->scratch.data, cl->scratch.len) && !conn_flush(c)) return 0;
+    /* Queued, not written: loop writes every connection's queue before it waits, so the requests
+     * a caller makes between two waits leave in one send() (one syscall, one TCP segment for many
+     * requests). A queue grown past HC_OUT_QUEUE_BYTES is written at once. */
+    if (!hd_buf_append(&c->out, cl->scratch.data, cl->scratch.len) &&
+        (c->out.len - c->out_off < HC_OUT_QUEUE_BYTES || !conn_flush(c)))
+        return 0;
     size_t i = conn_index(cl, c);
     if (i != SIZE_MAX) conn_drop(cl, i);
     return -1;
+}
+
+/* Writes every connection's queued requests; a connection that fails is dropped (its operations
+ * fail through loop). */
+static void
+flush_all(struct hyperclient* cl)
+{
+    for (size_t i = cl->conns_n; i-- > 0;)
+    {
+        struct hc_conn* c = cl->conns[i];
+        /* conn_drop moves the last connection into slot i: going down, it has been written */
+        if (c && c->out_off < c->out.len && conn_flush(c)) conn_drop(cl, i);
+    }
 }
 
 /* Takes a CONFIG body if its version is newer than the one held. */
@@ -270,6 +288,11 @@ hc_fetch_config(struct hyperclient* cl, int timeout_ms)
     hd_wire_put_array(&cl->scratch, 0);
     if (hd_wire_frame_end(&cl->scratch, start, HYPERDEX_FRAME_BYTES_MAX) || cl->scratch.error) return -1;
     if (hc_send(cl, c)) return -1;
+    if (conn_flush(c))
+    {
+        conn_drop(cl, 0);
+        return -1;
+    }
     int64_t deadline = hc_now_ms() + timeout_ms;
     /* only the coordinator's connection is read: its other frames are handled as they come */
     for (;;)
@@ -333,6 +356,9 @@ void
 hyperclient_destroy(struct hyperclient* cl)
 {
     if (!cl) return;
+    /* requests made since the last loop still go out, as far as the kernel takes them now */
+    for (size_t i = 0; i < cl->conns_n; i++)
+        if (cl->conns[i]) conn_flush(cl->conns[i]);
     for (size_t i = 0; i < cl->conns_n; i++) conn_free(cl->conns[i]);
     free(cl->conns);
     /* what is still outstanding, straight from the maps' slots (nothing is removed as it goes) */
@@ -343,6 +369,8 @@ hyperclient_destroy(struct hyperclient* cl)
         if (cl->wholes.slots[i].value) hc_whole_free(cl->wholes.slots[i].value);
     hd_idmap_free(&cl->wholes);
     free(cl->ready);
+    free(cl->pfds);
+    free(cl->polled_conns);
     hc_config_free(&cl->config);
     hd_buf_free(&cl->scratch);
     hd_buf_free(&cl->rest);
@@ -364,9 +392,6 @@ hyperclient_loop(struct hyperclient* cl, int timeout, enum hyperclient_returncod
 {
     if (!cl || !status) return -1;
     int64_t deadline = timeout >= 0 ? hc_now_ms() + timeout : 0;
-    struct pollfd* pfds = NULL;
-    struct hc_conn** polled_conns = NULL; /* what each pollfd was, as connections may go */
-    size_t pfds_cap = 0;
     int64_t result = -1;
     for (;;)
     {
@@ -395,6 +420,8 @@ hyperclient_loop(struct hyperclient* cl, int timeout, enum hyperclient_returncod
             *status = HYPERCLIENT_NONEPENDING;
             break;
         }
+        flush_all(cl);
+        if (cl->ready_n || cl->coordinator_lost) continue; /* a connection failed as it was written */
         int wait = wait_ms;
         if (timeout >= 0)
         {
@@ -402,20 +429,23 @@ hyperclient_loop(struct hyperclient* cl, int timeout, enum hyperclient_returncod
             if (left < 0) left = 0;
             if (wait < 0 || left < wait) wait = (int)left;
         }
-        if (pfds_cap < cl->conns_n)
+        if (cl->pfds_cap < cl->conns_n)
         {
-            free(pfds);
-            free(polled_conns);
-            pfds_cap = cl->conns_n;
-            pfds = calloc(pfds_cap, sizeof(*pfds));
-            polled_conns = calloc(pfds_cap, sizeof(*polled_conns));
-            if (!pfds || !polled_conns)
+            /* kept from call to call: loop runs once per completed operation */
+            free(cl->pfds);
+            free(cl->polled_conns);
+            cl->pfds_cap = cl->conns_n;
+            cl->pfds = calloc(cl->pfds_cap, sizeof(*cl->pfds));
+            cl->polled_conns = calloc(cl->pfds_cap, sizeof(*cl->polled_conns));
+            if (!cl->pfds || !cl->polled_conns)
             {
-                pfds_cap = 0;
+                cl->pfds_cap = 0;
                 *status = HYPERCLIENT_NOMEM;
                 break;
             }
         }
+        struct pollfd* pfds = cl->pfds;
+        struct hc_conn** polled_conns = cl->polled_conns; /* what each pollfd was, as connections may go */
         size_t polled = cl->conns_n;
         for (size_t i = 0; i < polled; i++)
         {
@@ -454,7 +484,5 @@ hyperclient_loop(struct hyperclient* cl, int timeout, enum hyperclient_returncod
             if (dead && (at = conn_index(cl, c)) != SIZE_MAX) conn_drop(cl, at);
         }
     }
-    free(pfds);
-    free(polled_conns);
     return result;
 }

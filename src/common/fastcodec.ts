@@ -235,7 +235,7 @@ const SUCCESS_BODY = encodeBody([Status.SUCCESS, '', '']);
 export function writeSuccessFrame(type: number, id: bigint): Buffer {
   const out = Buffer.allocUnsafe(FRAME.headerBytes + SUCCESS_BODY.length);
   header(out, type, id);
-  SUCCESS_BODY.copy(out, FRAME.headerBytes);
+  out.set(SUCCESS_BODY, FRAME.headerBytes);
   return out;
 }
 
@@ -295,13 +295,19 @@ export class GetReplyShape {
     for (const v of values) size += binHeaderBytes(v.length) + v.length;
     const out = Buffer.allocUnsafe(size);
     header(out, type, id);
-    let off = FRAME.headerBytes;
-    off += this.head.copy(out, off);
+    // Uint8Array.prototype.set, not Buffer.copy: for pieces this small the call into C++ that
+    // copy makes cost more than the bytes.
+    const head = this.head;
+    out.set(head, FRAME.headerBytes);
+    let off = FRAME.headerBytes + head.length;
     for (let i = 0; i < values.length; i++) {
-      off += this.prefixes[i].copy(out, off);
+      const prefix = this.prefixes[i];
+      out.set(prefix, off);
+      off += prefix.length;
       const v = values[i];
       off = writeBinHeader(out, off, v.length);
-      off += v.copy(out, off);
+      out.set(v, off);
+      off += v.length;
     }
     out[off] = 0xa0; // the empty message
     return out;

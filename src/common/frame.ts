@@ -52,7 +52,7 @@ export function encodeFrame(type: number, id: bigint, body: unknown): Buffer {
   out.writeUInt32BE(FRAME.headerBytes - FRAME.sizeFieldBytes + payload.length, 0);
   out.writeUInt16BE(type, 4);
   out.writeBigUInt64BE(id, 6);
-  payload.copy(out, FRAME.headerBytes);
+  out.set(payload, FRAME.headerBytes);
   return out;
 }
 

@@ -7,8 +7,9 @@
 // Objects of the secondary subspaces are also indexed by their coordinate on the subspace's first
 // axis: 'x' | u32 space | u16 subspace | u32 region | u64 coordinate | key -> the record again, so
 // that a search narrowing that axis reads only the objects in its interval, in coordinate order,
-// and not every object of the region. The record keeps its coordinate, so that the entry can be
-// found again when the object changes or goes.
+// and not every object of the region. The record keeps its coordinate, and LevelObjectStore keeps
+// every entry's coordinate in memory too, so that the entry is found again, without a read, when
+// the object changes or goes.
 
 import { ClassicLevel, Iterator as ClassicIterator } from 'classic-level';
 import { StoredObject } from './apply';
@@ -23,7 +24,7 @@ export interface ObjectStore {
   /**
    * Stores an object; with `coord` (its coordinate on the subspace's first axis) it is indexed too.
    * Writes of one key must not overlap (the daemon runs them under the key's lock): an indexed
-   * write reads the previous record to find its index entry.
+   * write looks up the previous index entry as the last completed write left it.
    */
   put(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord?: bigint): Promise<void>;
   /** Deletes an object; `indexed`: its subspace is one whose puts give a coordinate. */
@@ -293,6 +294,96 @@ class ObjectCache {
   }
 }
 
+/** The coordinates of one region's indexed objects, by key (as a latin1 string), as slot numbers. */
+interface RegionCoords {
+  readonly spaceId: number;
+  readonly subspace: number;
+  readonly slots: Map<string, number>;
+}
+
+/**
+ * Where every indexed object's index entry is: its coordinate on the subspace's first axis, by
+ * space, subspace, region and key. An indexed write must delete the entry of the object it
+ * replaces, and reading the old record from LevelDB for that was a quarter of a daemon's CPU on
+ * puts (the record was rarely cached). This map is exact (loaded from the index entries at open,
+ * changed with every write once LevelDB has it) and unbounded: one entry per indexed object,
+ * about 100 bytes each. Coordinates live in two typed arrays, by slot, so that an entry costs a
+ * key string and a map entry and no object of its own.
+ */
+class CoordMap {
+  private readonly regions = new Map<number, RegionCoords[]>();
+  private hi = new Uint32Array(1024);
+  private lo = new Uint32Array(1024);
+  /** Slots below `used` not in use, to be handed out again. */
+  private readonly free: number[] = [];
+  private used = 0;
+
+  private region(spaceId: number, subspace: number, region: number, create: boolean): RegionCoords | undefined {
+    const list = this.regions.get(region);
+    if (list) for (const rc of list) if (rc.spaceId === spaceId && rc.subspace === subspace) return rc;
+    if (!create) return undefined;
+    const rc: RegionCoords = { spaceId, subspace, slots: new Map() };
+    if (list) list.push(rc);
+    else this.regions.set(region, [rc]);
+    return rc;
+  }
+
+  /** The object's coordinate (8 bytes, big-endian), or undefined when it has no index entry. */
+  get(spaceId: number, subspace: number, region: number, name: string): Buffer | undefined {
+    const slot = this.region(spaceId, subspace, region, false)?.slots.get(name);
+    if (slot === undefined) return undefined;
+    const out = Buffer.allocUnsafe(8);
+    out.writeUInt32BE(this.hi[slot], 0);
+    out.writeUInt32BE(this.lo[slot], 4);
+    return out;
+  }
+
+  set(spaceId: number, subspace: number, region: number, name: string, coord: Buffer): void {
+    const rc = this.region(spaceId, subspace, region, true)!;
+    let slot = rc.slots.get(name);
+    if (slot === undefined) {
+      slot = this.free.pop() ?? this.grow();
+      rc.slots.set(name, slot);
+    }
+    this.hi[slot] = coord.readUInt32BE(0);
+    this.lo[slot] = coord.readUInt32BE(4);
+  }
+
+  delete(spaceId: number, subspace: number, region: number, name: string): void {
+    const rc = this.region(spaceId, subspace, region, false);
+    const slot = rc?.slots.get(name);
+    if (slot === undefined) return;
+    rc!.slots.delete(name);
+    this.free.push(slot);
+  }
+
+  dropSpace(spaceId: number): void {
+    for (const [region, list] of this.regions) {
+      for (const rc of list) if (rc.spaceId === spaceId) for (const slot of rc.slots.values()) this.free.push(slot);
+      const kept = list.filter((rc) => rc.spaceId !== spaceId);
+      if (kept.length === 0) this.regions.delete(region);
+      else this.regions.set(region, kept);
+    }
+  }
+
+  /** Entries held, for tests. */
+  get size(): number {
+    return this.used - this.free.length;
+  }
+
+  private grow(): number {
+    if (this.used === this.hi.length) {
+      const hi = new Uint32Array(this.hi.length * 2);
+      const lo = new Uint32Array(this.lo.length * 2);
+      hi.set(this.hi);
+      lo.set(this.lo);
+      this.hi = hi;
+      this.lo = lo;
+    }
+    return this.used++;
+  }
+}
+
 interface IndexOp {
   readonly type: 'put' | 'del';
   readonly key: Buffer;
@@ -311,6 +402,8 @@ interface PendingWrite {
   readonly obj: StoredRecord | null;
   /** Index entries written or deleted in the same batch. */
   readonly extra?: readonly IndexOp[];
+  /** Of an indexed write: the object's coordinate after it, null when it has none; else undefined. */
+  readonly coord?: Buffer | null;
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
 }
@@ -321,12 +414,22 @@ interface PendingWrite {
  * - Writes are grouped: the puts and deletes of one event-loop turn go to LevelDB as one batch
  *   (one log write), and while a batch is being written the next one gathers. Each write's promise
  *   resolves when its batch is written, which is when it has reached the OS, as before.
- * - Reads are cached: the state of recently read or written objects, as of the last write that
- *   completed, bounded in count (oldest first out). A read that misses goes to LevelDB and keeps
- *   what it found unless a write to the same key started meanwhile.
+ * - Reads are cached: the state of recently read or written objects of the key subspace (0), as
+ *   of the last write that completed, bounded in count (oldest first out). A read that misses goes
+ *   to LevelDB and keeps what it found unless a write to the same key started meanwhile. Objects
+ *   of other subspaces are not cached: nothing reads them one by one but a region move, and they
+ *   pushed out the objects that gets and writes read.
+ *
+ * And, for the index of the secondary subspaces, a CoordMap of every index entry.
  */
 export class LevelObjectStore implements ObjectStore {
   private readonly cache: ObjectCache;
+  private readonly coords = new CoordMap();
+  /**
+   * Names (cacheName) of indexed objects whose index entry the map cannot vouch for: their last
+   * batch failed, so LevelDB may hold either state. Their next write reads the record instead.
+   */
+  private readonly coordsUnknown = new Set<string>();
   private queued: PendingWrite[] = [];
   private writing = false;
   private flushScheduled = false;
@@ -362,7 +465,28 @@ export class LevelObjectStore implements ObjectStore {
         complete = true;
       }
     }
-    return new LevelObjectStore(db, cacheObjects, complete);
+    const store = new LevelObjectStore(db, cacheObjects, complete);
+    await store.loadCoords();
+    return store;
+  }
+
+  /** Fills the coordinate map from the index entries (keys only: 'x' | ids | coordinate | key). */
+  private async loadCoords(): Promise<void> {
+    const it = this.db.keys({ gte: Buffer.from([INDEX_TAG]), lt: Buffer.from([INDEX_TAG + 1]) });
+    try {
+      for (;;) {
+        const keys = await it.nextv(SCAN_BATCH * 8);
+        if (keys.length === 0) break;
+        for (const k of keys) this.coords.set(k.readUInt32BE(1), k.readUInt16BE(5), k.readUInt32BE(7), k.toString('latin1', 19), k.subarray(11, 19));
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** Indexed objects whose coordinate the store keeps in memory, for tests. */
+  get coordsHeld(): number {
+    return this.coords.size;
   }
 
   peek(spaceId: number, subspace: number, region: number, key: Buffer): StoredObject | null | undefined {
@@ -370,6 +494,8 @@ export class LevelObjectStore implements ObjectStore {
   }
 
   async get(spaceId: number, subspace: number, region: number, key: Buffer): Promise<StoredRecord | undefined> {
+    // Only the key subspace is cached: the others are read by region moves alone.
+    if (subspace !== 0) return this.readRecord(spaceId, subspace, region, key);
     const hit = this.cache.get(spaceId, subspace, region, key);
     if (hit !== undefined) return hit ?? undefined;
     const name = cacheName(spaceId, subspace, region, key);
@@ -392,35 +518,71 @@ export class LevelObjectStore implements ObjectStore {
     return obj ?? undefined;
   }
 
+  /** An object as LevelDB has it, past the cache. */
+  private async readRecord(spaceId: number, subspace: number, region: number, key: Buffer): Promise<StoredRecord | undefined> {
+    const bytes = await this.db.get(storageKey(spaceId, subspace, region, key));
+    return bytes === undefined ? undefined : decodeObject(bytes);
+  }
+
+  /**
+   * The coordinate of an indexed object's index entry before a write: from the map, or, when the
+   * map cannot vouch for it, from the record.
+   */
+  private oldCoord(spaceId: number, subspace: number, region: number, key: Buffer): Buffer | undefined | Promise<Buffer | undefined> {
+    const name = key.toString('latin1');
+    if (this.coordsUnknown.size === 0 || !this.coordsUnknown.has(cacheName(spaceId, subspace, region, key))) return this.coords.get(spaceId, subspace, region, name);
+    return this.readRecord(spaceId, subspace, region, key).then((r) => r?.coord);
+  }
+
   put(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord?: bigint): Promise<void> {
-    if (coord !== undefined) return this.putIndexed(spaceId, subspace, region, key, obj, coordBytes(coord));
+    if (coord !== undefined) {
+      const old = this.oldCoord(spaceId, subspace, region, key);
+      const c = coordBytes(coord);
+      if (old instanceof Promise) return old.then((o) => this.putIndexed(spaceId, subspace, region, key, obj, c, o));
+      return this.putIndexed(spaceId, subspace, region, key, obj, c, old);
+    }
     const value = encodeObject(obj, true);
     // The cache holds views of the record's bytes: the caller's buffers may be part of a frame.
-    return this.write('put', spaceId, subspace, region, key, value, decodeObject(value));
+    return this.write('put', spaceId, subspace, region, key, value, subspace === 0 ? decodeObject(value) : null);
   }
 
-  private async putIndexed(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord: Buffer): Promise<void> {
-    const old = await this.get(spaceId, subspace, region, key);
-    const value = encodeObject(obj, true, coord);
+  private putIndexed(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord: Buffer, old: Buffer | undefined): Promise<void> {
+    const value = encodeObject(obj, false, coord);
     const extra: IndexOp[] = [];
-    if (old?.coord && !old.coord.equals(coord)) extra.push({ type: 'del', key: indexKey(spaceId, subspace, region, old.coord, key) });
+    if (old && !old.equals(coord)) extra.push({ type: 'del', key: indexKey(spaceId, subspace, region, old, key) });
     extra.push({ type: 'put', key: indexKey(spaceId, subspace, region, coord, key), value });
-    return this.write('put', spaceId, subspace, region, key, value, decodeObject(value), extra);
+    return this.write('put', spaceId, subspace, region, key, value, null, extra, coord);
   }
 
-  async del(spaceId: number, subspace: number, region: number, key: Buffer, indexed = false): Promise<void> {
-    const old = indexed ? await this.get(spaceId, subspace, region, key) : undefined;
-    const extra = old?.coord ? [{ type: 'del' as const, key: indexKey(spaceId, subspace, region, old.coord, key) }] : undefined;
-    return this.write('del', spaceId, subspace, region, key, undefined, null, extra);
+  del(spaceId: number, subspace: number, region: number, key: Buffer, indexed = false): Promise<void> {
+    if (!indexed) return this.write('del', spaceId, subspace, region, key, undefined, null);
+    const old = this.oldCoord(spaceId, subspace, region, key);
+    if (old instanceof Promise) return old.then((o) => this.delIndexed(spaceId, subspace, region, key, o));
+    return this.delIndexed(spaceId, subspace, region, key, old);
   }
 
-  private write(type: 'put' | 'del', spaceId: number, subspace: number, region: number, key: Buffer, value: Buffer | undefined, obj: StoredRecord | null, extra?: readonly IndexOp[]): Promise<void> {
+  private delIndexed(spaceId: number, subspace: number, region: number, key: Buffer, old: Buffer | undefined): Promise<void> {
+    const extra = old ? [{ type: 'del' as const, key: indexKey(spaceId, subspace, region, old, key) }] : undefined;
+    return this.write('del', spaceId, subspace, region, key, undefined, null, extra, null);
+  }
+
+  private write(
+    type: 'put' | 'del',
+    spaceId: number,
+    subspace: number,
+    region: number,
+    key: Buffer,
+    value: Buffer | undefined,
+    obj: StoredRecord | null,
+    extra?: readonly IndexOp[],
+    coord?: Buffer | null,
+  ): Promise<void> {
     this.wrote();
     // Only while reads are in flight does a write need the key's name (to mark them overtaken).
     const name = this.reading.size > 0 ? cacheName(spaceId, subspace, region, key) : '';
     if (this.reading.has(name)) this.reading.set(name, true);
     return new Promise<void>((resolve, reject) => {
-      this.queued.push({ type, key: storageKey(spaceId, subspace, region, key), value, spaceId, subspace, region, userKey: key, obj, extra, resolve, reject });
+      this.queued.push({ type, key: storageKey(spaceId, subspace, region, key), value, spaceId, subspace, region, userKey: key, obj, extra, coord, resolve, reject });
       if (!this.writing && !this.flushScheduled) {
         this.flushScheduled = true;
         // After this turn's callbacks and their promise jobs: they all join the batch.
@@ -439,27 +601,58 @@ export class LevelObjectStore implements ObjectStore {
     }
     this.queued = [];
     this.writing = true;
-    const ops: ({ type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer })[] = [];
-    for (const w of batch) {
-      ops.push(w.type === 'put' ? { type: 'put', key: w.key, value: w.value! } : { type: 'del', key: w.key });
-      // An object and its index entry change in one batch: a crash leaves both or neither.
-      if (w.extra) for (const x of w.extra) ops.push(x.type === 'put' ? { type: 'put', key: x.key, value: x.value! } : { type: 'del', key: x.key });
-    }
-    this.db.batch(ops).then(
+    this.writeBatch(batch).then(
       () => {
         this.writing = false;
-        for (const w of batch) this.cache.set(w.spaceId, w.subspace, w.region, w.userKey, w.obj);
+        for (const w of batch) {
+          if (w.subspace === 0) this.cache.set(w.spaceId, w.subspace, w.region, w.userKey, w.obj);
+          if (w.coord === undefined) continue;
+          const name = w.userKey.toString('latin1');
+          if (w.coord) this.coords.set(w.spaceId, w.subspace, w.region, name, w.coord);
+          else this.coords.delete(w.spaceId, w.subspace, w.region, name);
+          if (this.coordsUnknown.size > 0) this.coordsUnknown.delete(cacheName(w.spaceId, w.subspace, w.region, w.userKey));
+        }
         for (const w of batch) w.resolve();
         this.flush();
       },
       (e: Error) => {
         this.writing = false;
         // LevelDB may or may not hold these writes: forget what the cache said about their keys.
-        for (const w of batch) this.cache.delete(w.spaceId, w.subspace, w.region, w.userKey);
+        for (const w of batch) {
+          this.cache.delete(w.spaceId, w.subspace, w.region, w.userKey);
+          if (w.coord !== undefined) this.coordsUnknown.add(cacheName(w.spaceId, w.subspace, w.region, w.userKey));
+        }
         for (const w of batch) w.reject(e);
         this.flush();
       },
     );
+  }
+
+  /**
+   * Writes a group as one LevelDB batch. Through the chained batch, one native call per operation
+   * with its key and value: the array form's native side reads each operation's properties one by
+   * one, and cost twice the main-thread time per operation (measured).
+   */
+  private writeBatch(batch: readonly PendingWrite[]): Promise<void> {
+    let b: ReturnType<ClassicLevel<Buffer, Buffer>['batch']> | undefined;
+    try {
+      b = this.db.batch();
+      for (const w of batch) {
+        if (w.type === 'put') b.put(w.key, w.value!);
+        else b.del(w.key);
+        // An object and its index entry change in one batch: a crash leaves both or neither.
+        if (w.extra)
+          for (const x of w.extra) {
+            if (x.type === 'put') b.put(x.key, x.value!);
+            else b.del(x.key);
+          }
+      }
+      return b.write();
+    } catch (e) {
+      // A closed database refuses at once: the group fails as a failed write would.
+      if (b) void b.close().catch(() => {});
+      return Promise.reject(e as Error);
+    }
   }
 
   /** Resolves once every write queued so far is in LevelDB. */
@@ -606,6 +799,9 @@ export class LevelObjectStore implements ObjectStore {
       this.wrote();
     }
     this.cache.dropSpace(spaceId);
+    this.coords.dropSpace(spaceId);
+    const gone = p.toString('latin1');
+    for (const name of this.coordsUnknown) if (name.startsWith(gone)) this.coordsUnknown.delete(name);
   }
 
   async close(): Promise<void> {

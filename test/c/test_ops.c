@@ -597,6 +597,34 @@ refusals(void)
     CHECK(!a && an == 0, "refusals leave attrs alone");
 }
 
+/* A put made and never looped for: hyperclient_destroy still writes it out. */
+static void
+queued_then_destroyed(int argc, char** argv)
+{
+    struct hyperclient* d = connect_or_exit(argc, argv, "HOST PORT");
+    enum hyperclient_returncode st = HYPERCLIENT_ZERO;
+    struct hyperclient_attribute a = str_attr("s", "sent by destroy");
+    int64_t id = hyperclient_put(d, SPACE, "destroyed", 9, &a, 1, &st);
+    CHECK(id > 0, "put before destroy: %" PRId64 " (%d)", id, (int)st);
+    hyperclient_destroy(d);
+    /* nothing tells this client when the daemon has applied it: ask again, bounded */
+    int found = 0;
+    int64_t t0 = now_ms();
+    for (int tries = 0; tries < 1000 && !found && now_ms() - t0 < WAIT_MS; tries++)
+    {
+        size_t n;
+        struct hyperclient_attribute* got = get("destroyed", &n, &st);
+        found = st == HYPERCLIENT_SUCCESS && str_is(find(got, n, "s"), "sent by destroy");
+        if (got) hyperclient_destroy_attrs(got, n);
+        if (!found)
+        {
+            struct timespec pause = {0, 10 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    CHECK(found, "a put queued before hyperclient_destroy is applied (last status %d)", (int)st);
+}
+
 int
 main(int argc, char** argv)
 {
@@ -616,6 +644,7 @@ main(int argc, char** argv)
     maps();
     searches();
     refusals();
+    queued_then_destroyed(argc, argv);
     CHECK(hyperclient_loop(C, 100, &ls) == -1 && ls == HYPERCLIENT_NONEPENDING, "nothing outstanding at the end: %d", (int)ls);
     results_clear();
     hyperclient_destroy(C);
