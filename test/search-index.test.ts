@@ -204,6 +204,8 @@ test('a search narrowing the first axis examines only its interval, and stays ex
       const got = await search(p);
       t.is(c.lastSearchContacts()?.subspace, 1, `${when}: ${JSON.stringify(p, (_, v) => (typeof v === 'bigint' ? String(v) : v))} is planned in subspace n`);
       t.deepEqual(keysOf(got), want(pred), `${when}: the search's objects`);
+      // And their values: an exact search sends the stored records without decoding them.
+      for (const o of got) t.deepEqual({ n: BigInt(o.n as number), g: o.g }, model.get(String(o.k)), `${when}: the values of ${String(o.k)}`);
       t.true(indexed() > beforeIndexed, `${when}: the regions were read through the index`);
       // Only objects whose n lies in the interval are read: the matches, plus for n and g those of n.
       const inInterval = 'g' in p ? want((o) => o.n === (p.n as bigint)).length : got.length;

@@ -9,7 +9,7 @@
 // messages.ts (test/fastcodec.test.ts checks both against the general codecs).
 
 import { encodeBody } from './frame';
-import { AtomicRequest, GetRequest, WireCheck, WireFunc } from './messages';
+import { AtomicRequest, GetRequest, PredicateRequest, SearchRequest, WireCheck, WireFunc } from './messages';
 import { FRAME, LIMITS, Status } from './protocol';
 
 // ---- decoding ---------------------------------------------------------------------------------
@@ -171,6 +171,55 @@ export function decodeAtomicFast(body: Buffer): AtomicRequest | undefined {
   return { configVersion: h.configVersion, spaceId: h.spaceId, key: h.key, flags, checks, funcs };
 }
 
+/** A list of u32 (the regions of a search), as a fixarray or array16 of them. */
+function uints(r: Reader): number[] | undefined {
+  const n = r.array();
+  if (n < 0) return undefined;
+  const out: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = r.uint(0xffffffff);
+    if (x === undefined) return undefined;
+    out[i] = x;
+  }
+  return out;
+}
+
+/** REQ_SEARCH in its common encoding; undefined sends the body to m.decodeSearch. */
+export function decodeSearchFast(body: Buffer): SearchRequest | undefined {
+  const r = new Reader(body);
+  if (r.array() !== 8) return undefined;
+  const configVersion = r.uint(Number.MAX_SAFE_INTEGER);
+  const spaceId = r.uint(0xffffffff);
+  if (configVersion === undefined || spaceId === undefined) return undefined;
+  const checks: WireCheck[] | undefined = opAttrs(r, false);
+  if (!checks) return undefined;
+  const sortBy = r.ascii();
+  if (sortBy === undefined || sortBy.length > 1024) return undefined;
+  const limit = r.uint(Number.MAX_SAFE_INTEGER);
+  const descending = r.uint(1);
+  const subspace = r.uint(0xffff);
+  if (limit === undefined || descending === undefined || subspace === undefined) return undefined;
+  const regions = uints(r);
+  if (!regions || !r.done) return undefined;
+  return { configVersion, spaceId, checks, sortBy, limit, descending: descending === 1, subspace, regions };
+}
+
+/** REQ_COUNT and REQ_GROUP_DEL in their common encoding; undefined sends the body to m.decodePredicateRequest. */
+export function decodePredicateFast(body: Buffer): PredicateRequest | undefined {
+  const r = new Reader(body);
+  if (r.array() !== 5) return undefined;
+  const configVersion = r.uint(Number.MAX_SAFE_INTEGER);
+  const spaceId = r.uint(0xffffffff);
+  if (configVersion === undefined || spaceId === undefined) return undefined;
+  const checks: WireCheck[] | undefined = opAttrs(r, false);
+  if (!checks) return undefined;
+  const subspace = r.uint(0xffff);
+  if (subspace === undefined) return undefined;
+  const regions = uints(r);
+  if (!regions || !r.done) return undefined;
+  return { configVersion, spaceId, checks, subspace, regions };
+}
+
 // ---- encoding ---------------------------------------------------------------------------------
 
 function header(out: Buffer, type: number, id: bigint): void {
@@ -187,6 +236,33 @@ export function writeSuccessFrame(type: number, id: bigint): Buffer {
   const out = Buffer.allocUnsafe(FRAME.headerBytes + SUCCESS_BODY.length);
   header(out, type, id);
   out.set(SUCCESS_BODY, FRAME.headerBytes);
+  return out;
+}
+
+/** [SUCCESS, '', ''] as the start of [SUCCESS, '', '', count]: the fixarray header says 4. */
+const COUNT_SUCCESS_HEAD = Buffer.concat([Buffer.from([0x94]), SUCCESS_BODY.subarray(1)]);
+
+/**
+ * The frame of a RESP_SEARCH_DONE, RESP_COUNT or RESP_GROUP_DEL that succeeded, for counts below
+ * 2^32 (undefined above: the general encoder then writes it). Every search ends with one.
+ */
+export function countSuccessFrame(type: number, id: bigint, count: number): Buffer | undefined {
+  if (!(Number.isInteger(count) && count >= 0 && count < 0x1_0000_0000)) return undefined;
+  const n = count < 0x80 ? 1 : count < 0x100 ? 2 : count < 0x10000 ? 3 : 5;
+  const out = Buffer.allocUnsafe(FRAME.headerBytes + COUNT_SUCCESS_HEAD.length + n);
+  header(out, type, id);
+  let off = FRAME.headerBytes + COUNT_SUCCESS_HEAD.copy(out, FRAME.headerBytes);
+  if (n === 1) out[off] = count;
+  else if (n === 2) {
+    out[off++] = 0xcc;
+    out[off] = count;
+  } else if (n === 3) {
+    out[off++] = 0xcd;
+    out.writeUInt16BE(count, off);
+  } else {
+    out[off++] = 0xce;
+    out.writeUInt32BE(count, off);
+  }
   return out;
 }
 
@@ -256,4 +332,134 @@ function writeBinHeader(out: Buffer, off: number, n: number): number {
   out[off] = 0xc6;
   out.writeUInt32BE(n, off + 1);
   return off + 5;
+}
+
+function arrayHeaderBytes(n: number): number {
+  return n < 16 ? 1 : n < 0x10000 ? 3 : 5;
+}
+
+function writeArrayHeader(out: Buffer, off: number, n: number): number {
+  if (n < 16) {
+    out[off] = 0x90 | n;
+    return off + 1;
+  }
+  if (n < 0x10000) {
+    out[off] = 0xdc;
+    out.writeUInt16BE(n, off + 1);
+    return off + 3;
+  }
+  out[off] = 0xdd;
+  out.writeUInt32BE(n, off + 1);
+  return off + 5;
+}
+
+/**
+ * Copies src[start, end) to out at off; returns the offset after it. Short pieces (names, keys,
+ * small values) byte by byte: Buffer.copy's own cost was most of writing them.
+ */
+function put(out: Buffer, off: number, src: Buffer, start: number, end: number): number {
+  if (end - start > 32) return off + src.copy(out, off, start, end);
+  for (let i = start; i < end; i++) out[off++] = src[i];
+  return off;
+}
+
+/**
+ * RESP_SEARCH_ITEMS written straight from the stored values: the general encoder built one JS
+ * object per attribute per object and msgpackr then walked them, together about a quarter of a
+ * daemon's time on searches returning many objects. Same bytes as encodeFrame with the body of
+ * m.encodeSearchItems (test/fastcodec.test.ts checks this).
+ */
+export class SearchItemsShape {
+  /** Per attribute, its tuple up to the value's bin header, as in GetReplyShape. */
+  private readonly prefixes: Buffer[];
+  private readonly prefixBytes: number;
+
+  constructor(attrs: readonly { name: string; datatype: number }[]) {
+    this.prefixes = attrs.map((a) => {
+      const t = encodeBody([a.name, a.datatype, 0]);
+      return t.subarray(0, t.length - 1);
+    });
+    this.prefixBytes = this.prefixes.reduce((n, p) => n + p.length, 0);
+  }
+
+  /** The frame of one batch: keys[i] has the values values[i] (in the space's attribute order). */
+  frame(type: number, id: bigint, keys: readonly Buffer[], values: readonly (readonly Buffer[])[]): Buffer {
+    const n = keys.length;
+    const attrs = this.prefixes.length;
+    // [[ [key, [[name, datatype, value], ...]], ... ]]
+    let size = FRAME.headerBytes + 1 + arrayHeaderBytes(n) + n * (1 + arrayHeaderBytes(attrs) + this.prefixBytes);
+    for (let i = 0; i < n; i++) {
+      size += binHeaderBytes(keys[i].length) + keys[i].length;
+      const vs = values[i];
+      for (let j = 0; j < attrs; j++) size += binHeaderBytes(vs[j].length) + vs[j].length;
+    }
+    const out = Buffer.allocUnsafe(size);
+    header(out, type, id);
+    let off = FRAME.headerBytes;
+    out[off++] = 0x91;
+    off = writeArrayHeader(out, off, n);
+    for (let i = 0; i < n; i++) {
+      out[off++] = 0x92;
+      const k = keys[i];
+      off = writeBinHeader(out, off, k.length);
+      off += k.copy(out, off);
+      off = writeArrayHeader(out, off, attrs);
+      const vs = values[i];
+      for (let j = 0; j < attrs; j++) {
+        off += this.prefixes[j].copy(out, off);
+        const v = vs[j];
+        off = writeBinHeader(out, off, v.length);
+        off += v.copy(out, off);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The same frame from rows as the store keeps them, without decoding them: row i's key is
+   * keys[i] from byte keyStart on; its values are records[i] from byte valuesAt(records[i]) on,
+   * each a u32 big-endian length and its bytes, in the space's attribute order (storage.ts). A
+   * record whose values do not fit it throws.
+   */
+  frameRows(type: number, id: bigint, keys: readonly Buffer[], keyStart: number, records: readonly Buffer[], valuesAt: (record: Buffer) => number): Buffer {
+    const n = keys.length;
+    const attrs = this.prefixes.length;
+    let size = FRAME.headerBytes + 1 + arrayHeaderBytes(n) + n * (1 + arrayHeaderBytes(attrs) + this.prefixBytes);
+    for (let i = 0; i < n; i++) {
+      const klen = keys[i].length - keyStart;
+      size += binHeaderBytes(klen) + klen;
+      const r = records[i];
+      let off = valuesAt(r);
+      for (let j = 0; j < attrs; j++) {
+        if (off + 4 > r.length) throw new Error('stored record is truncated');
+        const len = r.readUInt32BE(off);
+        size += binHeaderBytes(len) + len;
+        off += 4 + len;
+      }
+      if (off !== r.length) throw new Error('stored record does not match the space');
+    }
+    const out = Buffer.allocUnsafe(size);
+    header(out, type, id);
+    let off = FRAME.headerBytes;
+    out[off++] = 0x91;
+    off = writeArrayHeader(out, off, n);
+    for (let i = 0; i < n; i++) {
+      out[off++] = 0x92;
+      const k = keys[i];
+      off = writeBinHeader(out, off, k.length - keyStart);
+      off = put(out, off, k, keyStart, k.length);
+      off = writeArrayHeader(out, off, attrs);
+      const r = records[i];
+      let at = valuesAt(r);
+      for (let j = 0; j < attrs; j++) {
+        const p = this.prefixes[j];
+        off = put(out, off, p, 0, p.length);
+        const len = r.readUInt32BE(at);
+        off = writeBinHeader(out, off, len);
+        off = put(out, off, r, at + 4, at + 4 + len);
+        at += 4 + len;
+      }
+    }
+    return out;
+  }
 }

@@ -19,13 +19,16 @@ import { RegionRef, regionChanges } from './changes';
 import { sortObjects } from './sort';
 import { ConditionWaiters } from '../common/waiters';
 import { KeyedSerializer } from './serializer';
-import { decodeAtomicFast, decodeGetFast, GetReplyShape, writeSuccessFrame } from '../common/fastcodec';
-import { LevelObjectStore, ObjectStore } from './storage';
+import { countSuccessFrame, decodeAtomicFast, decodeGetFast, decodePredicateFast, decodeSearchFast, GetReplyShape, SearchItemsShape, writeSuccessFrame } from '../common/fastcodec';
+import { INDEX_KEY_START, LevelObjectStore, ObjectStore, recordValuesAt } from './storage';
 import { axisInterval } from '../common/planner';
 import { coordinate } from '../common/hyperspace';
 
 /** The last coordinate of an axis. */
 const AXIS_MAX = (1n << 64n) - 1n;
+
+/** Where a search sends a batch of matches: given a type and request id, it writes their frame. */
+type SearchSink = (frame: (type: number, id: bigint) => Buffer) => void;
 
 export interface DaemonOptions {
   readonly listenHost: string;
@@ -104,6 +107,7 @@ export class Daemon {
   private readonly peers = new Map<string, Promise<Link>>();
   private nextPeerRequest = 1n;
   private readonly replyShapes = new WeakMap<SpaceLayout, GetReplyShape>();
+  private readonly itemShapes = new WeakMap<SpaceLayout, SearchItemsShape>();
   private readonly regionIndex = new Map<number, { space: SpaceLayout; subspace: number; region: RegionLayout }>();
   private regionIndexVersion = -1;
   private regionIndexConfig?: ClusterConfig;
@@ -548,15 +552,15 @@ export class Daemon {
           work = this.handleDel(decodeGetFast(f.body) ?? m.decodeDel(f.body)).then((r) => void this.replyWrite(conn, MsgType.RESP_DEL, f.id, r));
           break;
         case MsgType.REQ_SEARCH:
-          work = this.handleSearch(m.decodeSearch(f.body), (objects) => reply(MsgType.RESP_SEARCH_ITEMS, m.encodeSearchItems(objects))).then(
-            (r) => void reply(MsgType.RESP_SEARCH_DONE, m.encodeCountResponse(r)),
+          work = this.handleSearch(decodeSearchFast(f.body) ?? m.decodeSearch(f.body), (frame) => conn.sendFrame(frame(MsgType.RESP_SEARCH_ITEMS, f.id))).then(
+            (r) => void this.replyCount(conn, MsgType.RESP_SEARCH_DONE, f.id, r),
           );
           break;
         case MsgType.REQ_COUNT:
-          work = this.handleCount(m.decodePredicateRequest(f.body, 'REQ_COUNT')).then((r) => void reply(MsgType.RESP_COUNT, m.encodeCountResponse(r)));
+          work = this.handleCount(decodePredicateFast(f.body) ?? m.decodePredicateRequest(f.body, 'REQ_COUNT')).then((r) => void this.replyCount(conn, MsgType.RESP_COUNT, f.id, r));
           break;
         case MsgType.REQ_GROUP_DEL:
-          work = this.handleGroupDel(m.decodePredicateRequest(f.body, 'REQ_GROUP_DEL')).then((r) => void reply(MsgType.RESP_GROUP_DEL, m.encodeCountResponse(r)));
+          work = this.handleGroupDel(decodePredicateFast(f.body) ?? m.decodePredicateRequest(f.body, 'REQ_GROUP_DEL')).then((r) => void reply(MsgType.RESP_GROUP_DEL, m.encodeCountResponse(r)));
           break;
         case MsgType.REPLICA_WRITE: {
           const w = m.decodeReplicaWrite(f.body);
@@ -640,6 +644,13 @@ export class Daemon {
       this.replyShapes.set(space, shape);
     }
     return shape;
+  }
+
+  /** A count's response (and a search's last): a plain success is written by hand. */
+  private replyCount(conn: FramedConnection, type: number, id: bigint, r: m.CountResponse): void {
+    const fast = r.status === Status.SUCCESS && r.attr === '' && r.message === '' ? countSuccessFrame(type, id, r.count) : undefined;
+    if (fast) conn.sendFrame(fast);
+    else conn.send(type, id, m.encodeCountResponse(r));
   }
 
   /** A write's response: a plain success, the common case, is a constant body. */
@@ -754,14 +765,10 @@ export class Daemon {
    * the objects whose coordinate there lies in that interval are read, through the index.
    */
   private async *matching(space: SpaceLayout, subspace: number, regions: ReadonlySet<number>, checks: readonly Check[]): AsyncIterable<[Buffer, StoredObject][]> {
-    let interval: [bigint, bigint] | undefined = [0n, AXIS_MAX];
-    if (subspace > 0 && this.store.indexComplete) {
-      const name = space.subspaces[subspace].attributes[0];
-      const type = name === space.spec.key.name ? space.spec.key.type : space.spec.attributes.find((a) => a.name === name)!.type;
-      interval = axisInterval(type, checks.filter((c) => c.attr.name === name).map((c) => ({ name, op: c.op, value: c.value })));
-      // Contradictory checks on the axis: nothing can match.
-      if (!interval) return;
-    }
+    const plan = this.indexPlan(space, subspace, checks);
+    // Contradictory checks on the axis: nothing can match.
+    if (!plan) return;
+    const { interval } = plan;
     const whole = interval[0] === 0n && interval[1] === AXIS_MAX;
     for (const region of regions) {
       this.searchStats.regions++;
@@ -775,15 +782,37 @@ export class Daemon {
     }
   }
 
-  private searchObject(space: SpaceLayout, key: Buffer, obj: StoredObject): m.SearchObject {
-    return { key, attrs: space.spec.attributes.map((a, i) => ({ name: a.name, datatype: datatypeOf(a.type), value: obj.values[i] })) };
+  /**
+   * The interval of a subspace's first axis that the checks allow (everything outside the
+   * secondary subspaces, or with no index), undefined when none; `exact` when the interval alone
+   * decides every check: all of them are on that axis, an int64 one, whose coordinate is a
+   * bijection of the value (see hyperspace.ts). Floats (-0 and 0 share a point) and hashed types
+   * are not exact.
+   */
+  private indexPlan(space: SpaceLayout, subspace: number, checks: readonly Check[]): { interval: [bigint, bigint]; exact: boolean } | undefined {
+    if (subspace === 0 || !this.store.indexComplete) return { interval: [0n, AXIS_MAX], exact: false };
+    const name = space.subspaces[subspace].attributes[0];
+    const type = name === space.spec.key.name ? space.spec.key.type : space.spec.attributes.find((a) => a.name === name)!.type;
+    const interval = axisInterval(type, checks.filter((c) => c.attr.name === name).map((c) => ({ name, op: c.op, value: c.value })));
+    if (!interval) return undefined;
+    return { interval, exact: type.kind === 'int64' && checks.length > 0 && checks.every((c) => c.attr.name === name) };
+  }
+
+  /** The constant parts of a space's RESP_SEARCH_ITEMS, made once per space layout. */
+  private searchItemsShape(space: SpaceLayout): SearchItemsShape {
+    let shape = this.itemShapes.get(space);
+    if (!shape) {
+      shape = new SearchItemsShape(space.spec.attributes.map((a) => ({ name: a.name, datatype: datatypeOf(a.type) })));
+      this.itemShapes.set(space, shape);
+    }
+    return shape;
   }
 
   /**
    * Streams the matches in batches; for sorted_search, sorts by the attribute and keeps the first
    * `limit` (the client merges the daemons' lists).
    */
-  private async handleSearch(req: m.SearchRequest, send: (objects: m.SearchObject[]) => void): Promise<m.CountResponse> {
+  private async handleSearch(req: m.SearchRequest, send: SearchSink): Promise<m.CountResponse> {
     const p = await this.predicate(req);
     if (!('space' in p)) return { ...p, count: 0 };
     try {
@@ -793,7 +822,7 @@ export class Daemon {
     }
   }
 
-  private async searchRegions(req: m.SearchRequest, p: { space: SpaceLayout; checks: Check[]; regions: Set<number> }, send: (objects: m.SearchObject[]) => void): Promise<m.CountResponse> {
+  private async searchRegions(req: m.SearchRequest, p: { space: SpaceLayout; checks: Check[]; regions: Set<number> }, send: SearchSink): Promise<m.CountResponse> {
     const { space, checks, regions } = p;
     let sortIndex: number | undefined;
     if (req.sortBy !== '') {
@@ -803,19 +832,57 @@ export class Daemon {
       sortIndex = found.index;
     }
     // Batches bounded in objects and bytes, so that no reply frame nears the frame limit.
-    let batch: m.SearchObject[] = [];
+    let keys: Buffer[] = [];
+    let values: (readonly Buffer[])[] = [];
     let bytes = 0;
     const add = (key: Buffer, obj: StoredObject) => {
-      batch.push(this.searchObject(space, key, obj));
-      bytes += key.length + obj.values.reduce((n, v) => n + v.length + 16, 16);
-      if (batch.length >= SEARCH_BATCH.objectsMax || bytes >= SEARCH_BATCH.bytesMax) flush();
+      keys.push(key);
+      values.push(obj.values);
+      bytes += key.length + 16;
+      for (const v of obj.values) bytes += v.length + 16;
+      if (keys.length >= SEARCH_BATCH.objectsMax || bytes >= SEARCH_BATCH.bytesMax) flush();
     };
     const flush = () => {
-      if (batch.length > 0) send(batch);
-      batch = [];
+      if (keys.length > 0) {
+        const [k, v] = [keys, values];
+        send((type, id) => this.searchItemsShape(space).frame(type, id, k, v));
+      }
+      keys = [];
+      values = [];
       bytes = 0;
     };
     let count = 0;
+    const plan = sortIndex === undefined ? this.indexPlan(space, req.subspace, checks) : undefined;
+    if (plan?.exact) {
+      // The index entries in the interval are exactly the matches: send them as stored, with no
+      // check to run and so nothing to decode.
+      const shape = this.searchItemsShape(space);
+      const sendRows = (keys: Buffer[], records: Buffer[]) => send((type, id) => shape.frameRows(type, id, keys, INDEX_KEY_START, records, recordValuesAt));
+      for (const region of regions) {
+        this.searchStats.regions++;
+        this.searchStats.indexed++;
+        for await (const rows of this.store.scanIndexRows(space.id, req.subspace, region, plan.interval[0], plan.interval[1])) {
+          this.searchStats.examined += rows.length;
+          count += rows.length;
+          let keys: Buffer[] = [];
+          let records: Buffer[] = [];
+          let size = 0;
+          for (const [k, r] of rows) {
+            keys.push(k);
+            records.push(r);
+            size += k.length + r.length + 16 * (1 + space.spec.attributes.length);
+            if (keys.length >= SEARCH_BATCH.objectsMax || size >= SEARCH_BATCH.bytesMax) {
+              sendRows(keys, records);
+              keys = [];
+              records = [];
+              size = 0;
+            }
+          }
+          if (keys.length > 0) sendRows(keys, records);
+        }
+      }
+      return { ...SUCCESS, count };
+    }
     if (sortIndex !== undefined) {
       const all: [Buffer, StoredObject][] = [];
       for await (const hits of this.matching(space, req.subspace, regions, checks)) all.push(...hits);
@@ -840,7 +907,17 @@ export class Daemon {
     if (!('space' in p)) return { ...p, count: 0 };
     let count = 0;
     try {
-      for await (const hits of this.matching(p.space, req.subspace, p.regions, p.checks)) count += hits.length;
+      const plan = this.indexPlan(p.space, req.subspace, p.checks);
+      if (plan?.exact) {
+        // The index entries in the interval are exactly the matches: count them, read no record.
+        for (const region of p.regions) {
+          this.searchStats.regions++;
+          this.searchStats.indexed++;
+          const n = await this.store.countIndex(p.space.id, req.subspace, region, plan.interval[0], plan.interval[1]);
+          this.searchStats.examined += n;
+          count += n;
+        }
+      } else for await (const hits of this.matching(p.space, req.subspace, p.regions, p.checks)) count += hits.length;
     } finally {
       p.release();
     }

@@ -11,7 +11,7 @@
 // every entry's coordinate in memory too, so that the entry is found again, without a read, when
 // the object changes or goes.
 
-import { ClassicLevel } from 'classic-level';
+import { ClassicLevel, Iterator as ClassicIterator } from 'classic-level';
 import { StoredObject } from './apply';
 
 export interface ObjectStore {
@@ -37,6 +37,14 @@ export interface ObjectStore {
    */
   scanIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, StoredObject][]>;
   /**
+   * scanIndex without decoding: each row is its index key (the object's key from byte
+   * INDEX_KEY_START on) and its record (values from recordValuesAt on). For searches that send
+   * the objects as they are.
+   */
+  scanIndexRows(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, Buffer][]>;
+  /** How many index entries of one region have their coordinate in [lo, hi], as of one moment. */
+  countIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): Promise<number>;
+  /**
    * Whether every indexed write this store holds went through the index: false for a store
    * written by a daemon from before the index (its searches scan whole regions).
    */
@@ -51,6 +59,18 @@ const READ_BATCH_MAX = 1024;
 
 /** Entries read from LevelDB per call while scanning. */
 const SCAN_BATCH = 1024;
+/**
+ * Bytes an iterator may read ahead per batch. classic-level's default (16 KiB) cut a batch of
+ * 1,024 records of ~150 bytes into ten native round trips.
+ */
+const SCAN_BATCH_BYTES = 1 << 20;
+/** Rows a search first reads through a kept iterator: one match and the row that ends the range. */
+const PROBE_ROWS = 2;
+/** Kept iterators at most (each holds on to LevelDB's state as of its making): about as many as
+ * searches in flight, so that a client with 4 x 64 of them does not make new ones. */
+const SPARE_ITERATORS_MAX = 256;
+/** Index keys counted per batch: they are short, so more of them per native call. */
+const COUNT_BATCH = 8192;
 const TAG = 0x72; // 'r'
 const INDEX_TAG = 0x78; // 'x'
 /** Present once the store was created by a daemon that keeps the index. */
@@ -154,6 +174,16 @@ function encodeObject(obj: StoredObject, ownMemory = false, coord?: Buffer): Buf
     off += 4 + v.length;
   }
   return out;
+}
+
+/** Where an object's key starts in its index entry (see indexKey). */
+export const INDEX_KEY_START = 19;
+
+/** Where a record's values start: each a u32 length and its bytes, as many as the record says. */
+export function recordValuesAt(bytes: Buffer): number {
+  const head = bytes[0] === RECORD_FORMAT_INDEXED ? 19 : 11;
+  if (bytes.length < head || (bytes[0] !== RECORD_FORMAT && bytes[0] !== RECORD_FORMAT_INDEXED)) throw new Error(`stored record of unknown format ${bytes[0]}`);
+  return head;
 }
 
 function decodeObject(bytes: Buffer): StoredRecord {
@@ -410,6 +440,12 @@ export class LevelObjectStore implements ObjectStore {
   private reads: { key: Buffer; resolve: (v: Buffer | undefined) => void; reject: (e: Error) => void }[] = [];
   /** Names of keys whose read from LevelDB is in flight; set to true when a write to one starts. */
   private readonly reading = new Map<string, boolean>();
+  /** Writes and clears so far (see probeIndex). */
+  private writes = 0;
+  /** Iterators over a region's index (by its prefix), kept while nothing is written. */
+  private readonly spareIterators = new Map<string, ClassicIterator<ClassicLevel<Buffer, Buffer>, Buffer, Buffer>[]>();
+  private spares = 0;
+  private clearing = 0;
   /** Resolved by the batch in flight and the one queued, for dropSpace and close. */
   private idleWaiters: (() => void)[] = [];
 
@@ -572,6 +608,7 @@ export class LevelObjectStore implements ObjectStore {
     extra?: readonly IndexOp[],
     coord?: Buffer | null,
   ): Promise<void> {
+    this.wrote();
     // Only while reads are in flight does a write need the key's name (to mark them overtaken).
     const name = this.reading.size > 0 ? cacheName(spaceId, subspace, region, key) : '';
     if (this.reading.has(name)) this.reading.set(name, true);
@@ -664,7 +701,7 @@ export class LevelObjectStore implements ObjectStore {
   async *scanRegion(spaceId: number, subspace: number, region: number): AsyncIterable<[Buffer, StoredObject][]> {
     // A scan is a snapshot of LevelDB: it includes every write acknowledged before it started.
     const p = regionPrefix(spaceId, subspace, region);
-    const it = this.db.iterator({ gte: p, lt: successor(p) });
+    const it = this.db.iterator({ gte: p, lt: successor(p), highWaterMarkBytes: SCAN_BATCH_BYTES });
     try {
       // Read in batches: one native call per entry would dominate a scan.
       for (;;) {
@@ -678,26 +715,120 @@ export class LevelObjectStore implements ObjectStore {
   }
 
   async *scanIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, StoredObject][]> {
+    // The rows of scanIndexRows, decoded: searches that check what they read go through the kept
+    // iterators too.
+    for await (const rows of this.scanIndexRows(spaceId, subspace, region, lo, hi))
+      yield rows.map(([k, v]) => [k.subarray(INDEX_KEY_START), decodeObject(v)] as [Buffer, StoredObject]);
+  }
+
+  async *scanIndexRows(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, Buffer][]> {
     if (lo > hi) return;
-    const it = this.db.iterator(indexRange(spaceId, subspace, region, lo, hi));
+    const range = indexRange(spaceId, subspace, region, lo, hi);
+    let probe = await this.probeIndex(spaceId, subspace, region, range.gte, range.lt);
+    if (probe?.done) {
+      if (probe.rows.length > 0) yield probe.rows;
+      return;
+    }
+    // The rest is read from where the probe stopped only if nothing was written since its
+    // snapshot: then an iterator made now sees what it saw.
+    if (probe && probe.writes !== this.writes) probe = undefined;
+    const it = probe
+      ? this.db.iterator({ gt: probe.rows[probe.rows.length - 1][0], lt: range.lt, highWaterMarkBytes: SCAN_BATCH_BYTES })
+      : this.db.iterator({ ...range, highWaterMarkBytes: SCAN_BATCH_BYTES });
     try {
+      if (probe) yield probe.rows;
       for (;;) {
         const entries = await it.nextv(SCAN_BATCH);
         if (entries.length === 0) break;
-        yield entries.map(([k, v]) => [k.subarray(19), decodeObject(v)] as [Buffer, StoredObject]);
+        yield entries;
       }
     } finally {
       await it.close();
     }
   }
 
+  /**
+   * The first rows of an index range, read through an iterator kept from an earlier search: making
+   * and closing an iterator was a third of the daemon's time on searches that find one object.
+   * An iterator reads a snapshot, so one is kept only while nothing is written: it is made when no
+   * write is queued or in flight, and dropped at the next write. Undefined when there is none to
+   * use, or when a write came while reading and the range goes on (the rest would be read from a
+   * later state than the first rows); `done` when the rows are the whole range.
+   */
+  private async probeIndex(spaceId: number, subspace: number, region: number, gte: Buffer, lt: Buffer): Promise<{ rows: [Buffer, Buffer][]; done: boolean; writes: number } | undefined> {
+    const writes = this.writes;
+    const name = regionPrefix(spaceId, subspace, region, INDEX_TAG).toString('latin1');
+    let it = this.spareIterators.get(name)?.pop();
+    if (it) this.spares--;
+    else if (this.writing || this.queued.length > 0 || this.clearing > 0) return undefined;
+    else {
+      const p = regionPrefix(spaceId, subspace, region, INDEX_TAG);
+      it = this.db.iterator({ gte: p, lt: successor(p), highWaterMarkBytes: SCAN_BATCH_BYTES });
+    }
+    let rows: [Buffer, Buffer][];
+    try {
+      it.seek(gte);
+      rows = await it.nextv(PROBE_ROWS);
+    } catch (e) {
+      void it.close().catch(() => undefined);
+      throw e;
+    }
+    const fresh = this.writes === writes;
+    if (fresh && this.spares < SPARE_ITERATORS_MAX) {
+      let list = this.spareIterators.get(name);
+      if (!list) this.spareIterators.set(name, (list = []));
+      list.push(it);
+      this.spares++;
+    } else void it.close().catch(() => undefined);
+    // The iterator's range is the region's whole index: the rows past `lt` are not asked for.
+    let end = rows.length;
+    while (end > 0 && Buffer.compare(rows[end - 1][0], lt) >= 0) end--;
+    const done = end < rows.length || rows.length < PROBE_ROWS;
+    if (end < rows.length) rows = rows.slice(0, end);
+    return done || fresh ? { rows, done, writes } : undefined;
+  }
+
+  /** Every write and clear calls this: the kept iterators no longer see the current state. */
+  private wrote(): void {
+    this.writes++;
+    if (this.spares === 0) return;
+    for (const list of this.spareIterators.values()) for (const it of list) void it.close().catch(() => undefined);
+    this.spareIterators.clear();
+    this.spares = 0;
+  }
+
+  async countIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): Promise<number> {
+    if (lo > hi) return 0;
+    // Keys only: the records are not read into JS (classic-level's keys() reads the values too).
+    const it = this.db.iterator({ ...indexRange(spaceId, subspace, region, lo, hi), values: false, highWaterMarkBytes: SCAN_BATCH_BYTES });
+    let n = 0;
+    try {
+      for (;;) {
+        const keys = await it.nextv(COUNT_BATCH);
+        if (keys.length === 0) break;
+        n += keys.length;
+      }
+    } finally {
+      await it.close();
+    }
+    return n;
+  }
+
   async dropSpace(spaceId: number): Promise<void> {
     // Writes queued before the drop land before it, as they would have without the batching.
     await this.idle();
     const p = spacePrefix(spaceId);
-    await this.db.clear({ gte: p, lt: successor(p) });
-    const x = spacePrefix(spaceId, INDEX_TAG);
-    await this.db.clear({ gte: x, lt: successor(x) });
+    // No iterator is kept while the clears run (probeIndex sees `clearing`), nor made before them.
+    this.clearing++;
+    this.wrote();
+    try {
+      await this.db.clear({ gte: p, lt: successor(p) });
+      const x = spacePrefix(spaceId, INDEX_TAG);
+      await this.db.clear({ gte: x, lt: successor(x) });
+    } finally {
+      this.clearing--;
+      this.wrote();
+    }
     this.cache.dropSpace(spaceId);
     this.coords.dropSpace(spaceId);
     const gone = p.toString('latin1');
@@ -706,6 +837,7 @@ export class LevelObjectStore implements ObjectStore {
 
   async close(): Promise<void> {
     await this.idle();
+    this.wrote();
     await this.db.close();
   }
 }
@@ -755,6 +887,20 @@ export class MemoryObjectStore implements ObjectStore {
       }
     hits.sort(([ka, a], [kb, b]) => Buffer.compare(a.coord!, b.coord!) || Buffer.compare(ka, kb));
     for (let i = 0; i < hits.length; i += SCAN_BATCH) yield hits.slice(i, i + SCAN_BATCH);
+  }
+
+  async *scanIndexRows(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, Buffer][]> {
+    for await (const batch of this.scanIndex(spaceId, subspace, region, lo, hi))
+      yield batch.map(([k, obj]) => {
+        const rec = obj as StoredRecord;
+        return [indexKey(spaceId, subspace, region, rec.coord!, k), encodeObject(obj, false, rec.coord)] as [Buffer, Buffer];
+      });
+  }
+
+  async countIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): Promise<number> {
+    let n = 0;
+    for await (const batch of this.scanIndex(spaceId, subspace, region, lo, hi)) n += batch.length;
+    return n;
   }
 
   async dropSpace(spaceId: number): Promise<void> {
