@@ -19,6 +19,7 @@ import { RegionRef, regionChanges } from './changes';
 import { sortObjects } from './sort';
 import { ConditionWaiters } from '../common/waiters';
 import { KeyedSerializer } from './serializer';
+import { forwardTargetOf } from './forwarding';
 import { countSuccessFrame, decodeAtomicFast, decodeGetFast, decodePredicateFast, decodeSearchFast, GetReplyShape, SearchItemsShape, writeSuccessFrame } from '../common/fastcodec';
 import { INDEX_KEY_START, LevelObjectStore, ObjectStore, recordValuesAt } from './storage';
 import { axisInterval } from '../common/planner';
@@ -312,14 +313,10 @@ export class Daemon {
     };
   }
 
-  /** Where writes to a region held here must also go: its next head while it moves, or its new head. */
+  /** Where writes to a region held here must also go (see forwardTargetOf). */
   private forwardTarget(regionId: number): number | undefined {
     const found = this.regionById(regionId);
-    if (!found) return undefined;
-    const r = found.region;
-    if (r.moving !== undefined) return r.moving;
-    const head = r.replicas[0];
-    return head !== undefined && head !== this.serverId ? head : undefined;
+    return found ? forwardTargetOf(found.region, this.serverId) : undefined;
   }
 
   private regionById(regionId: number): { space: SpaceLayout; subspace: number; region: RegionLayout } | undefined {
@@ -448,11 +445,20 @@ export class Daemon {
   private startMove(ref: RegionRef, to: number): void {
     const id = ref.region.id;
     if (this.moves.has(id)) return;
-    const base: m.RegionMessage = { configVersion: this.config.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: id };
-    // The reset goes out first on the link, before any forwarded write.
-    const reset = this.toPeer(to, MsgType.REGION_RESET, m.encodeRegionMessage(base));
+    const sendReset = () => this.toPeer(to, MsgType.REGION_RESET, m.encodeRegionMessage({ configVersion: this.config.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: id }));
+    // The reset goes out first on the link, before any forwarded write. A region still awaiting
+    // the handoff from its previous head is copied only after it: until then that head's late
+    // writes arrive here and are applied here only, so a copy begun earlier could pass their key
+    // before they come and leave the next head with the older object.
+    const reset = this.awaitingHandoff.has(id)
+      ? this.regionReady(id).then(() => {
+          const cur = this.regionById(id);
+          if (this.stopping || !cur || cur.region.replicas[0] !== this.serverId || cur.region.moving !== to) return false;
+          return sendReset().then(() => true);
+        })
+      : sendReset().then(() => true);
     const move = (async () => {
-      await reset;
+      if (!(await reset)) return; // the move was cancelled while waiting for the handoff
       let sent = 0;
       const window: Promise<void>[] = [];
       for await (const batch of this.store.scanRegion(ref.space.id, ref.subspace, id))
