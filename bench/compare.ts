@@ -273,13 +273,16 @@ async function main(): Promise<void> {
 
   const load: Record<string, unknown> = {};
   const loadTimeoutMs = 3_600_000;
-  process.stderr.write(`bench: loading ${KEYS} objects into kv\n`);
-  load.hyperdex_kv = await driver(['load', 'backend=hyperdex', 'host=127.0.0.1', `port=${coord.port}`, 'space=kv', `n=${KEYS}`], loadTimeoutMs);
+  // big first: the daemons' object cache keeps the objects written last, and the key workloads
+  // read kv (searches and counts read the index, not the cache). Loaded the other way round, the
+  // 1,000,000 objects of big push kv out of the cache and the first get runs read LevelDB.
   const wantsBig = SELECTED.some((w) => w === 'search1000' || w === 'count');
   if (wantsBig) {
     process.stderr.write(`bench: loading ${BIG} objects into big\n`);
     load.hyperdex_big = await driver(['load', 'backend=hyperdex', 'host=127.0.0.1', `port=${coord.port}`, 'space=big', `n=${BIG}`, `groups=${GROUPS}`], loadTimeoutMs);
   }
+  process.stderr.write(`bench: loading ${KEYS} objects into kv\n`);
+  load.hyperdex_kv = await driver(['load', 'backend=hyperdex', 'host=127.0.0.1', `port=${coord.port}`, 'space=kv', `n=${KEYS}`], loadTimeoutMs);
   if (redis) load.redis_kv = await driver(['load', 'backend=redis', 'host=127.0.0.1', `port=${redis.port}`, `n=${KEYS}`], loadTimeoutMs);
   const rssAfterLoadKb = daemonPids.map(rssKb);
   process.stderr.write(`bench: loaded; daemons resident ${rssAfterLoadKb.map((k) => `${Math.round(k / 1024)} MiB`).join(', ')}\n`);
