@@ -324,14 +324,7 @@ function writeBinHeader(out: Buffer, off: number, n: number): number {
     out[off + 1] = n;
     return off + 2;
   }
-  if (n < 0x10000) {
-    out[off] = 0xc5;
-    out.writeUInt16BE(n, off + 1);
-    return off + 3;
-  }
-  out[off] = 0xc6;
-  out.writeUInt32BE(n, off + 1);
-  return off + 5;
+  return writeSizedHeader(out, off, n, 0xc5, 0xc6);
 }
 
 function arrayHeaderBytes(n: number): number {
@@ -343,12 +336,17 @@ function writeArrayHeader(out: Buffer, off: number, n: number): number {
     out[off] = 0x90 | n;
     return off + 1;
   }
+  return writeSizedHeader(out, off, n, 0xdc, 0xdd);
+}
+
+/** A msgpack header with a 16-bit size (tag16) or, from 65,536 on, a 32-bit one (tag32). */
+function writeSizedHeader(out: Buffer, off: number, n: number, tag16: number, tag32: number): number {
   if (n < 0x10000) {
-    out[off] = 0xdc;
+    out[off] = tag16;
     out.writeUInt16BE(n, off + 1);
     return off + 3;
   }
-  out[off] = 0xdd;
+  out[off] = tag32;
   out.writeUInt32BE(n, off + 1);
   return off + 5;
 }
