@@ -23,19 +23,12 @@ export interface Figures {
   readonly server_rss_kb: number[];
 }
 
-/** The repetitions of one measurement: medians, and the range of ops/s. */
-export interface Agg {
-  readonly ops_per_s: number;
+/** The repetitions of one measurement: medians of a run's figures, and the range of ops/s. */
+export interface Agg extends Omit<Figures, 'backend' | 'workload'> {
   readonly ops_per_s_min: number;
   readonly ops_per_s_max: number;
-  readonly p50_us: number;
-  readonly p99_us: number;
-  readonly p999_us: number;
-  readonly client_cpu_s: number;
-  readonly server_cpu_s: number;
   /** Resident memory of each server process at the end of the last repetition. */
   readonly server_rss_kb: number[];
-  readonly results_per_op: number;
   /** Operations that ended in an unexpected status, summed over the repetitions. */
   readonly errors: number;
   readonly reps: number;
