@@ -220,6 +220,39 @@ export function cacheObjectsFromEnv(env: NodeJS.ProcessEnv = process.env): numbe
 }
 
 /** The cached objects of one region of one subspace, by key (as a latin1 string). */
+/**
+ * Per-region state of the object cache and the coordinate map, found by region id (a number)
+ * then by space and subspace: one, unless two spaces or subspaces ever share region ids.
+ */
+class RegionTable<T extends { readonly spaceId: number; readonly subspace: number }> {
+  private readonly byRegion = new Map<number, T[]>();
+
+  constructor(private readonly make: (spaceId: number, subspace: number) => T) {}
+
+  find(spaceId: number, subspace: number, region: number, create: boolean): T | undefined {
+    const list = this.byRegion.get(region);
+    if (list) for (const t of list) if (t.spaceId === spaceId && t.subspace === subspace) return t;
+    if (!create) return undefined;
+    const t = this.make(spaceId, subspace);
+    if (list) list.push(t);
+    else this.byRegion.set(region, [t]);
+    return t;
+  }
+
+  /** Takes out every entry of a space; returns them. */
+  dropSpace(spaceId: number): T[] {
+    const dropped: T[] = [];
+    for (const [region, list] of this.byRegion) {
+      const kept = list.filter((t) => t.spaceId !== spaceId);
+      if (kept.length === list.length) continue;
+      dropped.push(...list.filter((t) => t.spaceId === spaceId));
+      if (kept.length === 0) this.byRegion.delete(region);
+      else this.byRegion.set(region, kept);
+    }
+    return dropped;
+  }
+}
+
 interface RegionCache {
   readonly spaceId: number;
   readonly subspace: number;
@@ -232,8 +265,7 @@ interface RegionCache {
  * where a map over whole storage keys built and hashed a longer one (a fifth of a cached get).
  */
 class ObjectCache {
-  /** Region id to its caches: one, unless two spaces or subspaces ever share region ids. */
-  private readonly regions = new Map<number, RegionCache[]>();
+  private readonly regions = new RegionTable<RegionCache>((spaceId, subspace) => ({ spaceId, subspace, objects: new Map() }));
   /** Entries in the order they came in; an entry deleted since is skipped when its turn comes. */
   private orderRegion: (RegionCache | undefined)[] = [];
   private orderName: string[] = [];
@@ -243,13 +275,7 @@ class ObjectCache {
   constructor(private readonly capacity: number) {}
 
   private region(spaceId: number, subspace: number, region: number, create: boolean): RegionCache | undefined {
-    const list = this.regions.get(region);
-    if (list) for (const rc of list) if (rc.spaceId === spaceId && rc.subspace === subspace) return rc;
-    if (!create) return undefined;
-    const rc: RegionCache = { spaceId, subspace, objects: new Map() };
-    if (list) list.push(rc);
-    else this.regions.set(region, [rc]);
-    return rc;
+    return this.regions.find(spaceId, subspace, region, create);
   }
 
   get(spaceId: number, subspace: number, region: number, key: Buffer): StoredRecord | null | undefined {
@@ -288,12 +314,11 @@ class ObjectCache {
   }
 
   dropSpace(spaceId: number): void {
-    for (const list of this.regions.values())
-      for (const rc of list)
-        if (rc.spaceId === spaceId) {
-          this.count -= rc.objects.size;
-          rc.objects.clear();
-        }
+    // Emptied as well as taken out: the FIFO still names them, and an emptied map deletes nothing.
+    for (const rc of this.regions.dropSpace(spaceId)) {
+      this.count -= rc.objects.size;
+      rc.objects.clear();
+    }
   }
 }
 
@@ -314,7 +339,7 @@ interface RegionCoords {
  * key string and a map entry and no object of its own.
  */
 class CoordMap {
-  private readonly regions = new Map<number, RegionCoords[]>();
+  private readonly regions = new RegionTable<RegionCoords>((spaceId, subspace) => ({ spaceId, subspace, slots: new Map() }));
   private hi = new Uint32Array(1024);
   private lo = new Uint32Array(1024);
   /** Slots below `used` not in use, to be handed out again. */
@@ -322,13 +347,7 @@ class CoordMap {
   private used = 0;
 
   private region(spaceId: number, subspace: number, region: number, create: boolean): RegionCoords | undefined {
-    const list = this.regions.get(region);
-    if (list) for (const rc of list) if (rc.spaceId === spaceId && rc.subspace === subspace) return rc;
-    if (!create) return undefined;
-    const rc: RegionCoords = { spaceId, subspace, slots: new Map() };
-    if (list) list.push(rc);
-    else this.regions.set(region, [rc]);
-    return rc;
+    return this.regions.find(spaceId, subspace, region, create);
   }
 
   /** The object's coordinate (8 bytes, big-endian), or undefined when it has no index entry. */
@@ -361,12 +380,7 @@ class CoordMap {
   }
 
   dropSpace(spaceId: number): void {
-    for (const [region, list] of this.regions) {
-      for (const rc of list) if (rc.spaceId === spaceId) for (const slot of rc.slots.values()) this.free.push(slot);
-      const kept = list.filter((rc) => rc.spaceId !== spaceId);
-      if (kept.length === 0) this.regions.delete(region);
-      else this.regions.set(region, kept);
-    }
+    for (const rc of this.regions.dropSpace(spaceId)) for (const slot of rc.slots.values()) this.free.push(slot);
   }
 
   /** Entries held, for tests. */
