@@ -71,11 +71,14 @@ export function keyRegion(space: SpaceLayout, key: Buffer): RegionLayout {
 
 /** The point of an object in subspace `index`: one coordinate per attribute of the subspace. */
 export function pointOf(space: SpaceLayout, index: number, key: Buffer, values: readonly Buffer[]): bigint[] {
-  return space.subspaces[index].attributes.map((name) => {
-    if (name === space.spec.key.name) return coordinate(space.spec.key.type, key);
-    const i = space.spec.attributes.findIndex((a) => a.name === name);
-    return coordinate(space.spec.attributes[i].type, values[i]);
-  });
+  return space.subspaces[index].attributes.map((name) => axisCoordinate(space, name, key, values));
+}
+
+/** An object's coordinate on the axis of one attribute (or of the key). */
+export function axisCoordinate(space: SpaceLayout, name: string, key: Buffer, values: readonly Buffer[]): bigint {
+  if (name === space.spec.key.name) return coordinate(space.spec.key.type, key);
+  const i = space.spec.attributes.findIndex((a) => a.name === name);
+  return coordinate(space.spec.attributes[i].type, values[i]);
 }
 
 /** The region of subspace `index` that holds an object. */

@@ -5,7 +5,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { ClusterConfig, EMPTY_CONFIG, findServer, findSpaceById, keyRegion, RegionLayout, regionOf, reviveConfig, SpaceLayout } from '../common/config';
+import { axisCoordinate, ClusterConfig, EMPTY_CONFIG, findServer, findSpaceById, keyRegion, RegionLayout, regionOf, reviveConfig, SpaceLayout } from '../common/config';
 import { HyperClientError } from '../client/errors';
 import { Link } from '../client/link';
 import { connectTcp, FramedConnection } from '../common/connection';
@@ -23,7 +23,6 @@ import { forwardTargetOf } from './forwarding';
 import { countSuccessFrame, decodeAtomicFast, decodeGetFast, decodePredicateFast, decodeSearchFast, GetReplyShape, SearchItemsShape, writeSuccessFrame } from '../common/fastcodec';
 import { INDEX_KEY_START, LevelObjectStore, ObjectStore, recordValuesAt } from './storage';
 import { axisInterval } from '../common/planner';
-import { coordinate } from '../common/hyperspace';
 
 /** The last coordinate of an axis. */
 const AXIS_MAX = (1n << 64n) - 1n;
@@ -107,8 +106,8 @@ export class Daemon {
   private readonly movedReports = new Map<number, number>();
   private readonly peers = new Map<string, Promise<Link>>();
   private nextPeerRequest = 1n;
-  private readonly replyShapes = new WeakMap<SpaceLayout, GetReplyShape>();
-  private readonly itemShapes = new WeakMap<SpaceLayout, SearchItemsShape>();
+  /** The constant parts of a space's RESP_GET and RESP_SEARCH_ITEMS, made once per space layout. */
+  private readonly replyShapes = new WeakMap<SpaceLayout, { get: GetReplyShape; items: SearchItemsShape }>();
   private readonly regionIndex = new Map<number, { space: SpaceLayout; subspace: number; region: RegionLayout }>();
   private regionIndexVersion = -1;
   private regionIndexConfig?: ClusterConfig;
@@ -428,10 +427,7 @@ export class Daemon {
 
   /** An object's coordinate on the first axis of a subspace. */
   private firstAxisCoordinate(space: SpaceLayout, subspace: number, key: Buffer, values: readonly Buffer[]): bigint {
-    const name = space.subspaces[subspace].attributes[0];
-    if (name === space.spec.key.name) return coordinate(space.spec.key.type, key);
-    const i = space.spec.attributes.findIndex((a) => a.name === name);
-    return coordinate(space.spec.attributes[i].type, values[i]);
+    return axisCoordinate(space, space.subspaces[subspace].attributes[0], key, values);
   }
 
   /** During a move (or right after it, until the handoff), writes also go to the next head. */
@@ -638,18 +634,18 @@ export class Daemon {
     const obj = this.store.peek(req.spaceId, 0, region.id, req.key);
     if (obj === undefined) return false;
     if (obj === null) conn.send(MsgType.RESP_GET, id, m.encodeGetResponse({ status: Status.NOTFOUND, attrs: [], message: '' }));
-    else conn.sendFrame(this.getReplyShape(space).frame(MsgType.RESP_GET, id, obj.values));
+    else conn.sendFrame(this.shapesOf(space).get.frame(MsgType.RESP_GET, id, obj.values));
     return true;
   }
 
-  /** The constant parts of a space's RESP_GET, made once per space layout. */
-  private getReplyShape(space: SpaceLayout): GetReplyShape {
-    let shape = this.replyShapes.get(space);
-    if (!shape) {
-      shape = new GetReplyShape(space.spec.attributes.map((a) => ({ name: a.name, datatype: datatypeOf(a.type) })));
-      this.replyShapes.set(space, shape);
+  private shapesOf(space: SpaceLayout): { get: GetReplyShape; items: SearchItemsShape } {
+    let shapes = this.replyShapes.get(space);
+    if (!shapes) {
+      const attrs = space.spec.attributes.map((a) => ({ name: a.name, datatype: datatypeOf(a.type) }));
+      shapes = { get: new GetReplyShape(attrs), items: new SearchItemsShape(attrs) };
+      this.replyShapes.set(space, shapes);
     }
-    return shape;
+    return shapes;
   }
 
   /** A count's response (and a search's last): a plain success is written by hand. */
@@ -798,20 +794,10 @@ export class Daemon {
   private indexPlan(space: SpaceLayout, subspace: number, checks: readonly Check[]): { interval: [bigint, bigint]; exact: boolean } | undefined {
     if (subspace === 0 || !this.store.indexComplete) return { interval: [0n, AXIS_MAX], exact: false };
     const name = space.subspaces[subspace].attributes[0];
-    const type = name === space.spec.key.name ? space.spec.key.type : space.spec.attributes.find((a) => a.name === name)!.type;
+    const type = attributeByName(space.spec, name)!.attr.type;
     const interval = axisInterval(type, checks.filter((c) => c.attr.name === name).map((c) => ({ name, op: c.op, value: c.value })));
     if (!interval) return undefined;
     return { interval, exact: type.kind === 'int64' && checks.length > 0 && checks.every((c) => c.attr.name === name) };
-  }
-
-  /** The constant parts of a space's RESP_SEARCH_ITEMS, made once per space layout. */
-  private searchItemsShape(space: SpaceLayout): SearchItemsShape {
-    let shape = this.itemShapes.get(space);
-    if (!shape) {
-      shape = new SearchItemsShape(space.spec.attributes.map((a) => ({ name: a.name, datatype: datatypeOf(a.type) })));
-      this.itemShapes.set(space, shape);
-    }
-    return shape;
   }
 
   /**
@@ -851,7 +837,7 @@ export class Daemon {
     const flush = () => {
       if (keys.length > 0) {
         const [k, v] = [keys, values];
-        send((type, id) => this.searchItemsShape(space).frame(type, id, k, v));
+        send((type, id) => this.shapesOf(space).items.frame(type, id, k, v));
       }
       keys = [];
       values = [];
@@ -862,7 +848,7 @@ export class Daemon {
     if (plan?.exact) {
       // The index entries in the interval are exactly the matches: send them as stored, with no
       // check to run and so nothing to decode.
-      const shape = this.searchItemsShape(space);
+      const shape = this.shapesOf(space).items;
       const sendRows = (keys: Buffer[], records: Buffer[]) => send((type, id) => shape.frameRows(type, id, keys, INDEX_KEY_START, records, recordValuesAt));
       for (const region of regions) {
         this.searchStats.regions++;
