@@ -184,15 +184,22 @@ function uints(r: Reader): number[] | undefined {
   return out;
 }
 
-/** REQ_SEARCH in its common encoding; undefined sends the body to m.decodeSearch. */
-export function decodeSearchFast(body: Buffer): SearchRequest | undefined {
-  const r = new Reader(body);
-  if (r.array() !== 8) return undefined;
+/** The configuration version, space id and checks that open REQ_SEARCH, REQ_COUNT and REQ_GROUP_DEL. */
+function predicateHead(r: Reader): { configVersion: number; spaceId: number; checks: WireCheck[] } | undefined {
   const configVersion = r.uint(Number.MAX_SAFE_INTEGER);
   const spaceId = r.uint(0xffffffff);
   if (configVersion === undefined || spaceId === undefined) return undefined;
   const checks: WireCheck[] | undefined = opAttrs(r, false);
   if (!checks) return undefined;
+  return { configVersion, spaceId, checks };
+}
+
+/** REQ_SEARCH in its common encoding; undefined sends the body to m.decodeSearch. */
+export function decodeSearchFast(body: Buffer): SearchRequest | undefined {
+  const r = new Reader(body);
+  if (r.array() !== 8) return undefined;
+  const h = predicateHead(r);
+  if (!h) return undefined;
   const sortBy = r.ascii();
   if (sortBy === undefined || sortBy.length > 1024) return undefined;
   const limit = r.uint(Number.MAX_SAFE_INTEGER);
@@ -201,23 +208,20 @@ export function decodeSearchFast(body: Buffer): SearchRequest | undefined {
   if (limit === undefined || descending === undefined || subspace === undefined) return undefined;
   const regions = uints(r);
   if (!regions || !r.done) return undefined;
-  return { configVersion, spaceId, checks, sortBy, limit, descending: descending === 1, subspace, regions };
+  return { ...h, sortBy, limit, descending: descending === 1, subspace, regions };
 }
 
 /** REQ_COUNT and REQ_GROUP_DEL in their common encoding; undefined sends the body to m.decodePredicateRequest. */
 export function decodePredicateFast(body: Buffer): PredicateRequest | undefined {
   const r = new Reader(body);
   if (r.array() !== 5) return undefined;
-  const configVersion = r.uint(Number.MAX_SAFE_INTEGER);
-  const spaceId = r.uint(0xffffffff);
-  if (configVersion === undefined || spaceId === undefined) return undefined;
-  const checks: WireCheck[] | undefined = opAttrs(r, false);
-  if (!checks) return undefined;
+  const h = predicateHead(r);
+  if (!h) return undefined;
   const subspace = r.uint(0xffff);
   if (subspace === undefined) return undefined;
   const regions = uints(r);
   if (!regions || !r.done) return undefined;
-  return { configVersion, spaceId, checks, subspace, regions };
+  return { ...h, subspace, regions };
 }
 
 // ---- encoding ---------------------------------------------------------------------------------
