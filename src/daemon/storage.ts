@@ -84,22 +84,24 @@ function spacePrefix(spaceId: number, tag = TAG): Buffer {
   return p;
 }
 
+/** tag | u32 space | u16 subspace | u32 region: the first 11 bytes of every object and index key. */
+function writeRegionPrefix(out: Buffer, tag: number, spaceId: number, subspace: number, region: number): void {
+  out[0] = tag;
+  out.writeUInt32BE(spaceId, 1);
+  out.writeUInt16BE(subspace, 5);
+  out.writeUInt32BE(region, 7);
+}
+
 function regionPrefix(spaceId: number, subspace: number, region: number, tag = TAG): Buffer {
   const p = Buffer.allocUnsafe(11);
-  p[0] = tag;
-  p.writeUInt32BE(spaceId, 1);
-  p.writeUInt16BE(subspace, 5);
-  p.writeUInt32BE(region, 7);
+  writeRegionPrefix(p, tag, spaceId, subspace, region);
   return p;
 }
 
 function storageKey(spaceId: number, subspace: number, region: number, key: Buffer): Buffer {
   // regionPrefix and the key, written into one buffer (a concat made two per write).
   const out = Buffer.allocUnsafe(11 + key.length);
-  out[0] = TAG;
-  out.writeUInt32BE(spaceId, 1);
-  out.writeUInt16BE(subspace, 5);
-  out.writeUInt32BE(region, 7);
+  writeRegionPrefix(out, TAG, spaceId, subspace, region);
   key.copy(out, 11);
   return out;
 }
@@ -113,10 +115,7 @@ function coordBytes(coord: bigint): Buffer {
 /** An object's index entry: the region's index prefix, its coordinate (8 bytes), its key. */
 function indexKey(spaceId: number, subspace: number, region: number, coord: Buffer, key: Buffer): Buffer {
   const out = Buffer.allocUnsafe(19 + key.length);
-  out[0] = INDEX_TAG;
-  out.writeUInt32BE(spaceId, 1);
-  out.writeUInt16BE(subspace, 5);
-  out.writeUInt32BE(region, 7);
+  writeRegionPrefix(out, INDEX_TAG, spaceId, subspace, region);
   coord.copy(out, 11);
   key.copy(out, 19);
   return out;
