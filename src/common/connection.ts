@@ -1,8 +1,8 @@
 // A framed connection over a TCP socket: the I/O edge around FrameDecoder.
 
 import * as net from 'node:net';
-import { describeFrameError, encodeFrame, Frame, FrameDecoder } from './frame';
-import { LIMITS } from './protocol';
+import { describeFrameError, encodeFrame, Frame, FrameDecoder, writeFrameHeader } from './frame';
+import { FRAME, LIMITS } from './protocol';
 
 export interface ConnectionHandlers {
   onFrame(frame: Frame): void;
@@ -16,9 +16,12 @@ export class FramedConnection {
   /**
    * Frames queued during this turn of the event loop, written together once it ends: one write
    * (one system call) per turn instead of one per reply, which dominated the daemon's profile.
+   * They are copied into a slab as they come, bytes [outStart, outEnd): no buffer per frame to
+   * join at the end. A write keeps its bytes of the slab; the next turn's frames go after them.
    */
-  private outbox: Buffer[] = [];
-  private outboxBytes = 0;
+  private out: Buffer | undefined;
+  private outStart = 0;
+  private outEnd = 0;
   private flushScheduled = false;
 
   constructor(
@@ -48,13 +51,38 @@ export class FramedConnection {
 
   /** Queues an encoded frame; see send. */
   sendFrame(frame: Buffer): boolean {
+    if (!this.admit(frame.length)) return false;
+    if (frame.length > SLAB_BYTES_MAX) {
+      // A big frame (a search's batch) is written as it is, after what was queued before it.
+      this.flush();
+      this.socket.write(frame);
+      return true;
+    }
+    const out = this.room(frame.length);
+    out.set(frame, this.outEnd);
+    this.outEnd += frame.length;
+    return true;
+  }
+
+  /** Queues a frame made of a header and a body already encoded, copied once, into the slab. */
+  sendBody(type: number, id: bigint, body: Buffer): boolean {
+    const n = FRAME.headerBytes + body.length;
+    if (n > SLAB_BYTES_MAX) return this.sendFrame(Buffer.concat([frameHeader(type, id, body.length), body]));
+    if (!this.admit(n)) return false;
+    const out = this.room(n);
+    writeFrameHeader(out, this.outEnd, type, id, body.length);
+    out.set(body, this.outEnd + FRAME.headerBytes);
+    this.outEnd += n;
+    return true;
+  }
+
+  /** Whether `bytes` more may be queued (else the connection is dropped); schedules the flush. */
+  private admit(bytes: number): boolean {
     if (this.closed) return false;
-    if (this.socket.writableLength + this.outboxBytes > LIMITS.sendQueueBytesMax) {
+    if (this.socket.writableLength + (this.outEnd - this.outStart) + bytes > LIMITS.sendQueueBytesMax) {
       this.close('peer is not reading: send queue full');
       return false;
     }
-    this.outbox.push(frame);
-    this.outboxBytes += frame.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // setImmediate runs after this turn's I/O callbacks and the promise jobs they start, so
@@ -64,14 +92,26 @@ export class FramedConnection {
     return true;
   }
 
+  /** The slab, with room for `bytes` more after outEnd; what is queued moves to a new one if needed. */
+  private room(bytes: number): Buffer {
+    const out = this.out;
+    if (out && out.length - this.outEnd >= bytes) return out;
+    const queued = this.outEnd - this.outStart;
+    const size = Math.min(SLAB_BYTES_MAX, Math.max(SLAB_BYTES_MIN, 2 * (queued + bytes)));
+    const slab = Buffer.allocUnsafeSlow(Math.max(size, queued + bytes));
+    if (out && queued > 0) slab.set(out.subarray(this.outStart, this.outEnd), 0);
+    this.out = slab;
+    this.outStart = 0;
+    this.outEnd = queued;
+    return slab;
+  }
+
   /** Writes the frames queued so far, as one buffer. */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.outbox.length === 0 || this.socket.destroyed) return;
-    const out = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox, this.outboxBytes);
-    this.outbox = [];
-    this.outboxBytes = 0;
-    this.socket.write(out);
+    if (this.outEnd === this.outStart || this.socket.destroyed) return;
+    this.socket.write(this.out!.subarray(this.outStart, this.outEnd));
+    this.outStart = this.outEnd;
   }
 
   close(reason: string): void {
@@ -98,6 +138,16 @@ export class FramedConnection {
     }
     if (error) this.close(`bad frame: ${describeFrameError(error)}`);
   }
+}
+
+/** Slab sizes of a connection's outgoing frames: small for a quiet connection, bounded for a busy one. */
+const SLAB_BYTES_MIN = 4096;
+const SLAB_BYTES_MAX = 64 * 1024;
+
+function frameHeader(type: number, id: bigint, bodyBytes: number): Buffer {
+  const h = Buffer.allocUnsafe(FRAME.headerBytes);
+  writeFrameHeader(h, 0, type, id, bodyBytes);
+  return h;
 }
 
 /** Connects with a bounded wait. */

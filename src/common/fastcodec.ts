@@ -293,17 +293,18 @@ export class GetReplyShape {
     this.fixedBytes = this.head.length + this.prefixes.reduce((n, p) => n + p.length, 0) + 1;
   }
 
-  /** The RESP_GET frame for an object whose values are `values`, in the space's attribute order. */
-  frame(type: number, id: bigint, values: readonly Buffer[]): Buffer {
-    let size = FRAME.headerBytes + this.fixedBytes;
+  /** The RESP_GET body (the frame without its header) of an object whose values are `values`. */
+  body(values: readonly Buffer[]): Buffer {
+    let size = this.fixedBytes;
     for (const v of values) size += binHeaderBytes(v.length) + v.length;
-    const out = Buffer.allocUnsafe(size);
-    header(out, type, id);
+    // Memory of its own: a body is kept with a cached object, and a slice of Node's shared pool
+    // would keep the whole 8 KiB slab alive with it.
+    const out = Buffer.allocUnsafeSlow(size);
     // Uint8Array.prototype.set, not Buffer.copy: for pieces this small the call into C++ that
     // copy makes cost more than the bytes.
     const head = this.head;
-    out.set(head, FRAME.headerBytes);
-    let off = FRAME.headerBytes + head.length;
+    out.set(head, 0);
+    let off = head.length;
     for (let i = 0; i < values.length; i++) {
       const prefix = this.prefixes[i];
       out.set(prefix, off);

@@ -47,13 +47,22 @@ function checkPlain(v: unknown): void {
 }
 
 export function encodeFrame(type: number, id: bigint, body: unknown): Buffer {
-  const payload = encodeBody(body);
+  return frameOf(type, id, encodeBody(body));
+}
+
+/** A frame around a body already encoded. */
+export function frameOf(type: number, id: bigint, payload: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(FRAME.headerBytes + payload.length);
-  out.writeUInt32BE(FRAME.headerBytes - FRAME.sizeFieldBytes + payload.length, 0);
-  out.writeUInt16BE(type, 4);
-  out.writeBigUInt64BE(id, 6);
+  writeFrameHeader(out, 0, type, id, payload.length);
   out.set(payload, FRAME.headerBytes);
   return out;
+}
+
+/** Writes at `off` the header of a frame whose body has `bodyBytes` bytes. */
+export function writeFrameHeader(out: Buffer, off: number, type: number, id: bigint, bodyBytes: number): void {
+  out.writeUInt32BE(FRAME.headerBytes - FRAME.sizeFieldBytes + bodyBytes, off);
+  out.writeUInt16BE(type, off + 4);
+  out.writeBigUInt64BE(id, off + 6);
 }
 
 export type FrameError =
@@ -72,6 +81,8 @@ export function describeFrameError(e: FrameError): string {
  */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
+  /** Where the unread bytes of chunks[0] start: frames are read in place, not sliced off one by one. */
+  private pos = 0;
   private buffered = 0;
   private failure: FrameError | undefined;
 
@@ -93,18 +104,26 @@ export class FrameDecoder {
     }
     const frames: Frame[] = [];
     while (this.buffered >= FRAME.sizeFieldBytes) {
-      const head = this.peek(FRAME.sizeFieldBytes);
-      const size = head.readUInt32BE(0);
+      if (this.chunks[0].length - this.pos < FRAME.sizeFieldBytes) this.join();
+      let first = this.chunks[0];
+      const size = first.readUInt32BE(this.pos);
       if (size < FRAME.sizeMin) return this.fail({ kind: 'too-small', size }, frames);
       if (size + FRAME.sizeFieldBytes > this.frameBytesMax) return this.fail({ kind: 'too-large', size }, frames);
       const total = size + FRAME.sizeFieldBytes;
       if (this.buffered < total) break;
-      const bytes = this.take(total);
+      if (first.length - this.pos < total) first = this.join();
+      const at = this.pos;
       frames.push({
-        type: bytes.readUInt16BE(4),
-        id: bytes.readBigUInt64BE(6),
-        body: bytes.subarray(FRAME.headerBytes),
+        type: first.readUInt16BE(at + 4),
+        id: first.readBigUInt64BE(at + 6),
+        body: first.subarray(at + FRAME.headerBytes, at + total),
       });
+      this.pos += total;
+      this.buffered -= total;
+      if (this.pos === first.length) {
+        this.chunks.shift();
+        this.pos = 0;
+      }
     }
     return { frames };
   }
@@ -112,30 +131,16 @@ export class FrameDecoder {
   private fail(error: FrameError, frames: Frame[]): { frames: Frame[]; error: FrameError } {
     this.failure = error;
     this.chunks = [];
+    this.pos = 0;
     this.buffered = 0;
     return { frames, error };
   }
 
-  /** The first n buffered bytes, without consuming them. */
-  private peek(n: number): Buffer {
-    if (this.chunks[0].length >= n) return this.chunks[0];
-    this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0];
-  }
-
-  private take(n: number): Buffer {
-    const first = this.chunks[0];
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      const all = Buffer.concat(this.chunks);
-      out = all.subarray(0, n);
-      this.chunks = all.length > n ? [all.subarray(n)] : [];
-    }
-    this.buffered -= n;
-    return out;
+  /** Joins every buffered byte into one chunk (a frame spans chunks); returns it. */
+  private join(): Buffer {
+    const all = Buffer.concat(this.pos > 0 ? [this.chunks[0].subarray(this.pos), ...this.chunks.slice(1)] : this.chunks);
+    this.chunks = [all];
+    this.pos = 0;
+    return all;
   }
 }

@@ -28,6 +28,12 @@ import { axisInterval } from '../common/planner';
 const AXIS_MAX = (1n << 64n) - 1n;
 
 /** Where a search sends a batch of matches: given a type and request id, it writes their frame. */
+/** A space's reply encoders, made once per space layout: a get's body, a search's items. */
+interface ReplyShapes {
+  readonly getBody: (obj: StoredObject) => Buffer;
+  readonly items: SearchItemsShape;
+}
+
 type SearchSink = (frame: (type: number, id: bigint) => Buffer) => void;
 
 export interface DaemonOptions {
@@ -107,7 +113,7 @@ export class Daemon {
   private readonly peers = new Map<string, Promise<Link>>();
   private nextPeerRequest = 1n;
   /** The constant parts of a space's RESP_GET and RESP_SEARCH_ITEMS, made once per space layout. */
-  private readonly replyShapes = new WeakMap<SpaceLayout, { get: GetReplyShape; items: SearchItemsShape }>();
+  private readonly replyShapes = new WeakMap<SpaceLayout, ReplyShapes>();
   private readonly regionIndex = new Map<number, { space: SpaceLayout; subspace: number; region: RegionLayout }>();
   private regionIndexVersion = -1;
   private regionIndexConfig?: ClusterConfig;
@@ -631,18 +637,19 @@ export class Daemon {
     const routed = this.routeNow(req.configVersion, req.spaceId, req.key);
     if (!routed) return false;
     const { space, region } = routed;
-    const obj = this.store.peek(req.spaceId, 0, region.id, req.key);
-    if (obj === undefined) return false;
-    if (obj === null) conn.send(MsgType.RESP_GET, id, m.encodeGetResponse({ status: Status.NOTFOUND, attrs: [], message: '' }));
-    else conn.sendFrame(this.shapesOf(space).get.frame(MsgType.RESP_GET, id, obj.values));
+    const body = this.store.peekReply(req.spaceId, 0, region.id, req.key, this.shapesOf(space).getBody);
+    if (body === undefined) return false;
+    if (body === null) conn.send(MsgType.RESP_GET, id, m.encodeGetResponse({ status: Status.NOTFOUND, attrs: [], message: '' }));
+    else conn.sendBody(MsgType.RESP_GET, id, body);
     return true;
   }
 
-  private shapesOf(space: SpaceLayout): { get: GetReplyShape; items: SearchItemsShape } {
+  private shapesOf(space: SpaceLayout): ReplyShapes {
     let shapes = this.replyShapes.get(space);
     if (!shapes) {
       const attrs = space.spec.attributes.map((a) => ({ name: a.name, datatype: datatypeOf(a.type) }));
-      shapes = { get: new GetReplyShape(attrs), items: new SearchItemsShape(attrs) };
+      const get = new GetReplyShape(attrs);
+      shapes = { getBody: (obj) => get.body(obj.values), items: new SearchItemsShape(attrs) };
       this.replyShapes.set(space, shapes);
     }
     return shapes;
