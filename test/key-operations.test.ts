@@ -155,6 +155,47 @@ test('concurrent condputs on one key: exactly one wins', async (t) => {
   t.is((await client.get('kv', 'race'))!.i, winner);
 });
 
+// Writes of one key that arrive while an earlier one holds the key are applied together, in
+// arrival order, and committed once (daemon atomicAt): each must still count, and answer, alone.
+test('writes of one key in flight together: each applied once, in arrival order', async (t) => {
+  t.true(await client.put('kv', 'hot', { i: 0, s: 'start' }));
+  const n = 300;
+  const adds = await Promise.all(Array.from({ length: n }, () => client.atomic_add('kv', 'hot', { i: 1 })));
+  t.true(adds.every((x) => x === true));
+  t.is((await client.get('kv', 'hot'))!.i, n);
+  // Puts of one connection reach the daemon in order: the last one sent is the one kept.
+  const puts = await Promise.all(Array.from({ length: n }, (_, w) => client.put('kv', 'hot', { s: `w${w}` })));
+  t.true(puts.every((x) => x === true));
+  t.is((await client.get('kv', 'hot'))!.s, `w${n - 1}`);
+});
+
+test('a delete between writes of one key in flight together: what follows it starts afresh', async (t) => {
+  t.true(await client.put('kv', 'hotdel', { i: 5, s: 'old' }));
+  const [add, del, addGone, create, condFails, add2] = await Promise.all([
+    client.atomic_add('kv', 'hotdel', { i: 1 }),
+    client.del('kv', 'hotdel'),
+    client.atomic_add('kv', 'hotdel', { i: 1 }),
+    client.putIfNotExist('kv', 'hotdel', { s: 'new' }),
+    client.condPut('kv', 'hotdel', { s: 'old' }, { i: 100 }),
+    client.atomic_add('kv', 'hotdel', { i: 2 }),
+  ]);
+  t.deepEqual([add, del, addGone, create, condFails, add2], [true, true, false, true, false, true]);
+  t.deepEqual(await client.get('kv', 'hotdel'), { s: 'new', i: 2, f: 0, ls: [], si: new Set(), msi: new Map() });
+});
+
+test('writes of one key in flight together move it between secondary regions: searches find only the last state', async (t) => {
+  await client.addSpace('space hotsub key k attributes string s, int64 g subspace g create 8 partitions');
+  t.teardown(() => client.rmSpace('hotsub'));
+  const n = 64;
+  // g spread over the int64 range so that the states fall into different regions of g's subspace.
+  const g = (w: number) => BigInt(w) * 0x0400_0000_0000_0000n - 2n ** 63n;
+  const puts = await Promise.all(Array.from({ length: n }, (_, w) => client.put('hotsub', 'one', { s: `w${w}`, g: g(w) })));
+  t.true(puts.every((x) => x === true));
+  t.deepEqual(await client.get('hotsub', 'one'), { s: `w${n - 1}`, g: g(n - 1) });
+  for (let w = 0; w < n; w++) t.is(await client.count('hotsub', { g: g(w) }), w === n - 1 ? 1 : 0, `g of write ${w}`);
+  t.is(await client.count('hotsub', {}), 1);
+});
+
 test('a second client sees a space added by the first, and rm_space removes it', async (t) => {
   const other = await Client.connect('127.0.0.1', port);
   t.teardown(() => other.close());

@@ -34,6 +34,14 @@ interface ReplyShapes {
   readonly items: SearchItemsShape;
 }
 
+/** Writes of one key waiting for its lock, to be applied and committed together (atomicAt). */
+interface AtomicGroup {
+  readonly space: SpaceLayout;
+  readonly regionId: number;
+  readonly key: Buffer;
+  readonly writes: { req: m.AtomicRequest; resolve: (o: Outcome) => void; reject: (e: Error) => void }[];
+}
+
 type SearchSink = (frame: (type: number, id: bigint) => Buffer) => void;
 
 export interface DaemonOptions {
@@ -57,6 +65,8 @@ const PEER_TIMEOUT_MS = 20_000;
 /** Replica writes retried under newer configurations while a region changes hands. */
 const REPLICATE_ATTEMPTS_MAX = 10;
 const MOVE_RETRY_DELAY_MS = 1000;
+/** Writes of one key committed together at most (see atomicAt). */
+const ATOMIC_GROUP_MAX = 256;
 /** Objects in flight to the next head while copying a region. */
 const TRANSFER_WINDOW = 256;
 
@@ -114,6 +124,8 @@ export class Daemon {
   private nextPeerRequest = 1n;
   /** The constant parts of a space's RESP_GET and RESP_SEARCH_ITEMS, made once per space layout. */
   private readonly replyShapes = new WeakMap<SpaceLayout, ReplyShapes>();
+  /** Per key lock name, the group of writes waiting for the lock (see atomicAt). */
+  private readonly atomicGroups = new Map<string, AtomicGroup>();
   private readonly regionIndex = new Map<number, { space: SpaceLayout; subspace: number; region: RegionLayout }>();
   private regionIndexVersion = -1;
   private regionIndexConfig?: ClusterConfig;
@@ -691,18 +703,54 @@ export class Daemon {
     return this.route(req.configVersion, req.spaceId, req.key).then((routed) => ('space' in routed ? this.atomicAt(routed.space, routed.region, req) : routed));
   }
 
+  /**
+   * Runs a write at the key's point leader. Writes of one key that arrive while an earlier one
+   * holds the key's lock wait as one group: when the group's turn comes they are applied in
+   * arrival order to the object in memory and committed once, with the last state, and each gets
+   * its own outcome. None is acknowledged before the commit, so they are ordered as if committed
+   * one by one; a hot key (zipfian puts) pays one chain per group instead of one per write.
+   */
   private atomicAt(space: SpaceLayout, region: RegionLayout, req: m.AtomicRequest): Promise<Outcome> {
-    return this.inRegion(region.id, () =>
-      this.serializer.run(this.lockName(req.spaceId, 0, req.key), async () => {
-        // Under the key's lock nothing else writes the key: the cache, when it knows, is current.
-        let known = this.store.peek(req.spaceId, 0, region.id, req.key);
-        if (known === undefined) known = (await this.store.get(req.spaceId, 0, region.id, req.key)) ?? null;
-        const current = known ?? undefined;
-        const { outcome, next, erase } = applyAtomic(space.spec, req.key, current, req);
-        if (next || erase) await this.commit(space, req.key, current, next, region.id);
-        return outcome;
+    const name = this.lockName(req.spaceId, 0, req.key);
+    const waiting = this.atomicGroups.get(name);
+    if (waiting && waiting.space === space && waiting.regionId === region.id && waiting.writes.length < ATOMIC_GROUP_MAX)
+      return new Promise<Outcome>((resolve, reject) => waiting.writes.push({ req, resolve, reject }));
+    const group: AtomicGroup = { space, regionId: region.id, key: req.key, writes: [] };
+    const outcome = new Promise<Outcome>((resolve, reject) => group.writes.push({ req, resolve, reject }));
+    this.atomicGroups.set(name, group);
+    void this.inRegion(region.id, () =>
+      this.serializer.run(name, () => {
+        // The group's turn: later writes of the key form the next group.
+        if (this.atomicGroups.get(name) === group) this.atomicGroups.delete(name);
+        return this.applyGroup(group);
       }),
     );
+    return outcome;
+  }
+
+  private async applyGroup(group: AtomicGroup): Promise<void> {
+    const { space, regionId, key, writes } = group;
+    try {
+      // Under the key's lock nothing else writes the key: the cache, when it knows, is current.
+      let known = this.store.peek(space.id, 0, regionId, key);
+      if (known === undefined) known = (await this.store.get(space.id, 0, regionId, key)) ?? null;
+      const current = known ?? undefined;
+      let state = current;
+      let changed = false;
+      const outcomes: Outcome[] = [];
+      for (const w of writes) {
+        const { outcome, next, erase } = applyAtomic(space.spec, key, state, w.req);
+        outcomes.push(outcome);
+        if (next || erase) {
+          state = next;
+          changed = true;
+        }
+      }
+      if (changed) await this.commit(space, key, current, state, regionId);
+      writes.forEach((w, i) => w.resolve(outcomes[i]));
+    } catch (e) {
+      for (const w of writes) w.reject(e as Error);
+    }
   }
 
   /**
