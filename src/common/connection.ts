@@ -22,6 +22,8 @@ export class FramedConnection {
   private out: Buffer | undefined;
   private outStart = 0;
   private outEnd = 0;
+  /** The size of the next slab: twice the last write, within the bounds below. */
+  private slabHint = SLAB_BYTES_MIN;
   /** In `dirty`: has frames queued that the next flushDirty writes. */
   private flushScheduled = false;
 
@@ -97,7 +99,7 @@ export class FramedConnection {
     const out = this.out;
     if (out && out.length - this.outEnd >= bytes) return out;
     const queued = this.outEnd - this.outStart;
-    const size = Math.min(SLAB_BYTES_MAX, Math.max(SLAB_BYTES_MIN, 2 * (queued + bytes)));
+    const size = Math.min(SLAB_BYTES_MAX, Math.max(this.slabHint, 2 * (queued + bytes)));
     const slab = Buffer.allocUnsafeSlow(Math.max(size, queued + bytes));
     if (out && queued > 0) slab.set(out.subarray(this.outStart, this.outEnd), 0);
     this.out = slab;
@@ -110,8 +112,16 @@ export class FramedConnection {
   flush(): void {
     this.flushScheduled = false;
     if (this.outEnd === this.outStart || this.socket.destroyed) return;
+    const n = this.outEnd - this.outStart;
     this.socket.write(this.out!.subarray(this.outStart, this.outEnd));
     this.outStart = this.outEnd;
+    // The next slab is sized for a write like this one. A big slab is not kept between writes:
+    // a connection gone quiet holds at most SLAB_BYTES_KEPT.
+    this.slabHint = Math.min(SLAB_BYTES_MAX, Math.max(SLAB_BYTES_MIN, 2 * n));
+    if (this.out!.length > SLAB_BYTES_KEPT) {
+      this.out = undefined;
+      this.outStart = this.outEnd = 0;
+    }
   }
 
   close(reason: string): void {
@@ -177,6 +187,7 @@ function flushDirty(): void {
 /** Slab sizes of a connection's outgoing frames: small for a quiet connection, bounded for a busy one. */
 const SLAB_BYTES_MIN = 4096;
 const SLAB_BYTES_MAX = 64 * 1024;
+const SLAB_BYTES_KEPT = 16 * 1024;
 
 function frameHeader(type: number, id: bigint, bodyBytes: number): Buffer {
   const h = Buffer.allocUnsafe(FRAME.headerBytes);
