@@ -136,3 +136,29 @@ test('drain with nothing queued resolves at once', async (t) => {
   await s.drain();
   t.is(s.size, 0);
 });
+
+test('lastWaiting names the tag of the last task still waiting, until it starts', async (t) => {
+  const s = new KeyedSerializer();
+  const g = gate();
+  const first = s.run('k', () => g.promise, 'first');
+  t.is(s.lastWaiting('k'), undefined, 'a task that started at once is not waiting');
+  const second = s.run('k', async () => s.lastWaiting('k'), 'second');
+  t.is(s.lastWaiting('k'), 'second');
+  const third = s.run('k', async () => s.lastWaiting('k'), 'third');
+  t.is(s.lastWaiting('k'), 'third');
+  t.is(s.lastWaiting('other'), undefined);
+  g.open();
+  await first;
+  // When the second starts the third still waits; when the third starts nothing does.
+  t.is(await second, 'third');
+  t.is(await third, undefined);
+  t.is(s.lastWaiting('k'), undefined);
+  const g2 = gate();
+  const running = s.run('k', () => g2.promise);
+  const tagged = s.run('k', () => tick(), 'tagged');
+  const untagged = s.run('k', async () => 'done');
+  t.is(s.lastWaiting('k'), undefined, 'a task queued without a tag after a tagged one hides its tag');
+  g2.open();
+  await Promise.all([running, tagged]);
+  t.is(await untagged, 'done');
+});

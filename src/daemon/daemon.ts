@@ -35,11 +35,14 @@ interface ReplyShapes {
 }
 
 /** Writes of one key waiting for its lock, to be applied and committed together (atomicAt). */
-interface AtomicGroup {
-  readonly space: SpaceLayout;
-  readonly regionId: number;
-  readonly key: Buffer;
-  readonly writes: { req: m.AtomicRequest; resolve: (o: Outcome) => void; reject: (e: Error) => void }[];
+class AtomicGroup {
+  readonly writes: { req: m.AtomicRequest; resolve: (o: Outcome) => void; reject: (e: Error) => void }[] = [];
+
+  constructor(
+    readonly space: SpaceLayout,
+    readonly regionId: number,
+    readonly key: Buffer,
+  ) {}
 }
 
 type SearchSink = (frame: (type: number, id: bigint) => Buffer) => void;
@@ -124,8 +127,6 @@ export class Daemon {
   private nextPeerRequest = 1n;
   /** The constant parts of a space's RESP_GET and RESP_SEARCH_ITEMS, made once per space layout. */
   private readonly replyShapes = new WeakMap<SpaceLayout, ReplyShapes>();
-  /** Per key lock name, the group of writes waiting for the lock (see atomicAt). */
-  private readonly atomicGroups = new Map<string, AtomicGroup>();
   private readonly regionIndex = new Map<number, { space: SpaceLayout; subspace: number; region: RegionLayout }>();
   private regionIndexVersion = -1;
   private regionIndexConfig?: ClusterConfig;
@@ -712,19 +713,12 @@ export class Daemon {
    */
   private atomicAt(space: SpaceLayout, region: RegionLayout, req: m.AtomicRequest): Promise<Outcome> {
     const name = this.lockName(req.spaceId, 0, req.key);
-    const waiting = this.atomicGroups.get(name);
-    if (waiting && waiting.space === space && waiting.regionId === region.id && waiting.writes.length < ATOMIC_GROUP_MAX)
+    const waiting = this.serializer.lastWaiting(name);
+    if (waiting instanceof AtomicGroup && waiting.space === space && waiting.regionId === region.id && waiting.writes.length < ATOMIC_GROUP_MAX)
       return new Promise<Outcome>((resolve, reject) => waiting.writes.push({ req, resolve, reject }));
-    const group: AtomicGroup = { space, regionId: region.id, key: req.key, writes: [] };
+    const group = new AtomicGroup(space, region.id, req.key);
     const outcome = new Promise<Outcome>((resolve, reject) => group.writes.push({ req, resolve, reject }));
-    this.atomicGroups.set(name, group);
-    void this.inRegion(region.id, () =>
-      this.serializer.run(name, () => {
-        // The group's turn: later writes of the key form the next group.
-        if (this.atomicGroups.get(name) === group) this.atomicGroups.delete(name);
-        return this.applyGroup(group);
-      }),
-    );
+    void this.inRegion(region.id, () => this.serializer.run(name, () => this.applyGroup(group), group));
     return outcome;
   }
 

@@ -3,18 +3,40 @@
 // Uncontended, as nearly every key is, a task starts at once and costs one map entry and one
 // promise reaction: the daemon's profile showed the earlier chain of three promises per task.
 
+/** Per name with a task running: the tasks waiting behind it, first to start first. */
+interface Queue {
+  readonly waiting: (() => void)[];
+  /** The tag given with the last waiting task, until that task starts (see lastWaiting). */
+  tail: unknown;
+}
+
 export class KeyedSerializer {
-  /** Per name with a task running: the tasks waiting behind it, first to start first. */
-  private readonly queues = new Map<string, (() => void)[]>();
+  private readonly queues = new Map<string, Queue>();
   private drainWaiters: (() => void)[] = [];
 
-  run<T>(name: string, task: () => Promise<T>): Promise<T> {
-    const waiting = this.queues.get(name);
-    if (waiting === undefined) {
-      this.queues.set(name, []);
+  /**
+   * Runs `task` once every task queued before it under `name` has finished. `tag`, when the task
+   * has to wait, is what lastWaiting answers until it starts: a caller may then add work to it
+   * instead of queueing more tasks.
+   */
+  run<T>(name: string, task: () => Promise<T>, tag?: unknown): Promise<T> {
+    const q = this.queues.get(name);
+    if (q === undefined) {
+      this.queues.set(name, { waiting: [], tail: undefined });
       return this.start(name, task);
     }
-    return new Promise<T>((resolve, reject) => waiting.push(() => void this.start(name, task).then(resolve, reject)));
+    q.tail = tag;
+    return new Promise<T>((resolve, reject) =>
+      q.waiting.push(() => {
+        if (q.waiting.length === 0 && q.tail === tag) q.tail = undefined;
+        void this.start(name, task).then(resolve, reject);
+      }),
+    );
+  }
+
+  /** The tag of the last task waiting under `name`, if that task has not started. */
+  lastWaiting(name: string): unknown {
+    return this.queues.get(name)?.tail;
   }
 
   private start<T>(name: string, task: () => Promise<T>): Promise<T> {
@@ -31,8 +53,8 @@ export class KeyedSerializer {
 
   /** The task running under `name` finished: start the next one, or forget the name. */
   private next(name: string): void {
-    const waiting = this.queues.get(name)!;
-    const first = waiting.shift();
+    const q = this.queues.get(name)!;
+    const first = q.waiting.shift();
     if (first) return first();
     this.queues.delete(name);
     // After this turn's promise jobs, so that the callers' own reactions to their tasks have run.
