@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { Client } from '../src/client/client';
 import { ClusterConfig, SpaceLayout } from '../src/common/config';
-import { decodeBody, encodeFrame, Frame, FrameDecoder } from '../src/common/frame';
+import { decodeBody, encodeBody, encodeFrame, Frame, FrameDecoder, frameOf } from '../src/common/frame';
 import { MsgType, Status } from '../src/common/protocol';
 import { cTimeoutMs, findCBinary } from './helpers/cbuild';
 import { SharedScope, startCoordinator } from './helpers/cluster';
@@ -176,4 +176,46 @@ test('a put that every configuration sends to a refusing daemon ends with RECONF
   t.deepEqual(lines, ['{"status":"RECONFIGURE"}']);
   t.is(refused, 5, 'five sends, then the library gives up');
   t.log(`gave up after ${Date.now() - started} ms`);
+});
+
+// The C client reads RESP_SEARCH_ITEMS with typed reads alone (no separate validating walk): each
+// malformed shape must still fail the search with SERVERERROR, never deliver a bad object, never crash.
+test('malformed RESP_SEARCH_ITEMS bodies fail the search; a well-formed one delivers its objects', async (t) => {
+  const space = await realLayout();
+  const servers: ClusterConfig['servers'][number][] = [];
+  const config: ClusterConfig = { version: 3, servers, spaces: [headedBy(space, 1)] };
+  const coordinator = await fakeServer((f, send) => {
+    if (f.type === MsgType.CONFIG_SUBSCRIBE) send(MsgType.CONFIG, f.id, [config]);
+  });
+  const int64 = (v: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt(v));
+    return b;
+  };
+  const object = (key: string, n: number, g: string) => [Buffer.from(key), [['n', 8961, int64(n)], ['g', 8960, Buffer.from(g)]]];
+  const good = encodeBody([[object('k1', 1, 'x'), object('k2', 2, 'y')]]);
+  const bodies: Record<string, Buffer> = {
+    good,
+    trailing: Buffer.concat([good, Buffer.from([0xc0])]),
+    truncated: good.subarray(0, good.length - 1),
+    'two outer elements': encodeBody([[object('k1', 1, 'x')], 'extra']),
+    'a tuple of two': encodeBody([[[Buffer.from('k1'), [['n', 8961]]]]]),
+    'a key that is a string': encodeBody([[['k1', [['n', 8961, int64(1)]]]]]),
+    'a huge object count': Buffer.from([0x91, 0xdd, 0xff, 0xff, 0xff, 0xff]),
+    'a huge attribute count': Buffer.concat([Buffer.from([0x91, 0x91, 0x92, 0xc4, 0x02]), Buffer.from('k1'), Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff])]),
+  };
+  let current = 'good';
+  const daemon = await fakeServer((f, send, sock) => {
+    if (f.type !== MsgType.REQ_SEARCH) return;
+    sock.write(frameOf(MsgType.RESP_SEARCH_ITEMS, f.id, bodies[current]));
+    send(MsgType.RESP_SEARCH_DONE, f.id, [Status.SUCCESS, '', '', 2]);
+  });
+  servers.push({ id: 1, host: '127.0.0.1', port: daemon.port, state: AVAILABLE });
+  for (const name of Object.keys(bodies)) {
+    current = name;
+    const { code, lines, err } = await bridge(coordinator.port, '{"op":"search","space":"moving","predicate":{}}\n', 10_000);
+    t.is(code, 0, `${name}: ${err}`);
+    if (name === 'good') t.deepEqual(lines, ['{"ok":[{"g":"x","k":"k1","n":1},{"g":"y","k":"k2","n":2}]}'], name);
+    else t.deepEqual(lines, ['{"status":"SERVERERROR"}'], name);
+  }
 });

@@ -391,7 +391,9 @@ int64_t
 hyperclient_loop(struct hyperclient* cl, int timeout, enum hyperclient_returncode* status)
 {
     if (!cl || !status) return -1;
-    int64_t deadline = timeout >= 0 ? hc_now_ms() + timeout : 0;
+    /* The clock is read only when about to wait: a search's objects come one per call, most of
+     * them already held, and a clock read per call showed in the client's profile (7 %). */
+    int64_t deadline = -1;
     int64_t result = -1;
     for (;;)
     {
@@ -425,7 +427,9 @@ hyperclient_loop(struct hyperclient* cl, int timeout, enum hyperclient_returncod
         int wait = wait_ms;
         if (timeout >= 0)
         {
-            int64_t left = deadline - hc_now_ms();
+            int64_t now = hc_now_ms();
+            if (deadline < 0) deadline = now + timeout;
+            int64_t left = deadline - now;
             if (left < 0) left = 0;
             if (wait < 0 || left < wait) wait = (int)left;
         }

@@ -646,15 +646,13 @@ hc_part_reply(struct hyperclient* cl, struct hc_op* op, const struct hd_frame* f
     struct hd_wire_reader rd;
     hd_wire_reader_init(&rd, f->body, f->body_len);
     uint32_t n;
-    if (hd_wire_check(f->body, f->body_len) || hd_wire_read_array(&rd, &n) || n < 1)
-    {
-        hc_part_end(cl, op, HYPERCLIENT_SERVERERROR);
-        return;
-    }
     if (f->type == HYPERDEX_MSG_RESP_SEARCH_ITEMS && searching(w))
     {
+        /* [[key, attributes], ...] read with typed reads only, each bounded by the frame, and the
+         * frame must end where the last object does: that proves what hd_wire_check would (the
+         * walk it makes first was a quarter of the client's time on large searches). */
         uint32_t objs;
-        if (hd_wire_read_array(&rd, &objs))
+        if (hd_wire_read_array(&rd, &n) || n != 1 || hd_wire_read_array(&rd, &objs))
         {
             hc_part_end(cl, op, HYPERCLIENT_SERVERERROR);
             return;
@@ -678,6 +676,12 @@ hc_part_reply(struct hyperclient* cl, struct hc_op* op, const struct hd_frame* f
                 return;
             }
         }
+        if (hd_wire_reader_left(&rd) != 0) hc_part_end(cl, op, HYPERCLIENT_SERVERERROR);
+        return;
+    }
+    if (hd_wire_check(f->body, f->body_len) || hd_wire_read_array(&rd, &n) || n < 1)
+    {
+        hc_part_end(cl, op, HYPERCLIENT_SERVERERROR);
         return;
     }
     uint64_t st;

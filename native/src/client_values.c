@@ -169,65 +169,86 @@ hc_status_of(uint64_t s)
 }
 
 
+/* One attribute of a reply as read: pointers into the frame. */
+struct read_attr
+{
+    const uint8_t* name;
+    size_t name_n;
+    uint64_t datatype;
+    const uint8_t* value;
+    size_t value_n;
+};
+
+/* Attributes read once into a stack array, then copied: objects with more are read twice. */
+#define READ_ATTRS_MAX 32
+
+static int
+read_attr(struct hd_wire_reader* r, struct read_attr* a)
+{
+    uint32_t f;
+    if (hd_wire_read_array(r, &f) || f != 3) return -1;
+    if (hd_wire_read_str(r, &a->name, &a->name_n)) return -1;
+    if (hd_wire_read_uint(r, 65535, &a->datatype)) return -1;
+    if (hd_wire_read_bin(r, &a->value, &a->value_n)) return -1;
+    return 0;
+}
+
 /* As build_attrs; with key_name set, the key attribute comes first (n + 1 attributes). */
 int
 hc_build_attrs(struct hd_wire_reader* r, uint32_t n, struct hyperclient_attribute** out, const char* key_name,
                 int key_datatype, const uint8_t* key, size_t key_n)
 {
+    struct read_attr seen[READ_ATTRS_MAX];
     struct hd_wire_reader save = *r;
     size_t first = key_name ? 1 : 0;
     size_t bytes = ((size_t)n + first) * sizeof(struct hyperclient_attribute);
     if (key_name) bytes += strlen(key_name) + 1 + key_n;
     for (uint32_t i = 0; i < n; i++)
     {
-        uint32_t f;
-        const uint8_t* p;
-        size_t pn;
-        uint64_t dt;
-        if (hd_wire_read_array(r, &f) || f != 3) return -1;
-        if (hd_wire_read_str(r, &p, &pn)) return -1;
-        bytes += pn + 1;
-        if (hd_wire_read_uint(r, 65535, &dt)) return -1;
-        if (hd_wire_read_bin(r, &p, &pn)) return -1;
-        bytes += pn;
+        struct read_attr a;
+        if (read_attr(r, &a)) return -1;
+        bytes += a.name_n + 1 + a.value_n;
+        if (i < READ_ATTRS_MAX) seen[i] = a;
     }
-    *r = save;
     char* mem = malloc(bytes ? bytes : 1);
     if (!mem) return -1;
-    struct hyperclient_attribute* a = (struct hyperclient_attribute*)mem;
-    char* tail = mem + ((size_t)n + first) * sizeof(*a);
+    struct hyperclient_attribute* attrs = (struct hyperclient_attribute*)mem;
+    char* tail = mem + ((size_t)n + first) * sizeof(*attrs);
     if (key_name)
     {
         size_t kl = strlen(key_name);
         memcpy(tail, key_name, kl + 1);
-        a[0].attr = tail;
+        attrs[0].attr = tail;
         tail += kl + 1;
         if (key_n) memcpy(tail, key, key_n);
-        a[0].value = tail;
-        a[0].value_sz = key_n;
-        a[0].datatype = (enum hyperdatatype)key_datatype;
+        attrs[0].value = tail;
+        attrs[0].value_sz = key_n;
+        attrs[0].datatype = (enum hyperdatatype)key_datatype;
         tail += key_n;
-        a++;
+        attrs++;
     }
+    /* Past READ_ATTRS_MAX, the attributes are read again from where the first pass began. */
+    struct hd_wire_reader again = save;
     for (uint32_t i = 0; i < n; i++)
     {
-        uint32_t f;
-        const uint8_t* p;
-        size_t pn;
-        uint64_t dt;
-        hd_wire_read_array(r, &f);
-        hd_wire_read_str(r, &p, &pn);
-        memcpy(tail, p, pn);
-        tail[pn] = '\0';
-        a[i].attr = tail;
-        tail += pn + 1;
-        hd_wire_read_uint(r, 65535, &dt);
-        a[i].datatype = (enum hyperdatatype)dt;
-        hd_wire_read_bin(r, &p, &pn);
-        if (pn) memcpy(tail, p, pn);
-        a[i].value = tail;
-        a[i].value_sz = pn;
-        tail += pn;
+        struct read_attr a;
+        if (i < READ_ATTRS_MAX)
+            a = seen[i];
+        else
+        {
+            if (i == READ_ATTRS_MAX)
+                for (uint32_t k = 0; k < READ_ATTRS_MAX; k++) read_attr(&again, &a);
+            read_attr(&again, &a);
+        }
+        memcpy(tail, a.name, a.name_n);
+        tail[a.name_n] = '\0';
+        attrs[i].attr = tail;
+        tail += a.name_n + 1;
+        attrs[i].datatype = (enum hyperdatatype)a.datatype;
+        if (a.value_n) memcpy(tail, a.value, a.value_n);
+        attrs[i].value = tail;
+        attrs[i].value_sz = a.value_n;
+        tail += a.value_n;
     }
     *out = (struct hyperclient_attribute*)mem;
     return 0;
