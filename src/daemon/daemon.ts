@@ -773,18 +773,56 @@ export class Daemon {
    */
   private async commit(space: SpaceLayout, key: Buffer, current: StoredObject | undefined, next: StoredObject | undefined, keyRegionId: number): Promise<void> {
     const version = next?.version ?? (current?.version ?? 0) + 1;
-    const writes: Promise<void>[] = [];
+    const secondary: m.ReplicaWrite[] = [];
     for (let i = 1; i < space.subspaces.length; i++) {
       const before = current ? regionOf(space, i, key, current.values).id : undefined;
       const after = next ? regionOf(space, i, key, next.values).id : undefined;
-      if (after !== undefined) writes.push(this.replicate(space, i, key, version, next!.values, after));
-      if (before !== undefined && before !== after) writes.push(this.replicate(space, i, key, version, null, before));
+      if (after !== undefined) secondary.push(this.replicaWrite(space, i, key, version, next!.values, after));
+      if (before !== undefined && before !== after) secondary.push(this.replicaWrite(space, i, key, version, null, before));
     }
-    if (writes.length > 0) await Promise.all(writes);
     const w: m.ReplicaWrite = { configVersion: this.config.version, spaceId: space.id, subspace: 0, regionId: keyRegionId, key, version, values: next?.values ?? null, transfer: true };
-    await this.writeLocal(w);
+    const together = secondary.length > 0 ? this.writeTogether(secondary, w) : undefined;
+    if (together) await together;
+    else {
+      if (secondary.length > 0) await Promise.all(secondary.map((x) => this.replicate(space, x.subspace, key, version, x.values, x.regionId)));
+      await this.writeLocal(w);
+    }
     if (this.forwardTarget(keyRegionId) !== undefined) await this.forward(w);
   }
+
+  private replicaWrite(space: SpaceLayout, subspace: number, key: Buffer, version: number, values: readonly Buffer[] | null, regionId: number): m.ReplicaWrite {
+    return { configVersion: this.config.version, spaceId: space.id, subspace, regionId, key, version, values, transfer: false };
+  }
+
+  /**
+   * A write's chain when every region of it is here: the secondary subspaces' writes and the key
+   * region's go into one LevelDB batch, in this turn, so that they are stored (or fail) together,
+   * one trip through the thread pool instead of one per step. Only when nothing needs waiting for:
+   * every secondary region headed here, not moving, not awaiting its handoff, its key's lock free,
+   * and the store able to queue each write at once. Undefined: take the chain step by step.
+   */
+  private writeTogether(secondary: readonly m.ReplicaWrite[], keyWrite: m.ReplicaWrite): Promise<void> | undefined {
+    const names = new Set<string>();
+    for (const x of secondary) {
+      const found = this.regionById(x.regionId);
+      if (!found || found.space.id !== x.spaceId || found.subspace !== x.subspace) return undefined;
+      if (found.region.replicas[0] !== this.serverId || this.awaitingHandoff.has(x.regionId) || forwardTargetOf(found.region, this.serverId) !== undefined) return undefined;
+      if (!this.store.writesAtOnce(x.spaceId, x.subspace, x.regionId, x.key)) return undefined;
+      const name = this.lockName(x.spaceId, x.subspace, x.key);
+      if (this.serializer.isBusy(name)) return undefined;
+      names.add(name);
+    }
+    if (!this.store.writesAtOnce(keyWrite.spaceId, 0, keyWrite.regionId, keyWrite.key)) return undefined;
+    const release = this.hold(secondary.map((x) => x.regionId));
+    // Every lock is free, so each run starts its task at once: the writes are queued in this turn.
+    const locked = [...names];
+    const under = (i: number): Promise<void> =>
+      i < locked.length
+        ? this.serializer.run(locked[i], () => under(i + 1))
+        : Promise.all([...secondary.map((x) => this.writeLocal(x)), this.writeLocal(keyWrite)]).then(() => undefined);
+    return under(0).finally(release);
+  }
+
 
   // ---- search, count, group_del ---------------------------------------------------------------
 

@@ -34,6 +34,11 @@ export class KeyedSerializer {
     );
   }
 
+  /** Whether a task runs under `name` now (a new one would wait). */
+  isBusy(name: string): boolean {
+    return this.queues.has(name);
+  }
+
   /** The tag of the last task waiting under `name`, if that task has not started. */
   lastWaiting(name: string): unknown {
     return this.queues.get(name)?.tail;

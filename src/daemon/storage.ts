@@ -32,6 +32,11 @@ export interface ObjectStore {
    * write looks up the previous index entry as the last completed write left it.
    */
   put(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord?: bigint): Promise<void>;
+  /**
+   * Whether a put or delete of this key, called now, queues its LevelDB write before it returns,
+   * so that writes made in one turn land in one batch (false: it first reads something).
+   */
+  writesAtOnce(spaceId: number, subspace: number, region: number, key: Buffer): boolean;
   /** Deletes an object; `indexed`: its subspace is one whose puts give a coordinate. */
   del(spaceId: number, subspace: number, region: number, key: Buffer, indexed?: boolean): Promise<void>;
   /** The objects of one region, in key order, as of one moment (a snapshot), in batches. */
@@ -599,6 +604,11 @@ export class LevelObjectStore implements ObjectStore {
    * The coordinate of an indexed object's index entry before a write: from the map, or, when the
    * map cannot vouch for it, from the record.
    */
+  writesAtOnce(spaceId: number, subspace: number, region: number, key: Buffer): boolean {
+    // Only an indexed write whose previous index entry is unknown reads first (oldCoord).
+    return subspace === 0 || this.coordsUnknown.size === 0 || !this.coordsUnknown.has(cacheName(spaceId, subspace, region, key));
+  }
+
   private oldCoord(spaceId: number, subspace: number, region: number, key: Buffer): Buffer | undefined | Promise<Buffer | undefined> {
     const name = key.toString('latin1');
     if (this.coordsUnknown.size === 0 || !this.coordsUnknown.has(cacheName(spaceId, subspace, region, key))) return this.coords.get(spaceId, subspace, region, name);
@@ -897,6 +907,10 @@ export class MemoryObjectStore implements ObjectStore {
 
   peekReply(): undefined {
     return undefined;
+  }
+
+  writesAtOnce(): boolean {
+    return true;
   }
 
   async get(spaceId: number, subspace: number, region: number, key: Buffer): Promise<StoredObject | undefined> {
