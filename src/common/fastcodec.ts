@@ -464,4 +464,52 @@ export class SearchItemsShape {
     }
     return out;
   }
+
+  /**
+   * The same frame from rows held in one arena, as the memory index keeps them (memindex.ts): row
+   * i (from <= i < to) has its key at arena[pos[3i], pos[3i] + pos[3i+1]) and then its values, each
+   * a u32 big-endian length and its bytes, up to pos[3i+2]. Nothing is made per row. Rows whose
+   * values do not fit the space throw.
+   */
+  frameArena(type: number, id: bigint, arena: Buffer, pos: Int32Array, from: number, to: number): Buffer {
+    const n = to - from;
+    const attrs = this.prefixes.length;
+    let size = FRAME.headerBytes + 1 + arrayHeaderBytes(n) + n * (1 + arrayHeaderBytes(attrs) + this.prefixBytes);
+    for (let i = from; i < to; i++) {
+      const klen = pos[3 * i + 1];
+      const end = pos[3 * i + 2];
+      size += binHeaderBytes(klen) + klen;
+      let off = pos[3 * i] + klen;
+      for (let j = 0; j < attrs; j++) {
+        if (off + 4 > end) throw new Error('stored row is truncated');
+        const len = arena.readUInt32BE(off);
+        size += binHeaderBytes(len) + len;
+        off += 4 + len;
+      }
+      if (off !== end) throw new Error('stored row does not match the space');
+    }
+    const out = Buffer.allocUnsafe(size);
+    header(out, type, id);
+    let off = FRAME.headerBytes;
+    out[off++] = 0x91;
+    off = writeArrayHeader(out, off, n);
+    for (let i = from; i < to; i++) {
+      out[off++] = 0x92;
+      const at = pos[3 * i];
+      const klen = pos[3 * i + 1];
+      off = writeBinHeader(out, off, klen);
+      off = put(out, off, arena, at, at + klen);
+      off = writeArrayHeader(out, off, attrs);
+      let v = at + klen;
+      for (let j = 0; j < attrs; j++) {
+        const p = this.prefixes[j];
+        off = put(out, off, p, 0, p.length);
+        const len = arena.readUInt32BE(v);
+        off = writeBinHeader(out, off, len);
+        off = put(out, off, arena, v + 4, v + 4 + len);
+        v += 4 + len;
+      }
+    }
+    return out;
+  }
 }
