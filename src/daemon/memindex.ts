@@ -30,6 +30,7 @@ export const PROBE_POINTS_MAX = 64;
 const RECORD_VALUES_AT = 19;
 const NONE = -1;
 const TWO32 = 0x1_0000_0000;
+const TWO52 = 2 ** 52;
 
 /**
  * Rows answered from memory: row i has its key at `arena[pos[3i], pos[3i] + pos[3i+1])`, then its
@@ -49,7 +50,7 @@ interface RegionIndex {
   /** Slot of each object, by its key as a latin1 string. */
   readonly slots: Map<string, number>;
   /** First slot of each coordinate's list (see bucketKey). */
-  readonly buckets: Map<number | string, number>;
+  readonly buckets: Map<number, number>;
   arena: Buffer;
   /** Bytes of the arena written so far; `garbage` of them belong to rows since replaced. */
   used: number;
@@ -57,14 +58,19 @@ interface RegionIndex {
 }
 
 /**
- * A coordinate as a Map key: int64 coordinates are the value with its sign bit flipped, so the
- * values near zero (the usual ones) give a small number here, most often a Smi, which the Map
- * hashes without allocating. Others, beyond 2^52 from zero, get a string.
+ * A coordinate's list, as a Map key that is a number (a string key cost an allocation and a hash
+ * of it per write and per search). int64 coordinates are the value with its sign bit flipped:
+ * values within 2^52 of zero get their own exact key, below 2^52 in magnitude. Others (the
+ * benchmark spreads its values over the whole int64 range) get a 52-bit hash of the coordinate,
+ * above 2^52 so that it meets no exact key: two coordinates may then share a list, so readers of
+ * a list skip the slots of other coordinates.
  */
-function bucketKey(hi: number, lo: number): number | string {
+function bucketKey(hi: number, lo: number): number {
   const sh = (hi ^ 0x8000_0000) | 0;
   if (sh >= -0x10_0000 && sh < 0x10_0000) return sh * TWO32 + lo;
-  return `${hi}:${lo}`;
+  const a = Math.imul(hi ^ Math.imul(lo, 0x9e37_79b9), 0x85eb_ca6b) ^ (lo >>> 13);
+  const b = Math.imul(lo ^ (a >>> 15), 0xc2b2_ae35) ^ hi;
+  return TWO52 + (a & 0xf_ffff) * TWO32 + (b >>> 0);
 }
 
 export class MemoryIndex {
@@ -175,15 +181,10 @@ export class MemoryIndex {
     if (r === undefined || lo > hi) return { arena: EMPTY, pos: new Int32Array(0), count: 0 };
     const heads = this.heads(r, lo, hi);
     let count = 0;
-    for (const h of heads) for (let s = h; s !== NONE; s = this.next[s]) count++;
+    for (let j = 0; j < heads.length; j += 3) count += this.walk(heads[j], heads[j + 1], heads[j + 2], undefined, 0);
     const pos = new Int32Array(3 * count);
     let i = 0;
-    for (const h of heads)
-      for (let s = h; s !== NONE; s = this.next[s]) {
-        pos[i++] = this.at[s];
-        pos[i++] = this.keyLen[s];
-        pos[i++] = this.end[s];
-      }
+    for (let j = 0; j < heads.length; j += 3) i = this.walk(heads[j], heads[j + 1], heads[j + 2], pos, i);
     return { arena: r.arena, pos, count };
   }
 
@@ -192,8 +193,9 @@ export class MemoryIndex {
     if (hi - lo >= BigInt(PROBE_POINTS_MAX)) return undefined;
     const r = this.region(spaceId, subspace, region, false);
     if (r === undefined || lo > hi) return 0;
+    const heads = this.heads(r, lo, hi);
     let count = 0;
-    for (const h of this.heads(r, lo, hi)) for (let s = h; s !== NONE; s = this.next[s]) count++;
+    for (let j = 0; j < heads.length; j += 3) count += this.walk(heads[j], heads[j + 1], heads[j + 2], undefined, 0);
     return count;
   }
 
@@ -216,14 +218,38 @@ export class MemoryIndex {
     return { used, garbage, allocated };
   }
 
-  /** The first slot of each non-empty coordinate in [lo, hi] (a narrow interval), in order. */
+  /**
+   * For each coordinate in [lo, hi] (a narrow interval) whose list is not empty, in order: the
+   * list's first slot and the coordinate's two halves.
+   */
   private heads(r: RegionIndex, lo: bigint, hi: bigint): number[] {
     const out: number[] = [];
     for (let c = lo; c <= hi; c++) {
-      const h = r.buckets.get(bucketKey(Number(c >> 32n), Number(c & 0xffff_ffffn)));
-      if (h !== undefined) out.push(h);
+      const h = Number(c >> 32n);
+      const l = Number(c & 0xffff_ffffn);
+      const first = r.buckets.get(bucketKey(h, l));
+      if (first !== undefined) out.push(first, h, l);
     }
     return out;
+  }
+
+  /**
+   * Walks a list from `first`, taking the slots of coordinate (h, l): without `pos`, counts them;
+   * with it, writes their rows from pos[3i] on and returns the next i.
+   */
+  private walk(first: number, h: number, l: number, pos: Int32Array | undefined, i: number): number {
+    let n = 0;
+    for (let s = first; s !== NONE; s = this.next[s]) {
+      if (this.lo[s] !== l || this.hi[s] !== h) continue;
+      if (pos === undefined) n++;
+      else {
+        pos[3 * i] = this.at[s];
+        pos[3 * i + 1] = this.keyLen[s];
+        pos[3 * i + 2] = this.end[s];
+        i++;
+      }
+    }
+    return pos === undefined ? n : i;
   }
 
   private unlink(r: RegionIndex, slot: number): void {
