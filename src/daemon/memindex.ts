@@ -28,7 +28,6 @@ const ARENA_GROWTH = 1.25;
 export const PROBE_POINTS_MAX = 64;
 /** Where a record's values start in its stored (format 2, indexed) form: see storage.ts. */
 const RECORD_VALUES_AT = 19;
-const NONE = -1;
 const TWO32 = 0x1_0000_0000;
 const TWO52 = 2 ** 52;
 
@@ -44,13 +43,22 @@ export interface MemoryRows {
   readonly count: number;
 }
 
+/** The objects of one coordinate of a region: their slots, in no particular order. */
+interface Bucket {
+  readonly hi: number;
+  readonly lo: number;
+  readonly slots: number[];
+  /** Another coordinate whose key (bucketKey) is the same, if any. */
+  other: Bucket | undefined;
+}
+
 interface RegionIndex {
   readonly spaceId: number;
   readonly subspace: number;
   /** Slot of each object, by its key as a latin1 string. */
   readonly slots: Map<string, number>;
-  /** First slot of each coordinate's list (see bucketKey). */
-  readonly buckets: Map<number, number>;
+  /** The objects of each coordinate, by bucketKey. */
+  readonly buckets: Map<number, Bucket>;
   arena: Buffer;
   /** Bytes of the arena written so far; `garbage` of them belong to rows since replaced. */
   used: number;
@@ -58,12 +66,11 @@ interface RegionIndex {
 }
 
 /**
- * A coordinate's list, as a Map key that is a number (a string key cost an allocation and a hash
- * of it per write and per search). int64 coordinates are the value with its sign bit flipped:
- * values within 2^52 of zero get their own exact key, below 2^52 in magnitude. Others (the
- * benchmark spreads its values over the whole int64 range) get a 52-bit hash of the coordinate,
- * above 2^52 so that it meets no exact key: two coordinates may then share a list, so readers of
- * a list skip the slots of other coordinates.
+ * A coordinate as a Map key that is a number (a string key cost an allocation and a hash of it per
+ * write and per search). int64 coordinates are the value with its sign bit flipped: values within
+ * 2^52 of zero get their own exact key, below 2^52 in magnitude. Others (the benchmark spreads its
+ * values over the whole int64 range) get a 52-bit hash of the coordinate, above 2^52 so that it
+ * meets no exact key; coordinates that share one are chained (Bucket.other).
  */
 function bucketKey(hi: number, lo: number): number {
   const sh = (hi ^ 0x8000_0000) | 0;
@@ -75,15 +82,15 @@ function bucketKey(hi: number, lo: number): number {
 
 export class MemoryIndex {
   private readonly byRegion = new Map<number, RegionIndex[]>();
-  // Per slot: where its row is in its region's arena (offset, key length, end), its coordinate
-  // (two halves), and its neighbours in its coordinate's list.
-  private at = new Int32Array(1024);
-  private keyLen = new Int32Array(1024);
-  private end = new Int32Array(1024);
+  /**
+   * Per slot, three numbers side by side (one cache line for a search to read): where its row is
+   * in its region's arena, its key's length, and where the row ends.
+   */
+  private row = new Int32Array(3 * 1024);
+  /** Per slot: its coordinate's two halves, and its place in its bucket's list. */
   private hi = new Uint32Array(1024);
   private lo = new Uint32Array(1024);
-  private next = new Int32Array(1024);
-  private prev = new Int32Array(1024);
+  private place = new Int32Array(1024);
   /** Slots below `used` not in use, to be handed out again. */
   private readonly free: number[] = [];
   private used = 0;
@@ -122,7 +129,7 @@ export class MemoryIndex {
       r.slots.set(name, slot);
     } else {
       this.unlink(r, slot);
-      r.garbage += this.end[slot] - this.at[slot];
+      r.garbage += this.row[3 * slot + 2] - this.row[3 * slot];
     }
     const size = key.length + record.length - RECORD_VALUES_AT;
     // Room first: relocating moves the other rows (and this one's old row, now garbage, is left).
@@ -131,19 +138,16 @@ export class MemoryIndex {
     key.copy(r.arena, at);
     record.copy(r.arena, at + key.length, RECORD_VALUES_AT);
     r.used += size;
-    this.at[slot] = at;
-    this.keyLen[slot] = key.length;
-    this.end[slot] = at + size;
+    this.row[3 * slot] = at;
+    this.row[3 * slot + 1] = key.length;
+    this.row[3 * slot + 2] = at + size;
     const h = coord.readUInt32BE(0);
     const l = coord.readUInt32BE(4);
     this.hi[slot] = h;
     this.lo[slot] = l;
-    const bk = bucketKey(h, l);
-    const first = r.buckets.get(bk);
-    this.prev[slot] = NONE;
-    this.next[slot] = first ?? NONE;
-    if (first !== undefined) this.prev[first] = slot;
-    r.buckets.set(bk, slot);
+    const b = this.bucket(r, h, l, true)!;
+    this.place[slot] = b.slots.length;
+    b.slots.push(slot);
   }
 
   delete(spaceId: number, subspace: number, region: number, name: string): void {
@@ -158,7 +162,7 @@ export class MemoryIndex {
       r.arena = Buffer.allocUnsafeSlow(ARENA_BYTES_MIN);
       r.used = 0;
       r.garbage = 0;
-    } else r.garbage += this.end[slot] - this.at[slot];
+    } else r.garbage += this.row[3 * slot + 2] - this.row[3 * slot];
   }
 
   dropSpace(spaceId: number): void {
@@ -179,12 +183,18 @@ export class MemoryIndex {
     if (hi - lo >= BigInt(PROBE_POINTS_MAX)) return undefined;
     const r = this.region(spaceId, subspace, region, false);
     if (r === undefined || lo > hi) return { arena: EMPTY, pos: new Int32Array(0), count: 0 };
-    const heads = this.heads(r, lo, hi);
+    const buckets = this.buckets(r, lo, hi);
     let count = 0;
-    for (let j = 0; j < heads.length; j += 3) count += this.walk(heads[j], heads[j + 1], heads[j + 2], undefined, 0);
+    for (const b of buckets) count += b.slots.length;
     const pos = new Int32Array(3 * count);
+    const row = this.row;
     let i = 0;
-    for (let j = 0; j < heads.length; j += 3) i = this.walk(heads[j], heads[j + 1], heads[j + 2], pos, i);
+    for (const b of buckets)
+      for (const slot of b.slots) {
+        pos[i++] = row[3 * slot];
+        pos[i++] = row[3 * slot + 1];
+        pos[i++] = row[3 * slot + 2];
+      }
     return { arena: r.arena, pos, count };
   }
 
@@ -193,9 +203,8 @@ export class MemoryIndex {
     if (hi - lo >= BigInt(PROBE_POINTS_MAX)) return undefined;
     const r = this.region(spaceId, subspace, region, false);
     if (r === undefined || lo > hi) return 0;
-    const heads = this.heads(r, lo, hi);
     let count = 0;
-    for (let j = 0; j < heads.length; j += 3) count += this.walk(heads[j], heads[j + 1], heads[j + 2], undefined, 0);
+    for (const b of this.buckets(r, lo, hi)) count += b.slots.length;
     return count;
   }
 
@@ -218,50 +227,45 @@ export class MemoryIndex {
     return { used, garbage, allocated };
   }
 
-  /**
-   * For each coordinate in [lo, hi] (a narrow interval) whose list is not empty, in order: the
-   * list's first slot and the coordinate's two halves.
-   */
-  private heads(r: RegionIndex, lo: bigint, hi: bigint): number[] {
-    const out: number[] = [];
+  /** The non-empty buckets of the coordinates in [lo, hi] (a narrow interval), in order. */
+  private buckets(r: RegionIndex, lo: bigint, hi: bigint): Bucket[] {
+    const out: Bucket[] = [];
     for (let c = lo; c <= hi; c++) {
-      const h = Number(c >> 32n);
-      const l = Number(c & 0xffff_ffffn);
-      const first = r.buckets.get(bucketKey(h, l));
-      if (first !== undefined) out.push(first, h, l);
+      const b = this.bucket(r, Number(c >> 32n), Number(c & 0xffff_ffffn), false);
+      if (b) out.push(b);
     }
     return out;
   }
 
-  /**
-   * Walks a list from `first`, taking the slots of coordinate (h, l): without `pos`, counts them;
-   * with it, writes their rows from pos[3i] on and returns the next i.
-   */
-  private walk(first: number, h: number, l: number, pos: Int32Array | undefined, i: number): number {
-    let n = 0;
-    for (let s = first; s !== NONE; s = this.next[s]) {
-      if (this.lo[s] !== l || this.hi[s] !== h) continue;
-      if (pos === undefined) n++;
-      else {
-        pos[3 * i] = this.at[s];
-        pos[3 * i + 1] = this.keyLen[s];
-        pos[3 * i + 2] = this.end[s];
-        i++;
-      }
-    }
-    return pos === undefined ? n : i;
+  /** The bucket of coordinate (h, l), made if asked and missing. */
+  private bucket(r: RegionIndex, h: number, l: number, create: boolean): Bucket | undefined {
+    const k = bucketKey(h, l);
+    const first = r.buckets.get(k);
+    for (let b = first; b !== undefined; b = b.other) if (b.hi === h && b.lo === l) return b;
+    if (!create) return undefined;
+    const b: Bucket = { hi: h, lo: l, slots: [], other: first };
+    r.buckets.set(k, b);
+    return b;
   }
 
+  /** Takes a slot out of its bucket (the bucket's last slot takes its place); drops an empty bucket. */
   private unlink(r: RegionIndex, slot: number): void {
-    const p = this.prev[slot];
-    const n = this.next[slot];
-    if (n !== NONE) this.prev[n] = p;
-    if (p !== NONE) this.next[p] = n;
-    else {
-      const bk = bucketKey(this.hi[slot], this.lo[slot]);
-      if (n === NONE) r.buckets.delete(bk);
-      else r.buckets.set(bk, n);
+    const h = this.hi[slot];
+    const l = this.lo[slot];
+    const b = this.bucket(r, h, l, false);
+    if (b === undefined || b.slots[this.place[slot]] !== slot) throw new Error('memory index: a slot is not in its bucket');
+    const last = b.slots.pop()!;
+    if (last !== slot) {
+      b.slots[this.place[slot]] = last;
+      this.place[last] = this.place[slot];
     }
+    if (b.slots.length > 0) return;
+    const k = bucketKey(h, l);
+    let first = r.buckets.get(k);
+    if (first === b) first = b.other;
+    else for (let p = first; p !== undefined; p = p.other) if (p.other === b) p.other = b.other;
+    if (first === undefined) r.buckets.delete(k);
+    else r.buckets.set(k, first);
   }
 
   /**
@@ -273,30 +277,31 @@ export class MemoryIndex {
     const size = Math.max(ARENA_BYTES_MIN, Math.ceil((live + need) * ARENA_GROWTH));
     const arena = Buffer.allocUnsafeSlow(size);
     let used = 0;
-    for (const slot of r.slots.values()) {
-      if (slot === skip) continue;
-      const a = this.at[slot];
-      const e = this.end[slot];
-      r.arena.copy(arena, used, a, e);
-      this.at[slot] = used;
-      this.end[slot] = used + (e - a);
-      used += e - a;
-    }
+    // Bucket by bucket: the rows of one coordinate, which a search reads together, end up side by
+    // side. Every live slot but `skip` is in a bucket (set() unlinks before it relocates).
+    for (const first of r.buckets.values())
+      for (let b: Bucket | undefined = first; b !== undefined; b = b.other)
+        for (const slot of b.slots) {
+          if (slot === skip) continue;
+          const a = this.row[3 * slot];
+          const e = this.row[3 * slot + 2];
+          r.arena.copy(arena, used, a, e);
+          this.row[3 * slot] = used;
+          this.row[3 * slot + 2] = used + (e - a);
+          used += e - a;
+        }
     r.arena = arena;
     r.used = used;
     r.garbage = 0;
   }
 
   private grow(): number {
-    if (this.used === this.at.length) {
-      const n = this.at.length * 2;
-      this.at = resized(this.at, new Int32Array(n));
-      this.keyLen = resized(this.keyLen, new Int32Array(n));
-      this.end = resized(this.end, new Int32Array(n));
+    if (this.used === this.hi.length) {
+      const n = this.hi.length * 2;
+      this.row = resized(this.row, new Int32Array(3 * n));
       this.hi = resized(this.hi, new Uint32Array(n));
       this.lo = resized(this.lo, new Uint32Array(n));
-      this.next = resized(this.next, new Int32Array(n));
-      this.prev = resized(this.prev, new Int32Array(n));
+      this.place = resized(this.place, new Int32Array(n));
     }
     return this.used++;
   }
