@@ -8,8 +8,9 @@
 // axis: 'x' | u32 space | u16 subspace | u32 region | u64 coordinate | key -> the record again, so
 // that a search narrowing that axis reads only the objects in its interval, in coordinate order,
 // and not every object of the region. The record keeps its coordinate, and LevelObjectStore keeps
-// every entry's coordinate in memory too, so that the entry is found again, without a read, when
-// the object changes or goes.
+// every entry in memory too (memindex.ts: its coordinate, key and values), so that the entry is
+// found again, without a read, when the object changes or goes, and so that exact searches and
+// counts of a few coordinates are answered without reading LevelDB (memoryRows, memoryCount).
 
 import { ClassicLevel, Iterator as ClassicIterator } from 'classic-level';
 import { StoredObject } from './apply';
