@@ -11,7 +11,7 @@ import * as path from 'node:path';
 
 import { Client } from '../src/client/client';
 import { StoredObject } from '../src/daemon/apply';
-import { MemoryRows } from '../src/daemon/memindex';
+import { MemoryIndex, MemoryRows } from '../src/daemon/memindex';
 import { INDEX_KEY_START, LevelObjectStore, recordValuesAt } from '../src/daemon/storage';
 import { SharedScope, startCoordinator, startDaemon, stopProcess, tempDir as scopeDir } from './helpers/cluster';
 import { Rng } from './helpers/rng';
@@ -153,6 +153,55 @@ test('after a failed batch memory does not answer until every key it held is wri
   t.deepEqual(memRows(s.memoryRows(1, 1, 3, SIGN, SIGN + 1n)!), ['b=b1', 'a=a3']);
   t.is(s.memoryCount(1, 1, 3, SIGN, SIGN), 1);
 });
+
+for (const [label, keyOf] of [
+  ['its own key per coordinate', undefined],
+  ['every coordinate under one key (the chains of a hash collision)', () => 7],
+  ['coordinates two by two under a key', (hi: number, lo: number) => hi * 0x1_0000_0000 + (lo >>> 1)],
+] as const)
+  test(`MemoryIndex agrees with a model with ${label}`, (t) => {
+    const idx = new MemoryIndex(keyOf);
+    const rng = new Rng(31);
+    const model = new Map<string, { coord: bigint; row: string }>();
+    const coords = [SIGN, SIGN + 1n, SIGN + 2n, SIGN + 3n, 0n, 1n, 5n, MAX];
+    const record = (v: string) => {
+      const b = Buffer.alloc(19 + 4 + v.length);
+      b[0] = 2;
+      b.writeUInt32BE(v.length, 19);
+      b.write(v, 23, 'latin1');
+      return b;
+    };
+    const check = (when: string) => {
+      for (const [lo, hi] of [...coords.map((c): [bigint, bigint] => [c, c]), [SIGN, SIGN + 3n], [0n, 5n]] as [bigint, bigint][]) {
+        const want = [...model.entries()]
+          .filter(([, o]) => lo <= o.coord && o.coord <= hi)
+          .sort(([ka, a], [kb, b]) => (a.coord < b.coord ? -1 : a.coord > b.coord ? 1 : ka < kb ? -1 : 1));
+        const got = memRows(idx.rows(1, 1, 3, lo, hi)!);
+        t.deepEqual([...got].sort(), want.map(([k, o]) => `${k}=${o.row}`).sort(), `${when}: [${lo}, ${hi}]`);
+        // In coordinate order: each row's coordinate (as the model has it) does not go down.
+        const order = got.map((r) => model.get(r.slice(0, r.indexOf('=')))!.coord);
+        t.true(order.every((c, i) => i === 0 || order[i - 1] <= c), `${when}: order of [${lo}, ${hi}]`);
+        t.is(idx.count(1, 1, 3, lo, hi), want.length);
+      }
+    };
+    for (let step = 0; step < 3000; step++) {
+      const k = `k${rng.int(40)}`;
+      if (rng.int(4) === 0) {
+        idx.delete(1, 1, 3, k);
+        model.delete(k);
+      } else {
+        const coord = coords[rng.int(coords.length)];
+        const row = `v${step}`.padEnd(1 + rng.int(200), '.');
+        const c = Buffer.alloc(8);
+        c.writeBigUInt64BE(coord, 0);
+        idx.set(1, 1, 3, Buffer.from(k, 'latin1'), c, record(row));
+        model.set(k, { coord, row });
+      }
+      if (step % 100 === 0) check(`step ${step}`);
+    }
+    check('end');
+    t.is(idx.size, model.size);
+  });
 
 // ---- through a cluster -------------------------------------------------------------------------
 

@@ -57,8 +57,11 @@ interface RegionIndex {
   readonly subspace: number;
   /** Slot of each object, by its key as a latin1 string. */
   readonly slots: Map<string, number>;
-  /** The objects of each coordinate, by bucketKey. */
-  readonly buckets: Map<number, Bucket>;
+  /**
+   * The objects of each coordinate, by bucketKey: the slot alone while a key has one object (no
+   * object of its own then: an axis of distinct values, as an id, costs nothing more), else buckets.
+   */
+  readonly buckets: Map<number, Bucket | number>;
   arena: Buffer;
   /** Bytes of the arena written so far; `garbage` of them belong to rows since replaced. */
   used: number;
@@ -81,6 +84,9 @@ function bucketKey(hi: number, lo: number): number {
 }
 
 export class MemoryIndex {
+  /** `keyOf` is bucketKey but in tests, which make coordinates share keys to exercise the chains. */
+  constructor(private readonly keyOf: (hi: number, lo: number) => number = bucketKey) {}
+
   private readonly byRegion = new Map<number, RegionIndex[]>();
   /**
    * Per slot, three numbers side by side (one cache line for a search to read): where its row is
@@ -135,8 +141,10 @@ export class MemoryIndex {
     // Room first: relocating moves the other rows (and this one's old row, now garbage, is left).
     if (r.used + size > r.arena.length) this.relocate(r, size, slot);
     const at = r.used;
-    key.copy(r.arena, at);
-    record.copy(r.arena, at + key.length, RECORD_VALUES_AT);
+    // Keys are short: by hand, where Buffer.copy's way into native code cost more than the bytes.
+    const arena = r.arena;
+    for (let i = 0; i < key.length; i++) arena[at + i] = key[i];
+    record.copy(arena, at + key.length, RECORD_VALUES_AT);
     r.used += size;
     this.row[3 * slot] = at;
     this.row[3 * slot + 1] = key.length;
@@ -145,9 +153,7 @@ export class MemoryIndex {
     const l = coord.readUInt32BE(4);
     this.hi[slot] = h;
     this.lo[slot] = l;
-    const b = this.bucket(r, h, l, true)!;
-    this.place[slot] = b.slots.length;
-    b.slots.push(slot);
+    this.link(r, slot, h, l);
   }
 
   delete(spaceId: number, subspace: number, region: number, name: string): void {
@@ -183,14 +189,14 @@ export class MemoryIndex {
     if (hi - lo >= BigInt(PROBE_POINTS_MAX)) return undefined;
     const r = this.region(spaceId, subspace, region, false);
     if (r === undefined || lo > hi) return { arena: EMPTY, pos: new Int32Array(0), count: 0 };
-    const buckets = this.buckets(r, lo, hi);
+    const found = this.buckets(r, lo, hi);
     let count = 0;
-    for (const b of buckets) count += b.slots.length;
+    for (const b of found) count += typeof b === 'number' ? 1 : b.slots.length;
     const pos = new Int32Array(3 * count);
     const row = this.row;
     let i = 0;
-    for (const b of buckets)
-      for (const slot of b.slots) {
+    for (const b of found)
+      for (const slot of typeof b === 'number' ? [b] : b.slots) {
         pos[i++] = row[3 * slot];
         pos[i++] = row[3 * slot + 1];
         pos[i++] = row[3 * slot + 2];
@@ -204,7 +210,7 @@ export class MemoryIndex {
     const r = this.region(spaceId, subspace, region, false);
     if (r === undefined || lo > hi) return 0;
     let count = 0;
-    for (const b of this.buckets(r, lo, hi)) count += b.slots.length;
+    for (const b of this.buckets(r, lo, hi)) count += typeof b === 'number' ? 1 : b.slots.length;
     return count;
   }
 
@@ -227,32 +233,58 @@ export class MemoryIndex {
     return { used, garbage, allocated };
   }
 
-  /** The non-empty buckets of the coordinates in [lo, hi] (a narrow interval), in order. */
-  private buckets(r: RegionIndex, lo: bigint, hi: bigint): Bucket[] {
-    const out: Bucket[] = [];
+  /** The objects of the coordinates in [lo, hi] (a narrow interval) that have any, in order. */
+  private buckets(r: RegionIndex, lo: bigint, hi: bigint): (Bucket | number)[] {
+    const out: (Bucket | number)[] = [];
     for (let c = lo; c <= hi; c++) {
-      const b = this.bucket(r, Number(c >> 32n), Number(c & 0xffff_ffffn), false);
-      if (b) out.push(b);
+      const b = this.find(r, Number(c >> 32n), Number(c & 0xffff_ffffn));
+      if (b !== undefined) out.push(b);
     }
     return out;
   }
 
-  /** The bucket of coordinate (h, l), made if asked and missing. */
-  private bucket(r: RegionIndex, h: number, l: number, create: boolean): Bucket | undefined {
-    const k = bucketKey(h, l);
-    const first = r.buckets.get(k);
+  /** The objects of coordinate (h, l): its only slot, its bucket, or undefined when none. */
+  private find(r: RegionIndex, h: number, l: number): Bucket | number | undefined {
+    const first = r.buckets.get(this.keyOf(h, l));
+    if (typeof first === 'number') return this.hi[first] === h && this.lo[first] === l ? first : undefined;
     for (let b = first; b !== undefined; b = b.other) if (b.hi === h && b.lo === l) return b;
-    if (!create) return undefined;
-    const b: Bucket = { hi: h, lo: l, slots: [], other: first };
-    r.buckets.set(k, b);
-    return b;
+    return undefined;
   }
 
-  /** Takes a slot out of its bucket (the bucket's last slot takes its place); drops an empty bucket. */
+  /** Adds a slot (its coordinate set already) to its coordinate's objects. */
+  private link(r: RegionIndex, slot: number, h: number, l: number): void {
+    const k = this.keyOf(h, l);
+    const first = r.buckets.get(k);
+    if (first === undefined) {
+      r.buckets.set(k, slot);
+      return;
+    }
+    // A second object under the key: from here on it has buckets (one per coordinate under it).
+    let head: Bucket;
+    if (typeof first === 'number') {
+      head = { hi: this.hi[first], lo: this.lo[first], slots: [first], other: undefined };
+      this.place[first] = 0;
+    } else head = first;
+    let b: Bucket | undefined = head;
+    while (b !== undefined && (b.hi !== h || b.lo !== l)) b = b.other;
+    if (b === undefined) head = b = { hi: h, lo: l, slots: [], other: head };
+    r.buckets.set(k, head);
+    this.place[slot] = b.slots.length;
+    b.slots.push(slot);
+  }
+
+  /** Takes a slot out of its coordinate's objects (the bucket's last slot takes its place). */
   private unlink(r: RegionIndex, slot: number): void {
     const h = this.hi[slot];
     const l = this.lo[slot];
-    const b = this.bucket(r, h, l, false);
+    const k = this.keyOf(h, l);
+    const first = r.buckets.get(k);
+    if (first === slot) {
+      r.buckets.delete(k);
+      return;
+    }
+    let b = typeof first === 'number' ? undefined : first;
+    while (b !== undefined && (b.hi !== h || b.lo !== l)) b = b.other;
     if (b === undefined || b.slots[this.place[slot]] !== slot) throw new Error('memory index: a slot is not in its bucket');
     const last = b.slots.pop()!;
     if (last !== slot) {
@@ -260,12 +292,11 @@ export class MemoryIndex {
       this.place[last] = this.place[slot];
     }
     if (b.slots.length > 0) return;
-    const k = bucketKey(h, l);
-    let first = r.buckets.get(k);
-    if (first === b) first = b.other;
-    else for (let p = first; p !== undefined; p = p.other) if (p.other === b) p.other = b.other;
-    if (first === undefined) r.buckets.delete(k);
-    else r.buckets.set(k, first);
+    let head = first as Bucket | undefined;
+    if (head === b) head = b.other;
+    else for (let p = head; p !== undefined; p = p.other) if (p.other === b) p.other = b.other;
+    if (head === undefined) r.buckets.delete(k);
+    else r.buckets.set(k, head);
   }
 
   /**
@@ -279,17 +310,19 @@ export class MemoryIndex {
     let used = 0;
     // Bucket by bucket: the rows of one coordinate, which a search reads together, end up side by
     // side. Every live slot but `skip` is in a bucket (set() unlinks before it relocates).
-    for (const first of r.buckets.values())
-      for (let b: Bucket | undefined = first; b !== undefined; b = b.other)
-        for (const slot of b.slots) {
-          if (slot === skip) continue;
-          const a = this.row[3 * slot];
-          const e = this.row[3 * slot + 2];
-          r.arena.copy(arena, used, a, e);
-          this.row[3 * slot] = used;
-          this.row[3 * slot + 2] = used + (e - a);
-          used += e - a;
-        }
+    const move = (slot: number) => {
+      if (slot === skip) return;
+      const a = this.row[3 * slot];
+      const e = this.row[3 * slot + 2];
+      r.arena.copy(arena, used, a, e);
+      this.row[3 * slot] = used;
+      this.row[3 * slot + 2] = used + (e - a);
+      used += e - a;
+    };
+    for (const first of r.buckets.values()) {
+      if (typeof first === 'number') move(first);
+      else for (let b: Bucket | undefined = first; b !== undefined; b = b.other) for (const slot of b.slots) move(slot);
+    }
     r.arena = arena;
     r.used = used;
     r.garbage = 0;
