@@ -191,6 +191,24 @@ test('SearchItemsShape writes the bytes of encodeFrame(RESP_SEARCH_ITEMS, ...)',
       const records = objects.map(([, vs]) => Buffer.concat([Buffer.from([9, 9]), ...vs.flatMap((v) => [Buffer.from([v.length >>> 24, (v.length >>> 16) & 0xff, (v.length >>> 8) & 0xff, v.length & 0xff]), v])]));
       const rows = shape.frameRows(MsgType.RESP_SEARCH_ITEMS, id, rowKeys, keyStart, records, () => 2);
       t.is(rows.toString('hex'), want.toString('hex'));
+      // And from one arena as the memory index keeps rows (key, then the values), from a row on.
+      const lead = Buffer.from('junk');
+      const parts: Buffer[] = [lead];
+      const pos = new Int32Array(3 * (objects.length + 1));
+      let at = lead.length;
+      objects.forEach(([k], i) => {
+        const row = Buffer.concat([k, records[i].subarray(2)]);
+        pos.set([at, k.length, at + row.length], 3 * (i + 1));
+        parts.push(row);
+        at += row.length;
+      });
+      const arena = Buffer.concat(parts);
+      t.is(shape.frameArena(MsgType.RESP_SEARCH_ITEMS, id, arena, pos, 1, objects.length + 1).toString('hex'), want.toString('hex'));
+      if (objects.length > 0) {
+        const short = Int32Array.from(pos);
+        short[5] -= 1;
+        t.throws(() => shape.frameArena(MsgType.RESP_SEARCH_ITEMS, id, arena, short, 1, objects.length + 1));
+      }
       if (objects.length > 0) {
         // A record with a value more or less than the space has is refused, not sent.
         t.throws(() => shape.frameRows(MsgType.RESP_SEARCH_ITEMS, id, rowKeys, keyStart, records.map((r) => Buffer.concat([r, Buffer.alloc(4)])), () => 2));

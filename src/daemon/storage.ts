@@ -8,11 +8,13 @@
 // axis: 'x' | u32 space | u16 subspace | u32 region | u64 coordinate | key -> the record again, so
 // that a search narrowing that axis reads only the objects in its interval, in coordinate order,
 // and not every object of the region. The record keeps its coordinate, and LevelObjectStore keeps
-// every entry's coordinate in memory too, so that the entry is found again, without a read, when
-// the object changes or goes.
+// every entry in memory too (memindex.ts: its coordinate, key and values), so that the entry is
+// found again, without a read, when the object changes or goes, and so that exact searches and
+// counts of a few coordinates are answered without reading LevelDB (memoryRows, memoryCount).
 
 import { ClassicLevel, Iterator as ClassicIterator } from 'classic-level';
 import { StoredObject } from './apply';
+import { MemoryIndex, MemoryRows } from './memindex';
 
 export interface ObjectStore {
   get(spaceId: number, subspace: number, region: number, key: Buffer): Promise<StoredObject | undefined>;
@@ -52,6 +54,13 @@ export interface ObjectStore {
    * the objects as they are.
    */
   scanIndexRows(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, Buffer][]>;
+  /**
+   * scanIndexRows answered at once from memory, when the store can (else undefined): the rows as
+   * of the last write that completed, in coordinate order.
+   */
+  memoryRows?(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): MemoryRows | undefined;
+  /** countIndex answered at once from memory, when the store can (else undefined). */
+  memoryCount?(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): number | undefined;
   /** How many index entries of one region have their coordinate in [lo, hi], as of one moment. */
   countIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): Promise<number>;
   /**
@@ -349,85 +358,6 @@ class ObjectCache {
   }
 }
 
-/** The coordinates of one region's indexed objects, by key (as a latin1 string), as slot numbers. */
-interface RegionCoords {
-  readonly spaceId: number;
-  readonly subspace: number;
-  readonly slots: Map<string, number>;
-}
-
-/**
- * Where every indexed object's index entry is: its coordinate on the subspace's first axis, by
- * space, subspace, region and key. An indexed write must delete the entry of the object it
- * replaces, and reading the old record from LevelDB for that was a quarter of a daemon's CPU on
- * puts (the record was rarely cached). This map is exact (loaded from the index entries at open,
- * changed with every write once LevelDB has it) and unbounded: one entry per indexed object,
- * about 100 bytes each. Coordinates live in two typed arrays, by slot, so that an entry costs a
- * key string and a map entry and no object of its own.
- */
-class CoordMap {
-  private readonly regions = new RegionTable<RegionCoords>((spaceId, subspace) => ({ spaceId, subspace, slots: new Map() }));
-  private hi = new Uint32Array(1024);
-  private lo = new Uint32Array(1024);
-  /** Slots below `used` not in use, to be handed out again. */
-  private readonly free: number[] = [];
-  private used = 0;
-
-  private region(spaceId: number, subspace: number, region: number, create: boolean): RegionCoords | undefined {
-    return this.regions.find(spaceId, subspace, region, create);
-  }
-
-  /** The object's coordinate (8 bytes, big-endian), or undefined when it has no index entry. */
-  get(spaceId: number, subspace: number, region: number, name: string): Buffer | undefined {
-    const slot = this.region(spaceId, subspace, region, false)?.slots.get(name);
-    if (slot === undefined) return undefined;
-    const out = Buffer.allocUnsafe(8);
-    out.writeUInt32BE(this.hi[slot], 0);
-    out.writeUInt32BE(this.lo[slot], 4);
-    return out;
-  }
-
-  set(spaceId: number, subspace: number, region: number, name: string, coord: Buffer): void {
-    const rc = this.region(spaceId, subspace, region, true)!;
-    let slot = rc.slots.get(name);
-    if (slot === undefined) {
-      slot = this.free.pop() ?? this.grow();
-      rc.slots.set(name, slot);
-    }
-    this.hi[slot] = coord.readUInt32BE(0);
-    this.lo[slot] = coord.readUInt32BE(4);
-  }
-
-  delete(spaceId: number, subspace: number, region: number, name: string): void {
-    const rc = this.region(spaceId, subspace, region, false);
-    const slot = rc?.slots.get(name);
-    if (slot === undefined) return;
-    rc!.slots.delete(name);
-    this.free.push(slot);
-  }
-
-  dropSpace(spaceId: number): void {
-    for (const rc of this.regions.dropSpace(spaceId)) for (const slot of rc.slots.values()) this.free.push(slot);
-  }
-
-  /** Entries held, for tests. */
-  get size(): number {
-    return this.used - this.free.length;
-  }
-
-  private grow(): number {
-    if (this.used === this.hi.length) {
-      const hi = new Uint32Array(this.hi.length * 2);
-      const lo = new Uint32Array(this.lo.length * 2);
-      hi.set(this.hi);
-      lo.set(this.lo);
-      this.hi = hi;
-      this.lo = lo;
-    }
-    return this.used++;
-  }
-}
-
 interface IndexOp {
   readonly type: 'put' | 'del';
   readonly key: Buffer;
@@ -464,14 +394,17 @@ interface PendingWrite {
  *   of other subspaces are not cached: nothing reads them one by one but a region move, and they
  *   pushed out the objects that gets and writes read.
  *
- * And, for the index of the secondary subspaces, a CoordMap of every index entry.
+ * And, for the index of the secondary subspaces, a MemoryIndex of every index entry (its
+ * coordinate and its record): writes find the entry they replace there, and exact searches and
+ * counts read their rows from there.
  */
 export class LevelObjectStore implements ObjectStore {
   private readonly cache: ObjectCache;
-  private readonly coords = new CoordMap();
+  private readonly coords = new MemoryIndex();
   /**
    * Names (cacheName) of indexed objects whose index entry the map cannot vouch for: their last
-   * batch failed, so LevelDB may hold either state. Their next write reads the record instead.
+   * batch failed, so LevelDB may hold either state. Their next write reads the record instead,
+   * and while there is any, searches read the index from LevelDB and not from memory.
    */
   private readonly coordsUnknown = new Set<string>();
   private queued: PendingWrite[] = [];
@@ -516,18 +449,38 @@ export class LevelObjectStore implements ObjectStore {
     return store;
   }
 
-  /** Fills the coordinate map from the index entries (keys only: 'x' | ids | coordinate | key). */
+  /** Fills the memory index from the index entries ('x' | ids | coordinate | key -> record). */
   private async loadCoords(): Promise<void> {
-    const it = this.db.keys({ gte: Buffer.from([INDEX_TAG]), lt: Buffer.from([INDEX_TAG + 1]) });
+    const it = this.db.iterator({ gte: Buffer.from([INDEX_TAG]), lt: Buffer.from([INDEX_TAG + 1]), highWaterMarkBytes: SCAN_BATCH_BYTES });
     try {
       for (;;) {
-        const keys = await it.nextv(SCAN_BATCH * 8);
-        if (keys.length === 0) break;
-        for (const k of keys) this.coords.set(k.readUInt32BE(1), k.readUInt16BE(5), k.readUInt32BE(7), k.toString('latin1', 19), k.subarray(11, 19));
+        const entries = await it.nextv(SCAN_BATCH * 8);
+        if (entries.length === 0) break;
+        for (const [k, v] of entries) this.coords.set(k.readUInt32BE(1), k.readUInt16BE(5), k.readUInt32BE(7), k.subarray(INDEX_KEY_START), k.subarray(11, 19), v);
       }
     } finally {
       await it.close();
     }
+  }
+
+  /**
+   * The index rows of a region in [lo, hi] from memory, as of the last completed batch, or
+   * undefined when memory cannot answer (a wide interval, or a failed batch left an entry unknown).
+   */
+  memoryRows(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): MemoryRows | undefined {
+    if (this.coordsUnknown.size > 0) return undefined;
+    return this.coords.rows(spaceId, subspace, region, lo, hi);
+  }
+
+  /** countIndex from memory, or undefined as for memoryRows. */
+  memoryCount(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): number | undefined {
+    if (this.coordsUnknown.size > 0) return undefined;
+    return this.coords.count(spaceId, subspace, region, lo, hi);
+  }
+
+  /** Bytes of keys and values the memory index holds, for reports. */
+  memoryIndexBytes(): { used: number; garbage: number; allocated: number } {
+    return this.coords.arenaBytes();
   }
 
   /** Indexed objects whose coordinate the store keeps in memory, for tests. */
@@ -611,7 +564,7 @@ export class LevelObjectStore implements ObjectStore {
 
   private oldCoord(spaceId: number, subspace: number, region: number, key: Buffer): Buffer | undefined | Promise<Buffer | undefined> {
     const name = key.toString('latin1');
-    if (this.coordsUnknown.size === 0 || !this.coordsUnknown.has(cacheName(spaceId, subspace, region, key))) return this.coords.get(spaceId, subspace, region, name);
+    if (this.coordsUnknown.size === 0 || !this.coordsUnknown.has(cacheName(spaceId, subspace, region, key))) return this.coords.coord(spaceId, subspace, region, name);
     return this.readRecord(spaceId, subspace, region, key).then((r) => r?.coord);
   }
 
@@ -689,7 +642,7 @@ export class LevelObjectStore implements ObjectStore {
           if (w.subspace === 0) this.cache.set(w.spaceId, w.subspace, w.region, w.userKey, w.obj);
           if (w.coord === undefined) continue;
           const name = w.userKey.toString('latin1');
-          if (w.coord) this.coords.set(w.spaceId, w.subspace, w.region, name, w.coord);
+          if (w.coord) this.coords.set(w.spaceId, w.subspace, w.region, w.userKey, w.coord, w.value!);
           else this.coords.delete(w.spaceId, w.subspace, w.region, name);
           if (this.coordsUnknown.size > 0) this.coordsUnknown.delete(cacheName(w.spaceId, w.subspace, w.region, w.userKey));
         }
@@ -701,7 +654,11 @@ export class LevelObjectStore implements ObjectStore {
         // LevelDB may or may not hold these writes: forget what the cache said about their keys.
         for (const w of batch) {
           this.cache.delete(w.spaceId, w.subspace, w.region, w.userKey);
-          if (w.coord !== undefined) this.coordsUnknown.add(cacheName(w.spaceId, w.subspace, w.region, w.userKey));
+          if (w.coord === undefined) continue;
+          this.coordsUnknown.add(cacheName(w.spaceId, w.subspace, w.region, w.userKey));
+          // Nor may the memory index answer for the old state: the object leaves it until its
+          // next write (searches read LevelDB meanwhile, see memoryRows).
+          this.coords.delete(w.spaceId, w.subspace, w.region, w.userKey.toString('latin1'));
         }
         for (const w of batch) w.reject(e);
         this.flush();

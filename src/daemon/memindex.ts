@@ -1,0 +1,348 @@
+// The index of the secondary subspaces, held in memory as well as in LevelDB: for every indexed
+// object, its coordinate on the subspace's first axis and its stored key and values, and for every
+// coordinate the objects that have it. Two things use it:
+//
+// - writes: an indexed write must delete the index entry of the object it replaces, and finding
+//   that entry's coordinate by reading the old record was a quarter of a daemon's CPU on puts;
+// - exact searches and counts (every check on an int64 first axis): reading their rows from
+//   LevelDB cost ~1-3 us per row in classic-level alone (two Buffers made per row), so a search
+//   returning 1,000 objects could not pass ~200/s. From here a search frames its rows straight
+//   from the stored bytes, with no allocation per row.
+//
+// Memory is kept dense: per object one key string and one Map entry (key -> slot), seven 32-bit
+// numbers in shared typed arrays, and its key and values in a per-region arena (one large Buffer
+// appended to, compacted when it must grow). No object of its own per row.
+//
+// The owner (LevelObjectStore) changes it only once LevelDB holds a batch, in one synchronous step
+// for the whole batch: a search answered from here sees exactly the writes acknowledged before it.
+
+/** Bytes an arena starts with, and the least room it gains when it must grow. */
+const ARENA_BYTES_MIN = 64 * 1024;
+/**
+ * An arena grows (and is compacted, in the same copy) to this many times its live bytes: 1.25
+ * keeps the garbage of updates and the room for new rows within a quarter of the live bytes, and
+ * still copies each live byte only once per quarter of the arena written since.
+ */
+const ARENA_GROWTH = 1.25;
+/** Coordinates of an interval probed one by one, at most; a wider interval is not answered here. */
+export const PROBE_POINTS_MAX = 64;
+/** Where a record's values start in its stored (format 2, indexed) form: see storage.ts. */
+const RECORD_VALUES_AT = 19;
+const TWO32 = 0x1_0000_0000;
+const TWO52 = 2 ** 52;
+
+/**
+ * Rows answered from memory: row i has its key at `arena[pos[3i], pos[3i] + pos[3i+1])`, then its
+ * values (each a u32 length and its bytes) up to `pos[3i+2]`. The arena is never written over
+ * where rows live (it is replaced, not reused, when it grows), so the rows stay valid after later
+ * writes.
+ */
+export interface MemoryRows {
+  readonly arena: Buffer;
+  readonly pos: Int32Array;
+  readonly count: number;
+}
+
+/** The objects of one coordinate of a region: their slots, in no particular order. */
+interface Bucket {
+  readonly hi: number;
+  readonly lo: number;
+  readonly slots: number[];
+  /** Another coordinate whose key (bucketKey) is the same, if any. */
+  other: Bucket | undefined;
+}
+
+interface RegionIndex {
+  readonly spaceId: number;
+  readonly subspace: number;
+  /** Slot of each object, by its key as a latin1 string. */
+  readonly slots: Map<string, number>;
+  /**
+   * The objects of each coordinate, by bucketKey: the slot alone while a key has one object (no
+   * object of its own then: an axis of distinct values, as an id, costs nothing more), else buckets.
+   */
+  readonly buckets: Map<number, Bucket | number>;
+  arena: Buffer;
+  /** Bytes of the arena written so far; `garbage` of them belong to rows since replaced. */
+  used: number;
+  garbage: number;
+}
+
+/**
+ * A coordinate as a Map key that is a number (a string key cost an allocation and a hash of it per
+ * write and per search). int64 coordinates are the value with its sign bit flipped: values within
+ * 2^52 of zero get their own exact key, below 2^52 in magnitude. Others (the benchmark spreads its
+ * values over the whole int64 range) get a 52-bit hash of the coordinate, above 2^52 so that it
+ * meets no exact key; coordinates that share one are chained (Bucket.other).
+ */
+function bucketKey(hi: number, lo: number): number {
+  const sh = (hi ^ 0x8000_0000) | 0;
+  if (sh >= -0x10_0000 && sh < 0x10_0000) return sh * TWO32 + lo;
+  const a = Math.imul(hi ^ Math.imul(lo, 0x9e37_79b9), 0x85eb_ca6b) ^ (lo >>> 13);
+  const b = Math.imul(lo ^ (a >>> 15), 0xc2b2_ae35) ^ hi;
+  return TWO52 + (a & 0xf_ffff) * TWO32 + (b >>> 0);
+}
+
+export class MemoryIndex {
+  /** `keyOf` is bucketKey but in tests, which make coordinates share keys to exercise the chains. */
+  constructor(private readonly keyOf: (hi: number, lo: number) => number = bucketKey) {}
+
+  private readonly byRegion = new Map<number, RegionIndex[]>();
+  /**
+   * Per slot, three numbers side by side (one cache line for a search to read): where its row is
+   * in its region's arena, its key's length, and where the row ends.
+   */
+  private row = new Int32Array(3 * 1024);
+  /** Per slot: its coordinate's two halves, and its place in its bucket's list. */
+  private hi = new Uint32Array(1024);
+  private lo = new Uint32Array(1024);
+  private place = new Int32Array(1024);
+  /** Slots below `used` not in use, to be handed out again. */
+  private readonly free: number[] = [];
+  private used = 0;
+
+  private region(spaceId: number, subspace: number, region: number, create: boolean): RegionIndex | undefined {
+    const list = this.byRegion.get(region);
+    if (list) for (const r of list) if (r.spaceId === spaceId && r.subspace === subspace) return r;
+    if (!create) return undefined;
+    const r: RegionIndex = { spaceId, subspace, slots: new Map(), buckets: new Map(), arena: Buffer.allocUnsafeSlow(ARENA_BYTES_MIN), used: 0, garbage: 0 };
+    if (list) list.push(r);
+    else this.byRegion.set(region, [r]);
+    return r;
+  }
+
+  /** The object's coordinate (8 bytes, big-endian), or undefined when it has no index entry. */
+  coord(spaceId: number, subspace: number, region: number, name: string): Buffer | undefined {
+    const slot = this.region(spaceId, subspace, region, false)?.slots.get(name);
+    if (slot === undefined) return undefined;
+    const out = Buffer.allocUnsafe(8);
+    out.writeUInt32BE(this.hi[slot], 0);
+    out.writeUInt32BE(this.lo[slot], 4);
+    return out;
+  }
+
+  /**
+   * Records an object's index entry: its coordinate (8 bytes) and its record as stored (format 2,
+   * whose values start at byte 19), replacing what the object had.
+   */
+  set(spaceId: number, subspace: number, region: number, key: Buffer, coord: Buffer, record: Buffer): void {
+    if (record.length < RECORD_VALUES_AT) throw new Error('memory index: record too short');
+    const r = this.region(spaceId, subspace, region, true)!;
+    const name = key.toString('latin1');
+    let slot = r.slots.get(name);
+    if (slot === undefined) {
+      slot = this.free.pop() ?? this.grow();
+      r.slots.set(name, slot);
+    } else {
+      this.unlink(r, slot);
+      r.garbage += this.row[3 * slot + 2] - this.row[3 * slot];
+    }
+    const size = key.length + record.length - RECORD_VALUES_AT;
+    // Room first: relocating moves the other rows (and this one's old row, now garbage, is left).
+    if (r.used + size > r.arena.length) this.relocate(r, size, slot);
+    const at = r.used;
+    // Keys are short: by hand, where Buffer.copy's way into native code cost more than the bytes.
+    const arena = r.arena;
+    for (let i = 0; i < key.length; i++) arena[at + i] = key[i];
+    record.copy(arena, at + key.length, RECORD_VALUES_AT);
+    r.used += size;
+    this.row[3 * slot] = at;
+    this.row[3 * slot + 1] = key.length;
+    this.row[3 * slot + 2] = at + size;
+    const h = coord.readUInt32BE(0);
+    const l = coord.readUInt32BE(4);
+    this.hi[slot] = h;
+    this.lo[slot] = l;
+    this.link(r, slot, h, l);
+  }
+
+  delete(spaceId: number, subspace: number, region: number, name: string): void {
+    const r = this.region(spaceId, subspace, region, false);
+    const slot = r?.slots.get(name);
+    if (r === undefined || slot === undefined) return;
+    this.unlink(r, slot);
+    r.slots.delete(name);
+    this.free.push(slot);
+    if (r.slots.size === 0) {
+      // A region handed off or reset empties key by key: give its arena back once it is empty.
+      r.arena = Buffer.allocUnsafeSlow(ARENA_BYTES_MIN);
+      r.used = 0;
+      r.garbage = 0;
+    } else r.garbage += this.row[3 * slot + 2] - this.row[3 * slot];
+  }
+
+  dropSpace(spaceId: number): void {
+    for (const [region, list] of this.byRegion) {
+      const kept = list.filter((r) => r.spaceId !== spaceId);
+      if (kept.length === list.length) continue;
+      for (const r of list) if (r.spaceId === spaceId) for (const slot of r.slots.values()) this.free.push(slot);
+      if (kept.length === 0) this.byRegion.delete(region);
+      else this.byRegion.set(region, kept);
+    }
+  }
+
+  /**
+   * The rows of a region whose coordinate lies in [lo, hi], in coordinate order, or undefined when
+   * the interval holds more than PROBE_POINTS_MAX coordinates (the caller reads LevelDB then).
+   */
+  rows(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): MemoryRows | undefined {
+    if (hi - lo >= BigInt(PROBE_POINTS_MAX)) return undefined;
+    const r = this.region(spaceId, subspace, region, false);
+    if (r === undefined || lo > hi) return { arena: EMPTY, pos: new Int32Array(0), count: 0 };
+    const found = this.buckets(r, lo, hi);
+    let count = 0;
+    for (const b of found) count += typeof b === 'number' ? 1 : b.slots.length;
+    const pos = new Int32Array(3 * count);
+    const row = this.row;
+    let i = 0;
+    for (const b of found)
+      for (const slot of typeof b === 'number' ? [b] : b.slots) {
+        pos[i++] = row[3 * slot];
+        pos[i++] = row[3 * slot + 1];
+        pos[i++] = row[3 * slot + 2];
+      }
+    return { arena: r.arena, pos, count };
+  }
+
+  /** How many objects of a region have their coordinate in [lo, hi]; undefined as for rows(). */
+  count(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): number | undefined {
+    if (hi - lo >= BigInt(PROBE_POINTS_MAX)) return undefined;
+    const r = this.region(spaceId, subspace, region, false);
+    if (r === undefined || lo > hi) return 0;
+    let count = 0;
+    for (const b of this.buckets(r, lo, hi)) count += typeof b === 'number' ? 1 : b.slots.length;
+    return count;
+  }
+
+  /** Entries held, for tests. */
+  get size(): number {
+    return this.used - this.free.length;
+  }
+
+  /** Bytes of key and values held in arenas (live and garbage) and the arenas' size, for reports. */
+  arenaBytes(): { used: number; garbage: number; allocated: number } {
+    let used = 0;
+    let garbage = 0;
+    let allocated = 0;
+    for (const list of this.byRegion.values())
+      for (const r of list) {
+        used += r.used;
+        garbage += r.garbage;
+        allocated += r.arena.length;
+      }
+    return { used, garbage, allocated };
+  }
+
+  /** The objects of the coordinates in [lo, hi] (a narrow interval) that have any, in order. */
+  private buckets(r: RegionIndex, lo: bigint, hi: bigint): (Bucket | number)[] {
+    const out: (Bucket | number)[] = [];
+    for (let c = lo; c <= hi; c++) {
+      const b = this.find(r, Number(c >> 32n), Number(c & 0xffff_ffffn));
+      if (b !== undefined) out.push(b);
+    }
+    return out;
+  }
+
+  /** The objects of coordinate (h, l): its only slot, its bucket, or undefined when none. */
+  private find(r: RegionIndex, h: number, l: number): Bucket | number | undefined {
+    const first = r.buckets.get(this.keyOf(h, l));
+    if (typeof first === 'number') return this.hi[first] === h && this.lo[first] === l ? first : undefined;
+    for (let b = first; b !== undefined; b = b.other) if (b.hi === h && b.lo === l) return b;
+    return undefined;
+  }
+
+  /** Adds a slot (its coordinate set already) to its coordinate's objects. */
+  private link(r: RegionIndex, slot: number, h: number, l: number): void {
+    const k = this.keyOf(h, l);
+    const first = r.buckets.get(k);
+    if (first === undefined) {
+      r.buckets.set(k, slot);
+      return;
+    }
+    // A second object under the key: from here on it has buckets (one per coordinate under it).
+    let head: Bucket;
+    if (typeof first === 'number') {
+      head = { hi: this.hi[first], lo: this.lo[first], slots: [first], other: undefined };
+      this.place[first] = 0;
+    } else head = first;
+    let b: Bucket | undefined = head;
+    while (b !== undefined && (b.hi !== h || b.lo !== l)) b = b.other;
+    if (b === undefined) head = b = { hi: h, lo: l, slots: [], other: head };
+    r.buckets.set(k, head);
+    this.place[slot] = b.slots.length;
+    b.slots.push(slot);
+  }
+
+  /** Takes a slot out of its coordinate's objects (the bucket's last slot takes its place). */
+  private unlink(r: RegionIndex, slot: number): void {
+    const h = this.hi[slot];
+    const l = this.lo[slot];
+    const k = this.keyOf(h, l);
+    const first = r.buckets.get(k);
+    if (first === slot) {
+      r.buckets.delete(k);
+      return;
+    }
+    let b = typeof first === 'number' ? undefined : first;
+    while (b !== undefined && (b.hi !== h || b.lo !== l)) b = b.other;
+    if (b === undefined || b.slots[this.place[slot]] !== slot) throw new Error('memory index: a slot is not in its bucket');
+    const last = b.slots.pop()!;
+    if (last !== slot) {
+      b.slots[this.place[slot]] = last;
+      this.place[last] = this.place[slot];
+    }
+    if (b.slots.length > 0) return;
+    let head = first as Bucket | undefined;
+    if (head === b) head = b.other;
+    else for (let p = head; p !== undefined; p = p.other) if (p.other === b) p.other = b.other;
+    if (head === undefined) r.buckets.delete(k);
+    else r.buckets.set(k, head);
+  }
+
+  /**
+   * Copies a region's live rows (all but `skip`'s, being rewritten) into a new arena with room for
+   * `need` more bytes. The old arena is left as it is: rows handed out from it stay valid.
+   */
+  private relocate(r: RegionIndex, need: number, skip: number): void {
+    const live = r.used - r.garbage;
+    const size = Math.max(ARENA_BYTES_MIN, Math.ceil((live + need) * ARENA_GROWTH));
+    const arena = Buffer.allocUnsafeSlow(size);
+    let used = 0;
+    // Bucket by bucket: the rows of one coordinate, which a search reads together, end up side by
+    // side. Every live slot but `skip` is in a bucket (set() unlinks before it relocates).
+    const move = (slot: number) => {
+      if (slot === skip) return;
+      const a = this.row[3 * slot];
+      const e = this.row[3 * slot + 2];
+      r.arena.copy(arena, used, a, e);
+      this.row[3 * slot] = used;
+      this.row[3 * slot + 2] = used + (e - a);
+      used += e - a;
+    };
+    for (const first of r.buckets.values()) {
+      if (typeof first === 'number') move(first);
+      else for (let b: Bucket | undefined = first; b !== undefined; b = b.other) for (const slot of b.slots) move(slot);
+    }
+    r.arena = arena;
+    r.used = used;
+    r.garbage = 0;
+  }
+
+  private grow(): number {
+    if (this.used === this.hi.length) {
+      const n = this.hi.length * 2;
+      this.row = resized(this.row, new Int32Array(3 * n));
+      this.hi = resized(this.hi, new Uint32Array(n));
+      this.lo = resized(this.lo, new Uint32Array(n));
+      this.place = resized(this.place, new Int32Array(n));
+    }
+    return this.used++;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function resized<T extends Int32Array | Uint32Array>(old: T, out: T): T {
+  out.set(old);
+  return out;
+}
