@@ -64,6 +64,7 @@ export class FramedConnection {
     const out = this.room(frame.length);
     out.set(frame, this.outEnd);
     this.outEnd += frame.length;
+    this.queued();
     return true;
   }
 
@@ -76,29 +77,42 @@ export class FramedConnection {
     writeFrameHeader(out, this.outEnd, type, id, body.length);
     out.set(body, this.outEnd + FRAME.headerBytes);
     this.outEnd += n;
+    this.queued();
     return true;
   }
 
-  /** Whether `bytes` more may be queued (else the connection is dropped); schedules the flush. */
+  /** Whether `bytes` more may be queued (else the connection is dropped). */
   private admit(bytes: number): boolean {
     if (this.closed) return false;
     if (this.socket.writableLength + (this.outEnd - this.outStart) + bytes > LIMITS.sendQueueBytesMax) {
       this.close('peer is not reading: send queue full');
       return false;
     }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      dirty.push(this);
-      scheduleFlush();
-    }
     return true;
   }
 
-  /** The slab, with room for `bytes` more after outEnd; what is queued moves to a new one if needed. */
+  /** Frames were added to the slab: they go out with the next flushDirty. */
+  private queued(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    dirty.push(this);
+    scheduleFlush();
+  }
+
+  /**
+   * The slab, with room for `bytes` more after outEnd. A full slab's frames move to a new one
+   * while they fit in SLAB_BYTES_MAX; past that they are written first (every connection's, in
+   * order) and the new slab starts empty: growing one slab for a turn of many large replies (64
+   * searches of 1,000 objects) copied the queued bytes again for every frame.
+   */
   private room(bytes: number): Buffer {
     const out = this.out;
     if (out && out.length - this.outEnd >= bytes) return out;
-    const queued = this.outEnd - this.outStart;
+    let queued = this.outEnd - this.outStart;
+    if (queued > 0 && queued + bytes > SLAB_BYTES_MAX) {
+      flushDirty();
+      queued = this.outEnd - this.outStart;
+    }
     const size = Math.min(SLAB_BYTES_MAX, Math.max(this.slabHint, 2 * (queued + bytes)));
     const slab = Buffer.allocUnsafeSlow(Math.max(size, queued + bytes));
     if (out && queued > 0) slab.set(out.subarray(this.outStart, this.outEnd), 0);
@@ -111,7 +125,8 @@ export class FramedConnection {
   /** Writes the frames queued so far, as one buffer. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.outEnd === this.outStart || this.socket.destroyed) return;
+    if (this.socket.destroyed) this.outStart = this.outEnd; // nothing more goes out
+    if (this.outEnd === this.outStart) return;
     const n = this.outEnd - this.outStart;
     this.socket.write(this.out!.subarray(this.outStart, this.outEnd));
     this.outStart = this.outEnd;
