@@ -15,6 +15,7 @@ import { MemoryIndex, MemoryRows } from '../src/daemon/memindex';
 import { INDEX_KEY_START, LevelObjectStore, recordValuesAt } from '../src/daemon/storage';
 import { SharedScope, startCoordinator, startDaemon, stopProcess, tempDir as scopeDir } from './helpers/cluster';
 import { Rng } from './helpers/rng';
+import { failBatches } from './helpers/failing-batch';
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperdex-memidx-'));
@@ -134,18 +135,9 @@ test('after a failed batch memory does not answer until every key it held is wri
   const v = (version: number, x: string): StoredObject => ({ version, values: [Buffer.from(x)] });
   await s.put(1, 1, 3, Buffer.from('a'), v(1, 'a1'), SIGN);
   await s.put(1, 1, 3, Buffer.from('b'), v(1, 'b1'), SIGN);
-  const db = (s as unknown as { db: { batch(): unknown } }).db;
-  const realBatch = db.batch.bind(db);
-  db.batch = () => ({
-    put() {},
-    del() {},
-    write: async () => {
-      throw new Error('injected write failure');
-    },
-    close: async () => {},
-  });
+  const restore = failBatches(s);
   await t.throwsAsync(s.put(1, 1, 3, Buffer.from('a'), v(2, 'a2'), SIGN + 1n), { message: /injected/ });
-  db.batch = realBatch;
+  restore();
   // LevelDB may hold either state of 'a': memory must not say.
   t.is(s.memoryRows(1, 1, 3, SIGN, SIGN), undefined);
   t.is(s.memoryCount(1, 1, 3, SIGN, SIGN), undefined);

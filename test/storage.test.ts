@@ -9,6 +9,7 @@ import * as path from 'node:path';
 
 import { StoredObject } from '../src/daemon/apply';
 import { CACHE_OBJECTS_DEFAULT, cacheObjectsFromEnv, LevelObjectStore } from '../src/daemon/storage';
+import { failBatches } from './helpers/failing-batch';
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperdex-storage-'));
@@ -164,18 +165,9 @@ test('after a failed batch, the next indexed write finds the entry LevelDB reall
   t.teardown(() => s.close());
   await s.put(1, 2, 9, key('k'), obj(1, 'a'), 5n);
   // The next batch LevelDB is given fails, as a write that fails does: nothing of it is written.
-  const db = (s as unknown as { db: { batch(): unknown } }).db;
-  const realBatch = db.batch.bind(db);
-  db.batch = () => ({
-    put() {},
-    del() {},
-    write: async () => {
-      throw new Error('injected write failure');
-    },
-    close: async () => {},
-  });
+  const restore = failBatches(s);
   await t.throwsAsync(s.put(1, 2, 9, key('k'), obj(2, 'b'), 9n), { message: /injected/ });
-  db.batch = realBatch;
+  restore();
   // A map changed before its batch was written would now say 9 and leave the entry at 5 behind.
   await s.put(1, 2, 9, key('k'), obj(3, 'c'), 7n);
   t.deepEqual(await indexEntries(s, 1, 2, 9), [['keyk', 7n]]);
