@@ -227,19 +227,15 @@ hc_build_attrs(struct hd_wire_reader* r, uint32_t n, struct hyperclient_attribut
         tail += key_n;
         attrs++;
     }
-    /* Past READ_ATTRS_MAX, the attributes are read again from where the first pass began. */
+    /* Objects of more than READ_ATTRS_MAX attributes are read again from where the first pass began. */
     struct hd_wire_reader again = save;
     for (uint32_t i = 0; i < n; i++)
     {
         struct read_attr a;
-        if (i < READ_ATTRS_MAX)
+        if (n <= READ_ATTRS_MAX)
             a = seen[i];
         else
-        {
-            if (i == READ_ATTRS_MAX)
-                for (uint32_t k = 0; k < READ_ATTRS_MAX; k++) read_attr(&again, &a);
             read_attr(&again, &a);
-        }
         memcpy(tail, a.name, a.name_n);
         tail[a.name_n] = '\0';
         attrs[i].attr = tail;

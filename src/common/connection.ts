@@ -1,7 +1,7 @@
 // A framed connection over a TCP socket: the I/O edge around FrameDecoder.
 
 import * as net from 'node:net';
-import { describeFrameError, encodeFrame, Frame, FrameDecoder, writeFrameHeader } from './frame';
+import { describeFrameError, encodeFrame, Frame, FrameDecoder, frameOf, writeFrameHeader } from './frame';
 import { FRAME, LIMITS } from './protocol';
 
 export interface ConnectionHandlers {
@@ -71,7 +71,7 @@ export class FramedConnection {
   /** Queues a frame made of a header and a body already encoded, copied once, into the slab. */
   sendBody(type: number, id: bigint, body: Buffer): boolean {
     const n = FRAME.headerBytes + body.length;
-    if (n > SLAB_BYTES_MAX) return this.sendFrame(Buffer.concat([frameHeader(type, id, body.length), body]));
+    if (n > SLAB_BYTES_MAX) return this.sendFrame(frameOf(type, id, body));
     if (!this.admit(n)) return false;
     const out = this.room(n);
     writeFrameHeader(out, this.outEnd, type, id, body.length);
@@ -203,12 +203,6 @@ function flushDirty(): void {
 const SLAB_BYTES_MIN = 4096;
 const SLAB_BYTES_MAX = 64 * 1024;
 const SLAB_BYTES_KEPT = 16 * 1024;
-
-function frameHeader(type: number, id: bigint, bodyBytes: number): Buffer {
-  const h = Buffer.allocUnsafe(FRAME.headerBytes);
-  writeFrameHeader(h, 0, type, id, bodyBytes);
-  return h;
-}
 
 /** Connects with a bounded wait. */
 export function connectTcp(host: string, port: number, timeoutMs: number): Promise<net.Socket> {

@@ -8,7 +8,7 @@
 // before. The encoders produce the same bytes as encodeFrame(type, id, body) with the body of
 // messages.ts (test/fastcodec.test.ts checks both against the general codecs).
 
-import { encodeBody } from './frame';
+import { encodeBody, writeFrameHeader } from './frame';
 import { AtomicRequest, GetRequest, PredicateRequest, SearchRequest, WireCheck, WireFunc } from './messages';
 import { FRAME, LIMITS, Status } from './protocol';
 
@@ -226,10 +226,9 @@ export function decodePredicateFast(body: Buffer): PredicateRequest | undefined 
 
 // ---- encoding ---------------------------------------------------------------------------------
 
+/** The header of a frame that is all of `out`. */
 function header(out: Buffer, type: number, id: bigint): void {
-  out.writeUInt32BE(out.length - FRAME.sizeFieldBytes, 0);
-  out.writeUInt16BE(type, 4);
-  out.writeBigUInt64BE(id, 6);
+  writeFrameHeader(out, 0, type, id, out.length - FRAME.headerBytes);
 }
 
 /** [SUCCESS, '', '']: the body of nearly every write response. */

@@ -823,7 +823,6 @@ export class Daemon {
     return under(0).finally(release);
   }
 
-
   // ---- search, count, group_del ---------------------------------------------------------------
 
   /** Resolves a predicate and checks that this daemon heads the regions asked for. */
@@ -972,7 +971,7 @@ export class Daemon {
           for (const [k, r] of rows) {
             keys.push(k);
             records.push(r);
-            size += k.length + r.length + 16 * (1 + space.spec.attributes.length);
+            size += k.length + r.length + rowBytes;
             if (keys.length >= SEARCH_BATCH.objectsMax || size >= SEARCH_BATCH.bytesMax) {
               sendRows(keys, records);
               keys = [];

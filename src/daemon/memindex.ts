@@ -16,6 +16,8 @@
 // The owner (LevelObjectStore) changes it only once LevelDB holds a batch, in one synchronous step
 // for the whole batch: a search answered from here sees exactly the writes acknowledged before it.
 
+import { RegionTable } from './region-table';
+
 /** Bytes an arena starts with, and the least room it gains when it must grow. */
 const ARENA_BYTES_MIN = 64 * 1024;
 /**
@@ -87,7 +89,15 @@ export class MemoryIndex {
   /** `keyOf` is bucketKey but in tests, which make coordinates share keys to exercise the chains. */
   constructor(private readonly keyOf: (hi: number, lo: number) => number = bucketKey) {}
 
-  private readonly byRegion = new Map<number, RegionIndex[]>();
+  private readonly regions = new RegionTable<RegionIndex>((spaceId, subspace) => ({
+    spaceId,
+    subspace,
+    slots: new Map(),
+    buckets: new Map(),
+    arena: Buffer.allocUnsafeSlow(ARENA_BYTES_MIN),
+    used: 0,
+    garbage: 0,
+  }));
   /**
    * Per slot, three numbers side by side (one cache line for a search to read): where its row is
    * in its region's arena, its key's length, and where the row ends.
@@ -102,14 +112,9 @@ export class MemoryIndex {
   private used = 0;
 
   private region(spaceId: number, subspace: number, region: number, create: boolean): RegionIndex | undefined {
-    const list = this.byRegion.get(region);
-    if (list) for (const r of list) if (r.spaceId === spaceId && r.subspace === subspace) return r;
-    if (!create) return undefined;
-    const r: RegionIndex = { spaceId, subspace, slots: new Map(), buckets: new Map(), arena: Buffer.allocUnsafeSlow(ARENA_BYTES_MIN), used: 0, garbage: 0 };
-    if (list) list.push(r);
-    else this.byRegion.set(region, [r]);
-    return r;
+    return this.regions.find(spaceId, subspace, region, create);
   }
+
 
   /** The object's coordinate (8 bytes, big-endian), or undefined when it has no index entry. */
   coord(spaceId: number, subspace: number, region: number, name: string): Buffer | undefined {
@@ -172,14 +177,9 @@ export class MemoryIndex {
   }
 
   dropSpace(spaceId: number): void {
-    for (const [region, list] of this.byRegion) {
-      const kept = list.filter((r) => r.spaceId !== spaceId);
-      if (kept.length === list.length) continue;
-      for (const r of list) if (r.spaceId === spaceId) for (const slot of r.slots.values()) this.free.push(slot);
-      if (kept.length === 0) this.byRegion.delete(region);
-      else this.byRegion.set(region, kept);
-    }
+    for (const r of this.regions.dropSpace(spaceId)) for (const slot of r.slots.values()) this.free.push(slot);
   }
+
 
   /**
    * The rows of a region whose coordinate lies in [lo, hi], in coordinate order, or undefined when
@@ -224,12 +224,11 @@ export class MemoryIndex {
     let used = 0;
     let garbage = 0;
     let allocated = 0;
-    for (const list of this.byRegion.values())
-      for (const r of list) {
-        used += r.used;
-        garbage += r.garbage;
-        allocated += r.arena.length;
-      }
+    for (const r of this.regions.all()) {
+      used += r.used;
+      garbage += r.garbage;
+      allocated += r.arena.length;
+    }
     return { used, garbage, allocated };
   }
 

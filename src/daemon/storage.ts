@@ -15,6 +15,7 @@
 import { ClassicLevel, Iterator as ClassicIterator } from 'classic-level';
 import { StoredObject } from './apply';
 import { MemoryIndex, MemoryRows } from './memindex';
+import { RegionTable } from './region-table';
 
 export interface ObjectStore {
   get(spaceId: number, subspace: number, region: number, key: Buffer): Promise<StoredObject | undefined>;
@@ -238,39 +239,6 @@ export function cacheObjectsFromEnv(env: NodeJS.ProcessEnv = process.env): numbe
 }
 
 /** The cached objects of one region of one subspace, by key (as a latin1 string). */
-/**
- * Per-region state of the object cache and the coordinate map, found by region id (a number)
- * then by space and subspace: one, unless two spaces or subspaces ever share region ids.
- */
-class RegionTable<T extends { readonly spaceId: number; readonly subspace: number }> {
-  private readonly byRegion = new Map<number, T[]>();
-
-  constructor(private readonly make: (spaceId: number, subspace: number) => T) {}
-
-  find(spaceId: number, subspace: number, region: number, create: boolean): T | undefined {
-    const list = this.byRegion.get(region);
-    if (list) for (const t of list) if (t.spaceId === spaceId && t.subspace === subspace) return t;
-    if (!create) return undefined;
-    const t = this.make(spaceId, subspace);
-    if (list) list.push(t);
-    else this.byRegion.set(region, [t]);
-    return t;
-  }
-
-  /** Takes out every entry of a space; returns them. */
-  dropSpace(spaceId: number): T[] {
-    const dropped: T[] = [];
-    for (const [region, list] of this.byRegion) {
-      const kept = list.filter((t) => t.spaceId !== spaceId);
-      if (kept.length === list.length) continue;
-      dropped.push(...list.filter((t) => t.spaceId === spaceId));
-      if (kept.length === 0) this.byRegion.delete(region);
-      else this.byRegion.set(region, kept);
-    }
-    return dropped;
-  }
-}
-
 interface RegionCache {
   readonly spaceId: number;
   readonly subspace: number;
