@@ -34,6 +34,21 @@ export class KeyedSerializer {
     );
   }
 
+  /**
+   * Takes `name` at once when no task runs under it (true), as a task would that started now;
+   * release() then ends it. For work that needs no promise of its own (the daemon's fast writes).
+   */
+  tryHold(name: string): boolean {
+    if (this.queues.has(name)) return false;
+    this.queues.set(name, { waiting: [], tail: undefined });
+    return true;
+  }
+
+  /** Ends what tryHold took: the next task waiting under `name` starts. */
+  release(name: string): void {
+    this.next(name);
+  }
+
   /** Whether a task runs under `name` now (a new one would wait). */
   isBusy(name: string): boolean {
     return this.queues.has(name);

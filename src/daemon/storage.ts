@@ -35,6 +35,8 @@ export interface ObjectStore {
    * write looks up the previous index entry as the last completed write left it.
    */
   put(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord?: bigint): Promise<void>;
+  /** put, with its outcome told to `resolve` or `reject` (no promise: the daemon's fast writes). */
+  putThen(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord: bigint | undefined, resolve: () => void, reject: (e: Error) => void): void;
   /**
    * Whether a put or delete of this key, called now, queues its LevelDB write before it returns,
    * so that writes made in one turn land in one batch (false: it first reads something).
@@ -42,6 +44,8 @@ export interface ObjectStore {
   writesAtOnce(spaceId: number, subspace: number, region: number, key: Buffer): boolean;
   /** Deletes an object; `indexed`: its subspace is one whose puts give a coordinate. */
   del(spaceId: number, subspace: number, region: number, key: Buffer, indexed?: boolean): Promise<void>;
+  /** del, with its outcome told to `resolve` or `reject`. */
+  delThen(spaceId: number, subspace: number, region: number, key: Buffer, indexed: boolean, resolve: () => void, reject: (e: Error) => void): void;
   /** The objects of one region, in key order, as of one moment (a snapshot), in batches. */
   scanRegion(spaceId: number, subspace: number, region: number): AsyncIterable<[Buffer, StoredObject][]>;
   /**
@@ -537,38 +541,48 @@ export class LevelObjectStore implements ObjectStore {
   }
 
   put(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord?: bigint): Promise<void> {
+    return new Promise((resolve, reject) => this.putThen(spaceId, subspace, region, key, obj, coord, resolve, reject));
+  }
+
+  putThen(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord: bigint | undefined, resolve: () => void, reject: (e: Error) => void): void {
     if (coord !== undefined) {
       const old = this.oldCoord(spaceId, subspace, region, key);
       const c = coordBytes(coord);
-      if (old instanceof Promise) return old.then((o) => this.putIndexed(spaceId, subspace, region, key, obj, c, o));
-      return this.putIndexed(spaceId, subspace, region, key, obj, c, old);
+      if (old instanceof Promise) old.then((o) => this.putIndexed(spaceId, subspace, region, key, obj, c, o, resolve, reject), reject);
+      else this.putIndexed(spaceId, subspace, region, key, obj, c, old, resolve, reject);
+      return;
     }
     const value = encodeObject(obj, true);
     // The cache holds views of the record's bytes: the caller's buffers may be part of a frame.
-    return this.write('put', spaceId, subspace, region, key, value, subspace === 0 ? decodeObject(value) : null);
+    this.enqueue('put', spaceId, subspace, region, key, value, subspace === 0 ? decodeObject(value) : null, undefined, undefined, resolve, reject);
   }
 
-  private putIndexed(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord: Buffer, old: Buffer | undefined): Promise<void> {
+  private putIndexed(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord: Buffer, old: Buffer | undefined, resolve: () => void, reject: (e: Error) => void): void {
     const value = encodeObject(obj, false, coord);
     const extra: IndexOp[] = [];
     if (old && !old.equals(coord)) extra.push({ type: 'del', key: indexKey(spaceId, subspace, region, old, key) });
     extra.push({ type: 'put', key: indexKey(spaceId, subspace, region, coord, key), value });
-    return this.write('put', spaceId, subspace, region, key, value, null, extra, coord);
+    this.enqueue('put', spaceId, subspace, region, key, value, null, extra, coord, resolve, reject);
   }
 
   del(spaceId: number, subspace: number, region: number, key: Buffer, indexed = false): Promise<void> {
-    if (!indexed) return this.write('del', spaceId, subspace, region, key, undefined, null);
+    return new Promise((resolve, reject) => this.delThen(spaceId, subspace, region, key, indexed, resolve, reject));
+  }
+
+  delThen(spaceId: number, subspace: number, region: number, key: Buffer, indexed: boolean, resolve: () => void, reject: (e: Error) => void): void {
+    if (!indexed) return this.enqueue('del', spaceId, subspace, region, key, undefined, null, undefined, undefined, resolve, reject);
     const old = this.oldCoord(spaceId, subspace, region, key);
-    if (old instanceof Promise) return old.then((o) => this.delIndexed(spaceId, subspace, region, key, o));
-    return this.delIndexed(spaceId, subspace, region, key, old);
+    if (old instanceof Promise) old.then((o) => this.delIndexed(spaceId, subspace, region, key, o, resolve, reject), reject);
+    else this.delIndexed(spaceId, subspace, region, key, old, resolve, reject);
   }
 
-  private delIndexed(spaceId: number, subspace: number, region: number, key: Buffer, old: Buffer | undefined): Promise<void> {
+  private delIndexed(spaceId: number, subspace: number, region: number, key: Buffer, old: Buffer | undefined, resolve: () => void, reject: (e: Error) => void): void {
     const extra = old ? [{ type: 'del' as const, key: indexKey(spaceId, subspace, region, old, key) }] : undefined;
-    return this.write('del', spaceId, subspace, region, key, undefined, null, extra, null);
+    this.enqueue('del', spaceId, subspace, region, key, undefined, null, extra, null, resolve, reject);
   }
 
-  private write(
+  /** Queues a write for the next batch; `resolve` or `reject` hears how its batch went. */
+  private enqueue(
     type: 'put' | 'del',
     spaceId: number,
     subspace: number,
@@ -576,21 +590,21 @@ export class LevelObjectStore implements ObjectStore {
     key: Buffer,
     value: Buffer | undefined,
     obj: StoredRecord | null,
-    extra?: readonly IndexOp[],
-    coord?: Buffer | null,
-  ): Promise<void> {
+    extra: readonly IndexOp[] | undefined,
+    coord: Buffer | null | undefined,
+    resolve: () => void,
+    reject: (e: Error) => void,
+  ): void {
     this.wrote();
     // Only while reads are in flight does a write need the key's name (to mark them overtaken).
     const name = this.reading.size > 0 ? cacheName(spaceId, subspace, region, key) : '';
     if (this.reading.has(name)) this.reading.set(name, true);
-    return new Promise<void>((resolve, reject) => {
-      this.queued.push({ type, key: storageKey(spaceId, subspace, region, key), value, spaceId, subspace, region, userKey: key, obj, extra, coord, resolve, reject });
-      if (!this.writing && !this.flushScheduled) {
-        this.flushScheduled = true;
-        // After this turn's callbacks and their promise jobs: they all join the batch.
-        setImmediate(() => this.flush());
-      }
-    });
+    this.queued.push({ type, key: storageKey(spaceId, subspace, region, key), value, spaceId, subspace, region, userKey: key, obj, extra, coord, resolve, reject });
+    if (!this.writing && !this.flushScheduled) {
+      this.flushScheduled = true;
+      // After this turn's callbacks and their promise jobs: they all join the batch.
+      setImmediate(() => this.flush());
+    }
   }
 
   private flush(): void {
@@ -849,6 +863,14 @@ export class MemoryObjectStore implements ObjectStore {
 
   async del(spaceId: number, subspace: number, region: number, key: Buffer): Promise<void> {
     this.objects.delete(storageKey(spaceId, subspace, region, key).toString('latin1'));
+  }
+
+  putThen(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord: bigint | undefined, resolve: () => void, reject: (e: Error) => void): void {
+    this.put(spaceId, subspace, region, key, obj, coord).then(resolve, reject);
+  }
+
+  delThen(spaceId: number, subspace: number, region: number, key: Buffer, _indexed: boolean, resolve: () => void, reject: (e: Error) => void): void {
+    this.del(spaceId, subspace, region, key).then(resolve, reject);
   }
 
   async *scanRegion(spaceId: number, subspace: number, region: number): AsyncIterable<[Buffer, StoredObject][]> {
