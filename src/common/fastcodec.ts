@@ -208,7 +208,8 @@ export function decodeSearchFast(body: Buffer): SearchRequest | undefined {
   if (limit === undefined || descending === undefined || subspace === undefined) return undefined;
   const regions = uints(r);
   if (!regions || !r.done) return undefined;
-  return { ...h, sortBy, limit, descending: descending === 1, subspace, regions };
+  // Spelled out: a spread here cost a hidden-class migration per request (the daemon's profile).
+  return { configVersion: h.configVersion, spaceId: h.spaceId, checks: h.checks, sortBy, limit, descending: descending === 1, subspace, regions };
 }
 
 /** REQ_COUNT and REQ_GROUP_DEL in their common encoding; undefined sends the body to m.decodePredicateRequest. */
@@ -221,7 +222,7 @@ export function decodePredicateFast(body: Buffer): PredicateRequest | undefined 
   if (subspace === undefined) return undefined;
   const regions = uints(r);
   if (!regions || !r.done) return undefined;
-  return { ...h, subspace, regions };
+  return { configVersion: h.configVersion, spaceId: h.spaceId, checks: h.checks, subspace, regions };
 }
 
 // ---- encoding ---------------------------------------------------------------------------------
