@@ -12,7 +12,9 @@ import { keyRegion, reviveConfig, SpaceLayout } from '../src/common/config';
 import { AttrType, datatypeOf, ScalarType, typeOfDatatype } from '../src/common/datatypes';
 import { decodeBody, encodeFrame, Frame, FrameDecoder, FrameError } from '../src/common/frame';
 import {
+  boxContains,
   coordinate,
+  coordinateHalves,
   floatCoordinate,
   hashBytes64,
   hashBytes64Reference,
@@ -606,6 +608,47 @@ test('property: hashBytes64 equals hashBytes64Reference on 2000 random byte stri
     if (fast !== ref || (i % 10 === 0 && ref !== finalize(fnv1a64(bytes)))) {
       t.fail(`seed ${seed}, case ${i}: ${bytes.toString('hex')}: fast ${fast}, reference ${ref}, independent ${finalize(fnv1a64(bytes))}`);
       return;
+    }
+  }
+  t.pass();
+});
+
+test('property: keyRegion (32-bit halves, binary search) finds the region whose box holds the BigInt coordinate', (t) => {
+  const seed = process.env.HYPERDEX_VECTOR_SEED ? Number(process.env.HYPERDEX_VECTOR_SEED) : Math.floor(Math.random() * 2 ** 32);
+  t.log(`seed ${seed} (replay with HYPERDEX_VECTOR_SEED=${seed})`);
+  const rand = prng(seed);
+  const halves = new Uint32Array(2);
+  // Counts that are not powers of two leave partitionSubspace's boxes out of order.
+  for (const partitions of [1, 2, 3, 5, 8, 13, 64, 100]) {
+    const regions = partitionSubspace(1, partitions).map((b, i) => ({ id: i + 1, lower: b.lower, upper: b.upper, replicas: [1] }));
+    for (const type of [{ kind: 'string' }, { kind: 'int64' }, { kind: 'float' }] as AttrType[]) {
+      const space = {
+        id: 1,
+        name: 's',
+        spec: { name: 's', key: { name: 'k', type }, attributes: [], keySubspace: { partitions, replicas: 1 }, subspaces: [] },
+        subspaces: [{ attributes: ['k'], regions }],
+      } as unknown as SpaceLayout;
+      for (let i = 0; i < 300; i++) {
+        let key: Buffer;
+        if (type.kind === 'string') {
+          key = Buffer.alloc(Math.floor(rand() * 20));
+          for (let j = 0; j < key.length; j++) key[j] = Math.floor(rand() * 256);
+        } else {
+          key = Buffer.alloc(8);
+          // Edges of the axis as well as random bits.
+          if (i < 4) key.writeBigUInt64LE([0n, (1n << 63n) - 1n, 1n << 63n, (1n << 64n) - 1n][i]);
+          else for (let j = 0; j < 8; j++) key[j] = Math.floor(rand() * 256);
+          if (type.kind === 'float' && Number.isNaN(key.readDoubleLE(0))) key.writeDoubleLE(rand() * 1e6 - 5e5);
+        }
+        const c = coordinate(type, key);
+        coordinateHalves(type, key, halves);
+        const want = regions.find((r) => boxContains(r, [c]));
+        const got = keyRegion(space, key);
+        if ((BigInt(halves[0]) << 32n) + BigInt(halves[1]) !== c || got !== want) {
+          t.fail(`seed ${seed}: ${type.kind} key ${key.toString('hex')} in ${partitions} partitions: coordinate ${c}, halves ${halves[0]}:${halves[1]}, region ${got.id} (want ${want?.id})`);
+          return;
+        }
+      }
     }
   }
   t.pass();

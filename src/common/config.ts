@@ -1,7 +1,7 @@
 // The cluster configuration: what the coordinator publishes and every client and daemon follows.
 // Plain data (msgpack-able); every change gets a higher version.
 
-import { Box, boxContains, coordinate } from './hyperspace';
+import { Box, boxContains, coordinate, coordinateHalves } from './hyperspace';
 import { SpaceSpec } from './schema';
 
 export type ServerId = number;
@@ -60,13 +60,60 @@ export function findServer(config: ClusterConfig, id: ServerId): ServerInfo | un
   return config.servers.find((s) => s.id === id);
 }
 
+/**
+ * The key subspace's regions ordered by their lower bound, with both bounds as 32-bit halves:
+ * made once per configuration's region list, so that keyRegion compares numbers, not BigInts
+ * (the BigInt coordinate and comparisons showed in the daemon's profile of gets).
+ */
+interface KeyBounds {
+  readonly regions: readonly RegionLayout[];
+  /** Per region in that order: lower hi, lower lo, upper hi, upper lo. */
+  readonly bounds: Uint32Array;
+}
+
+const keyBoundsOf = new WeakMap<readonly RegionLayout[], KeyBounds>();
+const POINT = new Uint32Array(2);
+
+function keyBounds(regions: readonly RegionLayout[]): KeyBounds {
+  let kb = keyBoundsOf.get(regions);
+  if (kb) return kb;
+  const sorted = [...regions].sort((a, b) => (a.lower[0] < b.lower[0] ? -1 : a.lower[0] > b.lower[0] ? 1 : 0));
+  const bounds = new Uint32Array(4 * sorted.length);
+  sorted.forEach((r, i) => {
+    bounds[4 * i] = Number(r.lower[0] >> 32n);
+    bounds[4 * i + 1] = Number(r.lower[0] & 0xffff_ffffn);
+    bounds[4 * i + 2] = Number(r.upper[0] >> 32n);
+    bounds[4 * i + 3] = Number(r.upper[0] & 0xffff_ffffn);
+  });
+  kb = { regions: sorted, bounds };
+  keyBoundsOf.set(regions, kb);
+  return kb;
+}
+
 /** The key-subspace region that holds a key (its bytes encoded as the key's type). */
 export function keyRegion(space: SpaceLayout, key: Buffer): RegionLayout {
-  const point = [coordinate(space.spec.key.type, key)];
-  const regions = space.subspaces[0].regions;
-  // Key-subspace regions are disjoint intervals covering the axis; few enough to scan.
-  for (const r of regions) if (boxContains(r, point)) return r;
-  throw new Error(`keyRegion: no region of space ${space.name} holds coordinate ${point[0]}`);
+  // Key-subspace regions are disjoint intervals covering the axis: the last one whose lower
+  // bound is at most the point holds it, if its upper bound is at least the point.
+  const { regions, bounds } = keyBounds(space.subspaces[0].regions);
+  coordinateHalves(space.spec.key.type, key, POINT);
+  const hi = POINT[0];
+  const lo = POINT[1];
+  let a = 0;
+  let b = regions.length - 1;
+  let found = -1;
+  while (a <= b) {
+    const m = (a + b) >>> 1;
+    const lh = bounds[4 * m];
+    if (lh < hi || (lh === hi && bounds[4 * m + 1] <= lo)) {
+      found = m;
+      a = m + 1;
+    } else b = m - 1;
+  }
+  if (found >= 0) {
+    const uh = bounds[4 * found + 2];
+    if (uh > hi || (uh === hi && bounds[4 * found + 3] >= lo)) return regions[found];
+  }
+  throw new Error(`keyRegion: no region of space ${space.name} holds coordinate ${coordinate(space.spec.key.type, key)}`);
 }
 
 /** The point of an object in subspace `index`: one coordinate per attribute of the subspace. */

@@ -23,6 +23,17 @@ function fmix64Reference(x: bigint): bigint {
 
 /** FNV-1a 64 over the bytes, then fmix64. Documented in docs/protocol.md with test vectors. */
 export function hashBytes64(bytes: Uint8Array): bigint {
+  hashBytes64Halves(bytes, HALVES);
+  return (BigInt(HALVES[0]) << 32n) | BigInt(HALVES[1]);
+}
+
+const HALVES = new Uint32Array(2);
+
+/**
+ * hashBytes64 as its high and low 32 bits, in out[0] and out[1]: no BigInt, for the daemon's
+ * per-request routing (keyRegion).
+ */
+export function hashBytes64Halves(bytes: Uint8Array, out: Uint32Array): void {
   // Work in two 32-bit halves with Math.imul: BigInt per byte is slow on long values.
   let lo = 0x84222325 | 0;
   let hi = 0xcbf29ce4 | 0;
@@ -45,7 +56,8 @@ export function hashBytes64(bytes: Uint8Array): bigint {
   lo ^= hi >>> 1;
   [hi, lo] = mul64(hi, lo, 0xc4ceb9fe, 0x1a85ec53);
   lo ^= hi >>> 1;
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  out[0] = hi;
+  out[1] = lo;
 }
 
 /** (xh:xl) * (ch:cl) mod 2^64 in 32-bit halves (unsigned in, signed 32-bit out). */
@@ -93,6 +105,19 @@ export function coordinate(t: AttrType, bytes: Buffer): bigint {
   if (t.kind === 'int64') return int64Coordinate(bytes.readBigInt64LE(0));
   if (t.kind === 'float') return floatCoordinate(bytes.readDoubleLE(0));
   return hashBytes64(bytes);
+}
+
+/** coordinate() as its high and low 32 bits, in out[0] and out[1]. */
+export function coordinateHalves(t: AttrType, bytes: Buffer, out: Uint32Array): void {
+  if (t.kind === 'int64') {
+    // The value's two's complement bits, little-endian, with the sign bit flipped.
+    out[0] = (bytes.readUInt32LE(4) ^ 0x8000_0000) >>> 0;
+    out[1] = bytes.readUInt32LE(0);
+  } else if (t.kind === 'float') {
+    const c = floatCoordinate(bytes.readDoubleLE(0));
+    out[0] = Number(c >> 32n);
+    out[1] = Number(c & 0xffff_ffffn);
+  } else hashBytes64Halves(bytes, out);
 }
 
 /** A hyper-rectangle: inclusive bounds on each axis of its subspace. */
