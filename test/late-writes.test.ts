@@ -7,15 +7,13 @@
 // Two daemons in this process (to hold the first one's batches) against a real coordinator.
 
 import test from 'ava';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 
 import { Client, HyperObject } from '../src/client/client';
-import { ClusterConfig, findSpace, keyRegion, SpaceLayout } from '../src/common/config';
-import { Daemon } from '../src/daemon/daemon';
+import { keyRegion } from '../src/common/config';
 import { LevelObjectStore } from '../src/daemon/storage';
 import { SharedScope, startCoordinator } from './helpers/cluster';
+import { clientSpaceLayout } from './helpers/client-config';
+import { startInProcessDaemon } from './helpers/in-process-daemon';
 import { holdBatches } from './helpers/failing-batch';
 
 const scope = new SharedScope();
@@ -26,35 +24,11 @@ const OBJECTS = 200;
 const LATE = 24;
 const SETTLE_MS_MAX = 60_000;
 
-async function startDaemon(t: { teardown(fn: () => void | Promise<void>): void }, coordPort: number, lines: string[]): Promise<Daemon> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperdex-late-'));
-  const d = await Daemon.start({
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-    coordinatorHost: '127.0.0.1',
-    coordinatorPort: coordPort,
-    dataDir,
-    log: (line, level) => {
-      if (level !== 'debug') lines.push(`${level}: ${line}`);
-    },
-  });
-  t.teardown(async () => {
-    await d.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-  return d;
-}
-
-function layoutOf(c: Client): SpaceLayout {
-  const layout = findSpace((c as unknown as { config: ClusterConfig }).config, SPACE);
-  if (!layout) throw new Error(`no space ${SPACE} in the client's configuration`);
-  return layout;
-}
 
 test('writes whose batch lands after their region moved reach the new head, index included', async (t) => {
   const coord = await startCoordinator(scope);
   const lines: string[] = [];
-  const first = await startDaemon(t, coord.port, lines);
+  const first = await startInProcessDaemon(t, coord.port, lines, 'late');
   const c = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 30_000 });
   t.teardown(() => c.close());
   await c.addSpace(`space ${SPACE} key k attributes string v, int n subspace n create 8 partitions`);
@@ -70,10 +44,10 @@ test('writes whose batch lands after their region moved reach the new head, inde
   });
   const puts = late.map((k, i) => c.put(SPACE, k, { v: 'late', n: 1000 + i }));
   // A second daemon joins: regions move to it, copied from LevelDB without the held writes.
-  const second = await startDaemon(t, coord.port, lines);
+  const second = await startInProcessDaemon(t, coord.port, lines, 'late');
   const start = Date.now();
   const moved = () => {
-    const regions = layoutOf(c).subspaces.flatMap((ss) => ss.regions);
+    const regions = clientSpaceLayout(c, SPACE).subspaces.flatMap((ss) => ss.regions);
     return regions.every((r) => r.moving === undefined) && regions.some((r) => r.replicas[0] === second.id);
   };
   while (!moved() && Date.now() - start < SETTLE_MS_MAX) await new Promise((r) => setTimeout(r, 50));
@@ -83,7 +57,7 @@ test('writes whose batch lands after their region moved reach the new head, inde
   for (const r of await Promise.allSettled(puts)) t.is(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
 
   // The test means something only if some of them fell in regions the second daemon took.
-  const layout = layoutOf(c);
+  const layout = clientSpaceLayout(c, SPACE);
   t.true(late.some((k) => keyRegion(layout, Buffer.from(k)).replicas[0] === second.id), 'some late keys are in regions that moved');
   for (const [i, k] of late.entries()) {
     const got = await c.get(SPACE, k);

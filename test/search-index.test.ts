@@ -14,11 +14,11 @@ import * as path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 
 import { Client, HyperObject } from '../src/client/client';
-import { ClusterConfig, findSpace, SpaceLayout } from '../src/common/config';
 import { StoredObject } from '../src/daemon/apply';
-import { Daemon } from '../src/daemon/daemon';
 import { LevelObjectStore, MemoryObjectStore, ObjectStore } from '../src/daemon/storage';
 import { SharedScope, startCoordinator } from './helpers/cluster';
+import { clientSpaceLayout } from './helpers/client-config';
+import { startInProcessDaemon } from './helpers/in-process-daemon';
 import { Rng } from './helpers/rng';
 
 const MAX = (1n << 64n) - 1n;
@@ -138,34 +138,13 @@ const SPACE = 'indexed';
 const OBJECTS = 3000;
 const SETTLE_MS_MAX = 60_000;
 
-function layoutOf(c: Client): SpaceLayout {
-  const layout = findSpace((c as unknown as { config: ClusterConfig }).config, SPACE);
-  if (!layout) throw new Error(`no space ${SPACE} in the client's configuration`);
-  return layout;
-}
-
-async function startDaemon(t: { teardown(fn: () => void | Promise<void>): void }, coordPort: number, lines: string[]): Promise<Daemon> {
-  const dataDir = tempDir(t, 'index-daemon');
-  const d = await Daemon.start({
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-    coordinatorHost: '127.0.0.1',
-    coordinatorPort: coordPort,
-    dataDir,
-    log: (line, level) => {
-      if (level !== 'debug') lines.push(`${level}: ${line}`);
-    },
-  });
-  t.teardown(() => d.stop());
-  return d;
-}
 
 test.after.always(() => scope.close());
 
 test('a search narrowing the first axis examines only its interval, and stays exact through updates, deletes and a region move', async (t) => {
   const coord = await startCoordinator(scope);
   const lines: string[] = [];
-  const daemons = [await startDaemon(t, coord.port, lines)];
+  const daemons = [await startInProcessDaemon(t, coord.port, lines, 'index-daemon')];
   const c = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 15_000 });
   t.teardown(() => c.close());
   await c.addSpace(`space ${SPACE} key k attributes int64 n, string g subspace n create 4 partitions`);
@@ -254,10 +233,10 @@ test('a search narrowing the first axis examines only its interval, and stays ex
   await checkSearches('after updates and deletes');
 
   // A second daemon joins: the coordinator moves regions to it (copy, forwarding, handoff).
-  const second = await startDaemon(t, coord.port, lines);
+  const second = await startInProcessDaemon(t, coord.port, lines, 'index-daemon');
   daemons.push(second);
   const settled = () => {
-    const layout = layoutOf(c);
+    const layout = clientSpaceLayout(c, SPACE);
     const regions = layout.subspaces.flatMap((ss) => ss.regions);
     return regions.every((r) => r.moving === undefined) && layout.subspaces[1].regions.some((r) => r.replicas[0] === second.id);
   };
