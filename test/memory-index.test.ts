@@ -75,8 +75,9 @@ async function agree(t: import('ava').ExecutionContext, s: LevelObjectStore, whe
 
 const obj = (version: number, rng: Rng): StoredObject => ({
   version,
-  // Values of varied length, so that rows change size and arenas relocate many times.
-  values: [Buffer.from(`v${version}-`.padEnd(1 + rng.int(300), 'x')), Buffer.from(`w${version}`)],
+  // Values of varied length, so that rows change size and arenas relocate many times; and half of
+  // one length, so that rows are also rewritten in place (same coordinate, same size).
+  values: [Buffer.from(`v${version}-`.padEnd(rng.int(2) === 0 ? 40 : 1 + rng.int(300), 'x')), Buffer.from(`w${version % 10}`)],
 });
 
 test('memoryRows and memoryCount agree with the index in LevelDB through puts, moves, deletes, relocations, reopening and dropSpace', async (t) => {
@@ -183,7 +184,8 @@ for (const [label, keyOf] of [
         model.delete(k);
       } else {
         const coord = coords[rng.int(coords.length)];
-        const row = `v${step}`.padEnd(1 + rng.int(200), '.');
+        // Half of one size: an update keeping its coordinate then rewrites its row in place.
+        const row = `v${step}`.padEnd(rng.int(2) === 0 ? 20 : 1 + rng.int(200), '.');
         const c = Buffer.alloc(8);
         c.writeBigUInt64BE(coord, 0);
         idx.set(1, 1, 3, Buffer.from(k, 'latin1'), c, record(row));

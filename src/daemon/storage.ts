@@ -255,7 +255,7 @@ interface RegionCache {
  * one buffer instead of walking the object's values (fewer objects touched per get).
  */
 interface CacheEntry {
-  readonly obj: StoredRecord;
+  obj: StoredRecord;
   replyBody: Buffer | undefined;
 }
 
@@ -298,9 +298,15 @@ class ObjectCache {
     if (this.capacity <= 0) return;
     const rc = this.region(spaceId, subspace, region, true)!;
     const name = key.toString('latin1');
-    const known = rc.objects.has(name);
+    const known = rc.objects.get(name);
+    // An object cached already takes the new state in its entry: one map lookup, not two.
+    if (known && obj) {
+      known.obj = obj;
+      known.replyBody = undefined;
+      return;
+    }
     rc.objects.set(name, obj && { obj, replyBody: undefined });
-    if (known) return;
+    if (known !== undefined) return;
     this.orderRegion.push(rc);
     this.orderName.push(name);
     this.count++;
