@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { encodeKey } from '../src/client/client';
-import { keyRegion, reviveConfig, SpaceLayout } from '../src/common/config';
+import { keyRegion, regionOf, reviveConfig, SpaceLayout } from '../src/common/config';
 import { AttrType, datatypeOf, ScalarType, typeOfDatatype } from '../src/common/datatypes';
 import { decodeBody, encodeFrame, Frame, FrameDecoder, FrameError } from '../src/common/frame';
 import {
@@ -613,7 +613,7 @@ test('property: hashBytes64 equals hashBytes64Reference on 2000 random byte stri
   t.pass();
 });
 
-test('property: keyRegion (32-bit halves, binary search) finds the region whose box holds the BigInt coordinate', (t) => {
+test('property: keyRegion and regionOf of a one-axis subspace (32-bit halves, binary search) find the region whose box holds the BigInt coordinate', (t) => {
   const seed = process.env.HYPERDEX_VECTOR_SEED ? Number(process.env.HYPERDEX_VECTOR_SEED) : Math.floor(Math.random() * 2 ** 32);
   t.log(`seed ${seed} (replay with HYPERDEX_VECTOR_SEED=${seed})`);
   const rand = prng(seed);
@@ -622,11 +622,17 @@ test('property: keyRegion (32-bit halves, binary search) finds the region whose 
   for (const partitions of [1, 2, 3, 5, 8, 13, 64, 100]) {
     const regions = partitionSubspace(1, partitions).map((b, i) => ({ id: i + 1, lower: b.lower, upper: b.upper, replicas: [1] }));
     for (const type of [{ kind: 'string' }, { kind: 'int64' }, { kind: 'float' }] as AttrType[]) {
+      // The same type for the key and for the one attribute of a secondary subspace, with the
+      // same regions (ids apart): both lookups must agree with the BigInt boxes.
+      const secondary = regions.map((r) => ({ ...r, id: r.id + 1000 }));
       const space = {
         id: 1,
         name: 's',
-        spec: { name: 's', key: { name: 'k', type }, attributes: [], keySubspace: { partitions, replicas: 1 }, subspaces: [] },
-        subspaces: [{ attributes: ['k'], regions }],
+        spec: { name: 's', key: { name: 'k', type }, attributes: [{ name: 'a', type }], keySubspace: { partitions, replicas: 1 }, subspaces: [] },
+        subspaces: [
+          { attributes: ['k'], regions },
+          { attributes: ['a'], regions: secondary },
+        ],
       } as unknown as SpaceLayout;
       for (let i = 0; i < 300; i++) {
         let key: Buffer;
@@ -644,8 +650,10 @@ test('property: keyRegion (32-bit halves, binary search) finds the region whose 
         coordinateHalves(type, key, halves);
         const want = regions.find((r) => boxContains(r, [c]));
         const got = keyRegion(space, key);
-        if ((BigInt(halves[0]) << 32n) + BigInt(halves[1]) !== c || got !== want) {
-          t.fail(`seed ${seed}: ${type.kind} key ${key.toString('hex')} in ${partitions} partitions: coordinate ${c}, halves ${halves[0]}:${halves[1]}, region ${got.id} (want ${want?.id})`);
+        const wantSecondary = secondary.find((r) => boxContains(r, [c]));
+        const gotSecondary = regionOf(space, 1, Buffer.from('x'), [key]);
+        if ((BigInt(halves[0]) << 32n) + BigInt(halves[1]) !== c || got !== want || gotSecondary !== wantSecondary) {
+          t.fail(`seed ${seed}: ${type.kind} value ${key.toString('hex')} in ${partitions} partitions: coordinate ${c}, halves ${halves[0]}:${halves[1]}, key region ${got.id} (want ${want?.id}), secondary region ${gotSecondary.id} (want ${wantSecondary?.id})`);
           return;
         }
       }

@@ -1,6 +1,7 @@
 // The cluster configuration: what the coordinator publishes and every client and daemon follows.
 // Plain data (msgpack-able); every change gets a higher version.
 
+import { AttrType } from './datatypes';
 import { Box, boxContains, coordinate, coordinateHalves } from './hyperspace';
 import { SpaceSpec } from './schema';
 
@@ -61,22 +62,23 @@ export function findServer(config: ClusterConfig, id: ServerId): ServerInfo | un
 }
 
 /**
- * The key subspace's regions ordered by their lower bound, with both bounds as 32-bit halves:
- * made once per configuration's region list, so that keyRegion compares numbers, not BigInts
- * (the BigInt coordinate and comparisons showed in the daemon's profile of gets).
+ * The regions of a one-axis subspace (the key subspace, or a secondary subspace of one attribute)
+ * ordered by their lower bound, with both bounds as 32-bit halves: made once per configuration's
+ * region list, so that finding an object's region compares numbers, not BigInts (the BigInt
+ * coordinate and comparisons showed in the daemon's profiles of gets and puts).
  */
-interface KeyBounds {
+interface AxisBounds {
   readonly regions: readonly RegionLayout[];
   /** Per region in that order: lower hi, lower lo, upper hi, upper lo. */
   readonly bounds: Uint32Array;
 }
 
-const keyBoundsOf = new WeakMap<readonly RegionLayout[], KeyBounds>();
+const axisBoundsOf = new WeakMap<readonly RegionLayout[], AxisBounds>();
 const POINT = new Uint32Array(2);
 
-function keyBounds(regions: readonly RegionLayout[]): KeyBounds {
-  let kb = keyBoundsOf.get(regions);
-  if (kb) return kb;
+function axisBounds(regions: readonly RegionLayout[]): AxisBounds {
+  let ab = axisBoundsOf.get(regions);
+  if (ab) return ab;
   const sorted = [...regions].sort((a, b) => (a.lower[0] < b.lower[0] ? -1 : a.lower[0] > b.lower[0] ? 1 : 0));
   const bounds = new Uint32Array(4 * sorted.length);
   sorted.forEach((r, i) => {
@@ -85,21 +87,24 @@ function keyBounds(regions: readonly RegionLayout[]): KeyBounds {
     bounds[4 * i + 2] = Number(r.upper[0] >> 32n);
     bounds[4 * i + 3] = Number(r.upper[0] & 0xffff_ffffn);
   });
-  kb = { regions: sorted, bounds };
-  keyBoundsOf.set(regions, kb);
-  return kb;
+  ab = { regions: sorted, bounds };
+  axisBoundsOf.set(regions, ab);
+  return ab;
 }
 
-/** The key-subspace region that holds a key (its bytes encoded as the key's type). */
-export function keyRegion(space: SpaceLayout, key: Buffer): RegionLayout {
-  // Key-subspace regions are disjoint intervals covering the axis: the last one whose lower
-  // bound is at most the point holds it, if its upper bound is at least the point.
-  const { regions, bounds } = keyBounds(space.subspaces[0].regions);
-  coordinateHalves(space.spec.key.type, key, POINT);
+/**
+ * The region of a one-axis subspace that holds a value (its bytes encoded as `type`), undefined
+ * when none does. The regions are disjoint intervals covering the axis: the last one whose lower
+ * bound is at most the point holds it, if its upper bound is at least the point.
+ */
+function regionOnAxis(regions: readonly RegionLayout[], type: AttrType, bytes: Buffer): RegionLayout | undefined {
+  const ab = axisBounds(regions);
+  const bounds = ab.bounds;
+  coordinateHalves(type, bytes, POINT);
   const hi = POINT[0];
   const lo = POINT[1];
   let a = 0;
-  let b = regions.length - 1;
+  let b = ab.regions.length - 1;
   let found = -1;
   while (a <= b) {
     const m = (a + b) >>> 1;
@@ -109,10 +114,15 @@ export function keyRegion(space: SpaceLayout, key: Buffer): RegionLayout {
       a = m + 1;
     } else b = m - 1;
   }
-  if (found >= 0) {
-    const uh = bounds[4 * found + 2];
-    if (uh > hi || (uh === hi && bounds[4 * found + 3] >= lo)) return regions[found];
-  }
+  if (found < 0) return undefined;
+  const uh = bounds[4 * found + 2];
+  return uh > hi || (uh === hi && bounds[4 * found + 3] >= lo) ? ab.regions[found] : undefined;
+}
+
+/** The key-subspace region that holds a key (its bytes encoded as the key's type). */
+export function keyRegion(space: SpaceLayout, key: Buffer): RegionLayout {
+  const r = regionOnAxis(space.subspaces[0].regions, space.spec.key.type, key);
+  if (r) return r;
   throw new Error(`keyRegion: no region of space ${space.name} holds coordinate ${coordinate(space.spec.key.type, key)}`);
 }
 
@@ -131,6 +141,12 @@ export function axisCoordinate(space: SpaceLayout, name: string, key: Buffer, va
 /** The region of subspace `index` that holds an object. */
 export function regionOf(space: SpaceLayout, index: number, key: Buffer, values: readonly Buffer[]): RegionLayout {
   if (index === 0) return keyRegion(space, key);
+  const attrs = space.subspaces[index].attributes;
+  if (attrs.length === 1 && attrs[0] !== space.spec.key.name) {
+    const i = space.spec.attributes.findIndex((a) => a.name === attrs[0]);
+    const r = regionOnAxis(space.subspaces[index].regions, space.spec.attributes[i].type, values[i]);
+    if (r) return r;
+  }
   const point = pointOf(space, index, key, values);
   for (const r of space.subspaces[index].regions) if (boxContains(r, point)) return r;
   throw new Error(`regionOf: no region of subspace ${index} of ${space.name} holds the point`);
