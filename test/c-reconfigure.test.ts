@@ -72,6 +72,20 @@ async function realLayout(): Promise<SpaceLayout> {
   }
 }
 
+/**
+ * A fake coordinator whose one configuration has server 1 heading every region of a real space;
+ * addDaemon puts server 1 (a fake daemon's port) into it before a client asks.
+ */
+async function oneDaemonConfig(): Promise<{ coordinator: { port: number }; addDaemon: (port: number) => void }> {
+  const space = await realLayout();
+  const servers: ClusterConfig['servers'][number][] = [];
+  const config: ClusterConfig = { version: 3, servers, spaces: [headedBy(space, 1)] };
+  const coordinator = await fakeServer((f, send) => {
+    if (f.type === MsgType.CONFIG_SUBSCRIBE) send(MsgType.CONFIG, f.id, [config]);
+  });
+  return { coordinator, addDaemon: (port) => servers.push({ id: 1, host: '127.0.0.1', port, state: AVAILABLE }) };
+}
+
 /** Runs the bridge on `input` against the fake coordinator; resolves with its output lines. */
 function bridge(port: number, input: string, timeoutMs: number): Promise<{ code: number | string; lines: string[]; err: string }> {
   const bin = findCBinary('hyperclient-json-bridge');
@@ -158,18 +172,13 @@ test('a put answered RECONFIGURE is resent to the new head under the new configu
 });
 
 test('a put that every configuration sends to a refusing daemon ends with RECONFIGURE, bounded', async (t) => {
-  const space = await realLayout();
-  const servers: ClusterConfig['servers'][number][] = [];
-  const config: ClusterConfig = { version: 3, servers, spaces: [headedBy(space, 1)] };
-  const coordinator = await fakeServer((f, send) => {
-    if (f.type === MsgType.CONFIG_SUBSCRIBE) send(MsgType.CONFIG, f.id, [config]);
-  });
+  const { coordinator, addDaemon } = await oneDaemonConfig();
   let refused = 0;
   const a = await fakeServer((f, send) => {
     refused++;
     send(MsgType.RESP_ATOMIC, f.id, [Status.RECONFIGURE, '', '']);
   });
-  servers.push({ id: 1, host: '127.0.0.1', port: a.port, state: AVAILABLE });
+  addDaemon(a.port);
   const started = Date.now();
   const { code, lines, err } = await bridge(coordinator.port, '{"op":"put","space":"moving","key":"k1","attrs":{"n":1}}\n', 20_000);
   t.is(code, 0, err);
@@ -181,12 +190,7 @@ test('a put that every configuration sends to a refusing daemon ends with RECONF
 // The C client reads RESP_SEARCH_ITEMS with typed reads alone (no separate validating walk): each
 // malformed shape must still fail the search with SERVERERROR, never deliver a bad object, never crash.
 test('malformed RESP_SEARCH_ITEMS bodies fail the search; a well-formed one delivers its objects', async (t) => {
-  const space = await realLayout();
-  const servers: ClusterConfig['servers'][number][] = [];
-  const config: ClusterConfig = { version: 3, servers, spaces: [headedBy(space, 1)] };
-  const coordinator = await fakeServer((f, send) => {
-    if (f.type === MsgType.CONFIG_SUBSCRIBE) send(MsgType.CONFIG, f.id, [config]);
-  });
+  const { coordinator, addDaemon } = await oneDaemonConfig();
   const int64 = (v: number) => {
     const b = Buffer.alloc(8);
     b.writeBigInt64LE(BigInt(v));
@@ -210,7 +214,7 @@ test('malformed RESP_SEARCH_ITEMS bodies fail the search; a well-formed one deli
     sock.write(frameOf(MsgType.RESP_SEARCH_ITEMS, f.id, bodies[current]));
     send(MsgType.RESP_SEARCH_DONE, f.id, [Status.SUCCESS, '', '', 2]);
   });
-  servers.push({ id: 1, host: '127.0.0.1', port: daemon.port, state: AVAILABLE });
+  addDaemon(daemon.port);
   for (const name of Object.keys(bodies)) {
     current = name;
     const { code, lines, err } = await bridge(coordinator.port, '{"op":"search","space":"moving","predicate":{}}\n', 10_000);

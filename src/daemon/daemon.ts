@@ -28,7 +28,6 @@ import { axisInterval } from '../common/planner';
 /** The last coordinate of an axis. */
 const AXIS_MAX = (1n << 64n) - 1n;
 
-/** Where a search sends a batch of matches: given a type and request id, it writes their frame. */
 /** A space's reply encoders, made once per space layout: a get's body, a search's items. */
 interface ReplyShapes {
   readonly getBody: (obj: StoredObject) => Buffer;
@@ -46,6 +45,7 @@ class AtomicGroup {
   ) {}
 }
 
+/** Where a search sends a batch of matches: given a type and request id, it writes their frame. */
 type SearchSink = (frame: (type: number, id: bigint) => Buffer) => void;
 
 export interface DaemonOptions {
@@ -433,15 +433,20 @@ export class Daemon {
     );
   }
 
-  private async writeLocal(w: m.ReplicaWrite): Promise<void> {
+  private writeLocal(w: m.ReplicaWrite): Promise<void> {
+    return new Promise((resolve, reject) => this.writeLocalThen(w, resolve, reject));
+  }
+
+  /** writeLocal, with its outcome told to `resolve` or `reject` (writeNow's writes). */
+  private writeLocalThen(w: m.ReplicaWrite, resolve: () => void, reject: (e: Error) => void): void {
     // Secondary subspaces are indexed on their first axis (see matching()); the key subspace is
     // not: its searches name a key, and its writes are the ones every put pays for.
     const indexed = w.subspace > 0;
-    if (w.values === null) await this.store.del(w.spaceId, w.subspace, w.regionId, w.key, indexed);
+    if (w.values === null) this.store.delThen(w.spaceId, w.subspace, w.regionId, w.key, indexed, resolve, reject);
     else {
       const space = indexed ? this.regionById(w.regionId)?.space : undefined;
       const coord = space ? this.firstAxisCoordinate(space, w.subspace, w.key, w.values) : undefined;
-      await this.store.put(w.spaceId, w.subspace, w.regionId, w.key, { version: w.version, values: w.values }, coord);
+      this.store.putThen(w.spaceId, w.subspace, w.regionId, w.key, { version: w.version, values: w.values }, coord, resolve, reject);
     }
   }
 
@@ -772,28 +777,20 @@ export class Daemon {
       return true;
     }
     const version = next?.version ?? (current?.version ?? 0) + 1;
-    const values = next?.values ?? null;
-    // The chain's secondary steps: [subspace, region, values or null to remove] for each.
-    const steps: [number, number, readonly Buffer[] | null][] = [];
-    for (let i = 1; i < space.subspaces.length; i++) {
-      const before = current ? regionOf(space, i, key, current.values).id : undefined;
-      const after = next ? regionOf(space, i, key, next.values).id : undefined;
-      if (after !== undefined) steps.push([i, after, values]);
-      if (before !== undefined && before !== after) steps.push([i, before, null]);
-    }
+    const secondary = this.chainSteps(space, key, current, next, version);
+    const keyWrite = this.replicaWrite(space, 0, key, version, next?.values ?? null, region.id);
     const names = [name];
-    for (const [i, regionId] of steps) {
-      const found = this.regionById(regionId);
-      if (!found || found.region.replicas[0] !== this.serverId || this.awaitingHandoff.has(regionId) || forwardTargetOf(found.region, this.serverId) !== undefined) return false;
-      if (!this.store.writesAtOnce(space.id, i, regionId, key)) return false;
-      const n = this.lockName(space.id, i, key);
-      if (this.serializer.isBusy(n) && !names.includes(n)) return false;
-      if (!names.includes(n)) names.push(n);
+    for (const x of secondary) {
+      if (!this.writesHereAtOnce(x)) return false;
+      const n = this.lockName(space.id, x.subspace, key);
+      if (names.includes(n)) continue;
+      if (this.serializer.isBusy(n)) return false;
+      names.push(n);
     }
     // Nothing below waits: take the locks and count the regions' work in, queue every write.
-    for (const n of names) this.serializer.tryHold(n);
-    const release = this.hold([region.id, ...steps.map((x) => x[1])]);
-    let pending = steps.length + 1;
+    for (const n of names) this.serializer.take(n);
+    const release = this.hold([region.id, ...secondary.map((x) => x.regionId)]);
+    let pending = secondary.length + 1;
     let failed: Error | undefined;
     const finish = (e?: Error) => {
       for (const n of names) this.serializer.release(n);
@@ -806,9 +803,7 @@ export class Daemon {
       if (failed) return finish(failed);
       // A move may have begun while the batch was written: as in the chain step by step, the
       // regions that now move get the write too, before it is acknowledged.
-      const writes = steps.map(([i, regionId, v]) => this.replicaWrite(space, i, key, version, v, regionId));
-      writes.push(this.replicaWrite(space, 0, key, version, values, region.id));
-      const forwarded = this.forwardMoved(writes);
+      const forwarded = this.forwardMoved([...secondary, keyWrite]);
       if (forwarded) forwarded.then(() => finish(), finish);
       else finish();
     };
@@ -816,12 +811,8 @@ export class Daemon {
       failed ??= e;
       done();
     };
-    for (const [i, regionId, v] of steps) {
-      if (v === null) this.store.delThen(space.id, i, regionId, key, true, done, fail);
-      else this.store.putThen(space.id, i, regionId, key, { version, values: v }, this.firstAxisCoordinate(space, i, key, v), done, fail);
-    }
-    if (values === null) this.store.delThen(space.id, 0, region.id, key, false, done, fail);
-    else this.store.putThen(space.id, 0, region.id, key, { version, values }, undefined, done, fail);
+    for (const x of secondary) this.writeLocalThen(x, done, fail);
+    this.writeLocalThen(keyWrite, done, fail);
     return true;
   }
 
@@ -876,14 +867,8 @@ export class Daemon {
    */
   private async commit(space: SpaceLayout, key: Buffer, current: StoredObject | undefined, next: StoredObject | undefined, keyRegionId: number): Promise<void> {
     const version = next?.version ?? (current?.version ?? 0) + 1;
-    const secondary: m.ReplicaWrite[] = [];
-    for (let i = 1; i < space.subspaces.length; i++) {
-      const before = current ? regionOf(space, i, key, current.values).id : undefined;
-      const after = next ? regionOf(space, i, key, next.values).id : undefined;
-      if (after !== undefined) secondary.push(this.replicaWrite(space, i, key, version, next!.values, after));
-      if (before !== undefined && before !== after) secondary.push(this.replicaWrite(space, i, key, version, null, before));
-    }
-    const w: m.ReplicaWrite = { configVersion: this.config.version, spaceId: space.id, subspace: 0, regionId: keyRegionId, key, version, values: next?.values ?? null, transfer: true };
+    const secondary = this.chainSteps(space, key, current, next, version);
+    const w = this.replicaWrite(space, 0, key, version, next?.values ?? null, keyRegionId);
     const together = secondary.length > 0 ? this.writeTogether(secondary, w) : undefined;
     if (together) await together;
     else {
@@ -893,8 +878,34 @@ export class Daemon {
     await this.forwardMoved([w]);
   }
 
+  /**
+   * A write's steps in the secondary subspaces: each one's region at the object's new point gets
+   * it, and the region at its old point, when that differs, loses it.
+   */
+  private chainSteps(space: SpaceLayout, key: Buffer, current: StoredObject | undefined, next: StoredObject | undefined, version: number): m.ReplicaWrite[] {
+    const steps: m.ReplicaWrite[] = [];
+    for (let i = 1; i < space.subspaces.length; i++) {
+      const before = current ? regionOf(space, i, key, current.values).id : undefined;
+      const after = next ? regionOf(space, i, key, next.values).id : undefined;
+      if (after !== undefined) steps.push(this.replicaWrite(space, i, key, version, next!.values, after));
+      if (before !== undefined && before !== after) steps.push(this.replicaWrite(space, i, key, version, null, before));
+    }
+    return steps;
+  }
+
   private replicaWrite(space: SpaceLayout, subspace: number, key: Buffer, version: number, values: readonly Buffer[] | null, regionId: number): m.ReplicaWrite {
     return { configVersion: this.config.version, spaceId: space.id, subspace, regionId, key, version, values, transfer: false };
+  }
+
+  /**
+   * Whether a step of a chain can be stored here in this turn: its region is headed and served
+   * here, not moving, and the store queues the write without reading first.
+   */
+  private writesHereAtOnce(x: m.ReplicaWrite): boolean {
+    const found = this.regionById(x.regionId);
+    if (!found || found.space.id !== x.spaceId || found.subspace !== x.subspace) return false;
+    if (found.region.replicas[0] !== this.serverId || this.awaitingHandoff.has(x.regionId) || forwardTargetOf(found.region, this.serverId) !== undefined) return false;
+    return this.store.writesAtOnce(x.spaceId, x.subspace, x.regionId, x.key);
   }
 
   /**
@@ -907,10 +918,7 @@ export class Daemon {
   private writeTogether(secondary: readonly m.ReplicaWrite[], keyWrite: m.ReplicaWrite): Promise<void> | undefined {
     const names = new Set<string>();
     for (const x of secondary) {
-      const found = this.regionById(x.regionId);
-      if (!found || found.space.id !== x.spaceId || found.subspace !== x.subspace) return undefined;
-      if (found.region.replicas[0] !== this.serverId || this.awaitingHandoff.has(x.regionId) || forwardTargetOf(found.region, this.serverId) !== undefined) return undefined;
-      if (!this.store.writesAtOnce(x.spaceId, x.subspace, x.regionId, x.key)) return undefined;
+      if (!this.writesHereAtOnce(x)) return undefined;
       const name = this.lockName(x.spaceId, x.subspace, x.key);
       if (this.serializer.isBusy(name)) return undefined;
       names.add(name);
@@ -1114,12 +1122,12 @@ export class Daemon {
   }
 
   /**
-   * predicate() without waiting, when nothing needs waiting for: the configuration recent enough,
-   * the checks valid, every region asked for headed and served here. Then the search or count
-   * answers in this turn and needs no hold() on the regions (nothing runs meanwhile).
-   * Undefined: take predicate(), which also says what is wrong.
+   * predicate() and an exact indexPlan without waiting, when nothing needs waiting for: the
+   * configuration recent enough, the checks valid and exact, every region asked for headed and
+   * served here. Then the search or count answers in this turn and needs no hold() on the regions
+   * (nothing runs meanwhile). Undefined: take predicate(), which also says what is wrong.
    */
-  private predicateNow(req: m.PredicateRequest): { space: SpaceLayout; checks: Check[]; regions: Set<number> } | undefined {
+  private exactNow(req: m.PredicateRequest): { space: SpaceLayout; regions: Set<number>; interval: [bigint, bigint] } | undefined {
     if (this.config.version < req.configVersion) return undefined;
     const space = findSpaceById(this.config, req.spaceId);
     if (!space || req.subspace >= space.subspaces.length) return undefined;
@@ -1129,7 +1137,8 @@ export class Daemon {
       const found = this.regionById(id);
       if (!found || found.space.id !== space.id || found.subspace !== req.subspace || found.region.replicas[0] !== this.serverId || this.awaitingHandoff.has(id)) return undefined;
     }
-    return { space, checks, regions: new Set(req.regions) };
+    const plan = this.indexPlan(space, req.subspace, checks);
+    return plan?.exact ? { space, regions: new Set(req.regions), interval: plan.interval } : undefined;
   }
 
   /**
@@ -1138,13 +1147,11 @@ export class Daemon {
    */
   private searchNow(conn: FramedConnection, id: bigint, req: m.SearchRequest): boolean {
     if (req.sortBy !== '') return false;
-    const p = this.predicateNow(req);
+    const p = this.exactNow(req);
     if (!p) return false;
-    const plan = this.indexPlan(p.space, req.subspace, p.checks);
-    if (!plan?.exact) return false;
     const mems: MemoryRows[] = [];
     for (const region of p.regions) {
-      const mem = this.store.memoryRows?.(p.space.id, req.subspace, region, plan.interval[0], plan.interval[1]);
+      const mem = this.store.memoryRows?.(p.space.id, req.subspace, region, p.interval[0], p.interval[1]);
       if (!mem) return false;
       mems.push(mem);
     }
@@ -1161,13 +1168,11 @@ export class Daemon {
 
   /** A count answered in this turn, as searchNow. */
   private countNow(conn: FramedConnection, id: bigint, req: m.PredicateRequest): boolean {
-    const p = this.predicateNow(req);
+    const p = this.exactNow(req);
     if (!p) return false;
-    const plan = this.indexPlan(p.space, req.subspace, p.checks);
-    if (!plan?.exact) return false;
     let count = 0;
     for (const region of p.regions) {
-      const n = this.store.memoryCount?.(p.space.id, req.subspace, region, plan.interval[0], plan.interval[1]);
+      const n = this.store.memoryCount?.(p.space.id, req.subspace, region, p.interval[0], p.interval[1]);
       if (n === undefined) return false;
       count += n;
     }

@@ -35,16 +35,15 @@ export class KeyedSerializer {
   }
 
   /**
-   * Takes `name` at once when no task runs under it (true), as a task would that started now;
-   * release() then ends it. For work that needs no promise of its own (the daemon's fast writes).
+   * Takes `name`, which must be free (see isBusy), as a task would that started now; release()
+   * ends it. For work that needs no promise of its own (the daemon's fast writes).
    */
-  tryHold(name: string): boolean {
-    if (this.queues.has(name)) return false;
+  take(name: string): void {
+    if (this.queues.has(name)) throw new Error(`serializer: ${name} is taken already`);
     this.queues.set(name, { waiting: [], tail: undefined });
-    return true;
   }
 
-  /** Ends what tryHold took: the next task waiting under `name` starts. */
+  /** Ends what take took: the next task waiting under `name` starts. */
   release(name: string): void {
     this.next(name);
   }

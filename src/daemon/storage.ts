@@ -251,8 +251,8 @@ interface RegionCache {
 
 /**
  * A cached object, and the body of its RESP_GET once a get has asked for it: a record is never
- * changed (a write caches a new one), so the body stays right, and a get of a cached object copies
- * one buffer instead of walking the object's values (fewer objects touched per get).
+ * changed (a write puts a new one in the entry and clears the body), so the body stays right, and
+ * a get of a cached object copies one buffer instead of walking the object's values.
  */
 interface CacheEntry {
   obj: StoredRecord;
@@ -531,15 +531,15 @@ export class LevelObjectStore implements ObjectStore {
     return bytes === undefined ? undefined : decodeObject(bytes);
   }
 
-  /**
-   * The coordinate of an indexed object's index entry before a write: from the map, or, when the
-   * map cannot vouch for it, from the record.
-   */
   writesAtOnce(spaceId: number, subspace: number, region: number, key: Buffer): boolean {
     // Only an indexed write whose previous index entry is unknown reads first (oldCoord).
     return subspace === 0 || this.coordsUnknown.size === 0 || !this.coordsUnknown.has(cacheName(spaceId, subspace, region, key));
   }
 
+  /**
+   * The coordinate of an indexed object's index entry before a write: from the map, or, when the
+   * map cannot vouch for it, from the record.
+   */
   private oldCoord(spaceId: number, subspace: number, region: number, key: Buffer): Buffer | undefined | Promise<Buffer | undefined> {
     const name = key.toString('latin1');
     if (this.coordsUnknown.size === 0 || !this.coordsUnknown.has(cacheName(spaceId, subspace, region, key))) return this.coords.coord(spaceId, subspace, region, name);
