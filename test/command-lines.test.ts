@@ -43,6 +43,14 @@ const FAILURES: [string, string[], RegExp][] = [
   ['hyperdex', ['rm-space'], /rm-space takes exactly one space name/],
 ];
 
+test('a daemon refuses a bad HYPERDEX_HEAP_GROWING_PERCENT with one line', async (t) => {
+  const dir = tempDir(t, 'heap-env');
+  const r = await runCommand('hyperdex', ['daemon', `--data=${dir}`, '--listen-port=0', '--coordinator-port=1'], '', { HYPERDEX_HEAP_GROWING_PERCENT: 'lots' });
+  t.not(r.status, 0);
+  t.regex(r.stderr, /HYPERDEX_HEAP_GROWING_PERCENT must be a whole number from 0 to 1000, got 'lots'/);
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
+
 for (const [cmd, args, reason] of FAILURES) {
   test(`${cmd} ${args.join(' ')} fails with one line`, async (t) => {
     const r = await runCommand(cmd, args);

@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import { Coordinator } from '../coordinator/coordinator';
 import { Daemon } from '../daemon/daemon';
+import { boundHeapGrowth, heapGrowingPercentFromEnv } from '../daemon/heap';
 import { OptionSpec, parseArgs, portValue, usage, UsageError } from './args';
 import { runInBackground } from './background';
 import { makeLogger, onShutdown } from './run';
@@ -96,6 +97,8 @@ async function serveDaemon(
   const dataDir = path.resolve(o.dataDir);
   if (o.background) return runInBackground(path.join(dataDir, 'hyperdex-daemon.log'), o.listenHost, o.listenPort);
   const log = makeLogger(o.logging, 'daemon');
+  // Before the store is opened and the memory index loaded: the heap is still small.
+  boundHeapGrowth(heapGrowingPercentFromEnv());
   const d = await Daemon.start({ ...o, dataDir, log });
   const a = d.address;
   process.stdout.write(

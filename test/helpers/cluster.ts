@@ -131,9 +131,9 @@ export function waitForOutput(p: Proc, pattern: RegExp, timeoutMs = STARTUP_TIME
  * purpose: a synchronous spawn would freeze this worker's event loop, and with it the timers and
  * sockets of every other test running in it.
  */
-export function runCommand(name: string, args: readonly string[], stdin = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runCommand(name: string, args: readonly string[], stdin = '', env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN(name), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN(name), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     live.add(child);
     let stdout = '';
     let stderr = '';
