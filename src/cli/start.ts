@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Coordinator } from '../coordinator/coordinator';
 import { Daemon } from '../daemon/daemon';
+import { boundHeapGrowth, heapGrowingPercentFromEnv } from '../daemon/heap';
 import { OptionSpec, parseArgs, portValue, usage, UsageError } from './args';
 import { makeLogger, onShutdown, runMain } from './run';
 
@@ -31,6 +32,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!Number.isInteger(count) || count < 1 || count > 64) throw new UsageError(`--daemons must be between 1 and 64, got '${p.values.daemons}'`);
   const firstPort = portValue(p, 'daemon-port', true);
   fs.mkdirSync(coordDir, { recursive: true });
+  // As a daemon process does (servers.ts): this process holds three daemons' heaps.
+  boundHeapGrowth(heapGrowingPercentFromEnv());
   const coordinator = await Coordinator.start({ host, ports: [askedPort], dataDir: coordDir, log: makeLogger(p.values.logging, 'coordinator') });
   const port = coordinator.ports[0];
   const daemons: Daemon[] = [];
