@@ -1,9 +1,10 @@
 // How far a daemon's JS heap may grow past what it holds live. V8 sizes the old generation after
 // each full collection by a factor it picks itself, up to 4x the live objects when collections
-// are cheap; under a stream of writes, whose short-lived objects wait for their batch and get
-// promoted, that left a daemon holding 1,000,000 objects with 645 MB of heap for 156 MB live, and
-// at 1,037 MB resident after 60 s of puts. A fixed factor of 2 kept it at 820 MB for the same puts
-// at the same speed (22.3k vs 22.2k puts/s); 1.5 at 659 MB cost about 10% more CPU per put.
+// are cheap. Under a stream of writes, whose short-lived objects wait for their batch and get
+// promoted, a daemon holding 1,100,000 objects went from 647 to 1,037 MB resident in 60 s of puts
+// (and had 645 MB of heap for 156 MB live after 120 s). A fixed factor of 2 kept it at 820 MB
+// for the same puts at the same speed (22.3k vs 22.2k puts/s); 1.5 kept it at 659 MB but cost
+// about 10% more CPU per put. Measured 2026-12-01; see docs/benchmarks.md.
 
 import * as v8 from 'node:v8';
 
