@@ -130,6 +130,28 @@ test('memoryRows and memoryCount agree with the index in LevelDB through puts, m
   await agree(t, s, 'after emptying a region and dropping a space');
 });
 
+test('coord and coordUnlessSame: the entry a write replaces, null when the write keeps it', (t) => {
+  const m = new MemoryIndex();
+  const c = (v: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(v);
+    return b;
+  };
+  const record = Buffer.alloc(19 + 5, 1);
+  t.is(m.coord(1, 1, 3, 'k'), undefined);
+  t.is(m.coordUnlessSame(1, 1, 3, 'k', c(5n)), undefined, 'no entry yet');
+  for (const v of COORDS) {
+    m.set(1, 1, 3, Buffer.from('k'), c(v), record);
+    t.deepEqual(m.coord(1, 1, 3, 'k'), c(v));
+    t.is(m.coordUnlessSame(1, 1, 3, 'k', c(v)), null, `the same coordinate ${v}`);
+    // Every other coordinate, those that differ in one half only included, is told apart.
+    for (const w of COORDS) if (w !== v) t.deepEqual(m.coordUnlessSame(1, 1, 3, 'k', c(w)), c(v), `${w} against ${v}`);
+  }
+  t.is(m.coordUnlessSame(1, 1, 4, 'k', c(MAX)), undefined, 'another region');
+  m.delete(1, 1, 3, 'k');
+  t.is(m.coordUnlessSame(1, 1, 3, 'k', c(MAX)), undefined, 'deleted');
+});
+
 test('after a failed batch memory does not answer until every key it held is written again', async (t) => {
   const s = await LevelObjectStore.open(tempDir(t));
   t.teardown(() => s.close());

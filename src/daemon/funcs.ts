@@ -45,7 +45,8 @@ const OP_NAMES = new Map<number, string>(Object.entries(FuncOp).map(([k, v]) => 
 /** Resolves functions against the schema: names, operand types, conflicts. */
 export function resolveFuncs(spec: SpaceSpec, funcs: readonly WireFunc[]): ResolvedFunc[] | FuncError {
   const out: ResolvedFunc[] = [];
-  const touched = new Map<string, Set<string> | 'whole'>();
+  // Names seen, for the check that one call names an attribute once: made only for two or more.
+  const touched = funcs.length > 1 ? new Map<string, Set<string> | 'whole'>() : undefined;
   for (const f of funcs) {
     if (f.name === spec.key.name) return { status: Status.UNKNOWNATTR, attr: f.name, message: `attribute "${f.name}" is the key and cannot be written` };
     const index = spec.attributes.findIndex((a) => a.name === f.name);
@@ -71,12 +72,14 @@ export function resolveFuncs(spec: SpaceSpec, funcs: readonly WireFunc[]): Resol
       mapKey = writeScalar(keyType.kind as ScalarType, asSetElement(readScalar(keyType.kind as ScalarType, keyBytes)));
     }
     // One call names an attribute once; only operations on distinct values of one map may share it.
-    const seen = touched.get(f.name);
-    const keyId = mapKey?.toString('latin1');
-    if (seen === 'whole' || (seen && keyId === undefined) || (seen instanceof Set && keyId !== undefined && seen.has(keyId)))
-      return { status: Status.DUPEATTR, attr: f.name, message: `attribute "${f.name}" appears twice` };
-    if (keyId === undefined) touched.set(f.name, 'whole');
-    else touched.set(f.name, (seen instanceof Set ? seen : new Set<string>()).add(keyId));
+    if (touched) {
+      const seen = touched.get(f.name);
+      const keyId = mapKey?.toString('latin1');
+      if (seen === 'whole' || (seen && keyId === undefined) || (seen instanceof Set && keyId !== undefined && seen.has(keyId)))
+        return { status: Status.DUPEATTR, attr: f.name, message: `attribute "${f.name}" appears twice` };
+      if (keyId === undefined) touched.set(f.name, 'whole');
+      else touched.set(f.name, (seen instanceof Set ? seen : new Set<string>()).add(keyId));
+    }
     out.push({ op: f.op, index, attr, value, mapKey });
   }
   return out;

@@ -119,7 +119,18 @@ export class MemoryIndex {
   /** The object's coordinate (8 bytes, big-endian), or undefined when it has no index entry. */
   coord(spaceId: number, subspace: number, region: number, name: string): Buffer | undefined {
     const slot = this.region(spaceId, subspace, region, false)?.slots.get(name);
+    return slot === undefined ? undefined : this.coordOf(slot);
+  }
+
+  /** coord(), but null when it is `next` (8 bytes): no buffer made for an entry that stays. */
+  coordUnlessSame(spaceId: number, subspace: number, region: number, name: string, next: Buffer): Buffer | null | undefined {
+    const slot = this.region(spaceId, subspace, region, false)?.slots.get(name);
     if (slot === undefined) return undefined;
+    if (this.hi[slot] === next.readUInt32BE(0) && this.lo[slot] === next.readUInt32BE(4)) return null;
+    return this.coordOf(slot);
+  }
+
+  private coordOf(slot: number): Buffer {
     const out = Buffer.allocUnsafe(8);
     out.writeUInt32BE(this.hi[slot], 0);
     out.writeUInt32BE(this.lo[slot], 4);

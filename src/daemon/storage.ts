@@ -538,11 +538,14 @@ export class LevelObjectStore implements ObjectStore {
 
   /**
    * The coordinate of an indexed object's index entry before a write: from the map, or, when the
-   * map cannot vouch for it, from the record.
+   * map cannot vouch for it, from the record. With `next` (the write's coordinate), the map says
+   * null when the entry is already there, without making a buffer of it (most updates keep it).
    */
-  private oldCoord(spaceId: number, subspace: number, region: number, key: Buffer): Buffer | undefined | Promise<Buffer | undefined> {
-    const name = key.toString('latin1');
-    if (this.coordsUnknown.size === 0 || !this.coordsUnknown.has(cacheName(spaceId, subspace, region, key))) return this.coords.coord(spaceId, subspace, region, name);
+  private oldCoord(spaceId: number, subspace: number, region: number, key: Buffer, next?: Buffer): Buffer | null | undefined | Promise<Buffer | undefined> {
+    if (this.coordsUnknown.size === 0 || !this.coordsUnknown.has(cacheName(spaceId, subspace, region, key))) {
+      const name = key.toString('latin1');
+      return next ? this.coords.coordUnlessSame(spaceId, subspace, region, name, next) : this.coords.coord(spaceId, subspace, region, name);
+    }
     return this.readRecord(spaceId, subspace, region, key).then((r) => r?.coord);
   }
 
@@ -552,8 +555,8 @@ export class LevelObjectStore implements ObjectStore {
 
   putThen(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord: bigint | undefined, resolve: () => void, reject: (e: Error) => void): void {
     if (coord !== undefined) {
-      const old = this.oldCoord(spaceId, subspace, region, key);
       const c = coordBytes(coord);
+      const old = this.oldCoord(spaceId, subspace, region, key, c);
       if (old instanceof Promise) old.then((o) => this.putIndexed(spaceId, subspace, region, key, obj, c, o, resolve, reject), reject);
       else this.putIndexed(spaceId, subspace, region, key, obj, c, old, resolve, reject);
       return;
@@ -563,7 +566,7 @@ export class LevelObjectStore implements ObjectStore {
     this.enqueue('put', spaceId, subspace, region, key, value, subspace === 0 ? decodeObject(value) : null, undefined, undefined, resolve, reject);
   }
 
-  private putIndexed(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord: Buffer, old: Buffer | undefined, resolve: () => void, reject: (e: Error) => void): void {
+  private putIndexed(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord: Buffer, old: Buffer | null | undefined, resolve: () => void, reject: (e: Error) => void): void {
     const value = encodeObject(obj, false, coord);
     const extra: IndexOp[] = [];
     if (old && !old.equals(coord)) extra.push({ type: 'del', key: indexKey(spaceId, subspace, region, old, key) });
@@ -582,7 +585,7 @@ export class LevelObjectStore implements ObjectStore {
     else this.delIndexed(spaceId, subspace, region, key, old, resolve, reject);
   }
 
-  private delIndexed(spaceId: number, subspace: number, region: number, key: Buffer, old: Buffer | undefined, resolve: () => void, reject: (e: Error) => void): void {
+  private delIndexed(spaceId: number, subspace: number, region: number, key: Buffer, old: Buffer | null | undefined, resolve: () => void, reject: (e: Error) => void): void {
     const extra = old ? [{ type: 'del' as const, key: indexKey(spaceId, subspace, region, old, key) }] : undefined;
     this.enqueue('del', spaceId, subspace, region, key, undefined, null, extra, null, resolve, reject);
   }
@@ -629,9 +632,8 @@ export class LevelObjectStore implements ObjectStore {
         for (const w of batch) {
           if (w.subspace === 0) this.cache.set(w.spaceId, w.subspace, w.region, w.userKey, w.obj);
           if (w.coord === undefined) continue;
-          const name = w.userKey.toString('latin1');
           if (w.coord) this.coords.set(w.spaceId, w.subspace, w.region, w.userKey, w.coord, w.value!);
-          else this.coords.delete(w.spaceId, w.subspace, w.region, name);
+          else this.coords.delete(w.spaceId, w.subspace, w.region, w.userKey.toString('latin1'));
           if (this.coordsUnknown.size > 0) this.coordsUnknown.delete(cacheName(w.spaceId, w.subspace, w.region, w.userKey));
         }
         for (const w of batch) w.resolve();
