@@ -3,7 +3,7 @@
 
 import { AttrType } from './datatypes';
 import { Box, boxContains, coordinate, coordinateHalves } from './hyperspace';
-import { SpaceSpec } from './schema';
+import { attributeByName, SpaceSpec } from './schema';
 
 export type ServerId = number;
 export type SpaceId = number;
@@ -133,18 +133,17 @@ export function pointOf(space: SpaceLayout, index: number, key: Buffer, values: 
 
 /** An object's coordinate on the axis of one attribute (or of the key). */
 export function axisCoordinate(space: SpaceLayout, name: string, key: Buffer, values: readonly Buffer[]): bigint {
-  if (name === space.spec.key.name) return coordinate(space.spec.key.type, key);
-  const i = space.spec.attributes.findIndex((a) => a.name === name);
-  return coordinate(space.spec.attributes[i].type, values[i]);
+  const a = attributeByName(space.spec, name)!;
+  return coordinate(a.attr.type, a.index < 0 ? key : values[a.index]);
 }
 
 /** The region of subspace `index` that holds an object. */
 export function regionOf(space: SpaceLayout, index: number, key: Buffer, values: readonly Buffer[]): RegionLayout {
   if (index === 0) return keyRegion(space, key);
   const attrs = space.subspaces[index].attributes;
-  if (attrs.length === 1 && attrs[0] !== space.spec.key.name) {
-    const i = space.spec.attributes.findIndex((a) => a.name === attrs[0]);
-    const r = regionOnAxis(space.subspaces[index].regions, space.spec.attributes[i].type, values[i]);
+  if (attrs.length === 1) {
+    const a = attributeByName(space.spec, attrs[0])!;
+    const r = regionOnAxis(space.subspaces[index].regions, a.attr.type, a.index < 0 ? key : values[a.index]);
     if (r) return r;
   }
   const point = pointOf(space, index, key, values);

@@ -4,7 +4,7 @@
 import { AttrType, isScalar, sameType, typeName, typeOfDatatype } from './datatypes';
 import { WireCheck } from './messages';
 import { CheckOp, Status } from './protocol';
-import { AttributeSpec, SpaceSpec } from './schema';
+import { AttributeSpec, attributeByName, SpaceSpec } from './schema';
 import { canonicalValueBytes, compareElements, defaultValueBytes, readScalar } from './values';
 
 export interface Check {
@@ -24,13 +24,6 @@ export interface CheckError {
 
 function isRangeOp(op: number): boolean {
   return op === CheckOp.LESS_THAN || op === CheckOp.LESS_EQUAL || op === CheckOp.GREATER_EQUAL || op === CheckOp.GREATER_THAN;
-}
-
-/** Finds an attribute (the key included) by name: its index (-1 for the key) and spec. */
-export function attributeByName(spec: SpaceSpec, name: string): { index: number; attr: AttributeSpec } | undefined {
-  if (name === spec.key.name) return { index: -1, attr: spec.key };
-  const index = spec.attributes.findIndex((a) => a.name === name);
-  return index < 0 ? undefined : { index, attr: spec.attributes[index] };
 }
 
 /**

@@ -29,6 +29,13 @@ export interface SpaceSpec {
   readonly subspaces: readonly SubspaceSpec[];
 }
 
+/** Finds an attribute (the key included) by name: its index (-1 for the key) and spec. */
+export function attributeByName(spec: SpaceSpec, name: string): { index: number; attr: AttributeSpec } | undefined {
+  if (name === spec.key.name) return { index: -1, attr: spec.key };
+  const index = spec.attributes.findIndex((a) => a.name === name);
+  return index < 0 ? undefined : { index, attr: spec.attributes[index] };
+}
+
 /** Limits on what a space description may ask for. */
 export const SCHEMA_LIMITS = {
   nameBytesMax: 128,

@@ -126,8 +126,12 @@ export class MemoryIndex {
   coordUnlessSame(spaceId: number, subspace: number, region: number, name: string, next: Buffer): Buffer | null | undefined {
     const slot = this.region(spaceId, subspace, region, false)?.slots.get(name);
     if (slot === undefined) return undefined;
-    if (this.hi[slot] === next.readUInt32BE(0) && this.lo[slot] === next.readUInt32BE(4)) return null;
-    return this.coordOf(slot);
+    return this.hasCoord(slot, next) ? null : this.coordOf(slot);
+  }
+
+  /** Whether a slot's coordinate is `coord` (8 bytes, big-endian). */
+  private hasCoord(slot: number, coord: Buffer): boolean {
+    return this.hi[slot] === coord.readUInt32BE(0) && this.lo[slot] === coord.readUInt32BE(4);
   }
 
   private coordOf(slot: number): Buffer {
@@ -182,7 +186,7 @@ export class MemoryIndex {
   private rewriteInPlace(r: RegionIndex, slot: number, key: Buffer, coord: Buffer, record: Buffer): boolean {
     const at = this.row[3 * slot];
     if (this.row[3 * slot + 2] - at !== key.length + record.length - RECORD_VALUES_AT) return false;
-    if (this.hi[slot] !== coord.readUInt32BE(0) || this.lo[slot] !== coord.readUInt32BE(4)) return false;
+    if (!this.hasCoord(slot, coord)) return false;
     record.copy(r.arena, at + key.length, RECORD_VALUES_AT);
     return true;
   }
