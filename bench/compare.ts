@@ -20,7 +20,8 @@ import * as path from 'node:path';
 import { Client } from '../src/client/client';
 import { ROOT, SharedScope, startCoordinator, startDaemon } from '../test/helpers/cluster';
 import { chartSvg } from './chart';
-import { Agg, Cell, Figures, Shape, aggregate, markdownTable, ratio } from './report';
+import { Agg, Cell, Figures, Shape, aggregate, floorNote, markdownTable, ratio } from './report';
+import { StorageFloor } from './storage-floor';
 
 const env = process.env;
 const SMOKE = env.BENCH_SMOKE === '1';
@@ -250,6 +251,28 @@ function rssKb(pid: number): number {
   return m ? Number(m[1]) : -1;
 }
 
+/**
+ * classic-level alone with a put's LevelDB writes (bench/storage-floor.ts), in a process of its
+ * own while nothing else runs: the ceiling of any daemon's puts on this machine, in this run.
+ */
+async function storageFloor(): Promise<StorageFloor> {
+  const script = path.join(__dirname, 'storage-floor.js');
+  return new Promise((resolve, reject) => {
+    const child = track(spawn(process.execPath, [script, `keys=${KEYS}`, `seconds=${SECONDS}`], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.pid && process.kill(child.pid, 'SIGKILL'), runTimeoutMs());
+    child.once('close', (code, sig) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !last.startsWith('{')) reject(new Error(`storage-floor: exit ${code ?? sig}\n${err}${out}`));
+      else resolve(JSON.parse(last) as StorageFloor);
+    });
+  });
+}
+
 // ---- main -----------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -258,6 +281,12 @@ async function main(): Promise<void> {
   const stamp = date.replace(/[:.]/g, '-');
   process.stderr.write(`bench: ${KEYS} keys, ${BIG} objects in ${GROUPS} groups, ${DAEMONS} daemons, ${SECONDS} s per run after ` +
     `${WARMUP} s, ${REPS} repetitions, ${SMOKE ? 'smoke mode' : 'full'}\n`);
+
+  // First, while nothing else runs on the machine.
+  const floor = SYSTEMS.includes('hyperdex') ? await storageFloor() : undefined;
+  if (floor)
+    process.stderr.write(`bench: storage floor (classic-level alone, ${floor.entries_per_put} entries per put): ${floor.puts_per_s} puts/s ` +
+      `at ${floor.batch_puts} per batch, ${floor.cpu_us_per_put} us CPU per put; one put awaited p50 ${floor.latency_p50_us} us\n`);
 
   const echo = SYSTEMS.includes('echo') ? await startEcho() : undefined;
   const redis = SYSTEMS.includes('redis') ? await startRedis() : undefined;
@@ -317,6 +346,8 @@ async function main(): Promise<void> {
       redis_equivalent: REDIS_EQUIVALENT,
       load,
       daemon_rss_kb: { after_load: rssAfterLoadKb, at_end: rssAtEndKb },
+      // classic-level alone with a put's writes, and what that allows the put beside Redis.
+      storage_floor: floor ? { ...floor, put_ceiling_vs_redis: putCeiling() } : null,
       // results[workload][dist][shape]: HyperDex's figures at the top level, then redis and limit
       // (null where they do not apply) and the ratios of HyperDex's ops/s to theirs.
       results: Object.fromEntries(Object.entries(results).map(([w, byDist]) => [w, Object.fromEntries(Object.entries(byDist).map(([d, byShape]) =>
@@ -331,6 +362,11 @@ async function main(): Promise<void> {
     };
     fs.writeFileSync(jsonFile, JSON.stringify(json, null, 2) + '\n');
   };
+  /** The put's best possible ratio to Redis: the storage floor's rate over Redis's at 4x64. */
+  const putCeiling = (): Record<string, number | null> => Object.fromEntries(DISTS.map((d) => {
+    const redisPut = results.put?.[d]?.['4x64']?.redis;
+    return [d, floor && redisPut ? Math.round((floor.puts_per_s / redisPut.ops_per_s) * 100) / 100 : null];
+  }));
   for (const workload of SELECTED) {
     results[workload] = {};
     for (const dist of DISTS) {
@@ -347,6 +383,11 @@ async function main(): Promise<void> {
   }
   record(true, daemonPids.map(rssKb));
   process.stdout.write(markdownTable(rows));
+  if (floor) {
+    const byDist = (f: (d: string) => number | undefined) => Object.fromEntries(DISTS.map((d) => [d, f(d) ?? null]));
+    process.stdout.write(floorNote(floor, putCeiling(), byDist((d) => results.put?.[d]?.['4x64']?.hyperdex?.ops_per_s),
+      byDist((d) => results.put?.[d]?.['1x1']?.redis?.p50_us)));
+  }
 
   const chartWorkloads = ['get', 'put'].filter((w) => results[w]);
   const svgFile = path.join(RESULTS_DIR, `${stamp}.svg`);

@@ -125,3 +125,31 @@ export function markdownTable(rows: readonly Row[]): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/** What the storage floor (bench/storage-floor.ts) and the puts measured beside it come to. */
+export interface FloorSummary {
+  readonly entries_per_put: number;
+  readonly batch_puts: number;
+  readonly puts_per_s: number;
+  readonly cpu_us_per_put: number;
+  readonly latency_p50_us: number;
+  readonly latency_p99_us: number;
+}
+
+/**
+ * Lines under the table: the floor, the best ratio to Redis it allows the put at 4x64 (per key
+ * distribution, null where Redis's put was not measured), how much of it HyperDex reached, and
+ * the floor's latency beside 1.5x Redis's put at 1x1 (the latency target).
+ */
+export function floorNote(floor: FloorSummary, ceiling: Record<string, number | null>, hyperdexPut: Record<string, number | null>,
+  redisPutP50: Record<string, number | null>): string {
+  const per = (m: Record<string, number | null>, fmt: (x: number) => string) =>
+    Object.entries(m).map(([d, x]) => `${x === null ? 'N/A' : fmt(x)} (${d})`).join(', ');
+  return `\nStorage floor: classic-level alone, no network, ${floor.entries_per_put} LevelDB entries per put (kv's): ` +
+    `${fmtOps(floor.puts_per_s)} puts/s at ${floor.batch_puts} per batch, ${floor.cpu_us_per_put} µs CPU per put; ` +
+    `one put awaited: p50 ${floor.latency_p50_us} µs, p99 ${floor.latency_p99_us} µs.\n` +
+    `Best put ratio to Redis that this floor allows at 4x64: ${per(ceiling, (x) => `${x.toFixed(2)}x`)}. ` +
+    `HyperDex's put at 4x64 reached ${per(hyperdexPut, (x) => `${Math.round((x / floor.puts_per_s) * 100)}%`)} of the floor.\n` +
+    `1.5x Redis's put p50 at 1x1, round trip included: ${per(redisPutP50, (x) => `${Math.round(x * 1.5 * 10) / 10} µs`)}; ` +
+    `the storage floor alone takes ${floor.latency_p50_us} µs.\n`;
+}

@@ -114,6 +114,14 @@ test('npm run bench in smoke mode: a table, a JSON record and a chart for every 
     t.is(rec.results.count.uniform[s].results_per_op, rec.config.big_objects / rec.config.groups);
   }
 
+  // The storage floor, measured first, and the put ceiling it gives beside Redis's put.
+  const floor = rec.storage_floor;
+  t.is(floor.entries_per_put, 3);
+  for (const k of ['puts_per_s', 'cpu_us_per_put', 'latency_p50_us', 'latency_p99_us']) t.true(floor[k] > 0, `storage_floor.${k}: ${floor[k]}`);
+  t.is(floor.put_ceiling_vs_redis.uniform, Math.round((floor.puts_per_s / rec.results.put.uniform['4x64'].redis.ops_per_s) * 100) / 100);
+  t.regex(bench.out, /^Storage floor: classic-level alone, .* puts\/s at 256 per batch/m);
+  t.regex(bench.out, /^Best put ratio to Redis that this floor allows at 4x64: \d+\.\d\dx \(uniform\)/m);
+
   // The chart: an SVG with a bar per system for each shape of get and put.
   const svg = fs.readFileSync(path.join(dir, svgName!), 'utf8');
   t.regex(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);

@@ -1,0 +1,159 @@
+// The storage floor: what classic-level alone does on this machine with the LevelDB writes of the
+// benchmark's put, with no network, no protocol and no daemon. A put of kv (which has a secondary
+// subspace, as the search workloads need) writes three entries in one batch: its record in the key
+// subspace, its record in the secondary subspace, and that subspace's index entry (storage.ts).
+// A daemon can go no faster than this, so the put's ratio to Redis (which keeps nothing on disk)
+// has a ceiling of floor / Redis, measured in the same run.
+//
+// Run by bench/compare.ts in a process of its own before any server starts, so that the CPU it
+// reports (process.cpuUsage: the main thread, the thread pool and LevelDB's compaction) is its own:
+//   node dist/bench/storage-floor.js keys=N seconds=S   -> one JSON line on stdout
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ClassicLevel } from 'classic-level';
+
+export interface StorageFloor {
+  /** LevelDB entries per put: key record, secondary record, index entry. */
+  entries_per_put: number;
+  /** Puts per batch in the throughput run: the 256 a 4x64 client keeps in flight. */
+  batch_puts: number;
+  /** Throughput run: one batch in flight, written and awaited in turn, random keys. */
+  puts_per_s: number;
+  /** CPU of the whole process (all threads) per put in the throughput run. */
+  cpu_us_per_put: number;
+  /** Latency run: one put's batch at a time, awaited. */
+  latency_p50_us: number;
+  latency_p99_us: number;
+  keys: number;
+  seconds: number;
+}
+
+const ENTRIES_PER_PUT = 3;
+const BATCH_PUTS = 256;
+const LOAD_BATCH_PUTS = 1024;
+/** The sizes the daemon writes for kv: 11-byte region prefix + key; index entries 19 + key. */
+const RECORD_BYTES = 140;
+const INDEXED_RECORD_BYTES = 148;
+const LATENCY_SAMPLES_MAX = 200_000;
+
+function prefixed(tag: number, subspace: number, extra: number, key: Buffer): Buffer {
+  const out = Buffer.alloc(11 + extra + key.length);
+  out[0] = tag;
+  out.writeUInt32BE(1, 1);
+  out.writeUInt16BE(subspace, 5);
+  out.writeUInt32BE(subspace === 0 ? 3 : 5, 7);
+  key.copy(out, 11 + extra);
+  return out;
+}
+
+/** The three LevelDB keys of object i, shaped as the daemon's. */
+function entryKeys(i: number): Buffer[] {
+  const key = Buffer.from(`key${i}`);
+  const index = prefixed(0x78, 1, 8, key);
+  index.writeUInt32BE(i, 11 + 4);
+  return [prefixed(0x72, 0, 0, key), prefixed(0x72, 1, 0, key), index];
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Deterministic uniform choices, so that two runs write the same keys. */
+function xorshift(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+}
+
+export async function measureStorageFloor(dir: string, keys: number, seconds: number): Promise<StorageFloor> {
+  if (!(Number.isInteger(keys) && keys >= 1)) throw new Error(`storage floor: bad key count ${keys}`);
+  if (!(seconds > 0)) throw new Error(`storage floor: bad duration ${seconds}`);
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  try {
+    const record = Buffer.alloc(RECORD_BYTES, 0x61);
+    const indexed = Buffer.alloc(INDEXED_RECORD_BYTES, 0x62);
+    const objects = Array.from({ length: keys }, (_, i) => entryKeys(i));
+    const putInto = (b: ReturnType<typeof db.batch>, i: number) => {
+      const [r, s, x] = objects[i];
+      b.put(r, record);
+      b.put(s, indexed);
+      b.put(x, indexed);
+    };
+    // Loaded first, as the benchmark loads kv: the runs below update existing objects.
+    for (let i = 0; i < keys; i += LOAD_BATCH_PUTS) {
+      const b = db.batch();
+      for (let j = i; j < Math.min(keys, i + LOAD_BATCH_PUTS); j++) putInto(b, j);
+      await b.write();
+    }
+
+    const next = xorshift(0x5eed);
+    const ms = seconds * 1000;
+    let puts = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    while (performance.now() - t0 < ms) {
+      const b = db.batch();
+      for (let j = 0; j < BATCH_PUTS; j++) putInto(b, next() % keys);
+      await b.write();
+      puts += BATCH_PUTS;
+    }
+    const wall = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+
+    const samples: number[] = [];
+    const t1 = performance.now();
+    while (performance.now() - t1 < ms && samples.length < LATENCY_SAMPLES_MAX) {
+      const s = performance.now();
+      const b = db.batch();
+      putInto(b, next() % keys);
+      await b.write();
+      samples.push((performance.now() - s) * 1000);
+    }
+    const sorted = Float64Array.from(samples).sort();
+    return {
+      entries_per_put: ENTRIES_PER_PUT,
+      batch_puts: BATCH_PUTS,
+      puts_per_s: Math.round(puts / wall),
+      cpu_us_per_put: Math.round(((cpu.user + cpu.system) / puts) * 100) / 100,
+      latency_p50_us: Math.round(percentile(sorted, 50) * 10) / 10,
+      latency_p99_us: Math.round(percentile(sorted, 99) * 10) / 10,
+      keys,
+      seconds,
+    };
+  } finally {
+    await db.close();
+  }
+}
+
+function arg(name: string, fallback: number): number {
+  const a = process.argv.slice(2).find((x) => x.startsWith(`${name}=`));
+  const v = a === undefined ? fallback : Number(a.slice(name.length + 1));
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`storage-floor: ${name} must be a positive number`);
+  return v;
+}
+
+if (require.main === module) {
+  if (process.argv.includes('--help')) {
+    process.stdout.write('usage: node dist/bench/storage-floor.js [keys=N] [seconds=S]\n' +
+      'Measures classic-level alone with the LevelDB writes of a put of kv; prints one JSON line.\n');
+  } else {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperdex-storage-floor-'));
+    measureStorageFloor(dir, arg('keys', 100_000), arg('seconds', 3))
+      .then((r) => process.stdout.write(JSON.stringify(r) + '\n'))
+      .catch((e: Error) => {
+        process.stderr.write(`storage-floor: ${e.message}\n`);
+        process.exitCode = 1;
+      })
+      .finally(() => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+}
