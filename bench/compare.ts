@@ -386,7 +386,7 @@ async function main(): Promise<void> {
   if (floor) {
     const byDist = (f: (d: string) => number | undefined) => Object.fromEntries(DISTS.map((d) => [d, f(d) ?? null]));
     process.stdout.write(floorNote(floor, putCeiling(), byDist((d) => results.put?.[d]?.['4x64']?.hyperdex?.ops_per_s),
-      byDist((d) => results.put?.[d]?.['1x1']?.redis?.p50_us)));
+      byDist((d) => results.put?.[d]?.['1x1']?.redis?.p50_us), byDist((d) => results.get?.[d]?.['1x1']?.hyperdex?.p50_us)));
   }
 
   const chartWorkloads = ['get', 'put'].filter((w) => results[w]);

@@ -139,10 +139,12 @@ export interface FloorSummary {
 /**
  * Lines under the table: the floor, the best ratio to Redis it allows the put at 4x64 (per key
  * distribution, null where Redis's put was not measured), how much of it HyperDex reached, and
- * the floor's latency beside 1.5x Redis's put at 1x1 (the latency target).
+ * the floor's latency beside 1.5x Redis's put at 1x1 (the latency target): a put's round trip
+ * cannot be shorter than a get's plus the storage's write.
  */
 export function floorNote(floor: FloorSummary, ceiling: Record<string, number | null>, hyperdexPut: Record<string, number | null>,
-  redisPutP50: Record<string, number | null>): string {
+  redisPutP50: Record<string, number | null>, hyperdexGetP50: Record<string, number | null>): string {
+  const withTrip = Object.fromEntries(Object.entries(hyperdexGetP50).map(([d, g]) => [d, g === null ? null : g + floor.latency_p50_us]));
   const per = (m: Record<string, number | null>, fmt: (x: number) => string) =>
     Object.entries(m).map(([d, x]) => `${x === null ? 'N/A' : fmt(x)} (${d})`).join(', ');
   return `\nStorage floor: classic-level alone, no network, ${floor.entries_per_put} LevelDB entries per put (kv's): ` +
@@ -151,5 +153,6 @@ export function floorNote(floor: FloorSummary, ceiling: Record<string, number | 
     `Best put ratio to Redis that this floor allows at 4x64: ${per(ceiling, (x) => `${x.toFixed(2)}x`)}. ` +
     `HyperDex's put at 4x64 reached ${per(hyperdexPut, (x) => `${Math.round((x / floor.puts_per_s) * 100)}%`)} of the floor.\n` +
     `1.5x Redis's put p50 at 1x1, round trip included: ${per(redisPutP50, (x) => `${Math.round(x * 1.5 * 10) / 10} µs`)}; ` +
-    `the storage floor alone takes ${floor.latency_p50_us} µs.\n`;
+    `the storage floor alone takes ${floor.latency_p50_us} µs, and with HyperDex's get round trip at 1x1 added ` +
+    `${per(withTrip, (x) => `${Math.round(x * 10) / 10} µs`)}.\n`;
 }
