@@ -80,6 +80,9 @@ const DRIVER = path.resolve(ROOT, env.BENCH_DRIVER || path.join('build', 'bench'
 const STARTUP_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 const REDIS_START_TRIES = 5;
+const SETTLE_STEP_MS = SMOKE ? 250 : 1000;
+const SETTLE_IDLE_SHARE = 0.05;
+const SETTLE_MAX_MS = num('BENCH_SETTLE_MAX_S', SMOKE ? 5 : 300, 0, 3600) * 1000;
 
 // ---- processes we start, stopped by PID -----------------------------------------------------
 
@@ -246,6 +249,36 @@ async function measureReps(backend: string, port: number, pids: number[], worklo
   return agg;
 }
 
+/** CPU ticks (user + system, all threads) a process has used so far. */
+function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command (which may hold spaces), from the 3rd: utime and stime are 14 and 15.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[11]) + Number(rest[12]);
+}
+
+/**
+ * Waits until the daemons are idle (LevelDB compacting what was loaded uses a core for a while
+ * after the load returns, and measured the first workloads short by half): until they used less
+ * than SETTLE_IDLE_SHARE of a core together in each of two consecutive SETTLE_STEP_MS, at most
+ * SETTLE_MAX_MS. Returns the seconds waited and whether they went idle.
+ */
+async function settle(pids: readonly number[]): Promise<{ seconds: number; idle: boolean }> {
+  const hz = 100; // USER_HZ: /proc's ticks per second on Linux
+  const start = Date.now();
+  let quiet = 0;
+  let before = pids.reduce((a, p) => a + cpuTicks(p), 0);
+  while (Date.now() - start < SETTLE_MAX_MS) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_STEP_MS));
+    const now = pids.reduce((a, p) => a + cpuTicks(p), 0);
+    const share = (now - before) / hz / (SETTLE_STEP_MS / 1000);
+    before = now;
+    quiet = share < SETTLE_IDLE_SHARE ? quiet + 1 : 0;
+    if (quiet >= 2) return { seconds: Math.round((Date.now() - start) / 100) / 10, idle: true };
+  }
+  return { seconds: Math.round((Date.now() - start) / 100) / 10, idle: false };
+}
+
 function rssKb(pid: number): number {
   const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)/m);
   return m ? Number(m[1]) : -1;
@@ -318,6 +351,15 @@ async function main(): Promise<void> {
   if (redis) load.redis_kv = await driver(['load', 'backend=redis', 'host=127.0.0.1', `port=${redis.port}`, `n=${KEYS}`], loadTimeoutMs);
   const rssAfterLoadKb = daemonPids.map(rssKb);
   process.stderr.write(`bench: loaded; daemons resident ${rssAfterLoadKb.map((k) => `${Math.round(k / 1024)} MiB`).join(', ')}\n`);
+  // Waits for the daemons to go idle, after the load and before each workload (the writes of the
+  // one before may leave LevelDB compacting): each workload starts from a quiet daemon.
+  const settles: Record<string, { seconds: number; idle: boolean }> = {};
+  const settleBefore = async (what: string) => {
+    if (!SYSTEMS.includes('hyperdex')) return;
+    const s = (settles[what] = await settle(daemonPids));
+    if (s.seconds > 2 * SETTLE_STEP_MS / 1000 || !s.idle) process.stderr.write(`bench: daemons ${s.idle ? 'idle' : 'still busy'} after ${s.seconds} s (${what})\n`);
+  };
+  await settleBefore('after load');
 
   // The limit does not depend on the workload: measured once per shape.
   const limit = new Map<string, Agg | string>();
@@ -345,6 +387,8 @@ async function main(): Promise<void> {
         seconds: SECONDS, warmup: WARMUP, reps: REPS, dists: DISTS, shapes: SHAPES.map((s) => s.name) },
       redis_equivalent: REDIS_EQUIVALENT,
       load,
+      // Seconds waited for the daemons to go idle after the load and before each workload.
+      settle: settles,
       daemon_rss_kb: { after_load: rssAfterLoadKb, at_end: rssAtEndKb },
       // classic-level alone with a put's writes, and what that allows the put beside Redis.
       storage_floor: floor ? { ...floor, put_ceiling_vs_redis: putCeiling() } : null,
@@ -371,6 +415,7 @@ async function main(): Promise<void> {
     results[workload] = {};
     for (const dist of DISTS) {
       results[workload][dist] = {};
+      await settleBefore(`${workload} ${dist}`);
       for (const shape of SHAPES) {
         const h = SYSTEMS.includes('hyperdex') ? await measureReps('hyperdex', coord.port, daemonPids, workload, dist, shape) : undefined;
         const r = redis && REDIS_EQUIVALENT[workload] ? await measureReps('redis', redis.port, [redis.pid], workload, dist, shape) : undefined;

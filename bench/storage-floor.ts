@@ -84,8 +84,10 @@ export async function measureStorageFloor(dir: string, keys: number, seconds: nu
   const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
   try {
-    const record = Buffer.alloc(RECORD_BYTES, 0x61);
-    const indexed = Buffer.alloc(INDEXED_RECORD_BYTES, 0x62);
+    // Filled as the driver fills its values (the alphabet over and over), for LevelDB's compression.
+    const alphabet = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => 0x61 + (i % 26)));
+    const record = alphabet(RECORD_BYTES);
+    const indexed = alphabet(INDEXED_RECORD_BYTES);
     const objects = Array.from({ length: keys }, (_, i) => entryKeys(i));
     // With fewer entries: the key record alone (a space with no secondary subspace), or with the
     // index entry (were the secondary record kept only there).

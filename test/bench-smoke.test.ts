@@ -114,6 +114,10 @@ test('npm run bench in smoke mode: a table, a JSON record and a chart for every 
     t.is(rec.results.count.uniform[s].results_per_op, rec.config.big_objects / rec.config.groups);
   }
 
+  // The waits for idle daemons: after the load and before each workload, each one bounded.
+  t.deepEqual(Object.keys(rec.settle), ['after load', ...WORKLOADS.map((w) => `${w} uniform`)]);
+  for (const s of Object.values(rec.settle) as { seconds: number; idle: boolean }[]) t.true(s.seconds >= 0 && s.seconds <= 6, `${s.seconds}`);
+
   // The storage floor, measured first, and the put ceiling it gives beside Redis's put.
   const floor = rec.storage_floor;
   t.is(floor.entries_per_put, 3);
