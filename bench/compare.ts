@@ -319,7 +319,8 @@ async function main(): Promise<void> {
   const floor = SYSTEMS.includes('hyperdex') ? await storageFloor() : undefined;
   if (floor)
     process.stderr.write(`bench: storage floor (classic-level alone, ${floor.entries_per_put} entries per put): ${floor.puts_per_s} puts/s ` +
-      `at ${floor.batch_puts} per batch, ${floor.cpu_us_per_put} us CPU per put; one put awaited p50 ${floor.latency_p50_us} us\n`);
+      `at ${floor.batch_puts} per batch, ${floor.cpu_us_per_put} us CPU per put; one put awaited p50 ${floor.latency_p50_us} us; ` +
+      `through the daemon's store ${floor.store?.puts_per_s} puts/s, ${floor.store?.cpu_us_per_put} us CPU per put\n`);
 
   const echo = SYSTEMS.includes('echo') ? await startEcho() : undefined;
   const redis = SYSTEMS.includes('redis') ? await startRedis() : undefined;

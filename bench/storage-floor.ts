@@ -5,6 +5,9 @@
 // A daemon can go no faster than this, so the put's ratio to Redis (which keeps nothing on disk)
 // has a ceiling of floor / Redis, measured in the same run.
 //
+// Then the same puts through the daemon's own store (LevelObjectStore: its object cache, memory
+// index and write batching over classic-level), to show what that layer adds.
+//
 // Run by bench/compare.ts in a process of its own before any server starts, so that the CPU it
 // reports (process.cpuUsage: the main thread, the thread pool and LevelDB's compaction) is its own:
 //   node dist/bench/storage-floor.js keys=N seconds=S [entries=1|2|3]   -> one JSON line on stdout
@@ -13,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import { LevelObjectStore } from '../src/daemon/storage';
 
 export interface StorageFloor {
   /** LevelDB entries per put: key record, secondary record, index entry. */
@@ -28,6 +32,15 @@ export interface StorageFloor {
   latency_p99_us: number;
   keys: number;
   seconds: number;
+  /** The same puts through the daemon's store (set by the command line's run). */
+  store?: StoreLayer;
+}
+
+/** The same puts through the daemon's store (LevelObjectStore): what it adds to classic-level. */
+export interface StoreLayer {
+  puts_per_s: number;
+  cpu_us_per_put: number;
+  batch_puts: number;
 }
 
 const ENTRIES_PER_PUT = 3;
@@ -152,6 +165,69 @@ export async function measureStorageFloor(dir: string, keys: number, seconds: nu
   }
 }
 
+/**
+ * Puts through LevelObjectStore, as the daemon makes them for a put of kv whose region and
+ * secondary region it holds: the secondary subspace's record with its coordinate (record and
+ * index entry) and the key subspace's record, each told to a callback, in groups of `batch` puts
+ * with two groups in flight (written as two LevelDB batches, one after the other). No network, no
+ * protocol, no locks: the rest of a daemon's cost per put is above this. Keys of the groups in
+ * flight differ, as the daemon's key locks make them.
+ */
+export async function measureStoreLayer(dir: string, keys: number, seconds: number): Promise<StoreLayer> {
+  const batch = Math.min(BATCH_PUTS, Math.floor(keys / IN_FLIGHT));
+  if (batch < 1) throw new Error(`store layer: want at least ${IN_FLIGHT} keys`);
+  const store = await LevelObjectStore.open(dir);
+  try {
+    const v = Buffer.from(Array.from({ length: 100 }, (_, i) => 0x61 + (i % 26)));
+    const objects = Array.from({ length: keys }, (_, i) => {
+      const sec = Buffer.alloc(8);
+      sec.writeUInt32LE(i, 0);
+      return { key: Buffer.from(`key${i}`), values: [v, Buffer.alloc(8), sec], coord: BigInt(i) << 20n };
+    });
+    let version = 1;
+    const put = (i: number) =>
+      new Promise<void>((resolve, reject) => {
+        const o = objects[i];
+        let pending = 2;
+        const done = () => --pending === 0 && resolve();
+        const obj = { version, values: o.values };
+        store.putThen(1, 1, 5, o.key, obj, o.coord, done, reject);
+        store.putThen(1, 0, 3, o.key, obj, undefined, done, reject);
+      });
+    for (let i = 0; i < keys; i += LOAD_BATCH_PUTS) {
+      const group: Promise<void>[] = [];
+      for (let j = i; j < Math.min(keys, i + LOAD_BATCH_PUTS); j++) group.push(put(j));
+      await Promise.all(group);
+    }
+    // A random order of the keys, walked through: consecutive groups share no key.
+    const next = xorshift(0x5eed);
+    const order = Array.from({ length: keys }, (_, i) => i);
+    for (let i = keys - 1; i > 0; i--) {
+      const j = next() % (i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    let at = 0;
+    let puts = 0;
+    const inFlight: Promise<unknown>[] = [];
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000) {
+      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      version++;
+      const group: Promise<void>[] = [];
+      for (let j = 0; j < batch; j++, at = (at + 1) % keys) group.push(put(order[at]));
+      inFlight.push(Promise.all(group));
+      puts += batch;
+    }
+    await Promise.all(inFlight);
+    const wall = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return { puts_per_s: Math.round(puts / wall), cpu_us_per_put: Math.round(((cpu.user + cpu.system) / puts) * 100) / 100, batch_puts: batch };
+  } finally {
+    await store.close();
+  }
+}
+
 function arg(name: string, fallback: number): number {
   const a = process.argv.slice(2).find((x) => x.startsWith(`${name}=`));
   const v = a === undefined ? fallback : Number(a.slice(name.length + 1));
@@ -163,10 +239,14 @@ if (require.main === module) {
   if (process.argv.includes('--help')) {
     process.stdout.write('usage: node dist/bench/storage-floor.js [keys=N] [seconds=S] [entries=1|2|3]\n' +
       'Measures classic-level alone with the LevelDB writes of a put of kv (3 entries; 1: the key record\n' +
-      'alone; 2: with the index entry); prints one JSON line.\n');
+      'alone; 2: with the index entry), then the same puts through the daemon\'s store (LevelObjectStore);\n' +
+      'prints one JSON line.\n');
   } else {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperdex-storage-floor-'));
-    measureStorageFloor(dir, arg('keys', 100_000), arg('seconds', 3), arg('entries', ENTRIES_PER_PUT))
+    const keys = arg('keys', 100_000);
+    const seconds = arg('seconds', 3);
+    measureStorageFloor(path.join(dir, 'floor'), keys, seconds, arg('entries', ENTRIES_PER_PUT))
+      .then(async (floor) => ({ ...floor, store: await measureStoreLayer(path.join(dir, 'store'), keys, seconds) }))
       .then((r) => process.stdout.write(JSON.stringify(r) + '\n'))
       .catch((e: Error) => {
         process.stderr.write(`storage-floor: ${e.message}\n`);
