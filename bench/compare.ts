@@ -199,10 +199,13 @@ async function startRedis(): Promise<{ pid: number; port: number }> {
 
 // ---- the driver ---------------------------------------------------------------------------------
 
-/** Runs the driver and returns the JSON line it printed last. */
-function driver(args: string[], timeoutMs: number): Promise<Record<string, unknown>> {
+/**
+ * Runs a program to its end (killed after timeoutMs) and returns the JSON line it printed last;
+ * rejects, naming it `what` with its output, when it fails or printed none.
+ */
+function runJson(cmd: string, args: string[], what: string, timeoutMs: number): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = track(spawn(DRIVER, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -212,12 +215,17 @@ function driver(args: string[], timeoutMs: number): Promise<Record<string, unkno
       clearTimeout(timer);
       const last = out.trim().split('\n').pop() ?? '';
       if (code !== 0 || !last.startsWith('{')) {
-        reject(new Error(`hyperdex-bench ${args.join(' ')}: exit ${code ?? sig}\n${err}${out}`));
+        reject(new Error(`${what}: exit ${code ?? sig}\n${err}${out}`));
         return;
       }
       resolve(JSON.parse(last) as Record<string, unknown>);
     });
   });
+}
+
+/** Runs the driver and returns the JSON line it printed last. */
+function driver(args: string[], timeoutMs: number): Promise<Record<string, unknown>> {
+  return runJson(DRIVER, args, `hyperdex-bench ${args.join(' ')}`, timeoutMs);
 }
 
 function runTimeoutMs(): number {
@@ -289,21 +297,8 @@ function rssKb(pid: number): number {
  * own while nothing else runs: the ceiling of any daemon's puts on this machine, in this run.
  */
 async function storageFloor(): Promise<StorageFloor> {
-  const script = path.join(__dirname, 'storage-floor.js');
-  return new Promise((resolve, reject) => {
-    const child = track(spawn(process.execPath, [script, `keys=${KEYS}`, `seconds=${SECONDS}`], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.pid && process.kill(child.pid, 'SIGKILL'), runTimeoutMs());
-    child.once('close', (code, sig) => {
-      clearTimeout(timer);
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !last.startsWith('{')) reject(new Error(`storage-floor: exit ${code ?? sig}\n${err}${out}`));
-      else resolve(JSON.parse(last) as StorageFloor);
-    });
-  });
+  const args = [path.join(__dirname, 'storage-floor.js'), `keys=${KEYS}`, `seconds=${SECONDS}`];
+  return (await runJson(process.execPath, args, 'storage-floor', runTimeoutMs())) as unknown as StorageFloor;
 }
 
 // ---- main -----------------------------------------------------------------------------------------
