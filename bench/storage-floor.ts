@@ -174,8 +174,10 @@ export async function measureStorageFloor(dir: string, keys: number, seconds: nu
  * flight differ, as the daemon's key locks make them.
  */
 export async function measureStoreLayer(dir: string, keys: number, seconds: number): Promise<StoreLayer> {
-  const batch = Math.min(BATCH_PUTS, Math.floor(keys / IN_FLIGHT));
-  if (batch < 1) throw new Error(`store layer: want at least ${IN_FLIGHT} keys`);
+  if (!(Number.isInteger(keys) && keys >= 1)) throw new Error(`store layer: bad key count ${keys}`);
+  // Fewer groups in flight, and smaller ones, when there are too few keys for two of 256.
+  const groupsInFlight = Math.min(IN_FLIGHT, keys);
+  const batch = Math.min(BATCH_PUTS, Math.floor(keys / groupsInFlight));
   const store = await LevelObjectStore.open(dir);
   try {
     const v = Buffer.from(Array.from({ length: 100 }, (_, i) => 0x61 + (i % 26)));
@@ -212,7 +214,7 @@ export async function measureStoreLayer(dir: string, keys: number, seconds: numb
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000) {
-      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      if (inFlight.length >= groupsInFlight) await inFlight.shift();
       version++;
       const group: Promise<void>[] = [];
       for (let j = 0; j < batch; j++, at = (at + 1) % keys) group.push(put(order[at]));
@@ -231,7 +233,7 @@ export async function measureStoreLayer(dir: string, keys: number, seconds: numb
 function arg(name: string, fallback: number): number {
   const a = process.argv.slice(2).find((x) => x.startsWith(`${name}=`));
   const v = a === undefined ? fallback : Number(a.slice(name.length + 1));
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`storage-floor: ${name} must be a positive number`);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
   return v;
 }
 
@@ -242,16 +244,27 @@ if (require.main === module) {
       'alone; 2: with the index entry), then the same puts through the daemon\'s store (LevelObjectStore);\n' +
       'prints one JSON line.\n');
   } else {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperdex-storage-floor-'));
-    const keys = arg('keys', 100_000);
-    const seconds = arg('seconds', 3);
-    measureStorageFloor(path.join(dir, 'floor'), keys, seconds, arg('entries', ENTRIES_PER_PUT))
-      .then(async (floor) => ({ ...floor, store: await measureStoreLayer(path.join(dir, 'store'), keys, seconds) }))
-      .then((r) => process.stdout.write(JSON.stringify(r) + '\n'))
-      .catch((e: Error) => {
-        process.stderr.write(`storage-floor: ${e.message}\n`);
-        process.exitCode = 1;
-      })
-      .finally(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const fail = (e: Error) => {
+      process.stderr.write(`storage-floor: ${e.message}\n`);
+      process.exitCode = 1;
+    };
+    let keys = 0;
+    let seconds = 0;
+    let entries = 0;
+    try {
+      keys = arg('keys', 100_000);
+      seconds = arg('seconds', 3);
+      entries = arg('entries', ENTRIES_PER_PUT);
+    } catch (e) {
+      fail(e as Error);
+    }
+    if (!process.exitCode) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperdex-storage-floor-'));
+      measureStorageFloor(path.join(dir, 'floor'), keys, seconds, entries)
+        .then(async (floor) => ({ ...floor, store: await measureStoreLayer(path.join(dir, 'store'), keys, seconds) }))
+        .then((r) => process.stdout.write(JSON.stringify(r) + '\n'))
+        .catch(fail)
+        .finally(() => fs.rmSync(dir, { recursive: true, force: true }));
+    }
   }
 }
