@@ -266,10 +266,10 @@ function cpuTicks(pid: number): number {
 }
 
 /**
- * Waits until the daemons are idle (LevelDB compacting what was loaded uses a core for a while
- * after the load returns, and measured the first workloads short by half): until they used less
- * than SETTLE_IDLE_SHARE of a core together in each of two consecutive SETTLE_STEP_MS, at most
- * SETTLE_MAX_MS. Returns the seconds waited and whether they went idle.
+ * Waits until the daemons are idle (LevelDB may go on compacting what a workload wrote after its
+ * last write was acknowledged): until they used less than SETTLE_IDLE_SHARE of a core together in
+ * each of two consecutive SETTLE_STEP_MS, at most SETTLE_MAX_MS. Returns the seconds waited and
+ * whether they went idle.
  */
 async function settle(pids: readonly number[]): Promise<{ seconds: number; idle: boolean }> {
   const hz = 100; // USER_HZ: /proc's ticks per second on Linux

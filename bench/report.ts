@@ -1,6 +1,9 @@
 // The figures of bench/compare.ts: one driver run (Figures), the median and range of a run's
-// repetitions (Agg), the ratios, and the Markdown table. Pure functions, tested by
-// test/bench-smoke.test.ts through the output they shape.
+// repetitions (Agg), the ratios, the Markdown table and the lines on the storage floor. Pure
+// functions, tested by test/bench-report.test.ts and by test/bench-smoke.test.ts through the output
+// they shape.
+
+import type { StorageFloor } from './storage-floor';
 
 export interface Shape {
   readonly name: string;
@@ -41,7 +44,12 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-const round1 = (x: number): number => Math.round(x * 10) / 10;
+/** The p-th percentile of sorted values (the value below which p % of them lie). */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+export const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 export function aggregate(runs: readonly Figures[]): Agg {
   const ops = runs.map((r) => r.ops_per_s);
@@ -126,17 +134,8 @@ export function markdownTable(rows: readonly Row[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** What the storage floor (bench/storage-floor.ts) and the puts measured beside it come to. */
-export interface FloorSummary {
-  readonly entries_per_put: number;
-  readonly batch_puts: number;
-  readonly puts_per_s: number;
-  readonly cpu_us_per_put: number;
-  readonly latency_p50_us: number;
-  readonly latency_p99_us: number;
-  /** The same puts through the daemon's store (LevelObjectStore), when measured. */
-  readonly store?: { readonly puts_per_s: number; readonly cpu_us_per_put: number };
-}
+/** What the storage floor (bench/storage-floor.ts) measured, less its run's settings. */
+export type FloorSummary = Omit<StorageFloor, 'keys' | 'seconds'>;
 
 /**
  * Lines under the table: the floor, the best ratio to Redis it allows the put at 4x64 (per key
@@ -156,7 +155,7 @@ export function floorNote(floor: FloorSummary, ceiling: Record<string, number | 
       `${floor.store.cpu_us_per_put} µs CPU per put.\n` : '') +
     `Best put ratio to Redis that this floor allows at 4x64: ${per(ceiling, (x) => `${x.toFixed(2)}x`)}. ` +
     `HyperDex's put at 4x64 reached ${per(hyperdexPut, (x) => `${Math.round((x / floor.puts_per_s) * 100)}%`)} of the floor.\n` +
-    `1.5x Redis's put p50 at 1x1, round trip included: ${per(redisPutP50, (x) => `${Math.round(x * 1.5 * 10) / 10} µs`)}; ` +
+    `1.5x Redis's put p50 at 1x1, round trip included: ${per(redisPutP50, (x) => `${round1(x * 1.5)} µs`)}; ` +
     `the storage floor alone takes ${floor.latency_p50_us} µs, and with HyperDex's get round trip at 1x1 added ` +
-    `${per(withTrip, (x) => `${Math.round(x * 10) / 10} µs`)}.\n`;
+    `${per(withTrip, (x) => `${round1(x)} µs`)}.\n`;
 }

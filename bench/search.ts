@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client, Predicate } from '../src/client/client';
 import { ROOT, SharedScope, startCoordinator, startDaemon } from '../test/helpers/cluster';
+import { percentile } from './report';
 
 const DAEMONS = Number(process.env.BENCH_DAEMONS ?? 8);
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 100_000);
@@ -32,10 +33,6 @@ interface Row {
 
 function person(i: number): { first: string; last: string; phone: number } {
   return { first: `first${i % FIRSTS}`, last: `last${(i * 7919) % LASTS}`, phone: PHONE_BASE + i };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
 
 async function measure(c: Client, name: string, planned: boolean, predicate: () => Predicate): Promise<Row> {

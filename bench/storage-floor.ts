@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { LevelObjectStore } from '../src/daemon/storage';
+import { percentile, round1 } from './report';
 
 export interface StorageFloor {
   /** LevelDB entries per put: key record, secondary record, index entry. */
@@ -72,9 +73,16 @@ function entryKeys(i: number): Buffer[] {
   return [prefixed(0x72, 0, 0, key), prefixed(0x72, 1, 0, key), index];
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+/** Bytes as the driver fills its values (the alphabet over and over), for LevelDB's compression. */
+function alphabet(n: number): Buffer {
+  return Buffer.from(Array.from({ length: n }, (_, i) => 0x61 + (i % 26)));
+}
+
+/** Puts per second and CPU (all threads) per put since `t0` and `cpu0`. */
+function rates(puts: number, t0: number, cpu0: NodeJS.CpuUsage): { puts_per_s: number; cpu_us_per_put: number } {
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { puts_per_s: Math.round(puts / wall), cpu_us_per_put: Math.round(((cpu.user + cpu.system) / puts) * 100) / 100 };
 }
 
 /** Deterministic uniform choices, so that two runs write the same keys. */
@@ -97,8 +105,6 @@ export async function measureStorageFloor(dir: string, keys: number, seconds: nu
   const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
   try {
-    // Filled as the driver fills its values (the alphabet over and over), for LevelDB's compression.
-    const alphabet = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => 0x61 + (i % 26)));
     const record = alphabet(RECORD_BYTES);
     const indexed = alphabet(INDEXED_RECORD_BYTES);
     const objects = Array.from({ length: keys }, (_, i) => entryKeys(i));
@@ -137,8 +143,7 @@ export async function measureStorageFloor(dir: string, keys: number, seconds: nu
       puts += BATCH_PUTS;
     }
     await Promise.all(inFlight);
-    const wall = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
+    const throughput = rates(puts, t0, cpu0);
 
     const samples: number[] = [];
     const t1 = performance.now();
@@ -153,10 +158,9 @@ export async function measureStorageFloor(dir: string, keys: number, seconds: nu
     return {
       entries_per_put: entriesPerPut,
       batch_puts: BATCH_PUTS,
-      puts_per_s: Math.round(puts / wall),
-      cpu_us_per_put: Math.round(((cpu.user + cpu.system) / puts) * 100) / 100,
-      latency_p50_us: Math.round(percentile(sorted, 50) * 10) / 10,
-      latency_p99_us: Math.round(percentile(sorted, 99) * 10) / 10,
+      ...throughput,
+      latency_p50_us: round1(percentile(sorted, 50)),
+      latency_p99_us: round1(percentile(sorted, 99)),
       keys,
       seconds,
     };
@@ -180,7 +184,7 @@ export async function measureStoreLayer(dir: string, keys: number, seconds: numb
   const batch = Math.min(BATCH_PUTS, Math.floor(keys / groupsInFlight));
   const store = await LevelObjectStore.open(dir);
   try {
-    const v = Buffer.from(Array.from({ length: 100 }, (_, i) => 0x61 + (i % 26)));
+    const v = alphabet(100);
     const objects = Array.from({ length: keys }, (_, i) => {
       const sec = Buffer.alloc(8);
       sec.writeUInt32LE(i, 0);
@@ -222,9 +226,7 @@ export async function measureStoreLayer(dir: string, keys: number, seconds: numb
       puts += batch;
     }
     await Promise.all(inFlight);
-    const wall = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    return { puts_per_s: Math.round(puts / wall), cpu_us_per_put: Math.round(((cpu.user + cpu.system) / puts) * 100) / 100, batch_puts: batch };
+    return { ...rates(puts, t0, cpu0), batch_puts: batch };
   } finally {
     await store.close();
   }
