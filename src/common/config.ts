@@ -26,6 +26,11 @@ export interface RegionLayout extends Box {
    * this server and forwards every write to it, until the coordinator makes it the head.
    */
   readonly moving?: ServerId;
+  /**
+   * Set when a move completes: the previous head, which finishes the writes it had taken and then
+   * hands the region off. Until its handoff (or a bound) the head holds the region's work back.
+   */
+  readonly handoffFrom?: ServerId;
 }
 
 export interface SubspaceLayout {
@@ -177,6 +182,7 @@ export function reviveConfig(raw: unknown): ClusterConfig {
           upper: r.upper.map(big),
           replicas: r.replicas.map(Number),
           ...(r.moving !== undefined && r.moving !== null ? { moving: Number(r.moving) } : {}),
+          ...(r.handoffFrom !== undefined && r.handoffFrom !== null ? { handoffFrom: Number(r.handoffFrom) } : {}),
         })),
       })),
     })),

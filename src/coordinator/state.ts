@@ -99,7 +99,7 @@ export function completeMove(state: CoordinatorState, regionId: number, to: Serv
       regions: ss.regions.map((r) => {
         if (r.id !== regionId || r.moving !== to || !servers.includes(to)) return r;
         changed = true;
-        return { id: r.id, lower: r.lower, upper: r.upper, replicas: chainFrom(to, servers, replicasOf(space.spec, si)) };
+        return { id: r.id, lower: r.lower, upper: r.upper, replicas: chainFrom(to, servers, replicasOf(space.spec, si)), handoffFrom: r.replicas[0] };
       }),
     })),
   }));

@@ -1,0 +1,119 @@
+// The daemon's core driven directly: events in, effects out, no I/O.
+
+import test from 'ava';
+import { ClusterConfig } from '../src/common/config';
+import { Datatype } from '../src/common/datatypes';
+import { AtomicFlag, FuncOp, Status } from '../src/common/protocol';
+import { parseSpaceDescription } from '../src/common/schema-parser';
+import { addSpace, INITIAL_STATE, registerServer } from '../src/coordinator/state';
+import { DaemonCore } from '../src/daemon/core/core';
+import { ClientRequest, Ready } from '../src/daemon/core/types';
+import { SimDisk } from '../src/sim/disk';
+
+function oneDaemonConfig(): ClusterConfig {
+  const { state } = registerServer(INITIAL_STATE, 'token-1', '127.0.0.1', 2012);
+  const r = addSpace(state, parseSpaceDescription('space kv key k attributes int n subspace n create 2 partitions tolerate 0 failures'));
+  if (!r.ok) throw new Error(r.reason);
+  return r.state.config;
+}
+
+/** A core on a disk that completes every batch at once: the shell's job, done inline. */
+function harness(disk = new SimDisk(), incarnation = 1) {
+  const config = oneDaemonConfig();
+  const core = new DaemonCore({ serverId: 1, incarnation, store: disk, intents: disk.intentsHeld() });
+  const replies: Ready['replies'] = [];
+  const run = (r: Ready) => {
+    for (const p of r.persist) {
+      disk.begin(p.token, p.writes);
+      disk.complete(p.token);
+    }
+    const later = [...r.persist.map((p) => ({ type: 'persisted' as const, token: p.token, ok: true })), ...r.scans.map((s) => ({ type: 'scanned' as const, token: s.token, rows: disk.scan(s.regionId) }))];
+    replies.push(...r.replies);
+    for (const ev of later) run(core.step(ev));
+  };
+  run(core.step({ type: 'config', config }));
+  const spaceId = config.spaces[0].id;
+  let id = 1;
+  const request = (req: ClientRequest) => {
+    const requestId = id++;
+    run(core.step({ type: 'request', client: 0, requestId, request: req }));
+    return replies.find((r) => r.requestId === requestId)?.reply;
+  };
+  const n = (v: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt(v));
+    return b;
+  };
+  const put = (key: string, v: number) => request({ kind: 'write', configVersion: config.version, spaceId, key: Buffer.from(key), flags: 0, checks: [], funcs: [{ name: 'n', datatype: Datatype.INT64, value: n(v), op: FuncOp.SET }] });
+  const del = (key: string) => request({ kind: 'write', configVersion: config.version, spaceId, key: Buffer.from(key), flags: AtomicFlag.ERASE | AtomicFlag.FAIL_IF_NOT_FOUND, checks: [], funcs: [] });
+  const get = (key: string) => request({ kind: 'get', configVersion: config.version, spaceId, key: Buffer.from(key) });
+  const search = () => request({ kind: 'search', configVersion: config.version, spaceId, checks: [], subspace: 1, regions: config.spaces[0].subspaces[1].regions.map((r) => r.id) });
+  return { core, disk, config, put, del, get, search, n };
+}
+
+test('put, get, search and delete through the core alone', (t) => {
+  const h = harness();
+  t.is(h.put('a', 5)?.status, Status.SUCCESS);
+  const got = h.get('a');
+  t.is(got?.status, Status.SUCCESS);
+  t.deepEqual(got?.kind === 'get' ? got.values : undefined, [h.n(5)]);
+  const found = h.search();
+  t.is(found?.kind === 'search' ? found.objects.length : -1, 1);
+  t.is(h.del('a')?.status, Status.SUCCESS);
+  t.is(h.get('a')?.status, Status.NOTFOUND);
+  t.is(h.del('a')?.status, Status.NOTFOUND);
+  const none = h.search();
+  t.is(none?.kind === 'search' ? none.objects.length : -1, 0);
+  t.deepEqual(h.core.stats(), { slots: 0, parked: 0, outstanding: 0, moves: 0, awaitingHandoff: 0 });
+});
+
+test("a key's version never goes backwards, across deletes and restarts", (t) => {
+  const h = harness();
+  h.put('k', 1);
+  h.put('k', 2);
+  h.del('k');
+  const region = h.config.spaces[0].subspaces[0].regions.find((r) => h.disk.peek(r.id, Buffer.from('k')))!;
+  t.deepEqual(h.disk.peek(region.id, Buffer.from('k')), { version: 3, values: null }, 'a tombstone keeps the version');
+  // A new life on the same disk continues from there.
+  const again = harness(h.disk, 2);
+  again.put('k', 7);
+  t.is(again.disk.peek(region.id, Buffer.from('k'))?.version, 4);
+});
+
+test('a duplicate update is answered again, not applied again; an earlier life of the sender is ignored', (t) => {
+  const h = harness();
+  h.put('x', 1);
+  const ss = h.config.spaces[0].subspaces[1];
+  const region = ss.regions[0];
+  const update = (seq: number, incarnation: number, version: number) =>
+    h.core.step({
+      type: 'peer',
+      from: 9,
+      message: { type: 'update', id: { incarnation, seq }, configVersion: h.config.version, spaceId: h.config.spaces[0].id, subspace: 1, regionId: region.id, key: Buffer.from('z'), record: { version, values: [h.n(3)] }, transfer: false },
+    });
+  const first = update(1, 5, 10);
+  t.is(first.persist.length, 1);
+  h.disk.begin(first.persist[0].token, first.persist[0].writes);
+  h.disk.complete(first.persist[0].token);
+  const acked = h.core.step({ type: 'persisted', token: first.persist[0].token, ok: true });
+  t.deepEqual(acked.send.map((s) => s.message.type), ['ack']);
+  const again = update(1, 5, 10);
+  t.is(again.persist.length, 0, 'not applied twice');
+  t.deepEqual(again.send.map((s) => (s.message.type === 'ack' ? s.message.status : 0)), [Status.SUCCESS]);
+  const older = update(2, 5, 4);
+  t.is(older.persist.length, 0, 'an older version changes nothing');
+  const stale = update(99, 4, 50);
+  t.is(stale.persist.length + stale.send.length, 0, 'a message from an earlier life of the sender is dropped');
+  t.is(h.disk.peek(region.id, Buffer.from('z'))?.version, 10);
+});
+
+test('a request from a newer configuration waits, bounded, then is refused', (t) => {
+  const h = harness();
+  const r = h.core.step({ type: 'request', client: 0, requestId: 1, request: { kind: 'get', configVersion: h.config.version + 5, spaceId: h.config.spaces[0].id, key: Buffer.from('a') } });
+  t.is(r.replies.length, 0);
+  t.is(h.core.stats().parked, 1);
+  let reply;
+  for (let i = 0; i < 100 && !reply; i++) reply = h.core.step({ type: 'tick' }).replies[0];
+  t.is(reply?.reply.status, Status.RECONFIGURE);
+  t.is(h.core.stats().parked, 0);
+});
