@@ -6,6 +6,7 @@
 // each operation takes.
 
 import test, { ExecutionContext } from 'ava';
+import fc from 'fast-check';
 
 import { allTypes, AttrType, Datatype, datatypeOf, ScalarType, typeName } from '../src/common/datatypes';
 import { WireFunc } from '../src/common/messages';
@@ -43,6 +44,7 @@ const NAMES = SPEC.attributes.map((a) => a.name);
 const OPS = Object.entries(FuncOp) as [string, number][];
 const MAX = 2n ** 63n - 1n;
 const MIN = -(2n ** 63n);
+const FC_SEED = Number(process.env.FC_SEED ?? Date.now() % 1_000_000);
 
 const scalar = (k: ScalarType): AttrType => ({ kind: k });
 const listOf = (k: ScalarType): AttrType => ({ kind: 'list', elem: k });
@@ -391,6 +393,9 @@ const OVERFLOWS: readonly [number, bigint, bigint][] = [
   [FuncOp.NUM_MOD, 7n, 0n],
   [FuncOp.NUM_MOD, -7n, 0n],
   [FuncOp.NUM_MOD, 0n, 0n],
+  [FuncOp.NUM_MOD, MIN, 0n],
+  // as in HyperDex 0.4, which computed the remainder beside the quotient 2^63
+  [FuncOp.NUM_MOD, MIN, -1n],
 ];
 
 const IN_RANGE: readonly [number, bigint, bigint, bigint][] = [
@@ -407,9 +412,14 @@ const IN_RANGE: readonly [number, bigint, bigint, bigint][] = [
   [FuncOp.NUM_DIV, MIN, 1n, MIN],
   [FuncOp.NUM_DIV, MAX, -1n, -MAX],
   [FuncOp.NUM_DIV, MIN, 2n, -(2n ** 62n)],
-  [FuncOp.NUM_MOD, MIN, -1n, 0n],
-  [FuncOp.NUM_MOD, MIN, MAX, -1n],
-  [FuncOp.NUM_MOD, MAX, MIN, MAX],
+  [FuncOp.NUM_DIV, MIN, MAX, -2n],
+  [FuncOp.NUM_DIV, MAX, MIN, -1n],
+  [FuncOp.NUM_DIV, MIN, MIN, 1n],
+  [FuncOp.NUM_MOD, MIN, 1n, 0n],
+  [FuncOp.NUM_MOD, MIN, MAX, MAX - 1n],
+  [FuncOp.NUM_MOD, MAX, MIN, -1n],
+  [FuncOp.NUM_MOD, MIN, MIN, 0n],
+  [FuncOp.NUM_MOD, MAX, MAX, 0n],
 ];
 
 test('int64Op: add, sub, mul and div past either end of 64 bits, and division or modulus by zero, are OVERFLOW', (t) => {
@@ -437,28 +447,69 @@ test('int64 overflow through applyAtomic: OVERFLOW naming the attribute, nothing
   }
 });
 
-test('int64 division truncates toward zero; modulus takes the sign of the dividend (as C)', (t) => {
+test('int64 division floors and modulus takes the sign of the divisor (as HyperDex 0.4 and Python)', (t) => {
   const cases: [bigint, bigint, bigint, bigint][] = [
-    // a, b, a / b, a % b
-    [-7n, 2n, -3n, -1n],
-    [7n, -2n, -3n, 1n],
-    [-7n, -2n, 3n, -1n],
+    // a, b, a div b, a mod b
+    [7n, -3n, -3n, -2n],
+    [-7n, 3n, -3n, 2n],
+    [-7n, 2n, -4n, 1n],
     [7n, 2n, 3n, 1n],
-    [-1n, 2n, 0n, -1n],
-    [1n, -2n, 0n, 1n],
+    [-7n, -2n, 3n, -1n],
+    [7n, -2n, -4n, -1n],
+    [-1n, 2n, -1n, 1n],
+    [1n, -2n, -1n, -1n],
     [-6n, 3n, -2n, 0n],
-    [MIN, 3n, -3074457345618258602n, -2n],
+    [6n, -3n, -2n, 0n],
+    [0n, -5n, 0n, 0n],
+    [MIN, 3n, -3074457345618258603n, 1n],
+    [MAX, -2n, -(2n ** 62n), -1n],
   ];
   for (const [a, b, q, r] of cases) {
-    t.deepEqual(int64Op(FuncOp.NUM_DIV, a, b), { ok: true, value: q }, `${a} / ${b}`);
-    t.deepEqual(int64Op(FuncOp.NUM_MOD, a, b), { ok: true, value: r }, `${a} % ${b}`);
+    t.deepEqual(int64Op(FuncOp.NUM_DIV, a, b), { ok: true, value: q }, `${a} div ${b}`);
+    t.deepEqual(int64Op(FuncOp.NUM_MOD, a, b), { ok: true, value: r }, `${a} mod ${b}`);
     const cur = make({ i: a, msi: new Map([['x', a]]) });
-    t.is(int(ok(t, cur, [on(FuncOp.NUM_DIV, 'i', b)]), 'i'), q, `atomic_div ${a} / ${b}`);
-    t.is(int(ok(t, cur, [on(FuncOp.NUM_MOD, 'i', b)]), 'i'), r, `atomic_mod ${a} % ${b}`);
+    t.is(int(ok(t, cur, [on(FuncOp.NUM_DIV, 'i', b)]), 'i'), q, `atomic_div ${a} div ${b}`);
+    t.is(int(ok(t, cur, [on(FuncOp.NUM_MOD, 'i', b)]), 'i'), r, `atomic_mod ${a} mod ${b}`);
     const mapValue = (o: StoredObject) => BigInt((decodeValue(typeOf('msi'), bytesOf(o, 'msi')) as Map<string, number | bigint>).get('x')!);
-    t.is(mapValue(ok(t, cur, [onKey(FuncOp.NUM_DIV, 'msi', 'x', b)])), q, `map_atomic_div ${a} / ${b}`);
-    t.is(mapValue(ok(t, cur, [onKey(FuncOp.NUM_MOD, 'msi', 'x', b)])), r, `map_atomic_mod ${a} % ${b}`);
+    t.is(mapValue(ok(t, cur, [onKey(FuncOp.NUM_DIV, 'msi', 'x', b)])), q, `map_atomic_div ${a} div ${b}`);
+    t.is(mapValue(ok(t, cur, [onKey(FuncOp.NUM_MOD, 'msi', 'x', b)])), r, `map_atomic_mod ${a} mod ${b}`);
   }
+});
+
+test('INT64_MIN div -1 and mod -1, and div and mod by 0, are OVERFLOW', (t) => {
+  for (const op of [FuncOp.NUM_DIV, FuncOp.NUM_MOD]) {
+    t.like(int64Op(op, MIN, -1n), { ok: false, status: Status.OVERFLOW }, `${opName(op)} MIN -1`);
+    for (const a of [MIN, -7n, -1n, 0n, 1n, 7n, MAX]) t.like(int64Op(op, a, 0n), { ok: false, status: Status.OVERFLOW }, `${opName(op)} ${a} 0`);
+  }
+  // The neighbours of the one overflowing division are fine.
+  t.deepEqual(int64Op(FuncOp.NUM_DIV, MIN + 1n, -1n), { ok: true, value: MAX });
+  t.deepEqual(int64Op(FuncOp.NUM_MOD, MIN + 1n, -1n), { ok: true, value: 0n });
+  t.deepEqual(int64Op(FuncOp.NUM_DIV, MIN, -2n), { ok: true, value: 2n ** 62n });
+});
+
+test('property: a == (a div b) * b + (a mod b), |a mod b| < |b|, a mod b has the sign of b or is 0, over all of int64', (t) => {
+  const int64 = fc.oneof(
+    fc.bigInt({ min: MIN, max: MAX }),
+    fc.bigInt({ min: -1000n, max: 1000n }),
+    fc.constantFrom(MIN, MIN + 1n, -2n, -1n, 1n, 2n, MAX - 1n, MAX),
+  );
+  const abs = (x: bigint) => (x < 0n ? -x : x);
+  t.log(`fast-check seed ${FC_SEED} (FC_SEED to repeat)`);
+  let checked = 0;
+  fc.assert(
+    fc.property(int64, int64, (a, b) => {
+      fc.pre(b !== 0n && !(a === MIN && b === -1n));
+      const q = int64Op(FuncOp.NUM_DIV, a, b);
+      const r = int64Op(FuncOp.NUM_MOD, a, b);
+      if (!q.ok || !r.ok) return false;
+      const qv = q.value as bigint;
+      const rv = r.value as bigint;
+      checked++;
+      return a === qv * b + rv && abs(rv) < abs(b) && (rv === 0n || rv < 0n === b < 0n);
+    }),
+    { seed: FC_SEED, numRuns: 20_000 },
+  );
+  t.true(checked > 10_000, `${checked} pairs checked`);
 });
 
 test('int64 bitwise operations on negative numbers: two’s complement over 64 bits', (t) => {

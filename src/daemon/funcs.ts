@@ -89,6 +89,26 @@ type Result = { ok: true; value: Element } | { ok: false; status: number; messag
 
 const overflow = (message: string): Result => ({ ok: false, status: Status.OVERFLOW, message });
 
+/**
+ * Floored division, as HyperDex 0.4 did it (and Python does): the quotient rounds toward minus
+ * infinity and the remainder takes the divisor's sign, so that a == q * b + r with |r| < |b|
+ * (-7 div 2 is -4, -7 mod 2 is 1, 7 mod -3 is -2). Division by zero, and INT64_MIN by -1 whose
+ * quotient 2^63 does not fit, are OVERFLOW for div and mod alike: the original computed the
+ * remainder with the quotient, so mod fails wherever div does.
+ */
+export function floorDivMod(a: bigint, b: bigint): { ok: true; quotient: bigint; remainder: bigint } | { ok: false; status: number; message: string } {
+  if (b === 0n) return { ok: false, status: Status.OVERFLOW, message: 'division by zero' };
+  if (a === INT64_RANGE.min && b === -1n) return { ok: false, status: Status.OVERFLOW, message: `${a} divided by -1 is outside the signed 64-bit range` };
+  let quotient = a / b; // BigInt division truncates toward zero
+  let remainder = a % b; // and its remainder takes the dividend's sign
+  // Operands of opposite signs with a remainder: one step down gives the floor.
+  if (remainder !== 0n && remainder < 0n !== b < 0n) {
+    quotient -= 1n;
+    remainder += b;
+  }
+  return { ok: true, quotient, remainder };
+}
+
 /** An arithmetic or bitwise operation on int64: results outside 64 bits are errors. */
 export function int64Op(op: number, a: bigint, b: bigint): Result {
   let r: bigint;
@@ -103,13 +123,12 @@ export function int64Op(op: number, a: bigint, b: bigint): Result {
       r = a * b;
       break;
     case FuncOp.NUM_DIV:
-      if (b === 0n) return overflow('division by zero');
-      r = a / b; // truncates toward zero, as C does
+    case FuncOp.NUM_MOD: {
+      const d = floorDivMod(a, b);
+      if (!d.ok) return d;
+      r = op === FuncOp.NUM_DIV ? d.quotient : d.remainder;
       break;
-    case FuncOp.NUM_MOD:
-      if (b === 0n) return overflow('modulus by zero');
-      r = a % b; // takes the sign of the dividend, as C does
-      break;
+    }
     case FuncOp.NUM_AND:
       r = a & b;
       break;
