@@ -14,7 +14,8 @@ import { AtomicFlag, FuncOp, LIMITS, Status, statusName } from '../src/common/pr
 import { parseSpaceDescription } from '../src/common/schema-parser';
 import { decodeValue, encodeValue } from '../src/common/values';
 import { applyAtomic, Outcome, StoredObject } from '../src/daemon/apply';
-import { floatOp, int64Op, ResolvedFunc, resolveFuncs } from '../src/daemon/funcs';
+import { funcMicroOps } from '../src/common/operands';
+import { applyFunc, applyFuncs, floatOp, FuncError, int64Op, ResolvedFunc, resolveFuncs } from '../src/daemon/funcs';
 
 // -- the space: one attribute of each of the 18 types, plus a second int64 -----------------------
 
@@ -1090,4 +1091,95 @@ test('resolveFuncs: errors name the attribute', (t) => {
   t.like(resolveFuncs(SPEC, [raw(FuncOp.NUM_MOD, 'f', scalar('float'), 2)]), { status: Status.WRONGTYPE, attr: 'f' });
   t.like(resolveFuncs(SPEC, [raw(FuncOp.NUM_ADD, 'i', scalar('int64'), 1, 'k')]), { status: Status.WRONGTYPE, attr: 'i' });
   t.like(resolveFuncs(SPEC, [{ ...on(FuncOp.SET, 's', 'x'), op: 77 }]), { status: Status.BADREQUEST, attr: 's' });
+});
+
+// -- micro-operations: LIMITS.microOpsPerRequestMax ---------------------------------------------
+
+test('funcMicroOps: a MAP_ADD counts its entries (at least 1), any other func 1', (t) => {
+  const msi = typeOf('msi');
+  const entries = (n: number) => encodeValue(msi, new Map(Array.from({ length: n }, (_, i) => [`k${i}`, i])));
+  t.is(funcMicroOps(FuncOp.MAP_ADD, msi, entries(0), false), 1);
+  t.is(funcMicroOps(FuncOp.MAP_ADD, msi, entries(1), false), 1);
+  t.is(funcMicroOps(FuncOp.MAP_ADD, msi, entries(1000), false), 1000);
+  t.is(funcMicroOps(FuncOp.MAP_ADD, typeOf('mff'), encodeValue(typeOf('mff'), new Map([[1.5, 2], [-0.5, 3]])), false), 2);
+  t.is(funcMicroOps(FuncOp.MAP_ADD, msi, Buffer.from([1, 2, 3]), false), 1, 'malformed: refused later as WRONGTYPE');
+  t.is(funcMicroOps(FuncOp.NUM_ADD, msi, encodeValue(typeOf('i'), 1), true), 1);
+  t.is(funcMicroOps(FuncOp.SET, msi, entries(1000), false), 1, 'a put of a whole map is one');
+  t.is(funcMicroOps(FuncOp.SET_UNION, typeOf('si'), encodeValue(typeOf('si'), [1, 2, 3]), false), 1);
+});
+
+test('applyAtomic: up to LIMITS.microOpsPerRequestMax micro-operations apply; one more is BADREQUEST, nothing changed', (t) => {
+  const limit = LIMITS.microOpsPerRequestMax;
+  const cur = make({ i: 1, msi: new Map([['a', 1]]) });
+  const adds = (n: number) => Array.from({ length: n }, (_, k) => onKey(FuncOp.NUM_ADD, 'msi', `k${k}`, 1));
+  const mapAdd = (n: number) => on(FuncOp.MAP_ADD, 'msi', new Map(Array.from({ length: n }, (_, k) => [`m${k}`, k])));
+  const check = { op: 1, name: 'i', datatype: Datatype.INT64, value: encodeValue(typeOf('i'), 1) };
+  const run = (checks: (typeof check)[], funcs: WireFunc[]) => applyAtomic(SPEC, KEY, cur, { flags: 0, checks, funcs });
+
+  const full = ok(t, cur, adds(limit), 'the limit of funcs on map values');
+  t.is((get(full, 'msi') as unknown[]).length, limit + 1);
+  t.is(statusName(run([check], adds(limit - 1)).outcome.status), 'SUCCESS', 'one check and LIMIT - 1 funcs');
+  t.is(statusName(run([check], [mapAdd(limit - 1)]).outcome.status), 'SUCCESS', 'one check and a MAP_ADD of LIMIT - 1 entries');
+  bad(t, cur, adds(limit + 1), Status.BADREQUEST, '', 'LIMIT + 1 funcs on map values');
+  bad(t, cur, [mapAdd(limit + 1)], Status.BADREQUEST, '', 'a MAP_ADD of LIMIT + 1 entries');
+  bad(t, cur, [mapAdd(limit), on(FuncOp.NUM_ADD, 'i', 1)], Status.BADREQUEST, '', 'a MAP_ADD of LIMIT entries and one more func');
+  const over = run([check], [mapAdd(limit)]);
+  t.is(statusName(over.outcome.status), 'BADREQUEST', 'one check and a MAP_ADD of LIMIT entries');
+  t.is(over.next, undefined);
+});
+
+test('property: applyFuncs, with each map decoded once, equals applying the funcs one by one', (t) => {
+  const MAPS = ['msi', 'mii', 'mfi', 'mss'] as const;
+  const opOn = (name: string) =>
+    name === 'mss'
+      ? fc.constantFrom(FuncOp.STRING_APPEND, FuncOp.STRING_PREPEND, FuncOp.MAP_REMOVE)
+      : fc.constantFrom(FuncOp.NUM_ADD, FuncOp.NUM_SUB, FuncOp.NUM_MUL, FuncOp.NUM_DIV, FuncOp.NUM_MOD, FuncOp.NUM_XOR, FuncOp.MAP_REMOVE);
+  const keyOf = (name: string, k: number): unknown => (name === 'msi' || name === 'mss' ? `k${k}` : name === 'mfi' ? k / 2 : k);
+  const operand = (name: string, x: number): unknown => (name === 'mss' ? `s${x}` : x);
+  // Funcs on distinct keys of a few maps (what resolveFuncs lets through), with whole-attribute funcs beside them.
+  const request = fc
+    .tuple(
+      fc.uniqueArray(fc.tuple(fc.constantFrom(...MAPS), fc.integer({ min: -6, max: 6 })), { maxLength: 30, selector: ([n, k]) => `${n}/${k}` }),
+      fc.array(fc.integer({ min: -3, max: 3 }), { minLength: 30, maxLength: 30 }),
+      fc.array(fc.nat(6), { minLength: 30, maxLength: 30 }),
+      fc.boolean(),
+    )
+    .chain(([slots, operands, opPicks, withWhole]) =>
+      fc.tuple(...slots.map(([name]) => opOn(name))).map((ops) => {
+        const funcs = slots.map(([name, k], i) => onKey(ops[i], name, keyOf(name, k), operand(name, operands[i] + opPicks[i])));
+        return withWhole ? [on(FuncOp.NUM_ADD, 'i', 2), ...funcs, on(FuncOp.STRING_APPEND, 's', 'x')] : funcs;
+      }),
+    );
+  const start = make({
+    i: 1,
+    s: 'a',
+    msi: new Map([['k0', 5], ['k1', -7], ['k-2', 9]]),
+    mii: new Map([[0, 3], [2, -4]]),
+    mfi: new Map([[0.5, 8], [-1, 1]]),
+    mss: new Map([['k0', 'x'], ['k3', '']]),
+  });
+  t.log(`fast-check seed ${FC_SEED} (FC_SEED to repeat)`);
+  fc.assert(
+    fc.property(request, (funcs) => {
+      const resolved = resolveFuncs(SPEC, funcs);
+      if (!Array.isArray(resolved)) return false;
+      const together = [...start.values];
+      const failedTogether = applyFuncs(resolved, together);
+      // The naive way: each func decodes and re-encodes its attribute.
+      const oneByOne = [...start.values];
+      let failedOne: FuncError | undefined;
+      for (const f of resolved) {
+        const r = applyFunc(f, oneByOne[f.index]);
+        if (!('bytes' in r)) {
+          failedOne = r;
+          break;
+        }
+        oneByOne[f.index] = r.bytes;
+      }
+      if (failedTogether || failedOne) return failedTogether?.status === failedOne?.status && failedTogether?.attr === failedOne?.attr && failedTogether?.message === failedOne?.message;
+      return together.every((b, i) => b.equals(oneByOne[i]));
+    }),
+    { seed: FC_SEED + 1, numRuns: 2000 },
+  );
+  t.pass();
 });
