@@ -1,6 +1,7 @@
 // The C test programs of test/c against real coordinators and daemons: test_ops (every function and
-// status of hyperclient.h), test_outstanding (10,000 operations outstanding) and test_faults (a
-// daemon stopped with SIGSTOP, then killed with SIGKILL, with operations outstanding). Each prints
+// status of hyperclient.h), test_map_ops (map operations on many keys at once, floored division),
+// test_outstanding (10,000 operations outstanding) and test_faults (a daemon stopped with SIGSTOP,
+// then killed with SIGKILL, with operations outstanding). Each prints
 // "N passed, M failed" last and exits non-zero on a failure. The binaries come from the build that
 // test/helpers/cbuild.ts names (HYPERDEX_C_BUILD, default build/native).
 
@@ -34,6 +35,24 @@ test('test_ops: every function of hyperclient.h and the statuses it can produce,
   t.is(await client.count('ops', { s: 'even' }), 5);
   t.is(await client.count('ops', { s: 'odd' }), 0);
   t.deepEqual(await client.listSpaces().then((s) => s.includes('tmp')), false);
+});
+
+test('test_map_ops: map operations on 1,000 and HYPERDEX_MICRO_OPS_PER_REQUEST_MAX keys, one more refused before sending; floored division', async (t) => {
+  t.timeout(cTimeoutMs(120_000));
+  const bin = findCBinary('test_map_ops');
+  if (!bin) return t.fail('test_map_ops not built: run `npm run build:native` first');
+  const { coord } = await startCluster(t);
+  const { code, out } = await runCProgram(bin, ['127.0.0.1', String(coord.port)], cTimeoutMs(100_000));
+  t.log(out.trim().split('\n').slice(-1)[0]);
+  t.is(code, 0, out);
+  t.regex(out, /^\d+ passed, 0 failed\s*$/m);
+
+  // What the C client left: the two maps of one key, read by the TypeScript client.
+  const client = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 10_000 });
+  t.teardown(() => client.close());
+  const over = await client.get('cmaps', 'over');
+  t.is((over!.mi as Map<string, number>).size, 10, 'the refused calls changed nothing');
+  t.is((over!.ms as Map<string, string>).get('k0000000'), 'z');
 });
 
 test('test_outstanding: 10,000 puts, gets and deletes outstanding at once all come back', async (t) => {

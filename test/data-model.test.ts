@@ -219,10 +219,15 @@ test('atomic_mod, atomic_and, atomic_or, atomic_xor on int64, negatives included
     ['atomic_xor', MAX, -1n, MIN],
     ['atomic_and', MIN, -1n, MIN],
     ['atomic_or', MIN, MAX, -1n],
-    ['atomic_div', -7n, 2n, -3n],
-    ['atomic_div', 7n, -2n, -3n],
-    ['atomic_mod', -7n, 2n, -1n],
-    ['atomic_mod', 7n, -2n, 1n],
+    // Floored, as HyperDex 0.4 (and Python): the remainder takes the divisor's sign.
+    ['atomic_div', -7n, 2n, -4n],
+    ['atomic_div', 7n, -2n, -4n],
+    ['atomic_div', 7n, -3n, -3n],
+    ['atomic_div', -7n, 3n, -3n],
+    ['atomic_mod', -7n, 2n, 1n],
+    ['atomic_mod', 7n, -2n, -1n],
+    ['atomic_mod', 7n, -3n, -2n],
+    ['atomic_mod', -7n, 3n, 2n],
   ];
   for (const [method, a, b, r] of cases) {
     t.true(await c.put(SPACE, key, { i: a }));
@@ -314,16 +319,16 @@ test('map_atomic_* on maps with int64 values, for each key type; a missing key s
       ['map_atomic_or', 5, 5],
       ['map_atomic_xor', 7, 2],
       ['map_atomic_sub', 9, -7],
-      ['map_atomic_mod', 2, -1],
+      ['map_atomic_mod', 2, 1], // -7 mod 2, floored
     ];
     for (const [method, operand, expect] of steps) {
       t.true(await call(c, method, key, { [name]: new Map([[K1, operand]]) }), `${method} on ${name}`);
       t.deepEqual(await field(key, name), [[K0, 99], [K1, expect]], `${method} on ${name}`);
     }
     t.true(await c.map_atomic_sub(SPACE, key, { [name]: new Map([[K2, 3]]) }));
-    t.deepEqual(await field(key, name), [[K0, 99], [K1, -1], [K2, -3]], `${name}: a missing key starts from 0`);
+    t.deepEqual(await field(key, name), [[K0, 99], [K1, 1], [K2, -3]], `${name}: a missing key starts from 0`);
     t.true(await c.map_atomic_or(SPACE, key, { [name]: new Map([[K0, 1], [K2, 1]]) }), 'two keys of one map in one call');
-    t.deepEqual(await field(key, name), [[K0, 99], [K1, -1], [K2, -3]], `${name}: or 1 on odd values`);
+    t.deepEqual(await field(key, name), [[K0, 99], [K1, 1], [K2, -3]], `${name}: or 1 on odd values`);
   }
 });
 
@@ -401,7 +406,7 @@ test('WRONGTYPE names the attribute when the operand does not fit; nothing chang
   await fails(t, key, () => c.map_atomic_add(SPACE, key, { mii: { '1': 1, '01': 1 } }), 'DUPEATTR', 'mii', 'one int map key twice (1 and 01)');
 });
 
-test('OVERFLOW: int64 results past 64 bits and division or modulus by zero; nothing changes', async (t) => {
+test('OVERFLOW: int64 results past 64 bits, division or modulus by zero and MIN by -1; nothing changes', async (t) => {
   const key = 'overflow';
   const at = async (i: bigint) => t.true(await c.put(SPACE, key, { i, j: 5, msi: new Map<string, bigint>([['a', i]]) }));
   await at(MAX);
@@ -424,8 +429,8 @@ test('OVERFLOW: int64 results past 64 bits and division or modulus by zero; noth
   await fails(t, key, () => c.atomic_mul(SPACE, key, { i: -1 }), 'OVERFLOW', 'i', 'MIN * -1');
   await fails(t, key, () => c.atomic_div(SPACE, key, { i: -1 }), 'OVERFLOW', 'i', 'MIN / -1');
   await fails(t, key, () => c.map_atomic_mul(SPACE, key, { msi: { a: 2 } }), 'OVERFLOW', 'msi', 'map value MIN * 2');
-  t.true(await c.atomic_mod(SPACE, key, { i: -1 }));
-  t.is((await obj(key)).i, 0, 'MIN % -1 is 0');
+  await fails(t, key, () => c.atomic_mod(SPACE, key, { i: -1 }), 'OVERFLOW', 'i', 'MIN % -1, as in HyperDex 0.4');
+  await fails(t, key, () => c.map_atomic_mod(SPACE, key, { msi: { a: -1 } }), 'OVERFLOW', 'msi', 'map value MIN % -1');
 });
 
 test('float division by zero is Infinity, -Infinity or NaN, not an error', async (t) => {

@@ -6,6 +6,7 @@
 // each operation takes.
 
 import test, { ExecutionContext } from 'ava';
+import fc from 'fast-check';
 
 import { allTypes, AttrType, Datatype, datatypeOf, ScalarType, typeName } from '../src/common/datatypes';
 import { WireFunc } from '../src/common/messages';
@@ -13,7 +14,8 @@ import { AtomicFlag, FuncOp, LIMITS, Status, statusName } from '../src/common/pr
 import { parseSpaceDescription } from '../src/common/schema-parser';
 import { decodeValue, encodeValue } from '../src/common/values';
 import { applyAtomic, Outcome, StoredObject } from '../src/daemon/apply';
-import { floatOp, int64Op, ResolvedFunc, resolveFuncs } from '../src/daemon/funcs';
+import { funcMicroOps } from '../src/common/operands';
+import { applyFunc, applyFuncs, floatOp, FuncError, int64Op, ResolvedFunc, resolveFuncs } from '../src/daemon/funcs';
 
 // -- the space: one attribute of each of the 18 types, plus a second int64 -----------------------
 
@@ -43,6 +45,7 @@ const NAMES = SPEC.attributes.map((a) => a.name);
 const OPS = Object.entries(FuncOp) as [string, number][];
 const MAX = 2n ** 63n - 1n;
 const MIN = -(2n ** 63n);
+const FC_SEED = Number(process.env.FC_SEED ?? Date.now() % 1_000_000);
 
 const scalar = (k: ScalarType): AttrType => ({ kind: k });
 const listOf = (k: ScalarType): AttrType => ({ kind: 'list', elem: k });
@@ -391,6 +394,9 @@ const OVERFLOWS: readonly [number, bigint, bigint][] = [
   [FuncOp.NUM_MOD, 7n, 0n],
   [FuncOp.NUM_MOD, -7n, 0n],
   [FuncOp.NUM_MOD, 0n, 0n],
+  [FuncOp.NUM_MOD, MIN, 0n],
+  // as in HyperDex 0.4, which computed the remainder beside the quotient 2^63
+  [FuncOp.NUM_MOD, MIN, -1n],
 ];
 
 const IN_RANGE: readonly [number, bigint, bigint, bigint][] = [
@@ -407,9 +413,14 @@ const IN_RANGE: readonly [number, bigint, bigint, bigint][] = [
   [FuncOp.NUM_DIV, MIN, 1n, MIN],
   [FuncOp.NUM_DIV, MAX, -1n, -MAX],
   [FuncOp.NUM_DIV, MIN, 2n, -(2n ** 62n)],
-  [FuncOp.NUM_MOD, MIN, -1n, 0n],
-  [FuncOp.NUM_MOD, MIN, MAX, -1n],
-  [FuncOp.NUM_MOD, MAX, MIN, MAX],
+  [FuncOp.NUM_DIV, MIN, MAX, -2n],
+  [FuncOp.NUM_DIV, MAX, MIN, -1n],
+  [FuncOp.NUM_DIV, MIN, MIN, 1n],
+  [FuncOp.NUM_MOD, MIN, 1n, 0n],
+  [FuncOp.NUM_MOD, MIN, MAX, MAX - 1n],
+  [FuncOp.NUM_MOD, MAX, MIN, -1n],
+  [FuncOp.NUM_MOD, MIN, MIN, 0n],
+  [FuncOp.NUM_MOD, MAX, MAX, 0n],
 ];
 
 test('int64Op: add, sub, mul and div past either end of 64 bits, and division or modulus by zero, are OVERFLOW', (t) => {
@@ -437,28 +448,69 @@ test('int64 overflow through applyAtomic: OVERFLOW naming the attribute, nothing
   }
 });
 
-test('int64 division truncates toward zero; modulus takes the sign of the dividend (as C)', (t) => {
+test('int64 division floors and modulus takes the sign of the divisor (as HyperDex 0.4 and Python)', (t) => {
   const cases: [bigint, bigint, bigint, bigint][] = [
-    // a, b, a / b, a % b
-    [-7n, 2n, -3n, -1n],
-    [7n, -2n, -3n, 1n],
-    [-7n, -2n, 3n, -1n],
+    // a, b, a div b, a mod b
+    [7n, -3n, -3n, -2n],
+    [-7n, 3n, -3n, 2n],
+    [-7n, 2n, -4n, 1n],
     [7n, 2n, 3n, 1n],
-    [-1n, 2n, 0n, -1n],
-    [1n, -2n, 0n, 1n],
+    [-7n, -2n, 3n, -1n],
+    [7n, -2n, -4n, -1n],
+    [-1n, 2n, -1n, 1n],
+    [1n, -2n, -1n, -1n],
     [-6n, 3n, -2n, 0n],
-    [MIN, 3n, -3074457345618258602n, -2n],
+    [6n, -3n, -2n, 0n],
+    [0n, -5n, 0n, 0n],
+    [MIN, 3n, -3074457345618258603n, 1n],
+    [MAX, -2n, -(2n ** 62n), -1n],
   ];
   for (const [a, b, q, r] of cases) {
-    t.deepEqual(int64Op(FuncOp.NUM_DIV, a, b), { ok: true, value: q }, `${a} / ${b}`);
-    t.deepEqual(int64Op(FuncOp.NUM_MOD, a, b), { ok: true, value: r }, `${a} % ${b}`);
+    t.deepEqual(int64Op(FuncOp.NUM_DIV, a, b), { ok: true, value: q }, `${a} div ${b}`);
+    t.deepEqual(int64Op(FuncOp.NUM_MOD, a, b), { ok: true, value: r }, `${a} mod ${b}`);
     const cur = make({ i: a, msi: new Map([['x', a]]) });
-    t.is(int(ok(t, cur, [on(FuncOp.NUM_DIV, 'i', b)]), 'i'), q, `atomic_div ${a} / ${b}`);
-    t.is(int(ok(t, cur, [on(FuncOp.NUM_MOD, 'i', b)]), 'i'), r, `atomic_mod ${a} % ${b}`);
+    t.is(int(ok(t, cur, [on(FuncOp.NUM_DIV, 'i', b)]), 'i'), q, `atomic_div ${a} div ${b}`);
+    t.is(int(ok(t, cur, [on(FuncOp.NUM_MOD, 'i', b)]), 'i'), r, `atomic_mod ${a} mod ${b}`);
     const mapValue = (o: StoredObject) => BigInt((decodeValue(typeOf('msi'), bytesOf(o, 'msi')) as Map<string, number | bigint>).get('x')!);
-    t.is(mapValue(ok(t, cur, [onKey(FuncOp.NUM_DIV, 'msi', 'x', b)])), q, `map_atomic_div ${a} / ${b}`);
-    t.is(mapValue(ok(t, cur, [onKey(FuncOp.NUM_MOD, 'msi', 'x', b)])), r, `map_atomic_mod ${a} % ${b}`);
+    t.is(mapValue(ok(t, cur, [onKey(FuncOp.NUM_DIV, 'msi', 'x', b)])), q, `map_atomic_div ${a} div ${b}`);
+    t.is(mapValue(ok(t, cur, [onKey(FuncOp.NUM_MOD, 'msi', 'x', b)])), r, `map_atomic_mod ${a} mod ${b}`);
   }
+});
+
+test('INT64_MIN div -1 and mod -1, and div and mod by 0, are OVERFLOW', (t) => {
+  for (const op of [FuncOp.NUM_DIV, FuncOp.NUM_MOD]) {
+    t.like(int64Op(op, MIN, -1n), { ok: false, status: Status.OVERFLOW }, `${opName(op)} MIN -1`);
+    for (const a of [MIN, -7n, -1n, 0n, 1n, 7n, MAX]) t.like(int64Op(op, a, 0n), { ok: false, status: Status.OVERFLOW }, `${opName(op)} ${a} 0`);
+  }
+  // The neighbours of the one overflowing division are fine.
+  t.deepEqual(int64Op(FuncOp.NUM_DIV, MIN + 1n, -1n), { ok: true, value: MAX });
+  t.deepEqual(int64Op(FuncOp.NUM_MOD, MIN + 1n, -1n), { ok: true, value: 0n });
+  t.deepEqual(int64Op(FuncOp.NUM_DIV, MIN, -2n), { ok: true, value: 2n ** 62n });
+});
+
+test('property: a == (a div b) * b + (a mod b), |a mod b| < |b|, a mod b has the sign of b or is 0, over all of int64', (t) => {
+  const int64 = fc.oneof(
+    fc.bigInt({ min: MIN, max: MAX }),
+    fc.bigInt({ min: -1000n, max: 1000n }),
+    fc.constantFrom(MIN, MIN + 1n, -2n, -1n, 1n, 2n, MAX - 1n, MAX),
+  );
+  const abs = (x: bigint) => (x < 0n ? -x : x);
+  t.log(`fast-check seed ${FC_SEED} (FC_SEED to repeat)`);
+  let checked = 0;
+  fc.assert(
+    fc.property(int64, int64, (a, b) => {
+      fc.pre(b !== 0n && !(a === MIN && b === -1n));
+      const q = int64Op(FuncOp.NUM_DIV, a, b);
+      const r = int64Op(FuncOp.NUM_MOD, a, b);
+      if (!q.ok || !r.ok) return false;
+      const qv = q.value as bigint;
+      const rv = r.value as bigint;
+      checked++;
+      return a === qv * b + rv && abs(rv) < abs(b) && (rv === 0n || rv < 0n === b < 0n);
+    }),
+    { seed: FC_SEED, numRuns: 20_000 },
+  );
+  t.true(checked > 10_000, `${checked} pairs checked`);
 });
 
 test('int64 bitwise operations on negative numbers: two’s complement over 64 bits', (t) => {
@@ -1039,4 +1091,95 @@ test('resolveFuncs: errors name the attribute', (t) => {
   t.like(resolveFuncs(SPEC, [raw(FuncOp.NUM_MOD, 'f', scalar('float'), 2)]), { status: Status.WRONGTYPE, attr: 'f' });
   t.like(resolveFuncs(SPEC, [raw(FuncOp.NUM_ADD, 'i', scalar('int64'), 1, 'k')]), { status: Status.WRONGTYPE, attr: 'i' });
   t.like(resolveFuncs(SPEC, [{ ...on(FuncOp.SET, 's', 'x'), op: 77 }]), { status: Status.BADREQUEST, attr: 's' });
+});
+
+// -- micro-operations: LIMITS.microOpsPerRequestMax ---------------------------------------------
+
+test('funcMicroOps: a MAP_ADD counts its entries (at least 1), any other func 1', (t) => {
+  const msi = typeOf('msi');
+  const entries = (n: number) => encodeValue(msi, new Map(Array.from({ length: n }, (_, i) => [`k${i}`, i])));
+  t.is(funcMicroOps(FuncOp.MAP_ADD, msi, entries(0), false), 1);
+  t.is(funcMicroOps(FuncOp.MAP_ADD, msi, entries(1), false), 1);
+  t.is(funcMicroOps(FuncOp.MAP_ADD, msi, entries(1000), false), 1000);
+  t.is(funcMicroOps(FuncOp.MAP_ADD, typeOf('mff'), encodeValue(typeOf('mff'), new Map([[1.5, 2], [-0.5, 3]])), false), 2);
+  t.is(funcMicroOps(FuncOp.MAP_ADD, msi, Buffer.from([1, 2, 3]), false), 1, 'malformed: refused later as WRONGTYPE');
+  t.is(funcMicroOps(FuncOp.NUM_ADD, msi, encodeValue(typeOf('i'), 1), true), 1);
+  t.is(funcMicroOps(FuncOp.SET, msi, entries(1000), false), 1, 'a put of a whole map is one');
+  t.is(funcMicroOps(FuncOp.SET_UNION, typeOf('si'), encodeValue(typeOf('si'), [1, 2, 3]), false), 1);
+});
+
+test('applyAtomic: up to LIMITS.microOpsPerRequestMax micro-operations apply; one more is BADREQUEST, nothing changed', (t) => {
+  const limit = LIMITS.microOpsPerRequestMax;
+  const cur = make({ i: 1, msi: new Map([['a', 1]]) });
+  const adds = (n: number) => Array.from({ length: n }, (_, k) => onKey(FuncOp.NUM_ADD, 'msi', `k${k}`, 1));
+  const mapAdd = (n: number) => on(FuncOp.MAP_ADD, 'msi', new Map(Array.from({ length: n }, (_, k) => [`m${k}`, k])));
+  const check = { op: 1, name: 'i', datatype: Datatype.INT64, value: encodeValue(typeOf('i'), 1) };
+  const run = (checks: (typeof check)[], funcs: WireFunc[]) => applyAtomic(SPEC, KEY, cur, { flags: 0, checks, funcs });
+
+  const full = ok(t, cur, adds(limit), 'the limit of funcs on map values');
+  t.is((get(full, 'msi') as unknown[]).length, limit + 1);
+  t.is(statusName(run([check], adds(limit - 1)).outcome.status), 'SUCCESS', 'one check and LIMIT - 1 funcs');
+  t.is(statusName(run([check], [mapAdd(limit - 1)]).outcome.status), 'SUCCESS', 'one check and a MAP_ADD of LIMIT - 1 entries');
+  bad(t, cur, adds(limit + 1), Status.BADREQUEST, '', 'LIMIT + 1 funcs on map values');
+  bad(t, cur, [mapAdd(limit + 1)], Status.BADREQUEST, '', 'a MAP_ADD of LIMIT + 1 entries');
+  bad(t, cur, [mapAdd(limit), on(FuncOp.NUM_ADD, 'i', 1)], Status.BADREQUEST, '', 'a MAP_ADD of LIMIT entries and one more func');
+  const over = run([check], [mapAdd(limit)]);
+  t.is(statusName(over.outcome.status), 'BADREQUEST', 'one check and a MAP_ADD of LIMIT entries');
+  t.is(over.next, undefined);
+});
+
+test('property: applyFuncs, with each map decoded once, equals applying the funcs one by one', (t) => {
+  const MAPS = ['msi', 'mii', 'mfi', 'mss'] as const;
+  const opOn = (name: string) =>
+    name === 'mss'
+      ? fc.constantFrom(FuncOp.STRING_APPEND, FuncOp.STRING_PREPEND, FuncOp.MAP_REMOVE)
+      : fc.constantFrom(FuncOp.NUM_ADD, FuncOp.NUM_SUB, FuncOp.NUM_MUL, FuncOp.NUM_DIV, FuncOp.NUM_MOD, FuncOp.NUM_XOR, FuncOp.MAP_REMOVE);
+  const keyOf = (name: string, k: number): unknown => (name === 'msi' || name === 'mss' ? `k${k}` : name === 'mfi' ? k / 2 : k);
+  const operand = (name: string, x: number): unknown => (name === 'mss' ? `s${x}` : x);
+  // Funcs on distinct keys of a few maps (what resolveFuncs lets through), with whole-attribute funcs beside them.
+  const request = fc
+    .tuple(
+      fc.uniqueArray(fc.tuple(fc.constantFrom(...MAPS), fc.integer({ min: -6, max: 6 })), { maxLength: 30, selector: ([n, k]) => `${n}/${k}` }),
+      fc.array(fc.integer({ min: -3, max: 3 }), { minLength: 30, maxLength: 30 }),
+      fc.array(fc.nat(6), { minLength: 30, maxLength: 30 }),
+      fc.boolean(),
+    )
+    .chain(([slots, operands, opPicks, withWhole]) =>
+      fc.tuple(...slots.map(([name]) => opOn(name))).map((ops) => {
+        const funcs = slots.map(([name, k], i) => onKey(ops[i], name, keyOf(name, k), operand(name, operands[i] + opPicks[i])));
+        return withWhole ? [on(FuncOp.NUM_ADD, 'i', 2), ...funcs, on(FuncOp.STRING_APPEND, 's', 'x')] : funcs;
+      }),
+    );
+  const start = make({
+    i: 1,
+    s: 'a',
+    msi: new Map([['k0', 5], ['k1', -7], ['k-2', 9]]),
+    mii: new Map([[0, 3], [2, -4]]),
+    mfi: new Map([[0.5, 8], [-1, 1]]),
+    mss: new Map([['k0', 'x'], ['k3', '']]),
+  });
+  t.log(`fast-check seed ${FC_SEED} (FC_SEED to repeat)`);
+  fc.assert(
+    fc.property(request, (funcs) => {
+      const resolved = resolveFuncs(SPEC, funcs);
+      if (!Array.isArray(resolved)) return false;
+      const together = [...start.values];
+      const failedTogether = applyFuncs(resolved, together);
+      // The naive way: each func decodes and re-encodes its attribute.
+      const oneByOne = [...start.values];
+      let failedOne: FuncError | undefined;
+      for (const f of resolved) {
+        const r = applyFunc(f, oneByOne[f.index]);
+        if (!('bytes' in r)) {
+          failedOne = r;
+          break;
+        }
+        oneByOne[f.index] = r.bytes;
+      }
+      if (failedTogether || failedOne) return failedTogether?.status === failedOne?.status && failedTogether?.attr === failedOne?.attr && failedTogether?.message === failedOne?.message;
+      return together.every((b, i) => b.equals(oneByOne[i]));
+    }),
+    { seed: FC_SEED + 1, numRuns: 2000 },
+  );
+  t.pass();
 });

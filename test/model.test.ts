@@ -2,8 +2,9 @@
 // sets and maps of scalars) and random sequences of put, put_if_not_exist, cond_put, del and every
 // atomic operation run through the TypeScript client against a real coordinator and three daemons,
 // and against a small in-memory model of the documented semantics written here on plain values:
-//   - int64 is exact (bigint); a result outside 64 bits, and division or modulus by zero, fail with
-//     OVERFLOW and change nothing; division truncates toward zero, % takes the dividend's sign (C);
+//   - int64 is exact (bigint); a result outside 64 bits, division or modulus by zero and INT64_MIN
+//     mod -1 fail with
+//     OVERFLOW and change nothing; division floors, % takes the divisor's sign (0.4, Python);
 //   - floats follow IEEE-754 (x / 0 is an infinity, 0 / 0 NaN);
 //   - lists keep order; sets are sorted without duplicates (-0 and 0 one element); maps are sorted
 //     by key (a missing key starts from the value type's default);
@@ -351,16 +352,15 @@ function int64Op(op: NumOp, a: bigint, b: bigint): ElResult {
     case 'mul':
       r = a * b;
       break;
-    case 'div': {
-      if (b === 0n) return { ok: false };
-      const q = (a < 0n ? -a : a) / (b < 0n ? -b : b); // magnitudes: no rounding question
-      r = (a < 0n) !== (b < 0n) ? -q : q; // truncation toward zero
-      break;
-    }
+    case 'div':
     case 'mod': {
-      if (b === 0n) return { ok: false };
-      const m = (a < 0n ? -a : a) % (b < 0n ? -b : b);
-      r = a < 0n ? -m : m; // the sign of the dividend
+      // Floored, as HyperDex 0.4: q = floor(a / b) on the exact rationals, r = a - q * b.
+      if (b === 0n || (a === INT64_MIN && b === -1n)) return { ok: false };
+      const sameSign = a < 0n === b < 0n;
+      const mag = (a < 0n ? -a : a) / (b < 0n ? -b : b); // floor of |a / b|
+      const exact = mag * (b < 0n ? -b : b) === (a < 0n ? -a : a);
+      const q = sameSign ? mag : exact ? -mag : -mag - 1n;
+      r = op === 'div' ? q : a - q * b;
       break;
     }
     case 'and':

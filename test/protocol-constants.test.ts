@@ -1,7 +1,7 @@
 // The drift test: the C headers (native/include), as the native addon reports them, must define
 // exactly the constants of src/common/protocol.ts and src/common/datatypes.ts — same names, same
 // numbers, nothing missing on either side: return codes, datatypes, message types, REQ_ATOMIC's
-// flags, func ops, check ops, frame and search-batch limits.
+// flags, func ops, check ops, frame, request and search-batch limits.
 
 import test, { type ExecutionContext } from 'ava';
 
@@ -80,6 +80,14 @@ test('func ops: C HYPERDEX_FUNC_* equal FuncOp', (t) => {
 test('check ops: C HYPERDEX_CHECK_* equal CheckOp', (t) => {
   t.is(typeof native().checkOps, 'object', 'the addon exports checkOps');
   sameTable(t, 'checkOps', native().checkOps, CheckOp);
+});
+
+test('request limits: C HYPERDEX_ATTRIBUTES_PER_REQUEST_MAX and HYPERDEX_MICRO_OPS_PER_REQUEST_MAX equal LIMITS', (t) => {
+  const n = native();
+  t.is(n.attributesPerRequestMax, LIMITS.attributesPerRequestMax);
+  t.is(n.microOpsPerRequestMax, LIMITS.microOpsPerRequestMax);
+  // What the limit promises: at least 65,536, as the original had none.
+  t.true(LIMITS.microOpsPerRequestMax >= 65_536);
 });
 
 test('search batches: C HYPERDEX_SEARCH_BATCH_* equal SEARCH_BATCH', (t) => {

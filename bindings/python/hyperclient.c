@@ -2483,6 +2483,11 @@ PyInit_hyperclient(void)
     if (PyModule_AddObjectRef(m, "DeferredCondput", (PyObject*)&DeferredCondPutType) < 0) goto fail;
     for (size_t i = 0; i < sizeof(STATUSES) / sizeof(STATUSES[0]); i++)
         if (PyModule_AddIntConstant(m, STATUSES[i].name, STATUSES[i].code) < 0) goto fail;
+    /* The request limits, from the C header rather than copied: a map operation may name up to
+     * MICRO_OPS_PER_REQUEST_MAX keys (docs/protocol.md 4.1). */
+    if (PyModule_AddIntConstant(m, "MICRO_OPS_PER_REQUEST_MAX", HYPERDEX_MICRO_OPS_PER_REQUEST_MAX) < 0 ||
+        PyModule_AddIntConstant(m, "ATTRIBUTES_PER_REQUEST_MAX", HYPERDEX_ATTRIBUTES_PER_REQUEST_MAX) < 0)
+        goto fail;
     return m;
 fail:
     Py_DECREF(m);

@@ -67,7 +67,8 @@ add_test(NAME test_idmap COMMAND test_idmap)
 #   test_faults       a daemon stopped and killed mid-operation
 #   test_coordinator  the coordinator killed
 #   test_moves        64 operations in flight while daemons join and regions move
-foreach(prog test_client test_ops test_outstanding test_faults test_coordinator test_moves)
+#   test_map_ops      map operations on up to HYPERDEX_MICRO_OPS_PER_REQUEST_MAX keys, floored division
+foreach(prog test_client test_ops test_outstanding test_faults test_coordinator test_moves test_map_ops)
   add_executable(${prog} test/c/${prog}.c)
   set_target_properties(${prog} PROPERTIES
     C_STANDARD 11

@@ -57,6 +57,13 @@ enum hyperdatatype
 /* Default largest frame a process accepts; configurable per process. */
 #define HYPERDEX_FRAME_BYTES_MAX (16 * 1024 * 1024)
 
+/* Attributes one message carries or names once each (a put's attributes, a search predicate's
+ * checks, the attributes of an object in a reply); a space has at most 64. */
+#define HYPERDEX_ATTRIBUTES_PER_REQUEST_MAX 256
+/* Micro-operations in one REQ_ATOMIC: its checks plus its funcs, a MAP_ADD counting once per entry
+ * of its map, so that a map operation on N keys counts N (docs/protocol.md 4.1). */
+#define HYPERDEX_MICRO_OPS_PER_REQUEST_MAX 65536
+
 /* Message types, numbered by family: 0x01xx between anyone and the coordinator, 0x02xx client
  * requests to daemons and their responses, 0x03xx between daemons, 0x7fxx protocol errors. */
 #define HYPERDEX_MSG_CONFIG_SUBSCRIBE   0x0101

@@ -1,7 +1,8 @@
 // HyperDex's C library for Node: the class `HyperClient` over libhyperclient (client_wrap.cc), and
 // the C constants `returncodes`, `datatypes`, `messageTypes`, `atomicFlags`, `funcOps` and
 // `checkOps` (name without its C prefix -> number), plus `frameHeaderBytes`, `frameBytesMax`,
-// `searchBatchObjectsMax` and `searchBatchBytesMax`.
+// `attributesPerRequestMax`, `microOpsPerRequestMax`, `searchBatchObjectsMax` and
+// `searchBatchBytesMax`.
 //
 // Everything comes from the C library's tables (native/src/constants.c); this file only copies
 // them into JavaScript objects, so test/protocol-constants.test.ts compares the C side itself
@@ -71,6 +72,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   exports.Set("frameHeaderBytes", Napi::Number::New(env, HYPERDEX_FRAME_HEADER_BYTES));
   exports.Set("frameBytesMax", Napi::Number::New(env, HYPERDEX_FRAME_BYTES_MAX));
+  exports.Set("attributesPerRequestMax", Napi::Number::New(env, HYPERDEX_ATTRIBUTES_PER_REQUEST_MAX));
+  exports.Set("microOpsPerRequestMax", Napi::Number::New(env, HYPERDEX_MICRO_OPS_PER_REQUEST_MAX));
   exports.Set("searchBatchObjectsMax", Napi::Number::New(env, HYPERDEX_SEARCH_BATCH_OBJECTS_MAX));
   exports.Set("searchBatchBytesMax", Napi::Number::New(env, HYPERDEX_SEARCH_BATCH_BYTES_MAX));
   hyperdex_node::InitHyperClient(env, exports);  // on failure its exception makes require() throw

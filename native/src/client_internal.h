@@ -31,8 +31,10 @@
 #define HC_OUT_MAX ((size_t)1 << 30)
 /* requests queued on a connection past this many bytes are written without waiting for loop */
 #define HC_OUT_QUEUE_BYTES ((size_t)64 << 10)
-/* attributes, checks or funcs in one request (docs/protocol.md 4.1) */
-#define HC_FIELDS_MAX 256
+/* attributes or checks in one request, each naming an attribute once (docs/protocol.md 4.1) */
+#define HC_FIELDS_MAX HYPERDEX_ATTRIBUTES_PER_REQUEST_MAX
+/* checks plus funcs in one request, a map operation counting once per map entry (4.1) */
+#define HC_MICRO_OPS_MAX HYPERDEX_MICRO_OPS_PER_REQUEST_MAX
 /* one value, one key (docs/protocol.md 2.1, 4.1) */
 #define HC_VALUE_BYTES_MAX ((size_t)8 << 20)
 #define HC_KEY_BYTES_MAX ((size_t)64 << 10)

@@ -169,17 +169,18 @@ check_func(const struct hc_func* f, int at)
     return 0;
 }
 
-/* 0 when `n` items at `p` can make a request; else -1 with *status: LOGICERROR for items missing,
- * OVERFLOW for more than a request may hold. */
+/* 0 when `n` items at `p`, of which a request may hold `max`, can make a request; else -1 with
+ * *status: LOGICERROR for items missing, OVERFLOW for too many. `max` is HC_FIELDS_MAX for
+ * attributes and checks, HC_MICRO_OPS_MAX for the entries of a map operation. */
 static int
-items_ok(const void* p, size_t n, enum hyperclient_returncode* status)
+items_ok(const void* p, size_t n, size_t max, enum hyperclient_returncode* status)
 {
     if (n && !p)
     {
         *status = HYPERCLIENT_LOGICERROR;
         return -1;
     }
-    if (n > HC_FIELDS_MAX)
+    if (n > max)
     {
         *status = HYPERCLIENT_OVERFLOW;
         return -1;
@@ -187,7 +188,125 @@ items_ok(const void* p, size_t n, enum hyperclient_returncode* status)
     return 0;
 }
 
-/* Validates checks then funcs (idx counting across both) and sends a REQ_ATOMIC. */
+/* ---- a key named twice ----------------------------------------------------------------------
+ * A request may name up to HC_MICRO_OPS_MAX map keys, too many to compare each with every earlier
+ * one: an open-addressing set of (attribute index, map key bytes) finds a repeat in one pass. */
+
+struct hc_named_key
+{
+    const char* key;
+    size_t key_sz;
+    int attr;
+    int used;
+};
+
+struct hc_key_set
+{
+    struct hc_named_key* slots;
+    size_t mask; /* slots - 1; slots is a power of two at least twice the keys added */
+};
+
+/* 0, or -1 when out of memory. Room for `n` keys. */
+static int
+key_set_init(struct hc_key_set* set, size_t n)
+{
+    size_t slots = 16;
+    while (slots < 2 * n) slots <<= 1; /* n <= HC_MICRO_OPS_MAX: at most 18 turns */
+    set->slots = calloc(slots, sizeof(*set->slots));
+    set->mask = slots - 1;
+    return set->slots ? 0 : -1;
+}
+
+static void
+key_set_free(struct hc_key_set* set)
+{
+    free(set->slots);
+    set->slots = NULL;
+}
+
+/* FNV-1a over the attribute index and the key bytes. */
+static uint64_t
+key_hash(int attr, const char* key, size_t key_sz)
+{
+    uint64_t h = 14695981039346656037ULL ^ (uint64_t)(unsigned)attr;
+    h *= 1099511628211ULL;
+    for (size_t i = 0; i < key_sz; i++)
+    {
+        h ^= (unsigned char)key[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* 1 when (attr, key) was added before; else adds it and returns 0. The set is never more than half
+ * full, so an empty slot ends every probe sequence. */
+static int
+key_set_add(struct hc_key_set* set, int attr, const char* key, size_t key_sz)
+{
+    size_t i = (size_t)key_hash(attr, key, key_sz) & set->mask;
+    for (size_t probes = 0; probes <= set->mask; probes++, i = (i + 1) & set->mask)
+    {
+        struct hc_named_key* e = &set->slots[i];
+        if (!e->used)
+        {
+            *e = (struct hc_named_key){key, key_sz, attr, 1};
+            return 0;
+        }
+        if (e->attr == attr && e->key_sz == key_sz && (key_sz == 0 || memcmp(e->key, key, key_sz) == 0)) return 1;
+    }
+    abort(); /* a full table: key_set_init's sizing broken */
+}
+
+/* What a request has done to each attribute so far, for funcs_ok. */
+enum hc_named
+{
+    HC_NAMED_NOT = 0,
+    HC_NAMED_WHOLE, /* a 4-field func: the attribute may not be named again */
+    HC_NAMED_KEYS   /* 6-field funcs: more may follow on other keys */
+};
+
+/* Validates funcs against the space, in order: UNKNOWNATTR, WRONGTYPE, then DUPEATTR for an
+ * attribute named twice (6-field funcs on distinct keys of one map may share it). 0, or -1 - the
+ * func's index plus `first` with *status set (-1 alone for NOMEM). */
+static int64_t
+funcs_ok(const struct hc_space* s, size_t first, const struct hc_func* funcs, size_t funcs_sz,
+         enum hyperclient_returncode* status)
+{
+    unsigned char* named = calloc(s->attrs_n + 1, 1); /* enum hc_named per attribute */
+    struct hc_key_set keys = {NULL, 0};
+    if (!named || key_set_init(&keys, funcs_sz))
+    {
+        free(named);
+        key_set_free(&keys);
+        *status = HYPERCLIENT_NOMEM;
+        return -1;
+    }
+    int64_t rc = 0;
+    for (size_t i = 0; i < funcs_sz && !rc; i++)
+    {
+        const struct hc_func* f = &funcs[i];
+        int64_t idx = (int64_t)(first + i);
+        int a = hc_attr_index(s, f->attr ? f->attr : "");
+        if (a < 0) *status = HYPERCLIENT_UNKNOWNATTR;
+        else if (check_func(f, s->attrs[a].datatype)) *status = HYPERCLIENT_WRONGTYPE;
+        else if (named[a] == HC_NAMED_WHOLE || (!f->keyed && named[a] != HC_NAMED_NOT) ||
+                 (f->keyed && key_set_add(&keys, a, f->map_key, f->map_key_sz)))
+            *status = HYPERCLIENT_DUPEATTR;
+        else
+        {
+            named[a] = f->keyed ? HC_NAMED_KEYS : HC_NAMED_WHOLE;
+            continue;
+        }
+        rc = -1 - idx;
+    }
+    free(named);
+    key_set_free(&keys);
+    return rc;
+}
+
+/* Validates checks then funcs (idx counting across both) and sends a REQ_ATOMIC. Its callers have
+ * bounded checks_sz by HC_FIELDS_MAX; checks and funcs together are bounded here, each func one
+ * micro-operation (map_add, whose funcs carry many entries, bounds its entries itself). */
 static int64_t
 atomic(struct hyperclient* cl, const char* space, const char* key, size_t key_sz, unsigned flags,
        const struct hc_check* checks, size_t checks_sz, const struct hc_func* funcs, size_t funcs_sz,
@@ -199,7 +318,7 @@ atomic(struct hyperclient* cl, const char* space, const char* key, size_t key_sz
         *status = HYPERCLIENT_UNKNOWNSPACE;
         return -1;
     }
-    if (checks_sz > HC_FIELDS_MAX || funcs_sz > HC_FIELDS_MAX)
+    if (checks_sz > HC_FIELDS_MAX || funcs_sz > HC_MICRO_OPS_MAX - checks_sz)
     {
         *status = HYPERCLIENT_OVERFLOW;
         return -1;
@@ -224,37 +343,8 @@ atomic(struct hyperclient* cl, const char* space, const char* key, size_t key_sz
             return -1 - (int64_t)i;
         }
     }
-    for (size_t i = 0; i < funcs_sz; i++)
-    {
-        const struct hc_func* f = &funcs[i];
-        const char* name = f->attr ? f->attr : "";
-        int64_t idx = (int64_t)(checks_sz + i);
-        int a = hc_attr_index(s, name);
-        if (a < 0)
-        {
-            *status = HYPERCLIENT_UNKNOWNATTR;
-            return -1 - idx;
-        }
-        if (check_func(f, s->attrs[a].datatype))
-        {
-            *status = HYPERCLIENT_WRONGTYPE;
-            return -1 - idx;
-        }
-        for (size_t j = 0; j < i; j++)
-        {
-            const struct hc_func* g = &funcs[j];
-            if (!g->attr || strcmp(g->attr, name) != 0) continue;
-            /* 6-field funcs on one map may share it when their keys differ */
-            int distinct = f->keyed && g->keyed &&
-                           (f->map_key_sz != g->map_key_sz ||
-                            (f->map_key_sz && memcmp(f->map_key, g->map_key, f->map_key_sz) != 0));
-            if (!distinct)
-            {
-                *status = HYPERCLIENT_DUPEATTR;
-                return -1 - idx;
-            }
-        }
-    }
+    int64_t bad = funcs_ok(s, checks_sz, funcs, funcs_sz, status);
+    if (bad) return bad;
     struct hc_key k;
     if (key_of(cl, s, key, key_sz, status, &k)) return -1;
     rest_begin(cl, &k);
@@ -304,12 +394,23 @@ atomic_attrs(struct hyperclient* cl, const char* space, const char* key, size_t 
              size_t attrs_sz, enum hyperclient_returncode* status)
 {
     if (!status) return -1;
-    if (items_ok(attrs, attrs_sz, status) || items_ok(checks, checks_sz, status)) return -1;
+    if (items_ok(attrs, attrs_sz, HC_FIELDS_MAX, status) || items_ok(checks, checks_sz, HC_FIELDS_MAX, status))
+        return -1;
     struct hc_func funcs[HC_FIELDS_MAX];
     for (size_t i = 0; i < attrs_sz; i++)
         funcs[i] = (struct hc_func){attrs[i].attr, op, attrs[i].value, attrs[i].value_sz, (int)attrs[i].datatype,
                                     0, NULL, 0};
     return atomic(cl, space, key, key_sz, flags, checks, checks_sz, funcs, attrs_sz, status);
+}
+
+/* Room for the funcs of a map operation: up to HC_MICRO_OPS_MAX, too many for the stack. NULL
+ * with *status NOMEM. */
+static struct hc_func*
+funcs_new(size_t n, enum hyperclient_returncode* status)
+{
+    struct hc_func* funcs = calloc(n ? n : 1, sizeof(*funcs));
+    if (!funcs) *status = HYPERCLIENT_NOMEM;
+    return funcs;
 }
 
 /* A REQ_ATOMIC applying `op` to the value under each map key the caller names (6-field form). */
@@ -318,12 +419,15 @@ atomic_map(struct hyperclient* cl, const char* space, const char* key, size_t ke
            const struct hyperclient_map_attribute* attrs, size_t attrs_sz, enum hyperclient_returncode* status)
 {
     if (!status) return -1;
-    if (items_ok(attrs, attrs_sz, status)) return -1;
-    struct hc_func funcs[HC_FIELDS_MAX];
+    if (items_ok(attrs, attrs_sz, HC_MICRO_OPS_MAX, status)) return -1;
+    struct hc_func* funcs = funcs_new(attrs_sz, status);
+    if (!funcs) return -1;
     for (size_t i = 0; i < attrs_sz; i++)
         funcs[i] = (struct hc_func){attrs[i].attr,     op, attrs[i].value, attrs[i].value_sz, (int)attrs[i].datatype,
                                     1,                 attrs[i].map_key, attrs[i].map_key_sz};
-    return atomic(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND, NULL, 0, funcs, attrs_sz, status);
+    int64_t rc = atomic(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND, NULL, 0, funcs, attrs_sz, status);
+    free(funcs);
+    return rc;
 }
 
 int64_t
@@ -349,7 +453,7 @@ hyperclient_condput(struct hyperclient* cl, const char* space, const char* key, 
                     enum hyperclient_returncode* status)
 {
     if (!status) return -1;
-    if (items_ok(condattrs, condattrs_sz, status)) return -1;
+    if (items_ok(condattrs, condattrs_sz, HC_FIELDS_MAX, status)) return -1;
     struct hc_check checks[HC_FIELDS_MAX];
     for (size_t i = 0; i < condattrs_sz; i++)
         checks[i] = (struct hc_check){condattrs[i].attr, condattrs[i].value, condattrs[i].value_sz,
@@ -365,7 +469,7 @@ hyperclient_cond_put(struct hyperclient* cl, const char* space, const char* key,
                      enum hyperclient_returncode* status)
 {
     if (!status) return -1;
-    if (items_ok(checks, checks_sz, status)) return -1;
+    if (items_ok(checks, checks_sz, HC_FIELDS_MAX, status)) return -1;
     struct hc_check c[HC_FIELDS_MAX];
     for (size_t i = 0; i < checks_sz; i++)
         c[i] = (struct hc_check){checks[i].attr, checks[i].value, checks[i].value_sz, (int)checks[i].datatype,
@@ -425,15 +529,17 @@ hyperclient_map_remove(struct hyperclient* cl, const char* space, const char* ke
 {
     static const char zeros[8] = {0};
     if (!status) return -1;
-    if (items_ok(attrs, attrs_sz, status)) return -1;
+    if (items_ok(attrs, attrs_sz, HC_MICRO_OPS_MAX, status)) return -1;
     const struct hc_space* s = hc_space_lookup(cl, space);
     if (!s)
     {
         *status = HYPERCLIENT_UNKNOWNSPACE;
         return -1;
     }
-    struct hc_func funcs[HC_FIELDS_MAX];
-    for (size_t i = 0; i < attrs_sz; i++)
+    struct hc_func* funcs = funcs_new(attrs_sz, status);
+    if (!funcs) return -1;
+    int64_t rc = 0;
+    for (size_t i = 0; i < attrs_sz && !rc; i++)
     {
         int at = attrs[i].attr ? hc_attr_type(s, attrs[i].attr) : -1;
         int kt = at < 0 ? -1 : hc_map_key_datatype(at);
@@ -441,62 +547,66 @@ hyperclient_map_remove(struct hyperclient* cl, const char* space, const char* ke
         if (at >= 0 && (kt < 0 || ((int)attrs[i].datatype != kt && (int)attrs[i].datatype != at)))
         {
             *status = HYPERCLIENT_WRONGTYPE;
-            return -1 - (int64_t)i;
+            rc = -1 - (int64_t)i;
         }
         funcs[i] = (struct hc_func){attrs[i].attr, HYPERDEX_FUNC_MAP_REMOVE,
                                     zeros,         vt == HYPERDATATYPE_STRING ? 0 : 8,
                                     vt,            1,
                                     attrs[i].value, attrs[i].value_sz};
     }
-    return atomic(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND, NULL, 0, funcs, attrs_sz, status);
+    if (!rc) rc = atomic(cl, space, key, key_sz, HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND, NULL, 0, funcs, attrs_sz, status);
+    free(funcs);
+    return rc;
+}
+
+/* map_add's entries validated one by one, with their own index: UNKNOWNATTR, WRONGTYPE, then
+ * DUPEATTR for a key named twice in one attribute. 0, or -1 - i with *status (-1 alone for NOMEM). */
+static int64_t
+map_entries_ok(const struct hc_space* s, const struct hyperclient_map_attribute* attrs, size_t attrs_sz,
+               enum hyperclient_returncode* status)
+{
+    struct hc_key_set keys = {NULL, 0};
+    if (key_set_init(&keys, attrs_sz))
+    {
+        *status = HYPERCLIENT_NOMEM;
+        return -1;
+    }
+    int64_t rc = 0;
+    for (size_t i = 0; i < attrs_sz && !rc; i++)
+    {
+        int a = attrs[i].attr ? hc_attr_index(s, attrs[i].attr) : -1;
+        int at = a < 0 ? -1 : s->attrs[a].datatype;
+        struct hd_type t;
+        /* the value as a scalar of the map's value type: the checks of a 6-field func */
+        struct hc_func f = {attrs[i].attr, HYPERDEX_FUNC_MAP_REMOVE, attrs[i].value, attrs[i].value_sz,
+                            (int)attrs[i].datatype, 1, attrs[i].map_key, attrs[i].map_key_sz};
+        if (a < 0) *status = HYPERCLIENT_UNKNOWNATTR;
+        else if (hd_type_of(at, &t) || t.shape != HD_SHAPE_MAP || check_func(&f, at)) *status = HYPERCLIENT_WRONGTYPE;
+        else if (key_set_add(&keys, a, attrs[i].map_key, attrs[i].map_key_sz)) *status = HYPERCLIENT_DUPEATTR;
+        else continue;
+        rc = -1 - (int64_t)i;
+    }
+    key_set_free(&keys);
+    return rc;
 }
 
 /* map_add: each (attr, map_key, value) is one entry; the entries of one attribute go as one
- * MAP_ADD of a map holding them all (a key named twice in one attribute is DUPEATTR). */
+ * MAP_ADD of a map holding them all (a key named twice in one attribute is DUPEATTR). Each entry
+ * is one micro-operation, as the daemon counts a MAP_ADD's entries. */
 int64_t
 hyperclient_map_add(struct hyperclient* cl, const char* space, const char* key, size_t key_sz,
                     const struct hyperclient_map_attribute* attrs, size_t attrs_sz, enum hyperclient_returncode* status)
 {
     if (!status) return -1;
-    if (items_ok(attrs, attrs_sz, status)) return -1;
+    if (items_ok(attrs, attrs_sz, HC_MICRO_OPS_MAX, status)) return -1;
     const struct hc_space* s = hc_space_lookup(cl, space);
     if (!s)
     {
         *status = HYPERCLIENT_UNKNOWNSPACE;
         return -1;
     }
-    /* entries validated one by one, with their own index */
-    for (size_t i = 0; i < attrs_sz; i++)
-    {
-        int a = attrs[i].attr ? hc_attr_index(s, attrs[i].attr) : -1;
-        if (a < 0)
-        {
-            *status = HYPERCLIENT_UNKNOWNATTR;
-            return -1 - (int64_t)i;
-        }
-        int at = s->attrs[a].datatype;
-        struct hd_type t;
-        if (hd_type_of(at, &t) || t.shape != HD_SHAPE_MAP)
-        {
-            *status = HYPERCLIENT_WRONGTYPE;
-            return -1 - (int64_t)i;
-        }
-        /* the value as a scalar of the map's value type: the checks of a 6-field func */
-        struct hc_func f = {attrs[i].attr, HYPERDEX_FUNC_MAP_REMOVE, attrs[i].value, attrs[i].value_sz,
-                            (int)attrs[i].datatype, 1, attrs[i].map_key, attrs[i].map_key_sz};
-        if (check_func(&f, at))
-        {
-            *status = HYPERCLIENT_WRONGTYPE;
-            return -1 - (int64_t)i;
-        }
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(attrs[j].attr, attrs[i].attr) == 0 && attrs[j].map_key_sz == attrs[i].map_key_sz &&
-                (!attrs[i].map_key_sz || memcmp(attrs[j].map_key, attrs[i].map_key, attrs[i].map_key_sz) == 0))
-            {
-                *status = HYPERCLIENT_DUPEATTR;
-                return -1 - (int64_t)i;
-            }
-    }
+    int64_t bad = map_entries_ok(s, attrs, attrs_sz, status);
+    if (bad) return bad;
     /* one map value per attribute, entries as elements, in canonical order */
     struct hc_func funcs[HC_FIELDS_MAX] = {{0}};
     struct hd_buf maps[HC_FIELDS_MAX];
@@ -507,6 +617,13 @@ hyperclient_map_add(struct hyperclient* cl, const char* space, const char* key, 
         size_t m = 0;
         while (m < n && strcmp(funcs[m].attr, attrs[i].attr) != 0) m++;
         if (m < n) continue; /* gathered with its first entry */
+        if (n == HC_FIELDS_MAX)
+        {
+            /* more distinct attributes than a request may name (a space has at most 64) */
+            *status = HYPERCLIENT_OVERFLOW;
+            rc = -1 - (int64_t)i;
+            break;
+        }
         int at = hc_attr_type(s, attrs[i].attr);
         struct hd_type t;
         hd_type_of(at, &t);

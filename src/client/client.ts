@@ -5,7 +5,7 @@
 
 import { ClusterConfig, findServer, findSpace, keyRegion, reviveConfig, SpaceLayout } from '../common/config';
 import { datatypeOf, isScalar, ScalarType, typeName } from '../common/datatypes';
-import { operandType, scalarType } from '../common/operands';
+import { funcMicroOps, operandType, scalarType } from '../common/operands';
 import { planSearch } from '../common/planner';
 import { decodeBody, Frame } from '../common/frame';
 import * as m from '../common/messages';
@@ -245,6 +245,7 @@ export class Client {
       key,
       (layout, keyBytes, version) => {
         const funcs = encodeFuncs(layout.spec, op, attrs, onMapValues);
+        checkMicroOps(layout.spec, [], funcs);
         return [MsgType.REQ_ATOMIC, m.encodeAtomic({ configVersion: version, spaceId: layout.id, key: keyBytes, flags: AtomicFlag.FAIL_IF_NOT_FOUND, checks: [], funcs })] as const;
       },
       (_layout, f) => {
@@ -450,6 +451,7 @@ export class Client {
     return this.keyOperation(space, key, (layout, keyBytes, version) => {
       const checks = condition ? encodePredicate(layout.spec, condition) : [];
       const funcs = encodeAttributes(layout.spec, attrs, false).map((a) => ({ ...a, op: FuncOp.SET }));
+      checkMicroOps(layout.spec, checks, funcs);
       return [MsgType.REQ_ATOMIC, m.encodeAtomic({ configVersion: version, spaceId: layout.id, key: keyBytes, flags, checks, funcs })] as const;
     }, (_layout, f) => {
       const r = m.decodeWriteResponse(f.body);
@@ -617,11 +619,28 @@ function attributePairs(attrs: Attributes): (readonly [string, Value])[] {
   return Object.entries(attrs as Record<string, Value>);
 }
 
-/** The limits the daemon enforces, checked before sending so that a program gets OVERFLOW at once. */
-function checkRequestLimits(entries: readonly { name: string; value: Buffer }[], what: string): void {
-  if (entries.length > LIMITS.attributesPerRequestMax) throw new HyperClientError(Status.OVERFLOW, `more than ${LIMITS.attributesPerRequestMax} ${what} in one request`);
+/**
+ * The limits the daemon enforces, checked before sending so that a program gets OVERFLOW at once:
+ * `attributes` distinct attributes (the entries' count unless given) and each value's size.
+ */
+function checkRequestLimits(entries: readonly { name: string; value: Buffer }[], what: string, attributes = entries.length): void {
+  if (attributes > LIMITS.attributesPerRequestMax) throw new HyperClientError(Status.OVERFLOW, `more than ${LIMITS.attributesPerRequestMax} ${what} in one request`);
   for (const e of entries)
     if (e.value.length > LIMITS.valueBytesMax) throw new HyperClientError(Status.OVERFLOW, `"${e.name}" is ${e.value.length} bytes, over the limit of ${LIMITS.valueBytesMax}`, e.name);
+}
+
+/**
+ * A REQ_ATOMIC's micro-operations (checks, funcs and MAP_ADD's entries: funcMicroOps) against the
+ * daemon's limit, checked before sending. A map operation on N keys counts N.
+ */
+function checkMicroOps(spec: SpaceSpec, checks: readonly m.WireCheck[], funcs: readonly m.WireFunc[]): void {
+  let count = checks.length;
+  for (const f of funcs) {
+    const attr = spec.attributes.find((a) => a.name === f.name);
+    count += attr ? funcMicroOps(f.op, attr.type, f.value, f.mapKey !== undefined) : 1;
+  }
+  if (count > LIMITS.microOpsPerRequestMax)
+    throw new HyperClientError(Status.OVERFLOW, `${count} micro-operations (conditions, operations, map entries) in one request, over the limit of ${LIMITS.microOpsPerRequestMax}`);
 }
 
 /** A search predicate: attribute → value (equality) or [lower, upper] (lower <= value < upper). */
@@ -694,7 +713,8 @@ export function encodeFuncs(spec: SpaceSpec, op: number, attrs: Attributes, onMa
       throw e;
     }
   }
-  checkRequestLimits(out, 'operations');
+  // Many funcs may name one map (one per map key): the attribute limit counts the names.
+  checkRequestLimits(out, 'attributes', seen.size);
   return out;
 }
 

@@ -144,9 +144,10 @@ function opAttr(r: Reader, withMapKey: boolean): WireFunc | undefined {
   return { op, name, datatype, value, mapKey: { datatype: mkType, value: mk } };
 }
 
-function opAttrs(r: Reader, withMapKey: boolean): WireFunc[] | undefined {
+/** A list of at most `max` checks or funcs; undefined otherwise, for the general decoder to explain. */
+function opAttrs(r: Reader, withMapKey: boolean, max: number): WireFunc[] | undefined {
   const n = r.array();
-  if (n < 0 || n > LIMITS.attributesPerRequestMax) return undefined;
+  if (n < 0 || n > max) return undefined;
   const out: WireFunc[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const a = opAttr(r, withMapKey);
@@ -164,9 +165,9 @@ export function decodeAtomicFast(body: Buffer): AtomicRequest | undefined {
   if (!h) return undefined;
   const flags = r.uint(0xffff);
   if (flags === undefined) return undefined;
-  const checks: WireCheck[] | undefined = opAttrs(r, false);
+  const checks: WireCheck[] | undefined = opAttrs(r, false, LIMITS.microOpsPerRequestMax);
   if (!checks) return undefined;
-  const funcs = opAttrs(r, true);
+  const funcs = opAttrs(r, true, LIMITS.microOpsPerRequestMax);
   if (!funcs || !r.done) return undefined;
   return { configVersion: h.configVersion, spaceId: h.spaceId, key: h.key, flags, checks, funcs };
 }
@@ -189,7 +190,7 @@ function predicateHead(r: Reader): { configVersion: number; spaceId: number; che
   const configVersion = r.uint(Number.MAX_SAFE_INTEGER);
   const spaceId = r.uint(0xffffffff);
   if (configVersion === undefined || spaceId === undefined) return undefined;
-  const checks: WireCheck[] | undefined = opAttrs(r, false);
+  const checks: WireCheck[] | undefined = opAttrs(r, false, LIMITS.attributesPerRequestMax);
   if (!checks) return undefined;
   return { configVersion, spaceId, checks };
 }

@@ -155,7 +155,9 @@ export function decodeDel(body: Buffer): DelRequest {
 
 export function decodeAtomic(body: Buffer): AtomicRequest {
   const v = decodeArray(body, 'REQ_ATOMIC', 6);
-  const max = LIMITS.attributesPerRequestMax;
+  // Each list alone within the micro-operation limit; together, and with MAP_ADD's entries counted,
+  // the daemon checks them against the schema (apply.ts).
+  const max = LIMITS.microOpsPerRequestMax;
   return {
     ...keyHeader(v, 'REQ_ATOMIC'),
     flags: uint(v[3], 'flags', 0xffff),

@@ -18,6 +18,10 @@ export interface NativeConstants {
   readonly frameHeaderBytes: number;
   /** `HYPERDEX_FRAME_BYTES_MAX`. */
   readonly frameBytesMax: number;
+  /** `HYPERDEX_ATTRIBUTES_PER_REQUEST_MAX`. */
+  readonly attributesPerRequestMax: number;
+  /** `HYPERDEX_MICRO_OPS_PER_REQUEST_MAX`. */
+  readonly microOpsPerRequestMax: number;
   /** `HYPERDEX_ATOMIC_*`, e.g. `ERASE: 4`. */
   readonly atomicFlags: Readonly<Record<string, number>>;
   /** `HYPERDEX_FUNC_*`, e.g. `SET: 1`. */

@@ -3,6 +3,7 @@
 
 import { AttrType, FLOAT, INT64, ScalarType, STRING } from './datatypes';
 import { FuncOp } from './protocol';
+import { countMapEntries } from './values';
 
 const NUMERIC_OPS: readonly number[] = [FuncOp.NUM_ADD, FuncOp.NUM_SUB, FuncOp.NUM_MUL, FuncOp.NUM_DIV];
 const INTEGER_OPS: readonly number[] = [FuncOp.NUM_MOD, FuncOp.NUM_AND, FuncOp.NUM_OR, FuncOp.NUM_XOR];
@@ -44,3 +45,14 @@ export function operandType(op: number, t: AttrType, onMapValue: boolean): AttrT
   }
 }
 
+
+/**
+ * What one func counts against LIMITS.microOpsPerRequestMax: a MAP_ADD once per entry of its map
+ * operand (at least once), as HyperDex 0.4 sent one func per entry; any other func once. `operand`
+ * is the func's operand as sent, of the type operandType gives; a malformed one counts once (the
+ * daemon refuses it as WRONGTYPE anyway).
+ */
+export function funcMicroOps(op: number, t: AttrType, operand: Buffer, onMapValue: boolean): number {
+  if (onMapValue || op !== FuncOp.MAP_ADD || t.kind !== 'map') return 1;
+  return Math.max(1, countMapEntries(t, operand) ?? 1);
+}

@@ -163,7 +163,21 @@ export const LIMITS = {
   valueBytesMax: 8 * 1024 * 1024,
   /** All of an object's values together: small enough that any object fits in one reply frame. */
   objectBytesMax: 15 * 1024 * 1024,
+  /**
+   * Attributes one message carries or names once each: a put's or cond_put's attributes, a search
+   * predicate's checks, RESP_GET's and each searched object's attributes, REPLICA_WRITE's values.
+   * A space has at most 64 attributes (SCHEMA_LIMITS), so only a broken peer reaches it.
+   */
   attributesPerRequestMax: 256,
+  /**
+   * Micro-operations in one REQ_ATOMIC: its checks plus its funcs, where a MAP_ADD counts once per
+   * entry of its map (funcMicroOps), so that a map operation on N keys counts N however a client
+   * encodes it; HyperDex 0.4 sent one func per map entry. The original had no limit; this one is
+   * generous (a map_atomic_add on 65,536 keys is about 2.5 MiB, under the 16 MiB frame) and bounds
+   * the work one request asks of a daemon. Over it: BADREQUEST from the daemon, OVERFLOW from the
+   * clients before sending.
+   */
+  microOpsPerRequestMax: 65536,
   /** Requests a client may have outstanding on one connection before it waits. */
   pendingPerConnectionMax: 65536,
   /** How long a client waits for a reply before it reports TIMEOUT. */

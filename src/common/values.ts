@@ -325,6 +325,27 @@ export function readMapEntries(t: { key: ScalarType; value: ScalarType }, bytes:
   return out;
 }
 
+/** How many entries a map's bytes hold, without decoding them; undefined when malformed. */
+export function countMapEntries(t: { key: ScalarType; value: ScalarType }, bytes: Buffer): number | undefined {
+  let n = 0;
+  let off = 0;
+  // Each turn moves past at least one 4- or 8-byte element or returns: bounded by bytes.length.
+  while (off < bytes.length) {
+    const k = elementEnd(t.key, bytes, off);
+    const v = k === undefined ? undefined : elementEnd(t.value, bytes, k);
+    if (v === undefined) return undefined;
+    off = v;
+    n++;
+  }
+  return n;
+}
+
+/** Where the element at `off` ends, or undefined when the bytes are short. */
+function elementEnd(t: ScalarType, bytes: Buffer, off: number): number | undefined {
+  const end = t === 'string' ? (off + 4 <= bytes.length ? off + 4 + bytes.readUInt32LE(off) : Infinity) : off + 8;
+  return end <= bytes.length ? end : undefined;
+}
+
 /** Encodes map entries sorted by key; keys must be unique. */
 export function writeMap(t: { key: ScalarType; value: ScalarType }, entries: readonly [Element, Element][]): Buffer {
   const sorted = [...entries].map(([k, v]) => [asElement(k), v] as [Element, Element]).sort((a, b) => compareInternal(a[0], b[0]));

@@ -3,11 +3,12 @@
 
 import { typeName } from '../common/datatypes';
 import { WireCheck, WireFunc } from '../common/messages';
-import { firstFailingCheck, resolveChecks } from '../common/predicate';
+import { funcMicroOps } from '../common/operands';
+import { Check, firstFailingCheck, resolveChecks } from '../common/predicate';
 import { AtomicFlag, LIMITS, Status } from '../common/protocol';
 import { SpaceSpec } from '../common/schema';
 import { canonicalValueBytes, defaultValueBytes } from '../common/values';
-import { applyFunc, resolveFuncs } from './funcs';
+import { applyFuncs, ResolvedFunc, resolveFuncs } from './funcs';
 
 /** An object as a daemon keeps it: a version per key, and each non-key attribute's bytes in schema order. */
 export interface StoredObject {
@@ -36,13 +37,32 @@ export interface AtomicInput {
   readonly funcs: readonly WireFunc[];
 }
 
-/** Validates a request without the object: what can be said before reading anything. */
-export function validateAtomic(spec: SpaceSpec, req: AtomicInput): Outcome | undefined {
+/** A request past LIMITS.microOpsPerRequestMax: a protocol rule broken, as an undecodable request is. */
+function tooManyMicroOps(count: number): Outcome {
+  return { status: Status.BADREQUEST, attr: '', message: `${count} micro-operations (checks, funcs and MAP_ADD entries) exceed the limit of ${LIMITS.microOpsPerRequestMax}` };
+}
+
+/**
+ * The request's checks and funcs against the schema, within the micro-operation limit: checks
+ * plus funcs, a MAP_ADD counting once per entry of its map (funcMicroOps).
+ */
+function resolveRequest(spec: SpaceSpec, req: AtomicInput): { checks: Check[]; funcs: ResolvedFunc[] } | Outcome {
+  // The lists' lengths first: nothing to resolve when they alone are too many.
+  if (req.checks.length + req.funcs.length > LIMITS.microOpsPerRequestMax) return tooManyMicroOps(req.checks.length + req.funcs.length);
   const checks = resolveChecks(spec, req.checks);
   if (!Array.isArray(checks)) return checks;
   const funcs = resolveFuncs(spec, req.funcs);
   if (!Array.isArray(funcs)) return funcs;
-  return undefined;
+  let count = checks.length;
+  for (const f of funcs) count += funcMicroOps(f.op, f.attr.type, f.value, f.mapKey !== undefined);
+  if (count > LIMITS.microOpsPerRequestMax) return tooManyMicroOps(count);
+  return { checks, funcs };
+}
+
+/** Validates a request without the object: what can be said before reading anything. */
+export function validateAtomic(spec: SpaceSpec, req: AtomicInput): Outcome | undefined {
+  const resolved = resolveRequest(spec, req);
+  return 'status' in resolved ? resolved : undefined;
 }
 
 /**
@@ -55,10 +75,9 @@ export function applyAtomic(
   current: StoredObject | undefined,
   req: AtomicInput,
 ): { outcome: Outcome; next?: StoredObject; erase?: boolean } {
-  const checks = resolveChecks(spec, req.checks);
-  if (!Array.isArray(checks)) return { outcome: checks };
-  const funcs = resolveFuncs(spec, req.funcs);
-  if (!Array.isArray(funcs)) return { outcome: funcs };
+  const resolved = resolveRequest(spec, req);
+  if ('status' in resolved) return { outcome: resolved };
+  const { checks, funcs } = resolved;
   if (current && req.flags & AtomicFlag.FAIL_IF_FOUND) return { outcome: { status: Status.CMPFAIL, attr: '', message: 'object exists' } };
   if (!current && req.flags & AtomicFlag.FAIL_IF_NOT_FOUND) return { outcome: { status: Status.NOTFOUND, attr: '', message: 'no object with that key' } };
   const failed = firstFailingCheck(checks, key, current?.values);
@@ -68,11 +87,8 @@ export function applyAtomic(
     return current ? { outcome: SUCCESS, erase: true } : { outcome: { status: Status.NOTFOUND, attr: '', message: 'no object with that key' } };
   }
   const values = current ? [...current.values] : spec.attributes.map((a) => defaultValueBytes(a.type));
-  for (const f of funcs) {
-    const r = applyFunc(f, values[f.index]);
-    if (!('bytes' in r)) return { outcome: r };
-    values[f.index] = r.bytes;
-  }
+  const funcFailed = applyFuncs(funcs, values);
+  if (funcFailed) return { outcome: funcFailed };
   for (const f of funcs)
     if (values[f.index].length > LIMITS.valueBytesMax)
       return { outcome: { status: Status.OVERFLOW, attr: f.attr.name, message: `"${f.attr.name}" would grow past ${LIMITS.valueBytesMax} bytes` } };

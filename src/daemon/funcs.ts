@@ -89,6 +89,26 @@ type Result = { ok: true; value: Element } | { ok: false; status: number; messag
 
 const overflow = (message: string): Result => ({ ok: false, status: Status.OVERFLOW, message });
 
+/**
+ * Floored division, as HyperDex 0.4 did it (and Python does): the quotient rounds toward minus
+ * infinity and the remainder takes the divisor's sign, so that a == q * b + r with |r| < |b|
+ * (-7 div 2 is -4, -7 mod 2 is 1, 7 mod -3 is -2). Division by zero, and INT64_MIN by -1 whose
+ * quotient 2^63 does not fit, are OVERFLOW for div and mod alike: the original computed the
+ * remainder with the quotient, so mod fails wherever div does.
+ */
+export function floorDivMod(a: bigint, b: bigint): { ok: true; quotient: bigint; remainder: bigint } | { ok: false; status: number; message: string } {
+  if (b === 0n) return { ok: false, status: Status.OVERFLOW, message: 'division by zero' };
+  if (a === INT64_RANGE.min && b === -1n) return { ok: false, status: Status.OVERFLOW, message: `${a} divided by -1 is outside the signed 64-bit range` };
+  let quotient = a / b; // BigInt division truncates toward zero
+  let remainder = a % b; // and its remainder takes the dividend's sign
+  // Operands of opposite signs with a remainder: one step down gives the floor.
+  if (remainder !== 0n && remainder < 0n !== b < 0n) {
+    quotient -= 1n;
+    remainder += b;
+  }
+  return { ok: true, quotient, remainder };
+}
+
 /** An arithmetic or bitwise operation on int64: results outside 64 bits are errors. */
 export function int64Op(op: number, a: bigint, b: bigint): Result {
   let r: bigint;
@@ -103,13 +123,12 @@ export function int64Op(op: number, a: bigint, b: bigint): Result {
       r = a * b;
       break;
     case FuncOp.NUM_DIV:
-      if (b === 0n) return overflow('division by zero');
-      r = a / b; // truncates toward zero, as C does
+    case FuncOp.NUM_MOD: {
+      const d = floorDivMod(a, b);
+      if (!d.ok) return d;
+      r = op === FuncOp.NUM_DIV ? d.quotient : d.remainder;
       break;
-    case FuncOp.NUM_MOD:
-      if (b === 0n) return overflow('modulus by zero');
-      r = a % b; // takes the sign of the dividend, as C does
-      break;
+    }
     case FuncOp.NUM_AND:
       r = a & b;
       break;
@@ -155,27 +174,73 @@ function elementId(t: ScalarType, e: Element): string {
   return writeScalar(t, asSetElement(e)).toString('latin1');
 }
 
+type MapType = Extract<AttrType, { kind: 'map' }>;
+
+/** A map attribute's entries by key identity, decoded once for all the funcs on its values. */
+interface MapWork {
+  readonly type: MapType;
+  readonly entries: Map<string, [Element, Element]>;
+}
+
+function mapWork(type: MapType, current: Buffer): MapWork {
+  return { type, entries: new Map(readMapEntries(type, current).map((e) => [elementId(type.key, e[0]), e] as const)) };
+}
+
+function failure(f: ResolvedFunc, r: { status: number; message: string }): FuncError {
+  return { status: r.status, attr: f.attr.name, message: `"${f.attr.name}": ${r.message}` };
+}
+
+/** One func on the value under its map key (the 6-field form), in the decoded map. */
+function applyOnMapValue(f: ResolvedFunc, mapKey: Buffer, work: MapWork): FuncError | undefined {
+  const t = work.type;
+  const key = asSetElement(readScalar(t.key, mapKey));
+  const id = elementId(t.key, key);
+  if (f.op === FuncOp.MAP_REMOVE) {
+    work.entries.delete(id);
+    return undefined;
+  }
+  const old = work.entries.get(id)?.[1] ?? defaultElement(t.value);
+  const r = scalarFunc(f.op, t.value, old, readScalar(t.value, f.value));
+  if (!r.ok) return failure(f, r);
+  work.entries.set(id, [key, r.value]);
+  return undefined;
+}
+
+/**
+ * Applies a request's resolved funcs, in order, to `values` (a copy of the object's values, one per
+ * attribute in schema order), which it changes; the first failure stops it. The funcs on values
+ * inside one map share that map decoded once and written back at the end, since a request may
+ * carry LIMITS.microOpsPerRequestMax of them; resolveFuncs has made sure they name distinct keys
+ * and that no other func names that map, so their order among themselves does not matter.
+ */
+export function applyFuncs(funcs: readonly ResolvedFunc[], values: Buffer[]): FuncError | undefined {
+  const maps = new Map<number, MapWork>();
+  for (const f of funcs) {
+    if (f.mapKey) {
+      let work = maps.get(f.index);
+      if (!work) maps.set(f.index, (work = mapWork(f.attr.type as MapType, values[f.index])));
+      const failed = applyOnMapValue(f, f.mapKey, work);
+      if (failed) return failed;
+      continue;
+    }
+    const r = applyFunc(f, values[f.index]);
+    if (!('bytes' in r)) return r;
+    values[f.index] = r.bytes;
+  }
+  for (const [index, work] of maps) values[index] = writeMap(work.type, [...work.entries.values()]);
+  return undefined;
+}
+
 /** Applies one resolved function to an attribute's current bytes. */
 export function applyFunc(f: ResolvedFunc, current: Buffer): { ok: true; bytes: Buffer } | FuncError {
   const t = f.attr.type;
-  const fail = (r: { status: number; message: string }): FuncError => ({ status: r.status, attr: f.attr.name, message: `"${f.attr.name}": ${r.message}` });
   if (f.op === FuncOp.SET) return { ok: true, bytes: f.value };
   if (f.mapKey) {
-    const m = t as Extract<AttrType, { kind: 'map' }>;
-    const entries = readMapEntries(m, current);
-    const key = asSetElement(readScalar(m.key, f.mapKey));
-    const at = entries.findIndex(([k]) => compareElements(k, key) === 0);
-    if (f.op === FuncOp.MAP_REMOVE) {
-      if (at >= 0) entries.splice(at, 1);
-      return { ok: true, bytes: writeMap(m, entries) };
-    }
-    const old = at >= 0 ? entries[at][1] : defaultElement(m.value);
-    const r = scalarFunc(f.op, m.value, old, readScalar(m.value, f.value));
-    if (!r.ok) return fail(r);
-    if (at >= 0) entries[at] = [key, r.value];
-    else entries.push([key, r.value]);
-    return { ok: true, bytes: writeMap(m, entries) };
+    const work = mapWork(t as MapType, current);
+    const failed = applyOnMapValue(f, f.mapKey, work);
+    return failed ?? { ok: true, bytes: writeMap(work.type, [...work.entries.values()]) };
   }
+  const fail = (r: { status: number; message: string }): FuncError => failure(f, r);
   switch (t.kind) {
     case 'string':
     case 'int64':

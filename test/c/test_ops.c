@@ -293,10 +293,11 @@ atomics(void)
         int64_t operand, expect;
         const char* name;
     } steps[] = {
+        /* div and mod floor, as in HyperDex 0.4: -24 div 5 is -5, -5 mod 3 is 1 */
         {hyperclient_atomic_add, 5, 15, "add"},  {hyperclient_atomic_sub, 3, 12, "sub"},
-        {hyperclient_atomic_mul, -2, -24, "mul"}, {hyperclient_atomic_div, 5, -4, "div"},
-        {hyperclient_atomic_mod, 3, -1, "mod"},  {hyperclient_atomic_and, 6, 6, "and"},
-        {hyperclient_atomic_or, 9, 15, "or"},    {hyperclient_atomic_xor, 5, 10, "xor"},
+        {hyperclient_atomic_mul, -2, -24, "mul"}, {hyperclient_atomic_div, 5, -5, "div"},
+        {hyperclient_atomic_mod, 3, 1, "mod"},   {hyperclient_atomic_and, 3, 1, "and"},
+        {hyperclient_atomic_or, 14, 15, "or"},   {hyperclient_atomic_xor, 5, 10, "xor"},
     };
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
     {
