@@ -318,20 +318,28 @@ test('property: a read changed to a value overwritten before it was called is il
 
 // ---- the exhaustive explorer against brute force -----------------------------------------------
 
+/** Writes that returned: the operations that end the state, for Effect.endsBy. */
+const endsState = (o: RegOp): boolean => o.input.kind === 'write' && o.ret !== undefined;
+
 /**
  * Every (op index, before, after) on every complete linearization, by trying every permutation:
  * every operation that returned is linearized, a pending one is linearized or dropped (never took
- * effect), and none is placed before an operation that returned before its call.
+ * effect), and none is placed before an operation that returned before its call. With each, its
+ * endsBy: the largest, over those linearizations, earliest return of a returned write after it.
  */
-function bruteEffects(ops: readonly RegOp[]): Set<string> | 'illegal' {
-  const out = new Set<string>();
+function bruteEffects(ops: readonly RegOp[]): Map<string, number> | 'illegal' {
+  const out = new Map<string, number>();
   let any = false;
   const used = new Array<boolean>(ops.length).fill(false);
   const path: { op: number; before: number; after: number }[] = [];
   const go = (s: number): void => {
     if (ops.every((o, i) => used[i] || o.ret === undefined)) {
       any = true;
-      for (const e of path) out.add(`${e.op}:${e.before}:${e.after}`);
+      path.forEach((e, i) => {
+        const endsBy = path.slice(i + 1).reduce((m, x) => (endsState(ops[x.op]) ? Math.min(m, ops[x.op].ret!) : m), Infinity);
+        const k = `${e.op}:${e.before}:${e.after}`;
+        out.set(k, Math.max(out.get(k) ?? -Infinity, endsBy));
+      });
     }
     for (let i = 0; i < ops.length; i++) {
       if (used[i]) continue;
@@ -353,7 +361,11 @@ function bruteEffects(ops: readonly RegOp[]): Set<string> | 'illegal' {
   return any ? out : 'illegal';
 }
 
-test('property: possibleEffects finds exactly the effects of every linearization (brute force on small histories)', (t) => {
+test('possibleEffects: an operation that ends the state must have returned', (t) => {
+  t.throws(() => possibleEffects(register, [w(1, 0, undefined)], { ends: () => true }), { message: /must have returned/ });
+});
+
+test('property: possibleEffects finds exactly the effects of every linearization, and their endsBy (brute force on small histories)', (t) => {
   const small = execution.map((ops) => ops.slice(0, 7));
   const withNoise = fc.tuple(small, fc.array(fc.record({ i: fc.nat(6), v: fc.integer({ min: 0, max: 8 }) }), { maxLength: 2 })).map(([ops, noise]) =>
     // Change a few read outputs at random, so that illegal and barely legal histories occur too.
@@ -365,12 +377,12 @@ test('property: possibleEffects finds exactly the effects of every linearization
   fc.assert(
     fc.property(withNoise, (ops) => {
       const brute = bruteEffects(ops);
-      const v = possibleEffects(register, ops);
+      const v = possibleEffects(register, ops, { ends: endsState });
       const check = checkPartition(register, ops);
       if (brute === 'illegal') return v.result === 'illegal' && check.result === 'illegal';
       if (v.result !== 'ok' || check.result !== 'ok') return false;
-      const found = new Set(v.effects.map((e) => `${ops.indexOf(e.op)}:${e.before}:${e.after}`));
-      return found.size === v.effects.length && found.size === brute.size && [...brute].every((x) => found.has(x));
+      const found = new Map(v.effects.map((e) => [`${ops.indexOf(e.op)}:${e.before}:${e.after}`, e.endsBy]));
+      return found.size === v.effects.length && found.size === brute.size && [...brute].every(([k, endsBy]) => found.get(k) === endsBy);
     }),
     { seed: SEED, numRuns: 400 },
   );

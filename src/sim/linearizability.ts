@@ -104,6 +104,21 @@ export interface Effect<S, I, O> {
   readonly op: Operation<I, O>;
   readonly before: S;
   readonly after: S;
+  /**
+   * How late the state after it may last: over the linearizations where the operation leaves
+   * `after` from `before`, the largest "earliest return among the operations still to come that
+   * EffectsOptions.ends names". Each of those comes later and ends the state, and took effect by its
+   * return, so the state is gone by then. +infinity when no such operation remains (or no `ends`).
+   */
+  readonly endsBy: number;
+}
+
+export interface EffectsOptions<I, O> extends CheckOptions {
+  /**
+   * Operations that certainly change the state whenever they are linearized (for HyperDex keys: a
+   * write that returned SUCCESS). Only used for Effect.endsBy; they must have returned.
+   */
+  readonly ends?: (op: Operation<I, O>) => boolean;
 }
 
 export type EffectsVerdict<S, I, O> =
@@ -132,7 +147,7 @@ export function checkOperations<S, I, O>(model: Model<S, I, O>, ops: readonly Op
 
 /** Checks one history as a whole (no partitioning). */
 export function checkPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[], options: CheckOptions = {}): PartitionVerdict<I, O> {
-  const r = explore(model, ops, stepsMaxOf(options), false);
+  const r = explore(model, ops, stepsMaxOf(options), undefined);
   if (r.kind === 'budget') return { result: 'unknown', detail: budgetDetail(model, ops, r.steps), steps: r.steps };
   if (r.kind === 'none') return { result: 'illegal', detail: illegalDetail(model, ops, r), steps: r.steps };
   return { result: 'ok', linearization: r.witness.map((i) => ops[i]), steps: r.steps };
@@ -143,11 +158,15 @@ export function checkPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Ope
  * the first) and returns each way each operation can take effect on a path that completes. Costs
  * more than checkPartition: all live (linearized set, state) nodes are visited, not one path.
  */
-export function possibleEffects<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[], options: CheckOptions = {}): EffectsVerdict<S, I, O> {
-  const r = explore(model, ops, stepsMaxOf(options), true);
+export function possibleEffects<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[], options: EffectsOptions<I, O> = {}): EffectsVerdict<S, I, O> {
+  const ends = ops.map((o) => options.ends?.(o) ?? false);
+  ends.forEach((yes, i) => {
+    if (yes && ops[i].ret === undefined) throw new Error(`operation ${i}: an operation that ends the state must have returned`);
+  });
+  const r = explore(model, ops, stepsMaxOf(options), ends);
   if (r.kind === 'budget') return { result: 'unknown', detail: budgetDetail(model, ops, r.steps), steps: r.steps };
   if (r.kind === 'none') return { result: 'illegal', detail: illegalDetail(model, ops, r), steps: r.steps };
-  return { result: 'ok', effects: r.effects.map((e) => ({ op: ops[e.op], before: e.before, after: e.after })), steps: r.steps };
+  return { result: 'ok', effects: r.effects.map((e) => ({ op: ops[e.op], before: e.before, after: e.after, endsBy: e.endsBy })), steps: r.steps };
 }
 
 function stepsMaxOf(options: CheckOptions): number {
@@ -270,6 +289,7 @@ interface RawEffect<S> {
   readonly op: number;
   readonly before: S;
   readonly after: S;
+  endsBy: number;
 }
 
 /** A path of the search: each operation linearized, or found never to take effect. */
@@ -284,9 +304,22 @@ type Explored<S> =
   | { readonly kind: 'budget'; readonly steps: number };
 
 /**
- * The search. With `all` false it stops at the first complete linearization (Wing & Gong); a node
+ * The earliest return entry still listed whose operation ends the state, skipping `except`'s (an
+ * operation about to be lifted): its time, or +infinity. Return entries are listed by time, so the
+ * first one met is the earliest; the walk is bounded by the list's length.
+ */
+function firstEndingReturn<I, O>(e: Entries, ops: readonly Operation<I, O>[], ends: readonly boolean[], except: number): number {
+  for (let i = e.next[HEAD]; i !== NONE; i = e.next[i]) {
+    const o = e.op[i];
+    if (!e.isCall[i] && ends[o] && o !== except) return ops[o].ret!;
+  }
+  return Infinity;
+}
+
+/**
+ * The search. With `all` undefined it stops at the first complete linearization (Wing & Gong); a node
  * met again in the cache is then dead, since a live one would have ended the search. With `all`
- * true it visits every reachable node and the cache records whether a node reaches completion,
+ * (which operations end the state, for Effect.endsBy) it visits every reachable node and the cache records whether a node reaches completion,
  * which is settled when the node is left: the graph is acyclic (each step resolves an operation),
  * so a node is never met again while it is being explored.
  *
@@ -295,7 +328,7 @@ type Explored<S> =
  * The cache key does not tell "linearized" from "never took effect": what follows depends only on
  * the operations left and the state.
  */
-function explore<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[], stepsMax: number, all: boolean): Explored<S> {
+function explore<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[], stepsMax: number, all: readonly boolean[] | undefined): Explored<S> {
   const e = buildEntries(ops);
   const words = new Uint32Array(Math.ceil(ops.length / 32));
   const cache = new Map<string, boolean>();
@@ -307,9 +340,13 @@ function explore<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[]
   let longest: Resolved[] = [];
   let longestState = stateKey;
   let entry = e.next[HEAD];
+  // Called with the list as it is after `op` is lifted, or before (then its entries are skipped).
   const record = (op: number, before: S, beforeKey: string, after: S, afterKey: string): void => {
     const k = `${op}\u0000${beforeKey}\u0000${afterKey}`;
-    if (!effects.has(k)) effects.set(k, { op, before, after });
+    const endsBy = firstEndingReturn(e, ops, all!, op);
+    const known = effects.get(k);
+    if (!known) effects.set(k, { op, before, after, endsBy });
+    else known.endsBy = Math.max(known.endsBy, endsBy);
   };
   const resolved = (): Resolved[] => stack.map((f) => ({ op: e.op[f.call], skip: f.skip }));
   for (let steps = 1; steps <= stepsMax; steps++) {
