@@ -19,11 +19,13 @@
 // effect); when the search meets that entry with the operation not yet linearized, it may resolve
 // it as "never took effect": done, state unchanged. Such an operation is then absent from the
 // witness and from the effects. (Linearizing it last would also cover "never" with less code, but
-// it would stay a candidate to the end of the history, doubling the search for each one, and it
-// would report effects that never happened.)
+// it would keep the operation a candidate past any deadline, and report effects that never
+// happened.) An operation with a ret but no output took effect by ret with an unknown result; it
+// cannot mean "maybe never".
 
 /** One operation as the client saw it. */
 export interface Operation<I, O> {
+  /** Which client, for reports only: real-time order alone decides precedence. */
   readonly client: number;
   readonly input: I;
   /** Tick the client called. */
@@ -317,18 +319,19 @@ function firstEndingReturn<I, O>(e: Entries, ops: readonly Operation<I, O>[], en
 }
 
 /**
- * The search. With `all` undefined it stops at the first complete linearization (Wing & Gong); a node
- * met again in the cache is then dead, since a live one would have ended the search. With `all`
- * (which operations end the state, for Effect.endsBy) it visits every reachable node and the cache records whether a node reaches completion,
- * which is settled when the node is left: the graph is acyclic (each step resolves an operation),
- * so a node is never met again while it is being explored.
+ * The search. With `ends` undefined it stops at the first complete linearization (Wing & Gong); a
+ * node met again in the cache is then dead, since a live one would have ended the search. With
+ * `ends` (per operation: does it end the state, for Effect.endsBy) it visits every reachable node
+ * and the cache records whether a node reaches completion, which is settled when the node is left:
+ * the graph is acyclic (each step resolves an operation), so a node is never met again while it is
+ * being explored.
  *
  * A node's candidates are the call entries before the first return entry still listed; when that
  * return entry is a pending operation's, resolving it as "never took effect" is one more candidate.
  * The cache key does not tell "linearized" from "never took effect": what follows depends only on
  * the operations left and the state.
  */
-function explore<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[], stepsMax: number, all: readonly boolean[] | undefined): Explored<S> {
+function explore<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[], stepsMax: number, ends: readonly boolean[] | undefined): Explored<S> {
   const e = buildEntries(ops);
   const words = new Uint32Array(Math.ceil(ops.length / 32));
   const cache = new Map<string, boolean>();
@@ -343,7 +346,7 @@ function explore<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[]
   // Called with the list as it is after `op` is lifted, or before (then its entries are skipped).
   const record = (op: number, before: S, beforeKey: string, after: S, afterKey: string): void => {
     const k = `${op}\u0000${beforeKey}\u0000${afterKey}`;
-    const endsBy = firstEndingReturn(e, ops, all!, op);
+    const endsBy = firstEndingReturn(e, ops, ends!, op);
     const known = effects.get(k);
     if (!known) effects.set(k, { op, before, after, endsBy });
     else known.endsBy = Math.max(known.endsBy, endsBy);
@@ -353,7 +356,7 @@ function explore<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[]
     if (entry === NONE || (!e.isCall[entry] && !e.optional[entry])) {
       // Every candidate was tried from this node: it is finished.
       const complete = e.next[HEAD] === NONE;
-      if (complete && !all) return { kind: 'found', witness: resolved().filter((x) => !x.skip).map((x) => x.op), effects: [], steps };
+      if (complete && !ends) return { kind: 'found', witness: resolved().filter((x) => !x.skip).map((x) => x.op), effects: [], steps };
       const nodeAlive: boolean = complete || alive;
       const f = stack.pop();
       if (!f) return nodeAlive ? { kind: 'found', witness: [], effects: [...effects.values()], steps } : { kind: 'none', longest, longestState, steps };
