@@ -47,8 +47,9 @@ async function serveCoordinator(opts: { host: string; ports: number[]; dataDir: 
   }
   const c = await Coordinator.start({ host: opts.host, ports: opts.ports, dataDir, log, clusterSecret });
   const ports = c.ports;
-  process.stdout.write(`hyperdex coordinator [pid ${process.pid}] serving on ${opts.host}:${ports.join(' and port ')} (data in ${dataDir})\n`);
+  // The handlers first: whoever reads "serving" may signal at once, and must get a clean stop.
   onShutdown(() => c.stop());
+  process.stdout.write(`hyperdex coordinator [pid ${process.pid}] serving on ${opts.host}:${ports.join(' and port ')} (data in ${dataDir})\n`);
   return 0;
 }
 
@@ -131,10 +132,10 @@ async function serveDaemon(
   const { secretFile: _file, ...rest } = o;
   const d = await Daemon.start({ ...rest, dataDir, log, clusterSecret });
   const a = d.address;
+  onShutdown(() => d.stop());
   process.stdout.write(
     `hyperdex daemon ${d.id} [pid ${process.pid}] serving on ${a.host}:${a.port}, coordinator ${o.coordinatorHost}:${o.coordinatorPort} (data in ${dataDir})\n`,
   );
-  onShutdown(() => d.stop());
   return 0;
 }
 
