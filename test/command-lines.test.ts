@@ -162,6 +162,13 @@ test('npm start runs a coordinator and three daemons with a default data directo
   const c = await Client.connect('127.0.0.1', port);
   t.true(await c.put_if_not_exist('userlocks', 'me', {}));
   await c.close();
+  // Registration needs the secret npm start keeps in its data directory.
+  const secretFile = path.join(dir, 'data', 'cluster-secret');
+  t.is(fs.statSync(secretFile).mode & 0o777, 0o600);
+  t.true(proc.output().includes(`--cluster-secret-file ${secretFile}`), 'npm start says where the secret is');
+  const stranger = await runCommand('hyperdex', ['daemon', `--data=${tempDir(scope, 'start-stranger')}`, '--listen-port=0', `--coordinator-port=${port}`]);
+  t.not(stranger.status, 0, 'a daemon without the secret does not join');
+  t.regex(stranger.stderr, /the cluster secret is missing/);
   t.is(await stopProcess(proc, 'SIGINT'), 0);
   t.true(fs.existsSync(path.join(dir, 'data', 'coordinator', 'coordinator.state')));
   for (const d of ['daemon1', 'daemon2', 'daemon3']) t.true(fs.existsSync(path.join(dir, 'data', d, 'objects')), d);

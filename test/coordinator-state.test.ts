@@ -1,9 +1,21 @@
 import test, { ExecutionContext } from 'ava';
 
 import { Box, boxContains } from '../src/common/hyperspace';
-import { ServerState } from '../src/common/protocol';
+import { encodeBody } from '../src/common/frame';
+import { ServerState, Status } from '../src/common/protocol';
 import { parseSpaceDescription } from '../src/common/schema-parser';
-import { addSpace, CoordinatorState, INITIAL_STATE, registerServer, rmSpace, serverOffline } from '../src/coordinator/state';
+import {
+  addSpace,
+  completeMove,
+  CoordinatorState,
+  INITIAL_STATE,
+  judgeMoveReport,
+  peerKeyTable,
+  registerServer,
+  rmSpace,
+  serverOffline,
+  withPeerKeys,
+} from '../src/coordinator/state';
 
 // -- helpers ------------------------------------------------------------------------------------
 
@@ -15,8 +27,13 @@ subspace first, last, phone auto 2 3
 const ONE_REPLICA = parseSpaceDescription('space single key k attributes a create 4 partitions tolerate 0 failures');
 const RT = parseSpaceDescription('space rt key x attributes a, b subspace a subspace a, b create 8 partitions tolerate 1 failures');
 
+/** A peer key made from the token, so that runs are repeatable. */
+function keyOf(token: string): Buffer {
+  return Buffer.alloc(32, token);
+}
+
 function register(state: CoordinatorState, token: string, port = 2012): { state: CoordinatorState; serverId: number } {
-  return registerServer(state, token, '127.0.0.1', port);
+  return registerServer(state, token, '127.0.0.1', port, keyOf(token));
 }
 
 function withServers(n: number): CoordinatorState {
@@ -268,12 +285,106 @@ test('rmSpace removes the space; an unknown name fails', (t) => {
 
 test('transitions do not modify the state they are given', (t) => {
   const s = added(t, withServers(2)).state;
-  const snapshot = structuredClone(s);
+  // structuredClone turns the peer keys' Buffers into plain Uint8Arrays: make them Buffers again.
+  const cloned = structuredClone(s);
+  const snapshot = { ...cloned, peerKeys: Object.fromEntries(Object.entries(cloned.peerKeys).map(([id, key]) => [id, Buffer.from(key)])) };
   register(s, 'token-1', 4000);
   register(s, 'new');
   serverOffline(s, 1);
   addSpace(s, RT);
   rmSpace(s, 'phonebook');
   t.deepEqual(s, snapshot);
-  t.deepEqual(INITIAL_STATE, { config: { version: 1, servers: [], spaces: [] }, identities: {}, nextServerId: 1, nextSpaceId: 1, nextRegionId: 1 });
+  t.deepEqual(INITIAL_STATE, { config: { version: 1, servers: [], spaces: [] }, identities: {}, nextServerId: 1, nextSpaceId: 1, nextRegionId: 1, peerKeys: {}, moveStarts: {} });
+});
+
+// -- peer keys ----------------------------------------------------------------------------------
+
+test('registerServer: a new server gets the fresh key; the same token keeps its key, whatever key is offered later', (t) => {
+  const a = registerServer(INITIAL_STATE, 'alpha', '127.0.0.1', 2001, Buffer.alloc(32, 1));
+  t.true(a.keysChanged);
+  t.deepEqual(a.state.peerKeys[a.serverId], Buffer.alloc(32, 1));
+  // Offline and back, at another address: same id, same key, no change to the table.
+  const off = serverOffline(a.state, a.serverId);
+  const back = registerServer(off, 'alpha', '127.0.0.1', 3001, Buffer.alloc(32, 2));
+  t.is(back.serverId, a.serverId);
+  t.false(back.keysChanged);
+  t.deepEqual(back.state.peerKeys[a.serverId], Buffer.alloc(32, 1));
+  const b = registerServer(back.state, 'beta', '127.0.0.1', 2002, Buffer.alloc(32, 3));
+  t.true(b.keysChanged);
+  t.deepEqual(
+    [...peerKeyTable(b.state)].map(([id, key]) => [id, key[0]]),
+    [
+      [1, 1],
+      [2, 3],
+    ],
+  );
+  t.throws(() => registerServer(INITIAL_STATE, 'gamma', 'h', 1, Buffer.alloc(16)), { message: /32 bytes/ });
+});
+
+test('the peer keys are never part of the configuration', (t) => {
+  const s = added(t, withServers(3)).state;
+  const keys = Object.values(s.peerKeys);
+  t.is(keys.length, 3);
+  const config = encodeBody(s.config);
+  for (const key of keys) t.is(config.indexOf(key), -1, 'a key inside the encoded configuration');
+});
+
+test('withPeerKeys gives a key to every listed server without one (a state from before peer keys)', (t) => {
+  const s = withServers(2);
+  const old: CoordinatorState = { ...s, peerKeys: {} };
+  let n = 0;
+  const filled = withPeerKeys(old, () => Buffer.alloc(32, ++n));
+  t.deepEqual(Object.keys(filled.peerKeys).sort(), ['1', '2']);
+  t.is(withPeerKeys(filled, () => t.fail('no key is missing') as never), filled);
+});
+
+// -- REGION_MOVED -------------------------------------------------------------------------------
+
+/** Two servers holding a space, then a third joins: some regions start moving to it. */
+function withMoves(t: ExecutionContext): { state: CoordinatorState; region: { id: number; head: number; to: number } } {
+  const s = added(t, withServers(2), ONE_REPLICA).state;
+  const joined = register(s, 'token-3', 2003).state;
+  const moving = joined.config.spaces[0].subspaces[0].regions.find((r) => r.moving !== undefined);
+  if (!moving) throw new Error('no region moves after a third server joined');
+  return { state: joined, region: { id: moving.id, head: moving.replicas[0], to: moving.moving! } };
+}
+
+test('trackMoves notes the version in which each move began', (t) => {
+  const { state, region } = withMoves(t);
+  t.is(state.moveStarts[region.id], state.config.version);
+  for (const r of state.config.spaces[0].subspaces.flatMap((ss) => ss.regions))
+    t.is(state.moveStarts[r.id] !== undefined, r.moving !== undefined, `region ${r.id}: an entry only while it moves`);
+});
+
+test('judgeMoveReport: the head completes its move; anything else is refused or ignored, and completing changes the head', (t) => {
+  const { state, region } = withMoves(t);
+  const v = state.config.version;
+  const report = { regionId: region.id, to: region.to, configVersion: v };
+  t.like(judgeMoveReport(state, report, undefined), { kind: 'refused', status: Status.UNAUTHORIZED }, 'from a connection that is no daemon');
+  const other = [1, 2, 3].find((s) => s !== region.head)!;
+  t.like(judgeMoveReport(state, report, other), { kind: 'refused', status: Status.UNAUTHORIZED }, 'from a daemon that does not head the region');
+  t.like(judgeMoveReport(state, { ...report, configVersion: v + 1 }, region.head), { kind: 'refused', status: Status.BADREQUEST }, 'from the future');
+  t.like(judgeMoveReport(state, { ...report, regionId: 99_999 }, region.head), { kind: 'stale' }, 'a region that is gone');
+  t.like(judgeMoveReport(state, { ...report, to: other === region.to ? region.head : other }, region.head), { kind: 'stale' }, 'another destination');
+  t.like(judgeMoveReport(state, { ...report, configVersion: v - 1 }, region.head), { kind: 'stale' }, 'a copy begun before the move');
+  t.like(judgeMoveReport(state, report, region.head), { kind: 'complete' });
+  const done = completeMove(state, region.id, region.to);
+  t.is(done.config.spaces[0].subspaces[0].regions.find((r) => r.id === region.id)!.replicas[0], region.to);
+  t.false(region.id in done.moveStarts, "no move start once the move is done");
+  t.like(judgeMoveReport(done, report, region.to), { kind: 'stale' }, 'repeated after completion');
+});
+
+test('judgeMoveReport: a move cancelled and begun again ignores the copy of the first time', (t) => {
+  const { state, region } = withMoves(t);
+  const firstCopy = { regionId: region.id, to: region.to, configVersion: state.config.version };
+  // The destination leaves (the move is cancelled) and comes back (it begins again).
+  const left = serverOffline(state, region.to);
+  t.is(left.config.spaces[0].subspaces[0].regions.find((r) => r.id === region.id)!.moving, undefined);
+  t.like(judgeMoveReport(left, firstCopy, region.head), { kind: 'stale' });
+  const back = register(left, `token-${region.to}`, 2000 + region.to).state;
+  const again = back.config.spaces[0].subspaces[0].regions.find((r) => r.id === region.id)!;
+  t.is(again.moving, region.to, 'the same move begins again');
+  t.is(back.moveStarts[region.id], back.config.version);
+  t.like(judgeMoveReport(back, firstCopy, region.head), { kind: 'stale' });
+  t.like(judgeMoveReport(back, { ...firstCopy, configVersion: back.config.version }, region.head), { kind: 'complete' });
 });

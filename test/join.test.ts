@@ -15,7 +15,7 @@ import test from 'ava';
 import * as crypto from 'node:crypto';
 import { Client, encodeKey, HyperClientError, HyperObject } from '../src/client/client';
 import { ClusterConfig, findSpace, keyRegion, SpaceLayout } from '../src/common/config';
-import { SharedScope, startCoordinator, startDaemon } from './helpers/cluster';
+import { CoordinatorProc, SharedScope, startCoordinator, startDaemon } from './helpers/cluster';
 import { Rng } from './helpers/rng';
 
 const SEED = process.env.HYPERDEX_JOIN_SEED !== undefined ? Number(process.env.HYPERDEX_JOIN_SEED) >>> 0 : crypto.randomBytes(4).readUInt32LE(0);
@@ -38,7 +38,7 @@ const SPACE = 'joined';
 const ACCEPTABLE_FAILURES = new Set(['RECONFIGURE', 'TIMEOUT']);
 
 const scope = new SharedScope();
-let coordPort = 0;
+let coordinator: CoordinatorProc;
 let writer: Client;
 let reader: Client;
 const firstDaemons: number[] = [];
@@ -225,7 +225,7 @@ function startWriter(stop: { now: boolean }): { done: Promise<void>; stats: Writ
 test.before(async (t) => {
   t.log(`seed ${SEED} (HYPERDEX_JOIN_SEED=${SEED}; the timing of the moves is not replayed)`);
   const coord = await startCoordinator(scope);
-  coordPort = coord.port;
+  coordinator = coord;
   for (let i = 0; i < 3; i++) firstDaemons.push((await startDaemon(scope, coord)).serverId);
   writer = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 15_000 });
   reader = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 15_000 });
@@ -287,8 +287,7 @@ test.serial('two daemons join under load: regions move to them, and no acknowled
   const searchLoops = Promise.all([searchLoop(0), searchLoop(1)]);
 
   await new Promise((r) => setTimeout(r, WRITER_LEAD_MS));
-  const coord = { port: coordPort };
-  const joined = [(await startDaemon(scope, coord)).serverId, (await startDaemon(scope, coord)).serverId];
+  const joined = [(await startDaemon(scope, coordinator)).serverId, (await startDaemon(scope, coordinator)).serverId];
   const all = new Set([...firstDaemons, ...joined]);
 
   // Wait (bounded) until no region moves and every region is headed by one of the five, the new ones included.

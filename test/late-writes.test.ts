@@ -28,7 +28,7 @@ const SETTLE_MS_MAX = 60_000;
 test('writes whose batch lands after their region moved reach the new head, index included', async (t) => {
   const coord = await startCoordinator(scope);
   const lines: string[] = [];
-  const first = await startInProcessDaemon(t, coord.port, lines, 'late');
+  const first = await startInProcessDaemon(t, coord, lines, 'late');
   const c = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 30_000 });
   t.teardown(() => c.close());
   await c.addSpace(`space ${SPACE} key k attributes string v, int n subspace n create 8 partitions`);
@@ -44,7 +44,7 @@ test('writes whose batch lands after their region moved reach the new head, inde
   });
   const puts = late.map((k, i) => c.put(SPACE, k, { v: 'late', n: 1000 + i }));
   // A second daemon joins: regions move to it, copied from LevelDB without the held writes.
-  const second = await startInProcessDaemon(t, coord.port, lines, 'late');
+  const second = await startInProcessDaemon(t, coord, lines, 'late');
   const start = Date.now();
   const moved = () => {
     const regions = clientSpaceLayout(c, SPACE).subspaces.flatMap((ss) => ss.regions);

@@ -144,7 +144,7 @@ test.after.always(() => scope.close());
 test('a search narrowing the first axis examines only its interval, and stays exact through updates, deletes and a region move', async (t) => {
   const coord = await startCoordinator(scope);
   const lines: string[] = [];
-  const daemons = [await startInProcessDaemon(t, coord.port, lines, 'index-daemon')];
+  const daemons = [await startInProcessDaemon(t, coord, lines, 'index-daemon')];
   const c = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 15_000 });
   t.teardown(() => c.close());
   await c.addSpace(`space ${SPACE} key k attributes int64 n, string g subspace n create 4 partitions`);
@@ -233,7 +233,7 @@ test('a search narrowing the first axis examines only its interval, and stays ex
   await checkSearches('after updates and deletes');
 
   // A second daemon joins: the coordinator moves regions to it (copy, forwarding, handoff).
-  const second = await startInProcessDaemon(t, coord.port, lines, 'index-daemon');
+  const second = await startInProcessDaemon(t, coord, lines, 'index-daemon');
   daemons.push(second);
   const settled = () => {
     const layout = clientSpaceLayout(c, SPACE);

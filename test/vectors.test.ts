@@ -129,6 +129,10 @@ function bodyFromJson(v: unknown): unknown {
 const messageDecoders: Record<number, (b: Buffer) => unknown> = {
   [MsgType.CONFIG_SUBSCRIBE]: m.decodeSubscribe,
   [MsgType.DAEMON_REGISTER]: m.decodeRegister,
+  [MsgType.DAEMON_REGISTERED]: m.decodeRegistered,
+  [MsgType.REGISTER_HELLO]: m.decodeRegisterHello,
+  [MsgType.REGISTER_CHALLENGE]: m.decodeRegisterChallenge,
+  [MsgType.PEER_KEYS]: m.decodePeerKeys,
   [MsgType.SPACE_ADD]: m.decodeSpaceAdd,
   [MsgType.SPACE_RM]: m.decodeSpaceRm,
   [MsgType.SPACE_LIST]: m.decodeSpaceList,
@@ -153,6 +157,9 @@ const messageDecoders: Record<number, (b: Buffer) => unknown> = {
   [MsgType.REPLICA_ACK]: m.decodeCoordResp,
   [MsgType.REGION_RESET]: (b) => m.decodeRegionMessage(b, 'REGION_RESET'),
   [MsgType.REGION_HANDOFF]: (b) => m.decodeRegionMessage(b, 'REGION_HANDOFF'),
+  [MsgType.PEER_HELLO]: m.decodePeerHello,
+  [MsgType.PEER_CHALLENGE]: m.decodePeerChallenge,
+  [MsgType.PEER_PROOF]: m.decodePeerProof,
   [MsgType.ERROR]: m.decodeError,
 };
 
@@ -169,7 +176,23 @@ test('frames.json has vectors of every kind the brief asks for', (t) => {
   const types = new Set(v.flatMap((x) => x.frames.map((f) => f.type)));
   for (const [name, type] of Object.entries(MsgType)) t.true(types.has(type), `no vector of ${name}`);
   const all = v.flatMap((x) => x.frames);
-  for (const name of ['REQ_SEARCH', 'REQ_COUNT', 'REQ_GROUP_DEL', 'REGION_MOVED', 'REPLICA_WRITE', 'REPLICA_ACK', 'REGION_RESET', 'REGION_HANDOFF'] as const) {
+  for (const name of [
+    'REQ_SEARCH',
+    'REQ_COUNT',
+    'REQ_GROUP_DEL',
+    'REGION_MOVED',
+    'REPLICA_WRITE',
+    'REPLICA_ACK',
+    'REGION_RESET',
+    'REGION_HANDOFF',
+    'DAEMON_REGISTERED',
+    'REGISTER_HELLO',
+    'REGISTER_CHALLENGE',
+    'PEER_KEYS',
+    'PEER_HELLO',
+    'PEER_CHALLENGE',
+    'PEER_PROOF',
+  ] as const) {
     t.true(all.some((f) => f.type === MsgType[name] && f.message === 'valid'), `no valid ${name}`);
     t.true(all.some((f) => f.type === MsgType[name] && f.message === 'invalid'), `no malformed ${name}`);
   }
@@ -345,7 +368,7 @@ test('frames: REGION_RESET, REGION_HANDOFF, REGION_MOVED and REPLICA_ACK decode 
   t.true(moved.length >= 2);
   for (const { f, body } of moved) {
     t.is(f.id, '0', 'REGION_MOVED is one-way: request id 0');
-    t.deepEqual(m.decodeRegionMoved(body), { regionId: 13, to: 3 });
+    t.deepEqual(m.decodeRegionMoved(body), { regionId: 13, to: 3, configVersion: 5 });
   }
   const acks = validFrames(MsgType.REPLICA_ACK).map(({ body }) => m.decodeCoordResp(body));
   t.deepEqual(acks.map((a) => a.status).sort(), [8448, 8517]);

@@ -40,6 +40,10 @@ enum hyperclient_returncode
     HYPERCLIENT_BADREQUEST   = 8529,
     /* add-space: the description does not parse, or a space of that name exists. */
     HYPERCLIENT_BADSPACE     = 8530,
+    /* The sender has not proven it may send this: a daemon-to-daemon message on a connection that
+     * has not passed the peer handshake, a registration without a valid proof of the cluster
+     * secret, a REGION_MOVED from a connection that does not hold the region. */
+    HYPERCLIENT_UNAUTHORIZED = 8531,
 
     HYPERCLIENT_EXCEPTION    = 8574,
     HYPERCLIENT_ZERO         = 8575,

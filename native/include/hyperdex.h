@@ -77,6 +77,11 @@ enum hyperdatatype
 #define HYPERDEX_MSG_COORD_RESP         0x0109
 /* One-way, daemon to coordinator: the daemon finished copying a region to the server it moves to. */
 #define HYPERDEX_MSG_REGION_MOVED       0x010a
+/* Registration with a cluster secret: the daemon's nonce, and the coordinator's challenge. */
+#define HYPERDEX_MSG_REGISTER_HELLO     0x010b
+#define HYPERDEX_MSG_REGISTER_CHALLENGE 0x010c
+/* Coordinator to registered daemons only: every registered server's peer key. */
+#define HYPERDEX_MSG_PEER_KEYS          0x010d
 
 #define HYPERDEX_MSG_REQ_GET            0x0201
 #define HYPERDEX_MSG_RESP_GET           0x0202
@@ -97,6 +102,10 @@ enum hyperdatatype
 #define HYPERDEX_MSG_REPLICA_ACK        0x0302
 #define HYPERDEX_MSG_REGION_RESET       0x0303
 #define HYPERDEX_MSG_REGION_HANDOFF     0x0304
+/* The peer handshake that opens every connection between daemons (docs/protocol.md 4.21). */
+#define HYPERDEX_MSG_PEER_HELLO         0x0305
+#define HYPERDEX_MSG_PEER_CHALLENGE     0x0306
+#define HYPERDEX_MSG_PEER_PROOF         0x0307
 
 #define HYPERDEX_MSG_ERROR              0x7f01
 

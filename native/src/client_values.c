@@ -163,7 +163,7 @@ enum hyperclient_returncode
 hc_status_of(uint64_t s)
 {
     if ((s >= HYPERCLIENT_SUCCESS && s <= HYPERCLIENT_READONLY) ||
-        (s >= HYPERCLIENT_UNKNOWNSPACE && s <= HYPERCLIENT_BADSPACE))
+        (s >= HYPERCLIENT_UNKNOWNSPACE && s <= HYPERCLIENT_UNAUTHORIZED))
         return (enum hyperclient_returncode)s;
     return HYPERCLIENT_SERVERERROR;
 }

@@ -79,6 +79,7 @@ hyperdex_table_name(const struct hyperdex_constant* table, size_t count, int val
     X(HYPERCLIENT_DISCONNECT)       \
     X(HYPERCLIENT_BADREQUEST)       \
     X(HYPERCLIENT_BADSPACE)         \
+    X(HYPERCLIENT_UNAUTHORIZED)     \
     X(HYPERCLIENT_EXCEPTION)        \
     X(HYPERCLIENT_ZERO)             \
     X(HYPERCLIENT_A)                \
@@ -181,6 +182,9 @@ hyperdex_datatype_at(size_t i, const char** name, int* value)
     X(HYPERDEX_MSG_SPACE_LIST_RESP)          \
     X(HYPERDEX_MSG_COORD_RESP)               \
     X(HYPERDEX_MSG_REGION_MOVED)             \
+    X(HYPERDEX_MSG_REGISTER_HELLO)           \
+    X(HYPERDEX_MSG_REGISTER_CHALLENGE)       \
+    X(HYPERDEX_MSG_PEER_KEYS)                \
     X(HYPERDEX_MSG_REQ_GET)                  \
     X(HYPERDEX_MSG_RESP_GET)                 \
     X(HYPERDEX_MSG_REQ_ATOMIC)               \
@@ -198,6 +202,9 @@ hyperdex_datatype_at(size_t i, const char** name, int* value)
     X(HYPERDEX_MSG_REPLICA_ACK)              \
     X(HYPERDEX_MSG_REGION_RESET)             \
     X(HYPERDEX_MSG_REGION_HANDOFF)           \
+    X(HYPERDEX_MSG_PEER_HELLO)               \
+    X(HYPERDEX_MSG_PEER_CHALLENGE)           \
+    X(HYPERDEX_MSG_PEER_PROOF)               \
     X(HYPERDEX_MSG_ERROR)
 
 /* #x of a macro argument is its name, not its expansion, so the names come out right. */

@@ -4,6 +4,7 @@
 //   hyperdex daemon [-f] --listen=ADDR --listen-port=P --coordinator=ADDR
 //                   --coordinator-port=P --data=DIR                                 (1.0)
 //   hyperdex-daemon --host IP --port P --bind-to IP --data DIR [-t N] [-i P]        (0.4)
+// Each also takes --cluster-secret-file FILE (ours): registration then requires the secret.
 
 import * as path from 'node:path';
 import { Coordinator } from '../coordinator/coordinator';
@@ -11,25 +12,44 @@ import { Daemon } from '../daemon/daemon';
 import { boundHeapGrowth, heapGrowingPercentFromEnv } from '../daemon/heap';
 import { OptionSpec, parseArgs, portValue, usage, UsageError } from './args';
 import { runInBackground } from './background';
+import { loadOrCreateClusterSecret, readClusterSecret } from './cluster-secret';
 import { makeLogger, onShutdown } from './run';
 
 const HELP: OptionSpec = { long: 'help', short: '?', flag: true, help: 'show this help and exit' };
 const FOREGROUND: OptionSpec = { long: 'foreground', short: 'f', flag: true, help: 'run in the foreground (the default)' };
 const BACKGROUND: OptionSpec = { long: 'daemon', short: 'd', flag: true, help: 'run in the background, logging to DIR/hyperdex-*.log' };
 const LOGGING: OptionSpec = { long: 'logging', valueName: 'LEVEL', help: 'least level logged: debug, info, warn or error', default: 'info' };
+const COORDINATOR_SECRET: OptionSpec = {
+  long: 'cluster-secret-file',
+  valueName: 'FILE',
+  help: 'require daemons to prove they know the secret in FILE to register; FILE is created (random, mode 0600) if missing. Without it, any daemon may register',
+};
+const DAEMON_SECRET: OptionSpec = {
+  long: 'cluster-secret-file',
+  valueName: 'FILE',
+  help: "prove knowledge of the secret in FILE (a copy of the coordinator's) to register; needed when the coordinator was started with it",
+};
 
 function checkPositional(positional: readonly string[]): void {
   if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`);
 }
 
-async function serveCoordinator(opts: { host: string; ports: number[]; dataDir: string; logging: string; background: boolean }): Promise<number> {
+async function serveCoordinator(opts: { host: string; ports: number[]; dataDir: string; logging: string; background: boolean; secretFile: string | undefined }): Promise<number> {
   const dataDir = path.resolve(opts.dataDir);
   if (opts.background) return runInBackground(path.join(dataDir, 'hyperdex-coordinator.log'), opts.host, opts.ports[0]);
   const log = makeLogger(opts.logging, 'coordinator');
-  const c = await Coordinator.start({ host: opts.host, ports: opts.ports, dataDir, log });
+  let clusterSecret: Buffer | undefined;
+  if (opts.secretFile !== undefined) {
+    const loaded = loadOrCreateClusterSecret(opts.secretFile);
+    if (loaded.created) log(`created the cluster secret file ${opts.secretFile}; daemons need a copy of it`);
+    if (loaded.warning) log(loaded.warning, 'warn');
+    clusterSecret = loaded.secret;
+  }
+  const c = await Coordinator.start({ host: opts.host, ports: opts.ports, dataDir, log, clusterSecret });
   const ports = c.ports;
-  process.stdout.write(`hyperdex coordinator [pid ${process.pid}] serving on ${opts.host}:${ports.join(' and port ')} (data in ${dataDir})\n`);
+  // The handlers first: whoever reads "serving" may signal at once, and must get a clean stop.
   onShutdown(() => c.stop());
+  process.stdout.write(`hyperdex coordinator [pid ${process.pid}] serving on ${opts.host}:${ports.join(' and port ')} (data in ${dataDir})\n`);
   return 0;
 }
 
@@ -39,6 +59,7 @@ const COORDINATOR_SPECS: OptionSpec[] = [
   { long: 'listen', short: 'l', valueName: 'ADDR', help: 'address to listen on', default: '127.0.0.1' },
   { long: 'listen-port', short: 'p', valueName: 'PORT', help: 'port for clients, daemons and control', default: '1982' },
   { long: 'data', short: 'D', valueName: 'DIR', help: 'directory for the coordinator state (must exist)', default: '.' },
+  COORDINATOR_SECRET,
   LOGGING,
   HELP,
 ];
@@ -56,6 +77,7 @@ export async function coordinatorCommand(argv: readonly string[], program = 'hyp
     dataDir: p.values.data,
     logging: p.values.logging,
     background: p.flags.has('daemon'),
+    secretFile: p.values['cluster-secret-file'],
   });
 }
 
@@ -66,6 +88,7 @@ const LEGACY_COORDINATOR_SPECS: OptionSpec[] = [
   { long: 'control-port', valueName: 'P', help: 'port for hyperdex-coordinator-control', default: '6970' },
   { long: 'bind-to', short: 'b', valueName: 'IP', help: 'address to listen on', default: '127.0.0.1' },
   { long: 'data', short: 'D', valueName: 'DIR', help: 'directory for the coordinator state (must exist)', default: '.' },
+  COORDINATOR_SECRET,
   LOGGING,
   HELP,
 ];
@@ -88,23 +111,31 @@ export async function legacyCoordinatorCommand(argv: readonly string[]): Promise
     dataDir: p.values.data,
     logging: p.values.logging,
     background: p.flags.has('daemon'),
+    secretFile: p.values['cluster-secret-file'],
   });
 }
 
 async function serveDaemon(
-  o: { listenHost: string; listenPort: number; coordinatorHost: string; coordinatorPort: number; dataDir: string; logging: string; background: boolean },
+  o: { listenHost: string; listenPort: number; coordinatorHost: string; coordinatorPort: number; dataDir: string; logging: string; background: boolean; secretFile: string | undefined },
 ): Promise<number> {
   const dataDir = path.resolve(o.dataDir);
   if (o.background) return runInBackground(path.join(dataDir, 'hyperdex-daemon.log'), o.listenHost, o.listenPort);
   const log = makeLogger(o.logging, 'daemon');
+  let clusterSecret: Buffer | undefined;
+  if (o.secretFile !== undefined) {
+    const loaded = readClusterSecret(o.secretFile);
+    if (loaded.warning) log(loaded.warning, 'warn');
+    clusterSecret = loaded.secret;
+  }
   // Before the store is opened and the memory index loaded: the heap is still small.
   boundHeapGrowth(heapGrowingPercentFromEnv());
-  const d = await Daemon.start({ ...o, dataDir, log });
+  const { secretFile: _file, ...rest } = o;
+  const d = await Daemon.start({ ...rest, dataDir, log, clusterSecret });
   const a = d.address;
+  onShutdown(() => d.stop());
   process.stdout.write(
     `hyperdex daemon ${d.id} [pid ${process.pid}] serving on ${a.host}:${a.port}, coordinator ${o.coordinatorHost}:${o.coordinatorPort} (data in ${dataDir})\n`,
   );
-  onShutdown(() => d.stop());
   return 0;
 }
 
@@ -117,6 +148,7 @@ const DAEMON_SPECS: OptionSpec[] = [
   { long: 'coordinator-port', short: 'P', valueName: 'PORT', help: "the coordinator's port", default: '1982' },
   { long: 'data', short: 'D', valueName: 'DIR', help: 'directory for the data (must exist)', default: '.' },
   { long: 'threads', short: 't', valueName: 'N', help: 'accepted for compatibility; requests are served by one event loop' },
+  DAEMON_SECRET,
   LOGGING,
   HELP,
 ];
@@ -136,6 +168,7 @@ export async function daemonCommand(argv: readonly string[], program = 'hyperdex
     dataDir: p.values.data,
     logging: p.values.logging,
     background: p.flags.has('daemon'),
+    secretFile: p.values['cluster-secret-file'],
   });
 }
 
@@ -149,6 +182,7 @@ const LEGACY_DAEMON_SPECS: OptionSpec[] = [
   { long: 'outgoing-port', short: 'o', valueName: 'P', help: 'accepted for compatibility; outgoing ports are picked by the system' },
   { long: 'data', short: 'D', valueName: 'DIR', help: 'directory for the data (must exist)', default: '.' },
   { long: 'threads', short: 't', valueName: 'N', help: 'accepted for compatibility; requests are served by one event loop' },
+  DAEMON_SECRET,
   LOGGING,
   HELP,
 ];
@@ -169,5 +203,6 @@ export async function legacyDaemonCommand(argv: readonly string[]): Promise<numb
     dataDir: p.values.data,
     logging: p.values.logging,
     background: p.flags.has('daemon'),
+    secretFile: p.values['cluster-secret-file'],
   });
 }

@@ -1,5 +1,7 @@
 // `npm start`: a local cluster in one process, a coordinator and three daemons on 127.0.0.1, with
-// its data under ./hyperdex-data (kept across runs). Ctrl-C stops everything.
+// its data under ./hyperdex-data (kept across runs). Ctrl-C stops everything. Registration needs
+// the cluster secret kept in DATA/cluster-secret (created on the first run): a daemon started by
+// hand joins this cluster with --cluster-secret-file DATA/cluster-secret.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,6 +9,7 @@ import { Coordinator } from '../coordinator/coordinator';
 import { Daemon } from '../daemon/daemon';
 import { boundHeapGrowth, heapGrowingPercentFromEnv } from '../daemon/heap';
 import { OptionSpec, parseArgs, portValue, usage, UsageError } from './args';
+import { loadOrCreateClusterSecret } from './cluster-secret';
 import { makeLogger, onShutdown, runMain } from './run';
 
 const SPECS: OptionSpec[] = [
@@ -21,7 +24,7 @@ const SPECS: OptionSpec[] = [
 async function main(argv: readonly string[]): Promise<number> {
   const p = parseArgs(argv, SPECS);
   if (p.flags.has('help')) {
-    process.stdout.write(usage('npm start -- [options]', 'Runs a local HyperDex cluster: one coordinator and three daemons on 127.0.0.1.', SPECS));
+    process.stdout.write(usage('npm start -- [options]', 'Runs a local HyperDex cluster: one coordinator and three daemons on 127.0.0.1; daemons register with the cluster secret in DATA/cluster-secret (created on the first run).', SPECS));
     return 0;
   }
   const host = '127.0.0.1';
@@ -32,9 +35,12 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!Number.isInteger(count) || count < 1 || count > 64) throw new UsageError(`--daemons must be between 1 and 64, got '${p.values.daemons}'`);
   const firstPort = portValue(p, 'daemon-port', true);
   fs.mkdirSync(coordDir, { recursive: true });
+  const secretFile = path.join(root, 'cluster-secret');
+  const { secret: clusterSecret, warning } = loadOrCreateClusterSecret(secretFile);
+  if (warning) process.stderr.write(`warning: ${warning}\n`);
   // As a daemon process does (servers.ts): this process holds three daemons' heaps.
   boundHeapGrowth(heapGrowingPercentFromEnv());
-  const coordinator = await Coordinator.start({ host, ports: [askedPort], dataDir: coordDir, log: makeLogger(p.values.logging, 'coordinator') });
+  const coordinator = await Coordinator.start({ host, ports: [askedPort], dataDir: coordDir, clusterSecret, log: makeLogger(p.values.logging, 'coordinator') });
   const port = coordinator.ports[0];
   const daemons: Daemon[] = [];
   const stopAll = async () => {
@@ -52,6 +58,7 @@ async function main(argv: readonly string[]): Promise<number> {
           coordinatorHost: host,
           coordinatorPort: port,
           dataDir,
+          clusterSecret,
           log: makeLogger(p.values.logging, `daemon${i}`),
         }),
       );
@@ -66,6 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
       `  coordinator  ${host}:${port}`,
       ...daemons.map((d) => `  daemon ${d.id}     ${d.address.host}:${d.address.port}`),
       `  data         ${root}`,
+      `  secret       ${secretFile} (a daemon started by hand needs --cluster-secret-file ${secretFile})`,
       `Try: echo 'space phonebook key username attributes first, last, int phone subspace first, last, phone' | npx hyperdex add-space -p ${port}`,
       'Press Ctrl-C to stop.',
       '',

@@ -2,7 +2,7 @@
 // Decoders check shape and types and throw ProtocolError; they never trust the peer.
 
 import { decodeBody } from './frame';
-import { LIMITS } from './protocol';
+import { LIMITS, PEER_AUTH } from './protocol';
 
 export class ProtocolError extends Error {}
 
@@ -75,6 +75,13 @@ function bin(v: unknown, what: string, maxBytes: number): Buffer {
   return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.length);
 }
 
+/** Exactly `n` bytes: nonces, keys and proofs. */
+function fixedBin(v: unknown, what: string, n: number): Buffer {
+  const b = bin(v, what, n);
+  if (b.length !== n) throw new ProtocolError(`${what}: expected ${n} bytes, got ${b.length}`);
+  return b;
+}
+
 function list<T>(v: unknown, what: string, max: number, each: (x: unknown, i: number) => T): T[] {
   if (!Array.isArray(v)) throw new ProtocolError(`${what}: expected an array`);
   if (v.length > max) throw new ProtocolError(`${what}: more than ${max} entries`);
@@ -115,9 +122,56 @@ export const toTuple = (a: WireAttr): WireAttrTuple => [a.name, a.datatype, a.va
 
 export const decodeSubscribe = (body: Buffer): void => void decodeArray(body, 'CONFIG_SUBSCRIBE', 0);
 
-export function decodeRegister(body: Buffer): { token: string; host: string; port: number } {
-  const [token, host, port] = decodeArray(body, 'DAEMON_REGISTER', 3);
-  return { token: str(token, 'token', 128), host: str(host, 'host', 256), port: uint(port, 'port', 65535) };
+/** DAEMON_REGISTER: who the daemon is and where clients reach it; with a cluster secret, its proof. */
+export interface RegisterRequest {
+  readonly token: string;
+  readonly host: string;
+  readonly port: number;
+  /** HMAC of the cluster secret over the registration (peer-auth.ts); absent in an open cluster. */
+  readonly proof?: Buffer;
+}
+
+export function decodeRegister(body: Buffer): RegisterRequest {
+  const [token, host, port, proof] = decodeArray(body, 'DAEMON_REGISTER', 3, 4);
+  const r = { token: str(token, 'token', 128), host: str(host, 'host', 256), port: uint(port, 'port', 65535) };
+  return proof === undefined ? r : { ...r, proof: fixedBin(proof, 'proof', PEER_AUTH.proofBytes) };
+}
+
+export function encodeRegister(r: RegisterRequest): unknown[] {
+  return r.proof ? [r.token, r.host, r.port, r.proof] : [r.token, r.host, r.port];
+}
+
+/** DAEMON_REGISTERED: the server id, and the peer key this daemon proves itself with. */
+export function decodeRegistered(body: Buffer): { serverId: number; key: Buffer } {
+  const [serverId, key] = decodeArray(body, 'DAEMON_REGISTERED', 2);
+  return { serverId: uint(serverId, 'server id', 0xffffffff), key: fixedBin(key, 'peer key', PEER_AUTH.keyBytes) };
+}
+
+/** REGISTER_HELLO: the daemon's nonce. */
+export function decodeRegisterHello(body: Buffer): { nonce: Buffer } {
+  const [nonce] = decodeArray(body, 'REGISTER_HELLO', 1);
+  return { nonce: fixedBin(nonce, 'nonce', PEER_AUTH.nonceBytes) };
+}
+
+/** REGISTER_CHALLENGE: the coordinator's nonce and its proof that it knows the secret. */
+export function decodeRegisterChallenge(body: Buffer): { nonce: Buffer; proof: Buffer } {
+  const [nonce, proof] = decodeArray(body, 'REGISTER_CHALLENGE', 2);
+  return { nonce: fixedBin(nonce, 'nonce', PEER_AUTH.nonceBytes), proof: fixedBin(proof, 'proof', PEER_AUTH.proofBytes) };
+}
+
+/** PEER_KEYS: every registered server's peer key. */
+export function decodePeerKeys(body: Buffer): Map<number, Buffer> {
+  const [entries] = decodeArray(body, 'PEER_KEYS', 1);
+  const out = new Map<number, Buffer>();
+  list(entries, 'peer keys', PEER_AUTH.serversMax, (x, i) => {
+    const [id, key] = array(x, `peer key ${i}`, 2);
+    out.set(uint(id, `peer key ${i} server id`, 0xffffffff), fixedBin(key, `peer key ${i} key`, PEER_AUTH.keyBytes));
+  });
+  return out;
+}
+
+export function encodePeerKeys(keys: ReadonlyMap<number, Buffer>): unknown[] {
+  return [[...keys].sort((a, b) => a[0] - b[0]).map(([id, key]) => [id, key])];
 }
 
 export function decodeSpaceAdd(body: Buffer): string {
@@ -342,6 +396,12 @@ export function decodeReplicaWrite(body: Buffer): ReplicaWrite {
   };
 }
 
+/** REPLICA_ACK: the answer to a daemon-to-daemon message (and to PEER_PROOF). */
+export function decodeReplicaAck(body: Buffer): { status: number; message: string } {
+  const [status, message] = decodeArray(body, 'REPLICA_ACK', 2);
+  return { status: uint(status, 'status', 0xffff), message: str(message, 'message', 64 * 1024) };
+}
+
 /** REGION_RESET and REGION_HANDOFF: one region of one space. */
 export interface RegionMessage {
   readonly configVersion: number;
@@ -359,7 +419,52 @@ export function decodeRegionMessage(body: Buffer, what: string): RegionMessage {
   return { configVersion: uint(v[0], 'config version'), spaceId: uint(v[1], 'space', 0xffffffff), subspace: uint(v[2], 'subspace', 0xffff), regionId: uint(v[3], 'region', 0xffffffff) };
 }
 
-export function decodeRegionMoved(body: Buffer): { regionId: number; to: number } {
-  const [regionId, to] = decodeArray(body, 'REGION_MOVED', 2);
-  return { regionId: uint(regionId, 'region', 0xffffffff), to: uint(to, 'server', 0xffffffff) };
+/**
+ * REGION_MOVED: a region's copy to `to` is complete. `configVersion` is the configuration under
+ * which that copy began (its REGION_RESET): the coordinator ignores a report older than the move.
+ */
+export interface RegionMoved {
+  readonly regionId: number;
+  readonly to: number;
+  readonly configVersion: number;
+}
+
+export function encodeRegionMoved(r: RegionMoved): unknown[] {
+  return [r.regionId, r.to, r.configVersion];
+}
+
+export function decodeRegionMoved(body: Buffer): RegionMoved {
+  const [regionId, to, configVersion] = decodeArray(body, 'REGION_MOVED', 3);
+  return { regionId: uint(regionId, 'region', 0xffffffff), to: uint(to, 'server', 0xffffffff), configVersion: uint(configVersion, 'config version') };
+}
+
+// ---- the peer handshake ----------------------------------------------------------------------
+
+/** PEER_HELLO: the connecting daemon's server id and nonce. */
+export interface PeerHello {
+  readonly serverId: number;
+  readonly nonce: Buffer;
+}
+
+export function decodePeerHello(body: Buffer): PeerHello {
+  const [serverId, nonce] = decodeArray(body, 'PEER_HELLO', 2);
+  return { serverId: uint(serverId, 'server id', 0xffffffff), nonce: fixedBin(nonce, 'nonce', PEER_AUTH.nonceBytes) };
+}
+
+/** PEER_CHALLENGE: the accepting daemon's server id, its nonce, and its proof. */
+export interface PeerChallenge {
+  readonly serverId: number;
+  readonly nonce: Buffer;
+  readonly proof: Buffer;
+}
+
+export function decodePeerChallenge(body: Buffer): PeerChallenge {
+  const [serverId, nonce, proof] = decodeArray(body, 'PEER_CHALLENGE', 3);
+  return { serverId: uint(serverId, 'server id', 0xffffffff), nonce: fixedBin(nonce, 'nonce', PEER_AUTH.nonceBytes), proof: fixedBin(proof, 'proof', PEER_AUTH.proofBytes) };
+}
+
+/** PEER_PROOF: the connecting daemon's proof. */
+export function decodePeerProof(body: Buffer): { proof: Buffer } {
+  const [proof] = decodeArray(body, 'PEER_PROOF', 1);
+  return { proof: fixedBin(proof, 'proof', PEER_AUTH.proofBytes) };
 }

@@ -30,6 +30,12 @@ export const Status = {
   BADREQUEST: 8529,
   /** add-space: the description does not parse, or a space of that name exists. */
   BADSPACE: 8530,
+  /**
+   * The sender has not proven it may send this: a daemon-to-daemon message on a connection that
+   * has not passed the peer handshake, a registration without a valid proof of the cluster
+   * secret, a REGION_MOVED from a connection that does not hold the region.
+   */
+  UNAUTHORIZED: 8531,
   EXCEPTION: 8574,
   ZERO: 8575,
   A: 8576,
@@ -64,6 +70,11 @@ export const MsgType = {
   COORD_RESP: 0x0109,
   /** A daemon finished copying a region to the daemon it moves to. */
   REGION_MOVED: 0x010a,
+  /** Registration with a cluster secret: the daemon's nonce, answered by REGISTER_CHALLENGE. */
+  REGISTER_HELLO: 0x010b,
+  REGISTER_CHALLENGE: 0x010c,
+  /** Pushed to registered daemons only: every registered server's peer key. */
+  PEER_KEYS: 0x010d,
   // key operations family
   REQ_GET: 0x0201,
   RESP_GET: 0x0202,
@@ -83,6 +94,10 @@ export const MsgType = {
   REPLICA_ACK: 0x0302,
   REGION_RESET: 0x0303,
   REGION_HANDOFF: 0x0304,
+  /** The peer handshake that must open every daemon-to-daemon connection (docs/protocol.md 4.21). */
+  PEER_HELLO: 0x0305,
+  PEER_CHALLENGE: 0x0306,
+  PEER_PROOF: 0x0307,
   // protocol errors
   ERROR: 0x7f01,
 } as const;
@@ -184,6 +199,27 @@ export const LIMITS = {
   requestTimeoutMs: 30_000,
   /** Bytes a connection may have queued for writing before the peer is dropped as too slow. */
   sendQueueBytesMax: 64 * 1024 * 1024,
+} as const;
+
+/** Sizes and waits of the peer handshake and of registration with a cluster secret (peer-auth.ts). */
+export const PEER_AUTH = {
+  /** A server's peer key, as the coordinator generates it. */
+  keyBytes: 32,
+  /** Every nonce, fresh from a cryptographic random source. */
+  nonceBytes: 32,
+  /** An HMAC-SHA256. */
+  proofBytes: 32,
+  /**
+   * How long a daemon waits for a key it does not know yet (its own, or a peer's): the
+   * coordinator's PEER_KEYS may reach it after the peer that the same registration let in.
+   */
+  keyWaitMsMax: 2000,
+  /** Entries of one PEER_KEYS. */
+  serversMax: 65536,
+  /** A cluster secret read from its file: at least this many bytes... */
+  secretBytesMin: 16,
+  /** ...and at most this many. */
+  secretBytesMax: 4096,
 } as const;
 
 /** State of a server in the configuration. */

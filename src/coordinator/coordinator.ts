@@ -1,15 +1,28 @@
 // The coordinator process: holds the cluster state, persists it, and pushes every new configuration
 // to the daemons and clients that subscribed. The state transitions themselves live in state.ts.
 
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { FramedConnection } from '../common/connection';
 import { decodeBody, encodeBody, Frame } from '../common/frame';
 import * as m from '../common/messages';
-import { MsgType, msgTypeName, Status } from '../common/protocol';
+import { proofMatches, registerCoordinatorProof, registerDaemonProof } from '../common/peer-auth';
+import { MsgType, msgTypeName, PEER_AUTH, Status } from '../common/protocol';
 import { parseSpaceDescription, SchemaParseError } from '../common/schema-parser';
-import { addSpace, completeMove, CoordinatorState, INITIAL_STATE, registerServer, rmSpace, serverOffline } from './state';
+import {
+  addSpace,
+  completeMove,
+  CoordinatorState,
+  INITIAL_STATE,
+  judgeMoveReport,
+  peerKeyTable,
+  registerServer,
+  rmSpace,
+  serverOffline,
+  withPeerKeys,
+} from './state';
 
 export interface CoordinatorOptions {
   readonly host: string;
@@ -18,6 +31,12 @@ export interface CoordinatorOptions {
   /** Where the state is kept across restarts; without it the state lives in memory only. */
   readonly dataDir?: string;
   readonly frameBytesMax?: number;
+  /**
+   * With a cluster secret, a daemon registers only once it has proven that it knows the secret
+   * (REGISTER_HELLO, REGISTER_CHALLENGE, then DAEMON_REGISTER with its proof). Without one,
+   * registration is open to anyone who can connect.
+   */
+  readonly clusterSecret?: Buffer;
   readonly log?: (line: string, level?: 'debug' | 'info' | 'warn' | 'error') => void;
 }
 
@@ -30,8 +49,15 @@ function loadState(dataDir: string | undefined): CoordinatorState {
   const raw = decodeBody(fs.readFileSync(file)) as CoordinatorState;
   // Region bounds travel as bigint; msgpack gives small ones back as numbers.
   const big = (x: unknown) => (typeof x === 'bigint' ? x : BigInt(x as number));
+  // A state written before peer keys and move starts existed has neither (withPeerKeys fills the keys in).
+  const peerKeys: Record<number, Buffer> = {};
+  for (const [id, key] of Object.entries(raw.peerKeys ?? {})) peerKeys[Number(id)] = Buffer.from(key as Uint8Array);
+  const moveStarts: Record<number, number> = {};
+  for (const [id, v] of Object.entries(raw.moveStarts ?? {})) moveStarts[Number(id)] = Number(v);
   return {
     ...raw,
+    peerKeys,
+    moveStarts,
     config: {
       ...raw.config,
       spaces: raw.config.spaces.map((s) => ({
@@ -56,6 +82,10 @@ function saveState(dataDir: string, state: CoordinatorState): void {
   fs.renameSync(tmp, file);
 }
 
+function newPeerKey(): Buffer {
+  return crypto.randomBytes(PEER_AUTH.keyBytes);
+}
+
 export class Coordinator {
   private state: CoordinatorState;
   private readonly servers: net.Server[] = [];
@@ -63,6 +93,8 @@ export class Coordinator {
   private readonly subscribers = new Set<FramedConnection>();
   /** Which connection registered each server, so a stale connection's close does not mark it offline. */
   private readonly daemonLinks = new Map<number, FramedConnection>();
+  /** The registration challenge each connection was given (one at a time), with a cluster secret. */
+  private readonly challenges = new Map<FramedConnection, { daemonNonce: Buffer; coordinatorNonce: Buffer }>();
   private stopping = false;
 
   private constructor(private readonly opts: CoordinatorOptions) {
@@ -70,7 +102,9 @@ export class Coordinator {
       const stat = fs.statSync(opts.dataDir, { throwIfNoEntry: false });
       if (!stat || !stat.isDirectory()) throw new Error(`data directory ${opts.dataDir} does not exist (create it first)`);
     }
-    this.state = loadState(opts.dataDir);
+    if (opts.clusterSecret !== undefined && opts.clusterSecret.length < PEER_AUTH.secretBytesMin)
+      throw new Error(`the cluster secret has ${opts.clusterSecret.length} bytes; it needs at least ${PEER_AUTH.secretBytesMin}`);
+    this.state = withPeerKeys(loadState(opts.dataDir), newPeerKey);
     // Every daemon must register again after a restart: until then it is offline.
     for (const s of this.state.config.servers) this.state = serverOffline(this.state, s.id);
   }
@@ -127,6 +161,7 @@ export class Coordinator {
   private onClose(conn: FramedConnection): void {
     this.connections.delete(conn);
     this.subscribers.delete(conn);
+    this.challenges.delete(conn);
     for (const [id, link] of this.daemonLinks) {
       if (link !== conn) continue;
       this.daemonLinks.delete(id);
@@ -146,17 +181,10 @@ export class Coordinator {
           this.subscribers.add(conn);
           reply(MsgType.CONFIG, [this.state.config]);
           return;
-        case MsgType.DAEMON_REGISTER: {
-          const { token, host, port } = m.decodeRegister(f.body);
-          const { state, serverId } = registerServer(this.state, token, host, port);
-          const previous = this.daemonLinks.get(serverId);
-          this.daemonLinks.set(serverId, conn);
-          if (previous && previous !== conn) previous.close('replaced by a newer registration');
-          reply(MsgType.DAEMON_REGISTERED, [serverId]);
-          this.log(`daemon ${serverId} at ${host}:${port}`);
-          this.update(state);
-          return;
-        }
+        case MsgType.REGISTER_HELLO:
+          return this.onRegisterHello(conn, f);
+        case MsgType.DAEMON_REGISTER:
+          return this.onRegister(conn, f);
         case MsgType.SPACE_ADD:
           return void reply(MsgType.COORD_RESP, this.handleSpaceAdd(m.decodeSpaceAdd(f.body)));
         case MsgType.SPACE_RM: {
@@ -165,12 +193,8 @@ export class Coordinator {
           this.update(result.state);
           return void reply(MsgType.COORD_RESP, [Status.SUCCESS, '']);
         }
-        case MsgType.REGION_MOVED: {
-          // One-way: a daemon finished copying a region; its next head takes over.
-          const { regionId, to } = m.decodeRegionMoved(f.body);
-          this.update(completeMove(this.state, regionId, to));
-          return;
-        }
+        case MsgType.REGION_MOVED:
+          return this.onRegionMoved(conn, f);
         case MsgType.SPACE_LIST:
           m.decodeSpaceList(f.body);
           return void reply(MsgType.SPACE_LIST_RESP, [this.state.config.spaces.map((s) => s.name)]);
@@ -182,6 +206,72 @@ export class Coordinator {
       if (status === Status.SERVERERROR) this.log(`${(e as Error).stack}`, 'error');
       reply(MsgType.ERROR, [status, (e as Error).message]);
     }
+  }
+
+  /** REGISTER_HELLO: a daemon that knows the cluster secret asks for a challenge, and for proof that this coordinator knows it too. */
+  private onRegisterHello(conn: FramedConnection, f: Frame): void {
+    const { nonce: daemonNonce } = m.decodeRegisterHello(f.body);
+    const secret = this.opts.clusterSecret;
+    if (!secret)
+      return void conn.send(MsgType.ERROR, f.id, [
+        Status.UNAUTHORIZED,
+        'this coordinator has no cluster secret: start the daemon without --cluster-secret-file, or the coordinator with the same one',
+      ]);
+    const coordinatorNonce = crypto.randomBytes(PEER_AUTH.nonceBytes);
+    // One challenge per connection: a new hello replaces the one not yet answered.
+    this.challenges.set(conn, { daemonNonce, coordinatorNonce });
+    conn.send(MsgType.REGISTER_CHALLENGE, f.id, [coordinatorNonce, registerCoordinatorProof(secret, daemonNonce, coordinatorNonce)]);
+  }
+
+  /** Why a registration may not proceed (with a cluster secret), or undefined when it may. */
+  private registrationRefusal(conn: FramedConnection, r: m.RegisterRequest): string | undefined {
+    const secret = this.opts.clusterSecret;
+    if (!secret) return undefined; // open registration: a proof, if any, is not looked at
+    if (!r.proof) return 'the cluster secret is missing: this coordinator requires proof of it (start the daemon with --cluster-secret-file)';
+    const challenge = this.challenges.get(conn);
+    if (!challenge) return 'no registration challenge on this connection: send REGISTER_HELLO first';
+    // A challenge answers one registration, right or wrong: a proof is never tried twice.
+    this.challenges.delete(conn);
+    const expected = registerDaemonProof(secret, challenge.daemonNonce, challenge.coordinatorNonce, r.token, r.host, r.port);
+    if (!proofMatches(expected, r.proof)) return 'wrong cluster secret: the proof does not match';
+    return undefined;
+  }
+
+  private onRegister(conn: FramedConnection, f: Frame): void {
+    const r = m.decodeRegister(f.body);
+    const refusal = this.registrationRefusal(conn, r);
+    if (refusal) {
+      this.log(`refused a registration as ${r.host}:${r.port}: ${refusal}`, 'warn');
+      return void conn.send(MsgType.ERROR, f.id, [Status.UNAUTHORIZED, `registration refused: ${refusal}`]);
+    }
+    const before = this.state;
+    const { state, serverId, keysChanged } = registerServer(before, r.token, r.host, r.port, newPeerKey());
+    const previous = this.daemonLinks.get(serverId);
+    this.daemonLinks.set(serverId, conn);
+    if (previous && previous !== conn) previous.close('replaced by a newer registration');
+    // Persisted before anyone learns the key: a key handed out is never lost in a restart.
+    this.persistState(state);
+    conn.send(MsgType.DAEMON_REGISTERED, f.id, [serverId, state.peerKeys[serverId]]);
+    this.log(`daemon ${serverId} at ${r.host}:${r.port}`);
+    // The keys go out before any configuration that names the new server (update, below), so that a
+    // daemon that sees it there can already check it; each connection sends its frames in order.
+    const table = m.encodePeerKeys(peerKeyTable(state));
+    for (const [, link] of this.daemonLinks) if (keysChanged || link === conn) link.send(MsgType.PEER_KEYS, 0n, table);
+    if (state.config !== before.config) this.pushConfig();
+  }
+
+  /** REGION_MOVED: one-way; completes a move when the region's head reports it (judgeMoveReport). */
+  private onRegionMoved(conn: FramedConnection, f: Frame): void {
+    const report = m.decodeRegionMoved(f.body);
+    let sender: number | undefined;
+    for (const [id, link] of this.daemonLinks) if (link === conn) sender = id;
+    const verdict = judgeMoveReport(this.state, report, sender);
+    if (verdict.kind === 'refused') {
+      this.log(`refused REGION_MOVED of region ${report.regionId} to server ${report.to}: ${verdict.message}`, 'warn');
+      return void conn.send(MsgType.ERROR, f.id, [verdict.status, verdict.message]);
+    }
+    if (verdict.kind === 'stale') return void this.log(`ignored REGION_MOVED of region ${report.regionId} to server ${report.to}: ${verdict.why}`, 'debug');
+    this.update(completeMove(this.state, report.regionId, report.to));
   }
 
   private handleSpaceAdd(description: string): unknown[] {
@@ -199,12 +289,24 @@ export class Coordinator {
     return [Status.SUCCESS, result.notes.join('\n')];
   }
 
-  /** Installs a new state: persist first, then tell everyone. */
+  /** Installs a new state: persist first, then tell everyone whose configuration changed. */
   private update(next: CoordinatorState): void {
+    if (next === this.state) return;
+    const configChanged = next.config !== this.state.config;
+    this.persistState(next);
+    if (configChanged) this.pushConfig();
+  }
+
+  /** Only the configuration goes to subscribers: the peer keys stay in the coordinator's state. */
+  private pushConfig(): void {
+    for (const s of this.subscribers) s.send(MsgType.CONFIG, 0n, [this.state.config]);
+  }
+
+  /** Persists a state and makes it the current one (a no-op when it already is). */
+  private persistState(next: CoordinatorState): void {
     if (next === this.state) return;
     this.state = next;
     this.persist();
-    for (const s of this.subscribers) s.send(MsgType.CONFIG, 0n, [this.state.config]);
   }
 
   private persist(): void {

@@ -3,7 +3,7 @@
 
 import { ClusterConfig, RegionLayout, ServerId, ServerInfo, SpaceLayout, SubspaceLayout } from '../common/config';
 import { partitionSubspace } from '../common/hyperspace';
-import { ServerState } from '../common/protocol';
+import { PEER_AUTH, ServerState, Status } from '../common/protocol';
 import { SpaceSpec } from '../common/schema';
 import { balanceSubspace, chainFrom, initialRegions } from './balance';
 
@@ -14,6 +14,17 @@ export interface CoordinatorState {
   readonly nextServerId: number;
   readonly nextSpaceId: number;
   readonly nextRegionId: number;
+  /**
+   * Server id -> its peer key, with which it proves its membership to other daemons. Never part
+   * of `config`, which every client receives: only the server itself (DAEMON_REGISTERED) and
+   * the registered daemons (PEER_KEYS) are told.
+   */
+  readonly peerKeys: Readonly<Record<number, Buffer>>;
+  /**
+   * Region id -> the configuration version in which its current move (`moving`) began: a
+   * REGION_MOVED for a copy begun before that belongs to an earlier move (judgeMoveReport).
+   */
+  readonly moveStarts: Readonly<Record<number, number>>;
 }
 
 export const INITIAL_STATE: CoordinatorState = {
@@ -22,6 +33,8 @@ export const INITIAL_STATE: CoordinatorState = {
   nextServerId: 1,
   nextSpaceId: 1,
   nextRegionId: 1,
+  peerKeys: {},
+  moveStarts: {},
 };
 
 function bump(state: CoordinatorState, config: Omit<ClusterConfig, 'version'>, rest: Partial<CoordinatorState> = {}): CoordinatorState {
@@ -32,28 +45,52 @@ function available(config: ClusterConfig): ServerId[] {
   return config.servers.filter((s) => s.state === ServerState.AVAILABLE).map((s) => s.id).sort((a, b) => a - b);
 }
 
-/** A daemon announces itself. The same token always gets the same server id back. */
+/**
+ * A daemon announces itself. The same token always gets the same server id back, and the same
+ * peer key: `freshKey` (random bytes from the caller) becomes the key of a server that has none.
+ */
 export function registerServer(
   state: CoordinatorState,
   token: string,
   host: string,
   port: number,
-): { state: CoordinatorState; serverId: ServerId } {
+  freshKey: Buffer,
+): { state: CoordinatorState; serverId: ServerId; keysChanged: boolean } {
+  if (freshKey.length !== PEER_AUTH.keyBytes) throw new Error(`registerServer: a peer key has ${PEER_AUTH.keyBytes} bytes, got ${freshKey.length}`);
   const known = state.identities[token];
   const serverId = known ?? state.nextServerId;
   const listed = state.config.servers.find((s) => s.id === serverId);
+  const keysChanged = state.peerKeys[serverId] === undefined;
   // Registering again exactly as listed changes nothing: no new version.
-  if (known !== undefined && listed && listed.host === host && listed.port === port && listed.state === ServerState.AVAILABLE)
-    return { state, serverId };
+  if (!keysChanged && known !== undefined && listed && listed.host === host && listed.port === port && listed.state === ServerState.AVAILABLE)
+    return { state, serverId, keysChanged };
   const servers: ServerInfo[] = state.config.servers.filter((s) => s.id !== serverId);
   servers.push({ id: serverId, host, port, state: ServerState.AVAILABLE });
   servers.sort((a, b) => a.id - b.id);
   let next = bump(state, { servers, spaces: state.config.spaces }, {
     identities: { ...state.identities, [token]: serverId },
     nextServerId: known === undefined ? state.nextServerId + 1 : state.nextServerId,
+    peerKeys: keysChanged ? { ...state.peerKeys, [serverId]: freshKey } : state.peerKeys,
   });
   next = rebalance(next);
-  return { state: next, serverId };
+  return { state: trackMoves(state, next), serverId, keysChanged };
+}
+
+/**
+ * Gives a key to every listed server that has none (a state written before peer keys existed);
+ * `freshKey` is called once per such server.
+ */
+export function withPeerKeys(state: CoordinatorState, freshKey: () => Buffer): CoordinatorState {
+  const missing = state.config.servers.filter((s) => state.peerKeys[s.id] === undefined);
+  if (missing.length === 0) return state;
+  const peerKeys: Record<number, Buffer> = { ...state.peerKeys };
+  for (const s of missing) peerKeys[s.id] = freshKey();
+  return { ...state, peerKeys };
+}
+
+/** Every registered server's peer key, by server id. */
+export function peerKeyTable(state: CoordinatorState): Map<ServerId, Buffer> {
+  return new Map(Object.entries(state.peerKeys).map(([id, key]) => [Number(id), key]));
 }
 
 /** A daemon's connection to the coordinator ended. It keeps its regions, so that it can come back. */
@@ -62,7 +99,30 @@ export function serverOffline(state: CoordinatorState, serverId: ServerId): Coor
   if (!s || s.state === ServerState.OFFLINE) return state;
   const servers = state.config.servers.map((x) => (x.id === serverId ? { ...x, state: ServerState.OFFLINE } : x));
   // Moves towards the departed server are cancelled; its own regions wait for it to come back.
-  return rebalance(bump(state, { servers, spaces: state.config.spaces }));
+  return trackMoves(state, rebalance(bump(state, { servers, spaces: state.config.spaces })));
+}
+
+/**
+ * Notes in `moveStarts` the version in which each region of `next` began its current move: a
+ * region moving in `next` to another destination than in `prev` (or not moving in `prev`)
+ * began it in `next`'s version. Regions that do not move have no entry.
+ */
+export function trackMoves(prev: CoordinatorState, next: CoordinatorState): CoordinatorState {
+  if (next.config === prev.config && next.moveStarts === prev.moveStarts) return next;
+  const before = new Map<number, number | undefined>();
+  for (const space of prev.config.spaces) for (const ss of space.subspaces) for (const r of ss.regions) before.set(r.id, r.moving);
+  const moveStarts: Record<number, number> = {};
+  let changed = false;
+  for (const space of next.config.spaces)
+    for (const ss of space.subspaces)
+      for (const r of ss.regions) {
+        if (r.moving === undefined) continue;
+        const since = before.get(r.id) === r.moving ? (next.moveStarts[r.id] ?? prev.config.version) : next.config.version;
+        moveStarts[r.id] = since;
+        if (next.moveStarts[r.id] !== since) changed = true;
+      }
+  if (!changed && Object.keys(next.moveStarts).length === Object.keys(moveStarts).length) return next;
+  return { ...next, moveStarts };
 }
 
 /**
@@ -87,7 +147,7 @@ export function rebalance(state: CoordinatorState): CoordinatorState {
 
 /**
  * A daemon finished copying a region to `to`: `to` becomes the head. Anything else (a stale or
- * repeated report) changes nothing.
+ * repeated report) changes nothing. The caller judges the report first (judgeMoveReport).
  */
 export function completeMove(state: CoordinatorState, regionId: number, to: ServerId): CoordinatorState {
   const servers = available(state.config);
@@ -104,7 +164,40 @@ export function completeMove(state: CoordinatorState, regionId: number, to: Serv
     })),
   }));
   if (!changed) return state;
-  return bump(state, { servers: state.config.servers, spaces });
+  return trackMoves(state, bump(state, { servers: state.config.servers, spaces }));
+}
+
+/** What to do with a REGION_MOVED. */
+export type MoveReportVerdict =
+  | { readonly kind: 'complete' }
+  /** A report that a legitimate daemon may send late: ignored without an answer. */
+  | { readonly kind: 'stale'; readonly why: string }
+  /** A report nobody legitimate sends: answered with an error. */
+  | { readonly kind: 'refused'; readonly status: number; readonly message: string };
+
+/**
+ * Judges a REGION_MOVED. `sender` is the server id the reporting connection registered as
+ * (undefined: it did not register). Only the daemon heading the region may report its move; a
+ * report is stale when the region no longer moves to `to`, or when the copy it reports began
+ * (report.configVersion) before the current move did: the move was cancelled and begun again
+ * since, and the writes of the time between did not reach `to`.
+ */
+export function judgeMoveReport(state: CoordinatorState, report: { regionId: number; to: ServerId; configVersion: number }, sender: ServerId | undefined): MoveReportVerdict {
+  const { regionId, to, configVersion } = report;
+  if (sender === undefined)
+    return { kind: 'refused', status: Status.UNAUTHORIZED, message: `REGION_MOVED is accepted only from the connection of the daemon heading region ${regionId}; this connection did not register as a daemon` };
+  if (configVersion > state.config.version)
+    return { kind: 'refused', status: Status.BADREQUEST, message: `REGION_MOVED under configuration ${configVersion}, but the newest is ${state.config.version}` };
+  let region: RegionLayout | undefined;
+  for (const space of state.config.spaces) for (const ss of space.subspaces) region ??= ss.regions.find((r) => r.id === regionId);
+  if (!region) return { kind: 'stale', why: `region ${regionId} no longer exists` };
+  if (region.replicas[0] !== sender)
+    return { kind: 'refused', status: Status.UNAUTHORIZED, message: `server ${sender} does not head region ${regionId} in configuration ${state.config.version}` };
+  if (region.moving !== to) return { kind: 'stale', why: `region ${regionId} is not moving to server ${to} in configuration ${state.config.version}` };
+  if (!available(state.config).includes(to)) return { kind: 'stale', why: `server ${to} is not available` };
+  const since = state.moveStarts[regionId] ?? state.config.version;
+  if (configVersion < since) return { kind: 'stale', why: `the copy began in configuration ${configVersion}, before the move of region ${regionId} did (${since})` };
+  return { kind: 'complete' };
 }
 
 function replicasOf(spec: SpaceSpec, subspaceIndex: number): number {
@@ -143,10 +236,10 @@ export function addSpace(state: CoordinatorState, spec: SpaceSpec): AddSpaceResu
     nextSpaceId: state.nextSpaceId + 1,
     nextRegionId,
   });
-  return { ok: true, state: next, notes };
+  return { ok: true, state: trackMoves(state, next), notes };
 }
 
 export function rmSpace(state: CoordinatorState, name: string): { ok: true; state: CoordinatorState } | { ok: false; reason: string } {
   if (!state.config.spaces.some((s) => s.name === name)) return { ok: false, reason: `no space named ${name}` };
-  return { ok: true, state: bump(state, { servers: state.config.servers, spaces: state.config.spaces.filter((s) => s.name !== name) }) };
+  return { ok: true, state: trackMoves(state, bump(state, { servers: state.config.servers, spaces: state.config.spaces.filter((s) => s.name !== name) })) };
 }

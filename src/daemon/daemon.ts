@@ -14,7 +14,9 @@ import { decodeBody, Frame } from '../common/frame';
 import * as m from '../common/messages';
 import { datatypeOf, isScalar, typeName } from '../common/datatypes';
 import { Check, firstFailingCheck, resolveChecks } from '../common/predicate';
-import { AtomicFlag, MsgType, msgTypeName, SEARCH_BATCH, Status, statusName } from '../common/protocol';
+import { AtomicFlag, MsgType, msgTypeName, PEER_AUTH, SEARCH_BATCH, Status, statusName } from '../common/protocol';
+import { proofMatches, registerCoordinatorProof, registerDaemonProof } from '../common/peer-auth';
+import { GateAnswer, PeerGate, PeerIdentity, provePeer, unprovenMessage } from './peer-gate';
 import { applyAtomic, checkKey, Outcome, StoredObject, SUCCESS } from './apply';
 import { RegionRef, regionChanges } from './changes';
 import { sortObjects } from './sort';
@@ -57,8 +59,20 @@ export interface DaemonOptions {
   readonly coordinatorPort: number;
   readonly dataDir: string;
   readonly frameBytesMax?: number;
+  /**
+   * The cluster secret, when the coordinator requires one: the daemon proves that it knows it to
+   * register (and checks that the coordinator knows it too). Without it, registration is open.
+   */
+  readonly clusterSecret?: Buffer;
   readonly log?: (line: string, level?: 'debug' | 'info' | 'warn' | 'error') => void;
 }
+
+/** Request ids on the coordinator link. */
+const REGISTER_HELLO_ID = 1n;
+const REGISTER_ID = 2n;
+const SUBSCRIBE_ID = 3n;
+/** How long the peer handshake may take, the peer's wait for keys included. */
+const PEER_HANDSHAKE_MS_MAX = 5000;
 
 const IDENTITY_FILE = 'hyperdex-identity';
 const RECONNECT_DELAY_MS_MIN = 100;
@@ -74,6 +88,9 @@ const MOVE_RETRY_DELAY_MS = 1000;
 const ATOMIC_GROUP_MAX = 256;
 /** Objects in flight to the next head while copying a region. */
 const TRANSFER_WINDOW = 256;
+
+/** The coordinator refused this daemon's registration (or could not prove that it knows the secret). */
+class RegistrationRefused extends Error {}
 
 /** A peer daemon answered with a status other than SUCCESS. */
 class PeerError extends Error {
@@ -114,6 +131,19 @@ export class Daemon {
   private reconnectTimer?: NodeJS.Timeout;
   private reconnectDelayMs = RECONNECT_DELAY_MS_MIN;
   private registeredOnce?: () => void;
+  private registrationFailed?: (e: Error) => void;
+  /** The nonce of this connection's REGISTER_HELLO, with a cluster secret. */
+  private registerNonce?: Buffer;
+  /** Counts registrations: a move's report goes only on the coordinator link its copy began under. */
+  private coordinatorEpoch = 0;
+  /** This daemon's peer key, from DAEMON_REGISTERED. */
+  private peerKey?: Buffer;
+  /** Every registered server's peer key, from PEER_KEYS. */
+  private peerKeys = new Map<number, Buffer>();
+  /** Woken when this daemon's key or the table of keys changes. */
+  private readonly keyWaiters = new ConditionWaiters();
+  /** The peer handshake of each accepted connection that began one (clients never do). */
+  private readonly gates = new Map<FramedConnection, PeerGate>();
   private readonly configWaiters = new ConditionWaiters();
   /** Regions this daemon heads but may not serve until their previous head hands them off. */
   private readonly awaitingHandoff = new Map<number, number>();
@@ -123,8 +153,14 @@ export class Daemon {
   private readonly inflight = new Map<number, number>();
   /** Copies of regions to their next heads, in progress. */
   private readonly moves = new Map<number, Promise<void>>();
-  /** Copies finished and reported: sent again on every (re)connection until the move completes. */
-  private readonly movedReports = new Map<number, number>();
+  /**
+   * Copies finished and reported, until the configuration shows the move done or cancelled: the
+   * destination, the configuration version the copy began under, and the registration (epoch)
+   * it was reported on. One reported on an earlier link is copied again rather than repeated.
+   */
+  private readonly movedReports = new Map<number, { to: number; configVersion: number; epoch: number }>();
+  /** Moves begun again (in the configuration) while their copy ran: copied again when it ends. */
+  private readonly moveAgain = new Set<number>();
   private readonly peers = new Map<string, Promise<Link>>();
   private nextPeerRequest = 1n;
   /** The constant parts of a space's RESP_GET and RESP_SEARCH_ITEMS, made once per space layout. */
@@ -159,8 +195,9 @@ export class Daemon {
     if (!store.indexComplete) d.log('this data directory predates the search index: searches read whole regions', 'warn');
     try {
       await d.listen();
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
         d.registeredOnce = resolve;
+        d.registrationFailed = reject;
         d.connectCoordinator();
       });
     } catch (e) {
@@ -198,7 +235,10 @@ export class Daemon {
       socket,
       {
         onFrame: (f) => this.onClientFrame(conn, f),
-        onClose: () => this.clients.delete(conn),
+        onClose: () => {
+          this.clients.delete(conn);
+          this.gates.delete(conn);
+        },
       },
       this.opts.frameBytesMax,
     );
@@ -214,7 +254,7 @@ export class Daemon {
       (socket) => {
         if (this.stopping) return void socket.destroy();
         const conn: FramedConnection = new FramedConnection(socket, {
-          onFrame: (f) => this.onCoordinatorFrame(f),
+          onFrame: (f) => this.onCoordinatorFrame(conn, f),
           onClose: (reason) => {
             if (this.coordinator === conn) this.coordinator = undefined;
             if (!this.stopping) {
@@ -224,10 +264,14 @@ export class Daemon {
           },
         });
         this.coordinator = conn;
-        const { host: myHost, port: myPort } = this.address;
-        conn.send(MsgType.DAEMON_REGISTER, 1n, [this.token, myHost, myPort]);
-        conn.send(MsgType.CONFIG_SUBSCRIBE, 2n, []);
-        for (const [id, to] of this.movedReports) conn.send(MsgType.REGION_MOVED, 0n, [id, to]);
+        if (this.opts.clusterSecret) {
+          // First the challenge: the proof of the secret covers the coordinator's nonce.
+          this.registerNonce = crypto.randomBytes(PEER_AUTH.nonceBytes);
+          conn.send(MsgType.REGISTER_HELLO, REGISTER_HELLO_ID, [this.registerNonce]);
+        } else {
+          const { host, port } = this.address;
+          conn.send(MsgType.DAEMON_REGISTER, REGISTER_ID, m.encodeRegister({ token: this.token, host, port }));
+        }
       },
       (err: Error) => {
         this.log(`${err.message}; retrying`, 'warn');
@@ -245,22 +289,96 @@ export class Daemon {
     this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, RECONNECT_DELAY_MS_MAX);
   }
 
-  private onCoordinatorFrame(f: Frame): void {
+  private onCoordinatorFrame(conn: FramedConnection, f: Frame): void {
     try {
-      if (f.type === MsgType.DAEMON_REGISTERED) {
-        const [id] = decodeBody(f.body) as [number];
-        this.serverId = Number(id);
-        this.reconnectDelayMs = RECONNECT_DELAY_MS_MIN;
-        this.registeredOnce?.();
-        this.registeredOnce = undefined;
-      } else if (f.type === MsgType.CONFIG) {
-        const [raw] = decodeBody(f.body) as [unknown];
-        this.installConfig(reviveConfig(raw));
-      } else if (f.type === MsgType.ERROR || f.type === MsgType.COORD_RESP) {
-        this.log(`coordinator says: ${JSON.stringify(decodeBody(f.body))}`);
+      switch (f.type) {
+        case MsgType.REGISTER_CHALLENGE:
+          return this.onRegisterChallenge(conn, f);
+        case MsgType.DAEMON_REGISTERED:
+          return this.onRegistered(conn, f);
+        case MsgType.PEER_KEYS:
+          this.peerKeys = m.decodePeerKeys(f.body);
+          this.keyWaiters.notify();
+          return;
+        case MsgType.CONFIG: {
+          const [raw] = decodeBody(f.body) as [unknown];
+          this.installConfig(reviveConfig(raw));
+          // The answer to this link's subscription reflects every report the coordinator took.
+          if (f.id === SUBSCRIBE_ID) this.copyUnreportedAgain();
+          return;
+        }
+        case MsgType.ERROR: {
+          const e = m.decodeError(f.body);
+          if (f.id === REGISTER_HELLO_ID || f.id === REGISTER_ID) return this.refused(conn, `the coordinator refused the registration: ${e.message}`);
+          this.log(`coordinator says: ${statusName(e.status)} ${e.message}`, 'warn');
+          return;
+        }
+        default:
+          this.log(`unexpected ${msgTypeName(f.type)} from the coordinator`, 'warn');
       }
     } catch (e) {
       this.log(`bad message from the coordinator: ${(e as Error).message}`, 'warn');
+    }
+  }
+
+  /** REGISTER_CHALLENGE: checks the coordinator's proof of the secret, then registers with ours. */
+  private onRegisterChallenge(conn: FramedConnection, f: Frame): void {
+    const secret = this.opts.clusterSecret;
+    const daemonNonce = this.registerNonce;
+    if (!secret || !daemonNonce || conn !== this.coordinator) return this.log('REGISTER_CHALLENGE that this daemon did not ask for; ignored', 'warn');
+    this.registerNonce = undefined;
+    const ch = m.decodeRegisterChallenge(f.body);
+    if (!proofMatches(registerCoordinatorProof(secret, daemonNonce, ch.nonce), ch.proof))
+      return this.refused(conn, `the coordinator at ${this.opts.coordinatorHost}:${this.opts.coordinatorPort} does not know this cluster secret: the secret is wrong (check --cluster-secret-file)`);
+    const { host, port } = this.address;
+    const proof = registerDaemonProof(secret, daemonNonce, ch.nonce, this.token, host, port);
+    conn.send(MsgType.DAEMON_REGISTER, REGISTER_ID, m.encodeRegister({ token: this.token, host, port, proof }));
+  }
+
+  private onRegistered(conn: FramedConnection, f: Frame): void {
+    if (conn !== this.coordinator) return;
+    const { serverId, key } = m.decodeRegistered(f.body);
+    this.serverId = serverId;
+    this.peerKey = key;
+    this.coordinatorEpoch++;
+    this.keyWaiters.notify();
+    this.reconnectDelayMs = RECONNECT_DELAY_MS_MIN;
+    conn.send(MsgType.CONFIG_SUBSCRIBE, SUBSCRIBE_ID, []);
+    this.registeredOnce?.();
+    this.registeredOnce = undefined;
+    this.registrationFailed = undefined;
+  }
+
+  /**
+   * The registration failed. A daemon still starting fails with the reason; a running one (its
+   * coordinator restarted with another secret, say) says so and keeps trying, with backoff.
+   */
+  private refused(conn: FramedConnection, reason: string): void {
+    const fail = this.registrationFailed;
+    this.registeredOnce = undefined;
+    this.registrationFailed = undefined;
+    if (fail) {
+      // start() stops the daemon (no reconnection then) and reports the reason.
+      fail(new RegistrationRefused(reason));
+      return;
+    }
+    this.log(`${reason}; trying again`, 'error');
+    conn.close(reason);
+  }
+
+  /**
+   * Copies reported on an earlier coordinator link, whose move the configuration still shows
+   * pending, are copied again rather than reported again: a report carries the configuration its
+   * copy began under, and a move that was cancelled and begun again while this daemon was away
+   * (and so unseen here) would ignore it forever. Safe: no report of ours is outstanding now,
+   * since the coordinator reads nothing more from a link replaced by a new registration.
+   */
+  private copyUnreportedAgain(): void {
+    for (const [id, r] of [...this.movedReports]) {
+      if (r.epoch === this.coordinatorEpoch) continue;
+      this.movedReports.delete(id);
+      if (this.moves.has(id)) continue;
+      this.restartMove(id);
     }
   }
 
@@ -279,7 +397,7 @@ export class Daemon {
       this.store.dropSpace(s.id).catch((e: Error) => this.log(`dropping space ${s.name}: ${e.message}`, 'error'));
     }
     // Reports of finished copies are kept until the coordinator acts on them.
-    for (const [id, to] of [...this.movedReports]) if (this.regionById(id)?.region.moving !== to) this.movedReports.delete(id);
+    for (const [id, r] of [...this.movedReports]) if (this.regionById(id)?.region.moving !== r.to) this.movedReports.delete(id);
     for (const mv of changes.movesStarted) this.startMove(mv, mv.to);
     for (const l of changes.lost) void this.handOff(l, l.to);
   }
@@ -352,18 +470,44 @@ export class Daemon {
     return this.regionIndex.get(regionId);
   }
 
-  /** A link to another daemon; every message to one peer goes in order over one connection. */
+  /**
+   * A link to another daemon; every message to one peer goes in order over one connection. The
+   * link is handed out only once both ends have proven who they are (the peer handshake).
+   */
   private peer(id: number): Promise<Link> {
     const s = findServer(this.config, id);
     if (!s) return Promise.reject(new Error(`server ${id} is not in configuration ${this.config.version}`));
     const name = `${id}@${s.host}:${s.port}`;
     let link = this.peers.get(name);
     if (!link) {
-      link = Link.open(s.host, s.port, 5000, undefined, () => this.peers.delete(name));
+      link = Link.open(s.host, s.port, 5000, undefined, () => this.peers.delete(name)).then(async (l) => {
+        try {
+          const me = await this.ownIdentity();
+          if (!me) throw new Error(`this daemon has no peer key yet (not registered): cannot prove itself to server ${id}`);
+          const request = (type: number, body: unknown[]) => l.request(type, this.nextPeerRequest++, body, PEER_HANDSHAKE_MS_MAX);
+          await provePeer(request, me, id, (peerId) => this.peerKeyOf(peerId), crypto.randomBytes(PEER_AUTH.nonceBytes), `server ${name}`);
+          return l;
+        } catch (e) {
+          l.close();
+          throw e;
+        }
+      });
       link.catch(() => this.peers.delete(name));
       this.peers.set(name, link);
     }
     return link;
+  }
+
+  /** This daemon's id and peer key, waiting (bounded) for its registration. */
+  private async ownIdentity(): Promise<PeerIdentity | undefined> {
+    await this.keyWaiters.waitFor(() => this.stopping || this.peerKey !== undefined, PEER_AUTH.keyWaitMsMax);
+    return this.peerKey ? { id: this.serverId, key: this.peerKey } : undefined;
+  }
+
+  /** A server's peer key, waiting (bounded) for a PEER_KEYS that names it. */
+  private async peerKeyOf(serverId: number): Promise<Buffer | undefined> {
+    await this.keyWaiters.waitFor(() => this.stopping || this.peerKeys.has(serverId), PEER_AUTH.keyWaitMsMax);
+    return this.peerKeys.get(serverId);
   }
 
   /** Sends to a peer and waits for its REPLICA_ACK; a non-SUCCESS status is an error. */
@@ -476,8 +620,18 @@ export class Daemon {
   /** Copies a moving region to its next head, then tells the coordinator. */
   private startMove(ref: RegionRef, to: number): void {
     const id = ref.region.id;
-    if (this.moves.has(id)) return;
-    const sendReset = () => this.toPeer(to, MsgType.REGION_RESET, m.encodeRegionMessage({ configVersion: this.config.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: id }));
+    if (this.moves.has(id)) {
+      // Begun again while its copy runs (cancelled and restarted, say): the copy under way began
+      // before this move and its report will be ignored, so copy once more when it ends.
+      this.moveAgain.add(id);
+      return;
+    }
+    // The configuration and the coordinator link the copy begins under, for its report.
+    let begun = { configVersion: this.config.version, epoch: this.coordinatorEpoch };
+    const sendReset = () => {
+      begun = { configVersion: this.config.version, epoch: this.coordinatorEpoch };
+      return this.toPeer(to, MsgType.REGION_RESET, m.encodeRegionMessage({ configVersion: this.config.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: id }));
+    };
     // The reset goes out first on the link, before any forwarded write. A region still awaiting
     // the handoff from its previous head is copied only after it: until then that head's late
     // writes arrive here and are applied here only, so a copy begun earlier could pass their key
@@ -510,21 +664,38 @@ export class Daemon {
         if (window.length >= TRANSFER_WINDOW) await Promise.all(window.splice(0));
       }
       await Promise.all(window);
-      this.movedReports.set(id, to);
-      this.coordinator?.send(MsgType.REGION_MOVED, 0n, [id, to]);
-      this.log(`region ${id} copied to server ${to} (${sent} objects)`, 'debug');
+      if (begun.epoch !== this.coordinatorEpoch) {
+        // Begun under an earlier coordinator link: what happened to the move meanwhile is
+        // unknown here (see copyUnreportedAgain), so copy again instead of reporting.
+        this.moveAgain.add(id);
+        return;
+      }
+      this.movedReports.set(id, { to, ...begun });
+      this.coordinator?.send(MsgType.REGION_MOVED, 0n, m.encodeRegionMoved({ regionId: id, to, configVersion: begun.configVersion }));
+      this.log(`region ${id} copied to server ${to} (${sent} objects, begun under configuration ${begun.configVersion})`, 'debug');
     })();
     this.moves.set(id, move);
-    move
-      .catch((e: Error) => {
+    move.then(
+      () => {
+        this.moves.delete(id);
+        if (this.moveAgain.delete(id)) this.restartMove(id);
+      },
+      (e: Error) => {
+        this.moves.delete(id);
+        this.moveAgain.delete(id); // starting over in any case
         this.log(`moving region ${id} to server ${to}: ${e.message}; trying again`, 'warn');
         // Start over (reset, copy) while the configuration still says so.
-        setTimeout(() => {
-          const cur = this.regionById(id);
-          if (!this.stopping && cur && cur.region.replicas[0] === this.serverId && cur.region.moving === to) this.startMove(cur, to);
-        }, MOVE_RETRY_DELAY_MS).unref();
-      })
-      .finally(() => this.moves.delete(id));
+        setTimeout(() => this.restartMove(id), MOVE_RETRY_DELAY_MS).unref();
+      },
+    );
+  }
+
+  /** Copies a region again (reset, copy, report) if this daemon heads it and it still moves. */
+  private restartMove(id: number): void {
+    const cur = this.regionById(id);
+    if (this.stopping || !cur || cur.region.replicas[0] !== this.serverId || cur.region.moving === undefined) return;
+    this.movedReports.delete(id);
+    this.startMove(cur, cur.region.moving);
   }
 
   /** After losing a region: let what is in flight finish, tell the new head, drop the copy. */
@@ -610,17 +781,34 @@ export class Daemon {
         case MsgType.REQ_GROUP_DEL:
           work = this.handleGroupDel(decodePredicateFast(f.body) ?? m.decodePredicateRequest(f.body, 'REQ_GROUP_DEL')).then((r) => void reply(MsgType.RESP_GROUP_DEL, m.encodeCountResponse(r)));
           break;
+        case MsgType.PEER_HELLO: {
+          const h = m.decodePeerHello(f.body);
+          let gate = this.gates.get(conn);
+          if (!gate) this.gates.set(conn, (gate = new PeerGate()));
+          work = gate.hello(h, () => this.ownIdentity(), crypto.randomBytes(PEER_AUTH.nonceBytes)).then((a) => this.answerGate(conn, f.id, a));
+          break;
+        }
+        case MsgType.PEER_PROOF: {
+          const p = m.decodePeerProof(f.body);
+          const gate = this.gates.get(conn);
+          if (!gate) return void reply(MsgType.ERROR, [Status.BADREQUEST, 'PEER_PROOF without a PEER_CHALLENGE before it on this connection: send PEER_HELLO first']);
+          work = gate.proof(p, (id) => this.peerKeyOf(id)).then((a) => this.answerGate(conn, f.id, a));
+          break;
+        }
         case MsgType.REPLICA_WRITE: {
+          if (!this.provenPeer(conn, f)) return;
           const w = m.decodeReplicaWrite(f.body);
           work = this.applyReplicaWrite(w).then((r) => void reply(MsgType.REPLICA_ACK, [r.status, r.message]));
           break;
         }
         case MsgType.REGION_RESET: {
+          if (!this.provenPeer(conn, f)) return;
           const r = m.decodeRegionMessage(f.body, 'REGION_RESET');
           work = this.onRegionReset(r).then((x) => void reply(MsgType.REPLICA_ACK, [x.status, x.message]));
           break;
         }
         case MsgType.REGION_HANDOFF: {
+          if (!this.provenPeer(conn, f)) return;
           const x = this.onRegionHandoff(m.decodeRegionMessage(f.body, 'REGION_HANDOFF'));
           reply(MsgType.REPLICA_ACK, [x.status, x.message]);
           return;
@@ -635,6 +823,26 @@ export class Daemon {
       return;
     }
     work.catch((e: Error) => this.replyFailure(conn, f.id, e));
+  }
+
+  /**
+   * Whether a daemon-to-daemon message may be handled on this connection: only once it has
+   * proven itself (PeerGate). Otherwise it is refused with UNAUTHORIZED, and nothing changes.
+   */
+  private provenPeer(conn: FramedConnection, f: Frame): boolean {
+    if (this.gates.get(conn)?.peer !== undefined) return true;
+    conn.send(MsgType.ERROR, f.id, [Status.UNAUTHORIZED, unprovenMessage(f.type)]);
+    return false;
+  }
+
+  /** Sends the peer handshake's answer; after a failed proof, closes the connection. */
+  private answerGate(conn: FramedConnection, id: bigint, a: GateAnswer): void {
+    if (a.ok) return void conn.send(a.type, id, a.body);
+    conn.send(MsgType.ERROR, id, [a.status, a.message]);
+    if (a.close) {
+      this.log(`peer handshake refused: ${a.message}`, 'warn');
+      conn.end(a.message);
+    }
   }
 
   /** A request that failed with an error (not an outcome): its status, or SERVERERROR, logged. */
@@ -1269,6 +1477,7 @@ export class Daemon {
     this.stopping = true;
     clearTimeout(this.reconnectTimer);
     this.configWaiters.notify();
+    this.keyWaiters.notify();
     this.coordinator?.close('daemon stopping');
     for (const c of [...this.clients]) c.close('daemon stopping');
     for (const p of this.peers.values()) p.then((l) => l.close(), () => {});

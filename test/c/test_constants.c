@@ -101,6 +101,7 @@ main(void)
     CHECK(HYPERCLIENT_SUCCESS == 8448);
     CHECK(HYPERCLIENT_NOTFOUND == 8449);
     CHECK(HYPERCLIENT_BADSPACE == 8530);
+    CHECK(HYPERCLIENT_UNAUTHORIZED == 8531);
     CHECK(HYPERCLIENT_B == 8577);
     CHECK(HYPERDATATYPE_STRING == 8960);
     CHECK(HYPERDATATYPE_MAP_FLOAT_FLOAT == 9059);
@@ -109,10 +110,16 @@ main(void)
     CHECK(HYPERDEX_MSG_REQ_SEARCH == 0x0207);
     CHECK(HYPERDEX_MSG_RESP_GROUP_DEL == 0x020d);
     CHECK(HYPERDEX_MSG_REGION_MOVED == 0x010a);
+    CHECK(HYPERDEX_MSG_REGISTER_HELLO == 0x010b);
+    CHECK(HYPERDEX_MSG_REGISTER_CHALLENGE == 0x010c);
+    CHECK(HYPERDEX_MSG_PEER_KEYS == 0x010d);
     CHECK(HYPERDEX_MSG_REPLICA_WRITE == 0x0301);
     CHECK(HYPERDEX_MSG_REPLICA_ACK == 0x0302);
     CHECK(HYPERDEX_MSG_REGION_RESET == 0x0303);
     CHECK(HYPERDEX_MSG_REGION_HANDOFF == 0x0304);
+    CHECK(HYPERDEX_MSG_PEER_HELLO == 0x0305);
+    CHECK(HYPERDEX_MSG_PEER_CHALLENGE == 0x0306);
+    CHECK(HYPERDEX_MSG_PEER_PROOF == 0x0307);
     CHECK(HYPERDEX_MSG_ERROR == 0x7f01);
     CHECK(HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND == 1);
     CHECK(HYPERDEX_ATOMIC_FAIL_IF_FOUND == 2);
@@ -146,11 +153,13 @@ main(void)
     CHECK(same_name(hyperdex_msgtype_name(0x020a), "HYPERDEX_MSG_REQ_COUNT"));
     CHECK(hyperdex_msgtype_name(0x020e) == NULL);
     CHECK(same_name(hyperdex_msgtype_name(0x010a), "HYPERDEX_MSG_REGION_MOVED"));
-    CHECK(hyperdex_msgtype_name(0x010b) == NULL);
+    CHECK(same_name(hyperdex_msgtype_name(0x010d), "HYPERDEX_MSG_PEER_KEYS"));
+    CHECK(hyperdex_msgtype_name(0x010e) == NULL);
     CHECK(hyperdex_msgtype_name(0x0300) == NULL);
     CHECK(same_name(hyperdex_msgtype_name(HYPERDEX_MSG_REPLICA_WRITE), "HYPERDEX_MSG_REPLICA_WRITE"));
     CHECK(same_name(hyperdex_msgtype_name(0x0304), "HYPERDEX_MSG_REGION_HANDOFF"));
-    CHECK(hyperdex_msgtype_name(0x0305) == NULL);
+    CHECK(same_name(hyperdex_msgtype_name(0x0307), "HYPERDEX_MSG_PEER_PROOF"));
+    CHECK(hyperdex_msgtype_name(0x0308) == NULL);
     CHECK(same_name(hyperdex_atomicflag_name(HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND),
                     "HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND"));
     CHECK(same_name(hyperdex_atomicflag_name(2), "HYPERDEX_ATOMIC_FAIL_IF_FOUND"));
@@ -169,11 +178,11 @@ main(void)
 
     /* Tables. */
     check_table("returncodes", hyperdex_returncode_count, hyperdex_returncode_at, returncode_name,
-                HYPERDEX_RETURNCODE_PREFIX, 28, 0, 0xffff);
+                HYPERDEX_RETURNCODE_PREFIX, 29, 0, 0xffff);
     check_table("datatypes", hyperdex_datatype_count, hyperdex_datatype_at, datatype_name,
                 HYPERDEX_DATATYPE_PREFIX, 25, 0, 0xffff);
     check_table("msgtypes", hyperdex_msgtype_count, hyperdex_msgtype_at, hyperdex_msgtype_name,
-                HYPERDEX_MSGTYPE_PREFIX, 28, 0, 0xffff);
+                HYPERDEX_MSGTYPE_PREFIX, 34, 0, 0xffff);
     check_table("atomicflags", hyperdex_atomicflag_count, hyperdex_atomicflag_at,
                 hyperdex_atomicflag_name, HYPERDEX_ATOMICFLAG_PREFIX, 3, 0, 0xffff);
     check_table("funcops", hyperdex_funcop_count, hyperdex_funcop_at, hyperdex_funcop_name,

@@ -157,17 +157,25 @@ export interface CoordinatorProc extends Proc {
   /** The 0.4 control port, when started with the 0.4 spelling. */
   readonly controlPort?: number;
   readonly dataDir: string;
+  /** The cluster secret's file, which daemons must be given; undefined: registration is open. */
+  readonly secretFile: string | undefined;
 }
 
-/** `hyperdex coordinator` (1.0 spelling) or `hyperdex-coordinator` (0.4 spelling) on ephemeral ports. */
-export async function startCoordinator(t: Scope, opts: { legacy?: boolean; dataDir?: string; port?: number } = {}): Promise<CoordinatorProc> {
+/**
+ * `hyperdex coordinator` (1.0 spelling) or `hyperdex-coordinator` (0.4 spelling) on ephemeral
+ * ports. With a cluster secret (DIR/cluster-secret, created by the coordinator) unless `secret`
+ * is false; startDaemon gives it to the daemons.
+ */
+export async function startCoordinator(t: Scope, opts: { legacy?: boolean; dataDir?: string; port?: number; secret?: boolean } = {}): Promise<CoordinatorProc> {
   const dataDir = opts.dataDir ?? tempDir(t, 'coord');
   const port = String(opts.port ?? 0);
+  const secretFile = opts.secret === false ? undefined : path.join(dataDir, 'cluster-secret');
+  const secretArgs = secretFile === undefined ? [] : ['--cluster-secret-file', secretFile];
   const p = opts.legacy
-    ? startProcess(t, 'hyperdex-coordinator', ['--host-port', port, '--control-port', '0', '--data', dataDir, '--logging', 'warn'])
-    : startProcess(t, 'hyperdex', ['coordinator', '-f', '-l', '127.0.0.1', '-p', port, '-D', dataDir, '--logging', 'warn']);
+    ? startProcess(t, 'hyperdex-coordinator', ['--host-port', port, '--control-port', '0', '--data', dataDir, '--logging', 'warn', ...secretArgs])
+    : startProcess(t, 'hyperdex', ['coordinator', '-f', '-l', '127.0.0.1', '-p', port, '-D', dataDir, '--logging', 'warn', ...secretArgs]);
   const m = await waitForOutput(p, /serving on 127\.0\.0\.1:(\d+)(?: and port (\d+))?/);
-  return { ...p, host: '127.0.0.1', port: Number(m[1]), controlPort: m[2] ? Number(m[2]) : undefined, dataDir };
+  return { ...p, host: '127.0.0.1', port: Number(m[1]), controlPort: m[2] ? Number(m[2]) : undefined, dataDir, secretFile };
 }
 
 export interface DaemonProc extends Proc {
@@ -176,11 +184,16 @@ export interface DaemonProc extends Proc {
   readonly dataDir: string;
 }
 
-/** `hyperdex daemon` (1.0 spelling) or `hyperdex-daemon` (0.4 spelling) on an ephemeral port. */
-export async function startDaemon(t: Scope, coord: { port: number }, opts: { legacy?: boolean; dataDir?: string } = {}): Promise<DaemonProc> {
+/**
+ * `hyperdex daemon` (1.0 spelling) or `hyperdex-daemon` (0.4 spelling) on an ephemeral port,
+ * with the coordinator's cluster secret file when it has one.
+ */
+export async function startDaemon(t: Scope, coord: { port: number; secretFile: string | undefined }, opts: { legacy?: boolean; dataDir?: string } = {}): Promise<DaemonProc> {
   const dataDir = opts.dataDir ?? tempDir(t, 'daemon');
+  // Each spelling as its manual writes options: `--name value` (0.4), `--name=value` (1.0).
+  const secretArgs = coord.secretFile === undefined ? [] : opts.legacy ? ['--cluster-secret-file', coord.secretFile] : [`--cluster-secret-file=${coord.secretFile}`];
   const p = opts.legacy
-    ? startProcess(t, 'hyperdex-daemon', ['--host', '127.0.0.1', '--port', String(coord.port), '--bind-to', '127.0.0.1', '--data', dataDir, '--logging', 'warn'])
+    ? startProcess(t, 'hyperdex-daemon', ['--host', '127.0.0.1', '--port', String(coord.port), '--bind-to', '127.0.0.1', '--data', dataDir, '--logging', 'warn', ...secretArgs])
     : startProcess(t, 'hyperdex', [
         'daemon',
         '-f',
@@ -190,13 +203,14 @@ export async function startDaemon(t: Scope, coord: { port: number }, opts: { leg
         `--coordinator-port=${coord.port}`,
         `--data=${dataDir}`,
         '--logging=warn',
+        ...secretArgs,
       ]);
   const m = await waitForOutput(p, /hyperdex daemon (\d+) \[pid \d+\] serving on 127\.0\.0\.1:(\d+)/);
   return { ...p, serverId: Number(m[1]), port: Number(m[2]), dataDir };
 }
 
-/** A coordinator and one daemon. */
-export async function startCluster(t: Scope, opts: { legacy?: boolean } = {}): Promise<{ coord: CoordinatorProc; daemon: DaemonProc }> {
+/** A coordinator and one daemon (with a cluster secret unless `secret` is false). */
+export async function startCluster(t: Scope, opts: { legacy?: boolean; secret?: boolean } = {}): Promise<{ coord: CoordinatorProc; daemon: DaemonProc }> {
   const coord = await startCoordinator(t, opts);
   const daemon = await startDaemon(t, coord, opts);
   return { coord, daemon };
