@@ -11,7 +11,7 @@ import { ClientRequest, Ready } from '../src/daemon/core/types';
 import { SimDisk } from '../src/sim/disk';
 
 function oneDaemonConfig(): ClusterConfig {
-  const { state } = registerServer(INITIAL_STATE, 'token-1', '127.0.0.1', 2012);
+  const { state } = registerServer(INITIAL_STATE, 'token-1', '127.0.0.1', 2012, Buffer.alloc(32, 1));
   const r = addSpace(state, parseSpaceDescription('space kv key k attributes int n subspace n create 2 partitions tolerate 0 failures'));
   if (!r.ok) throw new Error(r.reason);
   return r.state.config;

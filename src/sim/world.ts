@@ -307,7 +307,7 @@ export class World {
     // coordinator pushes the configuration.
     this.at(this.rng.between(1, 3), () => {
       if (!d.alive || d.incarnation !== incarnation) return;
-      const { state } = registerServer(this.coordinator, d.token, `10.0.0.${id}`, 2012);
+      const { state } = registerServer(this.coordinator, d.token, `10.0.0.${id}`, 2012, Buffer.alloc(32, id));
       this.updateCoordinator(state);
       this.send({ kind: 'coordinator' }, { kind: 'daemon', id }, { type: 'config', config: this.coordinator.config }, true);
     });
