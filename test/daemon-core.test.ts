@@ -27,7 +27,7 @@ function harness(disk = new SimDisk(), incarnation = 1) {
       disk.begin(p.token, p.writes);
       disk.complete(p.token);
     }
-    const later = [...r.persist.map((p) => ({ type: 'persisted' as const, token: p.token, ok: true })), ...r.scans.map((s) => ({ type: 'scanned' as const, token: s.token, rows: disk.scan(s.regionId) }))];
+    const later = [...r.persist.map((p) => ({ type: 'persisted' as const, token: p.token, ok: true })), ...r.scans.map((s) => ({ type: 'scanned' as const, token: s.token, rows: disk.scan(s.region.regionId) }))];
     replies.push(...r.replies);
     for (const ev of later) run(core.step(ev));
   };
@@ -72,12 +72,13 @@ test("a key's version never goes backwards, across deletes and restarts", (t) =>
   h.put('k', 1);
   h.put('k', 2);
   h.del('k');
-  const region = h.config.spaces[0].subspaces[0].regions.find((r) => h.disk.peek(r.id, Buffer.from('k')))!;
-  t.deepEqual(h.disk.peek(region.id, Buffer.from('k')), { version: 3, values: null }, 'a tombstone keeps the version');
+  const space = h.config.spaces[0];
+  const region = space.subspaces[0].regions.map((r) => ({ spaceId: space.id, subspace: 0, regionId: r.id })).find((a) => h.disk.peek(a, Buffer.from('k')))!;
+  t.deepEqual(h.disk.peek(region, Buffer.from('k')), { version: 3, values: null }, 'a tombstone keeps the version');
   // A new life on the same disk continues from there.
   const again = harness(h.disk, 2);
   again.put('k', 7);
-  t.is(again.disk.peek(region.id, Buffer.from('k'))?.version, 4);
+  t.is(again.disk.peek(region, Buffer.from('k'))?.version, 4);
 });
 
 test('a duplicate update is answered again, not applied again; an earlier life of the sender is ignored', (t) => {
@@ -104,7 +105,7 @@ test('a duplicate update is answered again, not applied again; an earlier life o
   t.is(older.persist.length, 0, 'an older version changes nothing');
   const stale = update(99, 4, 50);
   t.is(stale.persist.length + stale.send.length, 0, 'a message from an earlier life of the sender is dropped');
-  t.is(h.disk.peek(region.id, Buffer.from('z'))?.version, 10);
+  t.is(h.disk.peek({ spaceId: h.config.spaces[0].id, subspace: 1, regionId: region.id }, Buffer.from('z'))?.version, 10);
 });
 
 test('a request from a newer configuration waits, bounded, then is refused', (t) => {

@@ -3,7 +3,7 @@
 // crash loses every batch not completed. It checks that no write ever lowers a record's version.
 
 import { CoreAssertionError } from '../daemon/core/core';
-import { CoreStore, Intent, StoredRecord, StoreWrite } from '../daemon/core/types';
+import { CoreStore, Intent, RegionAddress, StoredRecord, StoreWrite } from '../daemon/core/types';
 
 interface Row {
   readonly key: Buffer;
@@ -18,8 +18,8 @@ export class SimDisk implements CoreStore {
   /** Records written, for the simulator's summary. */
   written = 0;
 
-  peek(regionId: number, key: Buffer): StoredRecord | null | undefined {
-    return this.regions.get(regionId)?.get(key.toString('latin1'))?.record ?? null;
+  peek(region: RegionAddress, key: Buffer): StoredRecord | null | undefined {
+    return this.regions.get(region.regionId)?.get(key.toString('latin1'))?.record ?? null;
   }
 
   /** A region's rows as of now, tombstones included, in key order. */
@@ -68,7 +68,7 @@ export class SimDisk implements CoreStore {
         this.regions.get(w.regionId)?.delete(w.key.toString('latin1'));
         return;
       case 'drop-region':
-        this.regions.delete(w.regionId);
+        this.regions.delete(w.region.regionId);
         return;
       case 'drop-space':
         for (const [id, region] of this.regions) {

@@ -280,9 +280,9 @@ export class World {
         if (d.disk.complete(p.token)) this.feed(d, { type: 'persisted', token: p.token, ok: true });
       });
     }
-    for (const l of r.loads) this.at(1, () => still() && this.feed(d, { type: 'loaded', token: l.token, record: d.disk.peek(l.regionId, l.key) ?? null }));
+    for (const l of r.loads) this.at(1, () => still() && this.feed(d, { type: 'loaded', token: l.token, record: d.disk.peek(l.region, l.key) ?? null }));
     for (const s of r.scans) {
-      const rows = d.disk.scan(s.regionId);
+      const rows = d.disk.scan(s.region.regionId);
       this.at(this.rng.between(0, 2), () => still() && this.feed(d, { type: 'scanned', token: s.token, rows }));
     }
     for (const s of r.send) this.send(me, { kind: 'daemon', id: s.to }, { type: 'peer', message: s.message });

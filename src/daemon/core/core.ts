@@ -9,7 +9,9 @@
 // restarts redoes the chains of its intents. Writes of a key that arrive while it commits wait and
 // commit together. Every replica applies an update only when it is newer than what it holds.
 
-import { ClusterConfig, EMPTY_CONFIG, findSpaceById, keyRegion, RegionLayout, regionOf, ServerId, SpaceLayout } from '../../common/config';
+import { attributeByName } from '../../common/schema';
+import { axisInterval } from '../../common/planner';
+import { axisCoordinate, ClusterConfig, EMPTY_CONFIG, findSpaceById, keyRegion, RegionLayout, regionOf, ServerId, SpaceLayout } from '../../common/config';
 import { firstFailingCheck, resolveChecks } from '../../common/predicate';
 import { Status } from '../../common/protocol';
 import { applyAtomic, checkKey, Outcome, StoredObject } from '../apply';
@@ -253,7 +255,7 @@ export class DaemonCore {
       const drop = () => {
         const again = this.regionIndex.get(id);
         if (again && (again.region.replicas[0] === this.serverId || again.region.moving === this.serverId)) return;
-        this.persist([{ op: 'drop-region', regionId: id }], () => undefined);
+        if (ref) this.persist([{ op: 'drop-region', region: { spaceId: ref.space.id, subspace: ref.subspace, regionId: id } }], () => undefined);
       };
       if (to === undefined || to === this.serverId) drop();
       else this.sendTracked({ type: 'handoff', id: this.peers.newId(), configVersion: this.config.version, regionId: id }, () => this.regionIndex.get(id)?.region.replicas[0] ?? null, drop);
@@ -327,11 +329,14 @@ export class DaemonCore {
 
   // ---- slots: one key's work, in order ---------------------------------------------------------
 
+  /** The slot of a key in a region of the current configuration. */
   private slotFor(regionId: number, key: Buffer): Slot {
     const name = slotName(regionId, key);
     let slot = this.slots.get(name);
     if (!slot) {
-      slot = newSlot(regionId, key);
+      const ref = this.regionIndex.get(regionId);
+      assert(ref, `slot for region ${regionId}, which is not in configuration ${this.config.version}`);
+      slot = newSlot({ spaceId: ref.space.id, subspace: ref.subspace, regionId }, key);
       this.slots.set(name, slot);
     }
     return slot;
@@ -341,12 +346,12 @@ export class DaemonCore {
   private schedule(slot: Slot): void {
     if (slot.record === undefined) {
       if (slot.loading) return;
-      const known = this.store.peek(slot.regionId, slot.key);
+      const known = this.store.peek(slot.address, slot.key);
       if (known === undefined) {
         slot.loading = true;
         const token = this.nextToken++;
         this.loads.set(token, slot);
-        this.ready.loads.push({ token, regionId: slot.regionId, key: slot.key });
+        this.ready.loads.push({ token, region: slot.address, key: slot.key });
         return;
       }
       slot.record = known;
@@ -608,10 +613,14 @@ export class DaemonCore {
     if (have && have.version >= m.record.version) return this.ack(from, m, Status.SUCCESS, '');
     this.hold(slot);
     // The key subspace keeps a deleted key's version (a tombstone); the others forget the object.
+    const ref = this.regionIndex.get(m.regionId)!;
+    const values = m.record.values;
     const write: StoreWrite =
-      m.record.values === null && m.subspace > 0
+      values === null && m.subspace > 0
         ? { op: 'del', regionId: m.regionId, spaceId: m.spaceId, subspace: m.subspace, key: m.key }
-        : { op: 'put', regionId: m.regionId, spaceId: m.spaceId, subspace: m.subspace, key: m.key, record: m.record };
+        : m.subspace > 0 && values
+          ? { op: 'put', regionId: m.regionId, spaceId: m.spaceId, subspace: m.subspace, key: m.key, record: m.record, coord: axisCoordinate(ref.space, ref.space.subspaces[m.subspace].attributes[0], m.key, values) }
+          : { op: 'put', regionId: m.regionId, spaceId: m.spaceId, subspace: m.subspace, key: m.key, record: m.record };
     const next = write.op === 'del' ? null : m.record;
     slot.record = next;
     this.persist([write], (ok, message) => {
@@ -654,7 +663,7 @@ export class DaemonCore {
         slot.stable = undefined;
       }
     }
-    this.persist([{ op: 'drop-region', regionId: m.regionId }], (ok, message) => this.ack(from, m, ok ? Status.SUCCESS : Status.SERVERERROR, message));
+    this.persist([{ op: 'drop-region', region: { spaceId: ref.space.id, subspace: ref.subspace, regionId: m.regionId } }], (ok, message) => this.ack(from, m, ok ? Status.SUCCESS : Status.SERVERERROR, message));
   }
 
   private onHandoff(from: ServerId, m: Extract<PeerMessage, { type: 'handoff' }>): void {
@@ -676,7 +685,9 @@ export class DaemonCore {
       () => (live() ? to : null),
       () => {
         if (!live()) return;
-        this.scanRegion(regionId, (rows) => {
+        const ref = this.regionIndex.get(regionId);
+        if (!ref) return;
+        this.scanRegion(ref, undefined, (rows) => {
           if (!live()) return;
           mv.rows = rows.map(([k]) => k);
           this.pumpMove(mv);
@@ -724,10 +735,11 @@ export class DaemonCore {
 
   // ---- searches and counts ---------------------------------------------------------------------
 
-  private scanRegion(regionId: number, then: (rows: readonly (readonly [Buffer, StoredRecord])[]) => void): void {
+  private scanRegion(ref: RegionRef, interval: readonly [bigint, bigint] | undefined, then: (rows: readonly (readonly [Buffer, StoredRecord])[]) => void): void {
     const token = this.nextToken++;
     this.scans.set(token, then);
-    this.ready.scans.push({ token, regionId });
+    const region = { spaceId: ref.space.id, subspace: ref.subspace, regionId: ref.region.id };
+    this.ready.scans.push(interval ? { token, region, interval } : { token, region });
   }
 
   private onSearch(ev: Extract<CoreEvent, { type: 'request' }>, space: SpaceLayout, req: Extract<ClientRequest, { kind: 'search' | 'count' }>): void {
@@ -746,9 +758,13 @@ export class DaemonCore {
       if (req.kind === 'count') this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'count', status: Status.SUCCESS, message: '', count: objects.length } });
       else this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'search', status: Status.SUCCESS, message: '', objects } });
     };
+    // The store may read only the interval of the subspace's first axis that the checks allow.
+    const first = space.subspaces[req.subspace].attributes[0];
+    const firstAttr = attributeByName(space.spec, first)!;
+    const interval = req.subspace > 0 ? axisInterval(firstAttr.attr.type, req.checks.filter((c) => c.name === first)) : undefined;
     for (const id of req.regions) {
       this.addWork(id, 1);
-      this.scanRegion(id, (rows) => {
+      this.scanRegion(this.regionIndex.get(id)!, interval ?? undefined, (rows) => {
         for (const [key, rec] of rows) if (rec.values && !firstFailingCheck(checks, key, rec.values)) objects.push({ key, values: rec.values });
         this.addWork(id, -1);
         if (--waiting === 0) finish();

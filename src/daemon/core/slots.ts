@@ -4,7 +4,7 @@
 // no slot (the store knows it).
 
 import { AtomicRequest } from '../../common/messages';
-import { StoredRecord } from './types';
+import { RegionAddress, StoredRecord } from './types';
 
 /** A client's write waiting at the point leader for its key. */
 export interface PendingWrite {
@@ -14,6 +14,7 @@ export interface PendingWrite {
 }
 
 export interface Slot {
+  readonly address: RegionAddress;
   readonly regionId: number;
   readonly key: Buffer;
   /** The record once every write begun here completes; undefined while it is being loaded. */
@@ -35,8 +36,8 @@ export function slotName(regionId: number, key: Buffer): string {
   return `${regionId}:${key.toString('latin1')}`;
 }
 
-export function newSlot(regionId: number, key: Buffer): Slot {
-  return { regionId, key, record: undefined, stable: undefined, loading: false, busy: false, queue: [], readers: [], writes: [] };
+export function newSlot(address: RegionAddress, key: Buffer): Slot {
+  return { address, regionId: address.regionId, key, record: undefined, stable: undefined, loading: false, busy: false, queue: [], readers: [], writes: [] };
 }
 
 /** A slot nothing needs any more: the store holds all it knows. */

@@ -22,11 +22,22 @@ export interface Intent {
   readonly after: readonly Buffer[] | null;
 }
 
-/** One change to the store; a batch of them is applied atomically. */
+/** Where a region's records live: its space, subspace and id. */
+export interface RegionAddress {
+  readonly spaceId: number;
+  readonly subspace: number;
+  readonly regionId: number;
+}
+
+/**
+ * One change to the store; a batch of them is applied atomically, and batches in the order given.
+ * A put to a secondary subspace carries the object's coordinate on the subspace's first axis (for
+ * the store's index); a put of a record with values null is a tombstone (key subspace only).
+ */
 export type StoreWrite =
-  | { readonly op: 'put'; readonly regionId: number; readonly spaceId: number; readonly subspace: number; readonly key: Buffer; readonly record: StoredRecord }
+  | { readonly op: 'put'; readonly regionId: number; readonly spaceId: number; readonly subspace: number; readonly key: Buffer; readonly record: StoredRecord; readonly coord?: bigint }
   | { readonly op: 'del'; readonly regionId: number; readonly spaceId: number; readonly subspace: number; readonly key: Buffer }
-  | { readonly op: 'drop-region'; readonly regionId: number }
+  | { readonly op: 'drop-region'; readonly region: RegionAddress }
   | { readonly op: 'drop-space'; readonly spaceId: number }
   | { readonly op: 'intent'; readonly spaceId: number; readonly key: Buffer; readonly intent: Intent | null };
 
@@ -35,7 +46,7 @@ export type StoreWrite =
  * means "not known without I/O", and the core then asks for a load (an effect) and waits.
  */
 export interface CoreStore {
-  peek(regionId: number, key: Buffer): StoredRecord | null | undefined;
+  peek(region: RegionAddress, key: Buffer): StoredRecord | null | undefined;
 }
 
 /** A client's request, decoded by the shell. `client` names the connection that gets the reply. */
@@ -97,9 +108,13 @@ export interface Ready {
   /** Atomic batches to write; tell the core `persisted` with the token when each is written. */
   readonly persist: { readonly token: number; readonly writes: readonly StoreWrite[] }[];
   /** Records to read (peek did not know them); answer with `loaded`. */
-  readonly loads: { readonly token: number; readonly regionId: number; readonly key: Buffer }[];
-  /** Regions to read whole, as of one moment, tombstones included; answer with `scanned`. */
-  readonly scans: { readonly token: number; readonly regionId: number }[];
+  readonly loads: { readonly token: number; readonly region: RegionAddress; readonly key: Buffer }[];
+  /**
+   * Regions to read, as of one moment, tombstones included; answer with `scanned`. With an
+   * interval, only objects whose first-axis coordinate lies in it are needed (a secondary
+   * subspace's index); more may be returned, the core checks every row.
+   */
+  readonly scans: { readonly token: number; readonly region: RegionAddress; readonly interval?: readonly [bigint, bigint] }[];
   readonly send: { readonly to: ServerId; readonly message: PeerMessage }[];
   readonly toCoordinator: CoordinatorMessage[];
   readonly replies: { readonly client: number; readonly requestId: number; readonly reply: ClientReply }[];
