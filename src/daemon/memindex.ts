@@ -210,6 +210,12 @@ export class MemoryIndex {
     for (const r of this.regions.dropSpace(spaceId)) for (const slot of r.slots.values()) this.free.push(slot);
   }
 
+  /** Forgets every entry of one region (its slots are handed out again, its arena let go). */
+  dropRegion(spaceId: number, subspace: number, region: number): void {
+    const r = this.regions.drop(spaceId, subspace, region);
+    if (r) for (const slot of r.slots.values()) this.free.push(slot);
+  }
+
 
   /**
    * The rows of a region whose coordinate lies in [lo, hi], in coordinate order, or undefined when

@@ -19,6 +19,16 @@ export class RegionTable<T extends { readonly spaceId: number; readonly subspace
     return t;
   }
 
+  /** Takes out the entry of one region, if there is one; returns it. */
+  drop(spaceId: number, subspace: number, region: number): T | undefined {
+    const list = this.byRegion.get(region);
+    const i = list ? list.findIndex((t) => t.spaceId === spaceId && t.subspace === subspace) : -1;
+    if (!list || i < 0) return undefined;
+    const [t] = list.splice(i, 1);
+    if (list.length === 0) this.byRegion.delete(region);
+    return t;
+  }
+
   /** Takes out every entry of a space; returns them. */
   dropSpace(spaceId: number): T[] {
     const dropped: T[] = [];
