@@ -11,11 +11,17 @@
 // every entry in memory too (memindex.ts: its coordinate, key and values), so that the entry is
 // found again, without a read, when the object changes or goes, and so that exact searches and
 // counts of a few coordinates are answered without reading LevelDB (memoryRows, memoryCount).
+//
+// The daemon's core (core/) writes through store/level.ts, which adds to this what it needs:
+// tombstones (a deleted key's version, kept in the key subspace), intents under 'i' | u32 space |
+// key, and atomic batches of several writes that may drop whole regions (writeGroup).
 
 import { ClassicLevel, Iterator as ClassicIterator } from 'classic-level';
 import { StoredObject } from './apply';
+import { Intent, RegionAddress, StoredRecord, StoreWrite } from './core/types';
 import { MemoryIndex, MemoryRows } from './memindex';
 import { RegionTable } from './region-table';
+import { decodeIntent, encodeIntent } from './store/intent-codec';
 
 export interface ObjectStore {
   get(spaceId: number, subspace: number, region: number, key: Buffer): Promise<StoredObject | undefined>;
@@ -97,6 +103,7 @@ const SPARE_ITERATORS_MAX = 256;
 const COUNT_BATCH = 8192;
 const TAG = 0x72; // 'r'
 const INDEX_TAG = 0x78; // 'x'
+const INTENT_TAG = 0x69; // 'i'
 /** Present once the store was created by a daemon that keeps the index. */
 const INDEX_MARKER = Buffer.from('m:index-1', 'latin1');
 const COORD_MAX = (1n << 64n) - 1n;
@@ -151,6 +158,15 @@ function indexRange(spaceId: number, subspace: number, region: number, lo: bigin
   return { gte: Buffer.concat([p, coordBytes(lo)]), lt: hi >= COORD_MAX ? successor(p) : Buffer.concat([p, coordBytes(hi + 1n)]) };
 }
 
+/** An intent's key: 'i' | u32 space | key. */
+function intentKey(spaceId: number, key: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(5 + key.length);
+  out[0] = INTENT_TAG;
+  out.writeUInt32BE(spaceId, 1);
+  key.copy(out, 5);
+  return out;
+}
+
 /** The first key after every key that starts with `p`. */
 function successor(p: Buffer): Buffer {
   const out = Buffer.from(p);
@@ -165,15 +181,45 @@ function successor(p: Buffer): Buffer {
 
 /**
  * A record: u8 format (1) | u64 version | u16 value count | per value u32 length and its bytes;
- * format 2, of an indexed object, has its u64 coordinate after the version.
+ * format 2, of an indexed object, has its u64 coordinate after the version; format 3 is a
+ * tombstone, u8 3 | u64 version alone: a deleted key's version, kept so that the key's next
+ * version is above it (key subspace only, never indexed; formats 1 and 2 read as before).
  * Decoding only slices the buffer: scans read many records, and msgpack would dominate them.
  */
 const RECORD_FORMAT = 1;
 const RECORD_FORMAT_INDEXED = 2;
+const RECORD_FORMAT_TOMBSTONE = 3;
+const TOMBSTONE_BYTES = 9;
 
-/** An object as read back: with an index entry, the 8 bytes of its coordinate. */
-export interface StoredRecord extends StoredObject {
+/** A record as read back: values null for a tombstone; with an index entry, the 8 bytes of its coordinate. */
+interface DiskRecord {
+  readonly version: number;
+  readonly values: readonly Buffer[] | null;
   readonly coord?: Buffer;
+}
+
+/** A record that is an object and not a tombstone: what the ObjectStore API hands out. */
+type LiveRecord = DiskRecord & StoredObject;
+
+function isLive(r: DiskRecord): r is LiveRecord {
+  return r.values !== null;
+}
+
+/** The version as two 32-bit halves: a BigInt per record showed in the profile. Versions are safe integers. */
+function writeVersion(out: Buffer, at: number, version: number): void {
+  out.writeUInt32BE(Math.floor(version / 0x1_0000_0000), at);
+  out.writeUInt32BE(version % 0x1_0000_0000, at + 4);
+}
+
+function readVersion(bytes: Buffer, at: number): number {
+  return bytes.readUInt32BE(at) * 0x1_0000_0000 + bytes.readUInt32BE(at + 4);
+}
+
+function encodeTombstone(version: number): Buffer {
+  const out = Buffer.allocUnsafe(TOMBSTONE_BYTES);
+  out[0] = RECORD_FORMAT_TOMBSTONE;
+  writeVersion(out, 1, version);
+  return out;
 }
 
 function encodeObject(obj: StoredObject, ownMemory = false, coord?: Buffer): Buffer {
@@ -184,10 +230,7 @@ function encodeObject(obj: StoredObject, ownMemory = false, coord?: Buffer): Buf
   // the whole slab (and every short-lived buffer in it) alive, about 2 KB per cached object.
   const out = ownMemory ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size);
   out[0] = coord ? RECORD_FORMAT_INDEXED : RECORD_FORMAT;
-  // The version as two 32-bit halves: a BigInt per record showed in the profile. Versions are
-  // safe integers (below 2^53).
-  out.writeUInt32BE(Math.floor(obj.version / 0x1_0000_0000), 1);
-  out.writeUInt32BE(obj.version % 0x1_0000_0000, 5);
+  writeVersion(out, 1, obj.version);
   if (coord) coord.copy(out, 9);
   out.writeUInt16BE(obj.values.length, head - 2);
   let off = head;
@@ -209,11 +252,15 @@ export function recordValuesAt(bytes: Buffer): number {
   return head;
 }
 
-function decodeObject(bytes: Buffer): StoredRecord {
+function decodeRecord(bytes: Buffer): DiskRecord {
+  if (bytes[0] === RECORD_FORMAT_TOMBSTONE) {
+    if (bytes.length !== TOMBSTONE_BYTES) throw new Error('stored tombstone is not 9 bytes');
+    return { version: readVersion(bytes, 1), values: null };
+  }
   const indexed = bytes[0] === RECORD_FORMAT_INDEXED;
   const head = indexed ? 19 : 11;
   if (bytes.length < head || (bytes[0] !== RECORD_FORMAT && !indexed)) throw new Error(`stored record of unknown format ${bytes[0]}`);
-  const version = bytes.readUInt32BE(1) * 0x1_0000_0000 + bytes.readUInt32BE(5);
+  const version = readVersion(bytes, 1);
   const count = bytes.readUInt16BE(head - 2);
   const values: Buffer[] = new Array(count);
   let off = head;
@@ -224,6 +271,18 @@ function decodeObject(bytes: Buffer): StoredRecord {
     off += 4 + len;
   }
   return indexed ? { version, values, coord: bytes.subarray(9, 17) } : { version, values };
+}
+
+/** A record that must be an object (an index entry, a record written through the ObjectStore API). */
+function decodeObject(bytes: Buffer): LiveRecord {
+  const r = decodeRecord(bytes);
+  if (!isLive(r)) throw new Error('a tombstone where only objects are stored');
+  return r;
+}
+
+/** A record as the core sees it: version and values (null for a tombstone), no coordinate. */
+function coreRecord(r: DiskRecord): StoredRecord {
+  return { version: r.version, values: r.values };
 }
 
 /**
@@ -255,7 +314,8 @@ interface RegionCache {
  * a get of a cached object copies one buffer instead of walking the object's values.
  */
 interface CacheEntry {
-  obj: StoredRecord;
+  /** A tombstone too (values null): a deleted key's version is known without a read. */
+  obj: DiskRecord;
   replyBody: Buffer | undefined;
 }
 
@@ -278,23 +338,25 @@ class ObjectCache {
     return this.regions.find(spaceId, subspace, region, create);
   }
 
-  get(spaceId: number, subspace: number, region: number, key: Buffer): StoredRecord | null | undefined {
+  get(spaceId: number, subspace: number, region: number, key: Buffer): DiskRecord | null | undefined {
     const e = this.region(spaceId, subspace, region, false)?.objects.get(key.toString('latin1'));
     return e ? e.obj : e;
   }
 
-  /** The reply body of a cached object, made by `encode` the first time; null: cached as absent. */
+  /** The reply body of a cached object, made by `encode` the first time; null: cached as absent (or a tombstone). */
   replyBody(spaceId: number, subspace: number, region: number, key: Buffer, encode: (obj: StoredObject) => Buffer): Buffer | null | undefined {
     const e = this.region(spaceId, subspace, region, false)?.objects.get(key.toString('latin1'));
     if (!e) return e;
-    return (e.replyBody ??= encode(e.obj));
+    const obj = e.obj;
+    if (!isLive(obj)) return null;
+    return (e.replyBody ??= encode(obj));
   }
 
   has(spaceId: number, subspace: number, region: number, key: Buffer): boolean {
     return this.region(spaceId, subspace, region, false)?.objects.has(key.toString('latin1')) ?? false;
   }
 
-  set(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredRecord | null): void {
+  set(spaceId: number, subspace: number, region: number, key: Buffer, obj: DiskRecord | null): void {
     if (this.capacity <= 0) return;
     const rc = this.region(spaceId, subspace, region, true)!;
     const name = key.toString('latin1');
@@ -329,10 +391,17 @@ class ObjectCache {
 
   dropSpace(spaceId: number): void {
     // Emptied as well as taken out: the FIFO still names them, and an emptied map deletes nothing.
-    for (const rc of this.regions.dropSpace(spaceId)) {
-      this.count -= rc.objects.size;
-      rc.objects.clear();
-    }
+    for (const rc of this.regions.dropSpace(spaceId)) this.empty(rc);
+  }
+
+  dropRegion(spaceId: number, subspace: number, region: number): void {
+    const rc = this.regions.drop(spaceId, subspace, region);
+    if (rc) this.empty(rc);
+  }
+
+  private empty(rc: RegionCache): void {
+    this.count -= rc.objects.size;
+    rc.objects.clear();
   }
 }
 
@@ -342,8 +411,15 @@ interface IndexOp {
   readonly value?: Buffer;
 }
 
+/** What memory learns when a batch holding a write of an intent or a drop is written (or fails). */
+type AfterOps =
+  | { readonly kind: 'intent'; readonly name: string; readonly intent: Intent | null }
+  | { readonly kind: 'drop-region'; readonly region: RegionAddress }
+  | { readonly kind: 'drop-space'; readonly spaceId: number };
+
 interface PendingWrite {
-  readonly type: 'put' | 'del';
+  /** 'ops': only `extra` is written, and `after` says what memory learns (intents, drops). */
+  readonly type: 'put' | 'del' | 'ops';
   readonly key: Buffer;
   readonly value?: Buffer;
   /** Where the object is, and what the cache holds once the write is done. */
@@ -351,14 +427,30 @@ interface PendingWrite {
   readonly subspace: number;
   readonly region: number;
   readonly userKey: Buffer;
-  readonly obj: StoredRecord | null;
-  /** Index entries written or deleted in the same batch. */
-  readonly extra?: readonly IndexOp[];
+  readonly obj: DiskRecord | null;
+  /** Entries written or deleted in the same batch; a failed batch ahead may add deletes (carryIndexDeletes). */
+  extra?: IndexOp[];
   /** Of an indexed write: the object's coordinate after it, null when it has none; else undefined. */
   readonly coord?: Buffer | null;
+  readonly after?: AfterOps;
+  /** Of a writeGroup write of an indexed object: its name in pendingCoords. */
+  readonly pendingName?: string;
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
 }
+
+/** What writeGroup read before queueing a batch: index entries a failed batch left unknown, keys a drop deletes. */
+interface GroupReads {
+  /** Per object (cacheName): its index entry's coordinate as its record says, null when none. */
+  readonly coords: Map<string, Buffer | null>;
+  /** Per drop of the batch, in order: the LevelDB keys in its ranges. */
+  readonly drops: Buffer[][];
+}
+
+/** Times writeGroup reads again when a batch that failed meanwhile left more index entries unknown. */
+const GROUP_READS_MAX = 8;
+const NOOP = (): void => undefined;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * LevelDB, with two things in front of it that the daemon's profile asked for:
@@ -400,6 +492,17 @@ export class LevelObjectStore implements ObjectStore {
   private clearing = 0;
   /** Resolved by the batch in flight and the one queued, for dropSpace and close. */
   private idleWaiters: (() => void)[] = [];
+  /** Intents held, by their LevelDB key (latin1): read at open, then changed by batches written. */
+  private readonly intentsByName = new Map<string, Intent>();
+  /**
+   * writeGroup's indexed objects with writes queued or in flight (by cacheName): the coordinate
+   * of their index entry once those are written (null: none). The memory index says what it was
+   * before them; a next write of the object must delete the entry they leave.
+   */
+  private readonly pendingCoords = new Map<string, { readonly coord: Buffer | null; readonly w: PendingWrite }>();
+  /** writeGroup batches that read before being queued, not yet queued: later batches wait behind them. */
+  private groupsWaiting = 0;
+  private groupTail: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly db: ClassicLevel<Buffer, Buffer>,
@@ -424,7 +527,21 @@ export class LevelObjectStore implements ObjectStore {
     }
     const store = new LevelObjectStore(db, cacheObjects, complete);
     await store.loadCoords();
+    await store.loadIntents();
     return store;
+  }
+
+  private async loadIntents(): Promise<void> {
+    const it = this.db.iterator({ gte: Buffer.from([INTENT_TAG]), lt: Buffer.from([INTENT_TAG + 1]) });
+    try {
+      for (;;) {
+        const entries = await it.nextv(SCAN_BATCH);
+        if (entries.length === 0) break;
+        for (const [k, v] of entries) this.intentsByName.set(k.toString('latin1'), decodeIntent(k.readUInt32BE(1), k.subarray(5), v));
+      }
+    } finally {
+      await it.close();
+    }
   }
 
   /** Fills the memory index from the index entries ('x' | ids | coordinate | key -> record). */
@@ -467,18 +584,31 @@ export class LevelObjectStore implements ObjectStore {
   }
 
   peek(spaceId: number, subspace: number, region: number, key: Buffer): StoredObject | null | undefined {
-    return this.cache.get(spaceId, subspace, region, key);
+    const r = this.cache.get(spaceId, subspace, region, key);
+    if (r === undefined || r === null) return r;
+    return isLive(r) ? r : null;
   }
 
   peekReply(spaceId: number, subspace: number, region: number, key: Buffer, encode: (obj: StoredObject) => Buffer): Buffer | null | undefined {
     return this.cache.replyBody(spaceId, subspace, region, key, encode);
   }
 
-  async get(spaceId: number, subspace: number, region: number, key: Buffer): Promise<StoredRecord | undefined> {
+  async get(spaceId: number, subspace: number, region: number, key: Buffer): Promise<StoredObject | undefined> {
+    // A tombstone is no object here: this API knows none.
+    if (subspace === 0) {
+      const hit = this.cache.get(spaceId, subspace, region, key);
+      if (hit !== undefined) return hit && isLive(hit) ? hit : undefined;
+    }
+    const r = await this.getRecord(spaceId, subspace, region, key);
+    return r && isLive(r) ? r : undefined;
+  }
+
+  /** A record (a tombstone too), through the cache for the key subspace, which keeps what it read. */
+  private async getRecord(spaceId: number, subspace: number, region: number, key: Buffer): Promise<DiskRecord | null> {
     // Only the key subspace is cached: the others are read by region moves alone.
-    if (subspace !== 0) return this.readRecord(spaceId, subspace, region, key);
+    if (subspace !== 0) return (await this.readRecord(spaceId, subspace, region, key)) ?? null;
     const hit = this.cache.get(spaceId, subspace, region, key);
-    if (hit !== undefined) return hit ?? undefined;
+    if (hit !== undefined) return hit;
     const name = cacheName(spaceId, subspace, region, key);
     // Two reads of one key at once: the second does not learn whether the first keeps its result.
     const first = !this.reading.has(name);
@@ -490,13 +620,13 @@ export class LevelObjectStore implements ObjectStore {
       if (first) this.reading.delete(name);
       throw e;
     }
-    const obj = bytes === undefined ? null : decodeObject(bytes);
+    const obj = bytes === undefined ? null : decodeRecord(bytes);
     if (first) {
       const overtaken = this.reading.get(name);
       this.reading.delete(name);
       if (!overtaken && !this.cache.has(spaceId, subspace, region, key)) this.cache.set(spaceId, subspace, region, key, obj);
     }
-    return obj ?? undefined;
+    return obj;
   }
 
   /**
@@ -526,9 +656,9 @@ export class LevelObjectStore implements ObjectStore {
   }
 
   /** An object as LevelDB has it, past the cache. */
-  private async readRecord(spaceId: number, subspace: number, region: number, key: Buffer): Promise<StoredRecord | undefined> {
+  private async readRecord(spaceId: number, subspace: number, region: number, key: Buffer): Promise<DiskRecord | undefined> {
     const bytes = await this.read(storageKey(spaceId, subspace, region, key));
-    return bytes === undefined ? undefined : decodeObject(bytes);
+    return bytes === undefined ? undefined : decodeRecord(bytes);
   }
 
   writesAtOnce(spaceId: number, subspace: number, region: number, key: Buffer): boolean {
@@ -563,7 +693,7 @@ export class LevelObjectStore implements ObjectStore {
     }
     const value = encodeObject(obj, true);
     // The cache holds views of the record's bytes: the caller's buffers may be part of a frame.
-    this.enqueue('put', spaceId, subspace, region, key, value, subspace === 0 ? decodeObject(value) : null, undefined, undefined, resolve, reject);
+    this.enqueue('put', spaceId, subspace, region, key, value, subspace === 0 ? decodeRecord(value) : null, undefined, undefined, resolve, reject);
   }
 
   private putIndexed(spaceId: number, subspace: number, region: number, key: Buffer, obj: StoredObject, coord: Buffer, old: Buffer | null | undefined, resolve: () => void, reject: (e: Error) => void): void {
@@ -598,17 +728,23 @@ export class LevelObjectStore implements ObjectStore {
     region: number,
     key: Buffer,
     value: Buffer | undefined,
-    obj: StoredRecord | null,
-    extra: readonly IndexOp[] | undefined,
+    obj: DiskRecord | null,
+    extra: IndexOp[] | undefined,
     coord: Buffer | null | undefined,
     resolve: () => void,
     reject: (e: Error) => void,
   ): void {
+    this.enqueueWrite({ type, key: storageKey(spaceId, subspace, region, key), value, spaceId, subspace, region, userKey: key, obj, extra, coord, resolve, reject });
+  }
+
+  private enqueueWrite(w: PendingWrite): void {
     this.wrote();
     // Only while reads are in flight does a write need the key's name (to mark them overtaken).
-    const name = this.reading.size > 0 ? cacheName(spaceId, subspace, region, key) : '';
-    if (this.reading.has(name)) this.reading.set(name, true);
-    this.queued.push({ type, key: storageKey(spaceId, subspace, region, key), value, spaceId, subspace, region, userKey: key, obj, extra, coord, resolve, reject });
+    if (this.reading.size > 0 && w.type !== 'ops') {
+      const name = w.key.toString('latin1');
+      if (this.reading.has(name)) this.reading.set(name, true);
+    }
+    this.queued.push(w);
     if (!this.writing && !this.flushScheduled) {
       this.flushScheduled = true;
       // After this turn's callbacks and their promise jobs: they all join the batch.
@@ -630,6 +766,11 @@ export class LevelObjectStore implements ObjectStore {
       () => {
         this.writing = false;
         for (const w of batch) {
+          if (w.pendingName !== undefined) this.settlePending(w);
+          if (w.after) {
+            this.learn(w.after, w.extra, true);
+            continue;
+          }
           if (w.subspace === 0) this.cache.set(w.spaceId, w.subspace, w.region, w.userKey, w.obj);
           if (w.coord === undefined) continue;
           if (w.coord) this.coords.set(w.spaceId, w.subspace, w.region, w.userKey, w.coord, w.value!);
@@ -643,6 +784,11 @@ export class LevelObjectStore implements ObjectStore {
         this.writing = false;
         // LevelDB may or may not hold these writes: forget what the cache said about their keys.
         for (const w of batch) {
+          if (w.pendingName !== undefined) this.settlePending(w);
+          if (w.after) {
+            this.learn(w.after, w.extra, false);
+            continue;
+          }
           this.cache.delete(w.spaceId, w.subspace, w.region, w.userKey);
           if (w.coord === undefined) continue;
           this.coordsUnknown.add(cacheName(w.spaceId, w.subspace, w.region, w.userKey));
@@ -650,6 +796,7 @@ export class LevelObjectStore implements ObjectStore {
           // next write (searches read LevelDB meanwhile, see memoryRows).
           this.coords.delete(w.spaceId, w.subspace, w.region, w.userKey.toString('latin1'));
         }
+        this.carryIndexDeletes(batch);
         for (const w of batch) w.reject(e);
         this.flush();
       },
@@ -667,7 +814,7 @@ export class LevelObjectStore implements ObjectStore {
       b = this.db.batch();
       for (const w of batch) {
         if (w.type === 'put') b.put(w.key, w.value!);
-        else b.del(w.key);
+        else if (w.type === 'del') b.del(w.key);
         // An object and its index entry change in one batch: a crash leaves both or neither.
         if (w.extra)
           for (const x of w.extra) {
@@ -704,7 +851,13 @@ export class LevelObjectStore implements ObjectStore {
       for (;;) {
         const entries = await it.nextv(SCAN_BATCH);
         if (entries.length === 0) break;
-        yield entries.map(([k, v]) => [k.subarray(p.length), decodeObject(v)] as [Buffer, StoredObject]);
+        // Tombstones are no objects for this API (only the core's writes make them).
+        const rows: [Buffer, StoredObject][] = [];
+        for (const [k, v] of entries) {
+          const r = decodeRecord(v);
+          if (isLive(r)) rows.push([k.subarray(p.length), r]);
+        }
+        if (rows.length > 0) yield rows;
       }
     } finally {
       await it.close();
@@ -811,6 +964,259 @@ export class LevelObjectStore implements ObjectStore {
     return n;
   }
 
+  // ---- what the DaemonStore (store/level.ts) uses ----------------------------------------------
+
+  /** Intents held: as read at open, then as batches written since left them (a failed batch changes nothing here). */
+  intentsHeld(): Intent[] {
+    return [...this.intentsByName.values()];
+  }
+
+  /**
+   * A record as of the last completed batch, when memory knows it: the key subspace's from the
+   * cache (tombstones too), null when known absent; undefined when not known without a read (the
+   * other subspaces always: the memory index keeps no versions).
+   */
+  peekRecord(a: RegionAddress, key: Buffer): StoredRecord | null | undefined {
+    if (a.subspace !== 0) return undefined;
+    const r = this.cache.get(a.spaceId, 0, a.regionId, key);
+    return r ? coreRecord(r) : r;
+  }
+
+  /** A record as LevelDB has it (through the cache for the key subspace), tombstones included. */
+  async loadRecord(a: RegionAddress, key: Buffer): Promise<StoredRecord | null> {
+    const r = await this.getRecord(a.spaceId, a.subspace, a.regionId, key);
+    return r ? coreRecord(r) : null;
+  }
+
+  /**
+   * A region's records through one LevelDB iterator, which reads a snapshot taken when it is made
+   * (in this call, before it awaits anything): every batch written before the call, none queued
+   * after it, each batch wholly or not at all. Tombstones included, in key order; with an interval,
+   * for a secondary subspace whose index is complete, the index entries with their coordinate in
+   * it, in coordinate order (else the whole region: more rows than asked for).
+   */
+  async scanRecords(a: RegionAddress, interval?: readonly [bigint, bigint]): Promise<[Buffer, StoredRecord][]> {
+    const indexed = interval !== undefined && a.subspace > 0 && this.indexComplete;
+    if (indexed && interval[0] > interval[1]) return [];
+    const p = regionPrefix(a.spaceId, a.subspace, a.regionId);
+    const range = indexed ? indexRange(a.spaceId, a.subspace, a.regionId, interval[0], interval[1]) : { gte: p, lt: successor(p) };
+    const skip = indexed ? INDEX_KEY_START : p.length;
+    const it = this.db.iterator({ ...range, highWaterMarkBytes: SCAN_BATCH_BYTES });
+    const rows: [Buffer, StoredRecord][] = [];
+    try {
+      for (;;) {
+        const entries = await it.nextv(SCAN_BATCH);
+        if (entries.length === 0) break;
+        for (const [k, v] of entries) rows.push([k.subarray(skip), coreRecord(decodeRecord(v))]);
+      }
+    } finally {
+      await it.close();
+    }
+    return rows;
+  }
+
+  /**
+   * Writes a batch of the core's writes (checked by the caller, store/checks.ts) atomically: they
+   * all go into one LevelDB batch, with the other writes of the same turn. Batches are queued in
+   * the order of the calls, so they are written in that order: one that must read first (a drop
+   * lists the keys it deletes; an indexed write whose index entry a failed batch left unknown reads
+   * its record) holds back the batches after it until it is queued. Resolves once its LevelDB batch
+   * is written; rejects if that fails (LevelDB may then hold all of it or none of it).
+   */
+  writeGroup(writes: readonly StoreWrite[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.groupsWaiting === 0 && this.queueGroup(writes, undefined, resolve, reject)) return;
+      this.groupsWaiting++;
+      this.groupTail = this.groupTail.then(() => this.readThenQueue(writes, resolve, reject)).finally(() => this.groupsWaiting--);
+    });
+  }
+
+  private async readThenQueue(writes: readonly StoreWrite[], resolve: () => void, reject: (e: Error) => void): Promise<void> {
+    try {
+      // Again only when a batch failed while this one read and left another of its entries unknown.
+      for (let attempt = 0; attempt < GROUP_READS_MAX; attempt++) if (this.queueGroup(writes, await this.readForGroup(writes), resolve, reject)) return;
+      reject(new Error(`store: index entries of a batch stayed unknown through ${GROUP_READS_MAX} reads (batches keep failing)`));
+    } catch (e) {
+      reject(e as Error);
+    }
+  }
+
+  private async readForGroup(writes: readonly StoreWrite[]): Promise<GroupReads> {
+    const reads: GroupReads = { coords: new Map(), drops: [] };
+    let idle = false;
+    for (const w of writes) {
+      if (w.op === 'drop-region' || w.op === 'drop-space') {
+        // Every batch queued before this one is written first, so the keys listed are all there
+        // are; later batches wait behind this one, so none comes in between.
+        if (!idle) await this.idle();
+        idle = true;
+        const keys: Buffer[] = [];
+        for (const r of dropRanges(w)) keys.push(...(await this.db.keys({ gte: r, lt: successor(r) }).all()));
+        reads.drops.push(keys);
+      } else if ((w.op === 'put' || w.op === 'del') && w.subspace > 0) {
+        const name = cacheName(w.spaceId, w.subspace, w.regionId, w.key);
+        if (!reads.coords.has(name) && this.coordsUnknown.has(name) && !this.pendingCoords.has(name))
+          reads.coords.set(name, (await this.readRecord(w.spaceId, w.subspace, w.regionId, w.key))?.coord ?? null);
+      }
+    }
+    return reads;
+  }
+
+  /**
+   * Queues a batch's writes in one go (so in one LevelDB batch), or nothing and false when it must
+   * read first (a drop, or an index entry unknown and not in `reads`).
+   */
+  private queueGroup(writes: readonly StoreWrite[], reads: GroupReads | undefined, resolve: () => void, reject: (e: Error) => void): boolean {
+    if (writes.length === 0) {
+      resolve();
+      return true;
+    }
+    const out: PendingWrite[] = [];
+    // This batch's own index entries so far, by object: a later write of the same object replaces them.
+    const coords = new Map<string, Buffer | null>();
+    let drops = 0;
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i];
+      // The last write of the batch tells the caller: all of a LevelDB batch succeeds or fails together.
+      const done = i === writes.length - 1 ? resolve : NOOP;
+      const fail = i === writes.length - 1 ? reject : NOOP;
+      let p: PendingWrite | undefined;
+      if (w.op === 'put' || w.op === 'del') p = this.objectWrite(w, coords, reads, done, fail);
+      else if (w.op === 'intent') p = this.intentWrite(w, done, fail);
+      else if (reads) p = dropWrite(w, reads.drops[drops++], out, done, fail);
+      if (!p) return false;
+      out.push(p);
+    }
+    for (const p of out) {
+      if (p.pendingName !== undefined) this.pendingCoords.set(p.pendingName, { coord: p.coord!, w: p });
+      this.enqueueWrite(p);
+    }
+    return true;
+  }
+
+  private objectWrite(
+    w: Extract<StoreWrite, { op: 'put' | 'del' }>,
+    coords: Map<string, Buffer | null>,
+    reads: GroupReads | undefined,
+    resolve: () => void,
+    reject: (e: Error) => void,
+  ): PendingWrite | undefined {
+    const key = storageKey(w.spaceId, w.subspace, w.regionId, w.key);
+    const at = { spaceId: w.spaceId, subspace: w.subspace, region: w.regionId, userKey: w.key, resolve, reject };
+    if (w.subspace === 0) {
+      if (w.op === 'del') return { type: 'del', key, obj: null, ...at };
+      const v = w.record.values;
+      // The cache holds views of the record's bytes: the caller's buffers may be part of a frame.
+      const value = v === null ? encodeTombstone(w.record.version) : encodeObject({ version: w.record.version, values: v }, true);
+      return { type: 'put', key, value, obj: decodeRecord(value), ...at };
+    }
+    const name = key.toString('latin1');
+    const old = this.groupOldCoord(name, w, coords, reads);
+    if (old === undefined) return undefined;
+    if (w.op === 'del') {
+      coords.set(name, null);
+      const extra: IndexOp[] | undefined = old ? [{ type: 'del', key: indexKey(w.spaceId, w.subspace, w.regionId, old, w.key) }] : undefined;
+      return { type: 'del', key, obj: null, extra, coord: null, pendingName: name, ...at };
+    }
+    const c = coordBytes(w.coord!);
+    const value = encodeObject({ version: w.record.version, values: w.record.values! }, false, c);
+    const extra: IndexOp[] = [];
+    if (old && !old.equals(c)) extra.push({ type: 'del', key: indexKey(w.spaceId, w.subspace, w.regionId, old, w.key) });
+    extra.push({ type: 'put', key: indexKey(w.spaceId, w.subspace, w.regionId, c, w.key), value });
+    coords.set(name, c);
+    return { type: 'put', key, value, obj: null, extra, coord: c, pendingName: name, ...at };
+  }
+
+  /**
+   * The coordinate of an indexed object's index entry once every write queued before this one is
+   * written (null: none), or undefined when unknown (a failed batch; read it first).
+   */
+  private groupOldCoord(name: string, w: Extract<StoreWrite, { op: 'put' | 'del' }>, coords: Map<string, Buffer | null>, reads: GroupReads | undefined): Buffer | null | undefined {
+    const own = coords.get(name);
+    if (own !== undefined) return own;
+    const pending = this.pendingCoords.get(name);
+    if (pending) return pending.coord;
+    const read = reads?.coords.get(name);
+    if (read !== undefined) return read;
+    if (this.coordsUnknown.has(name)) return undefined;
+    return this.coords.coord(w.spaceId, w.subspace, w.regionId, w.key.toString('latin1')) ?? null;
+  }
+
+  private intentWrite(w: Extract<StoreWrite, { op: 'intent' }>, resolve: () => void, reject: (e: Error) => void): PendingWrite {
+    const key = intentKey(w.spaceId, w.key);
+    const value = w.intent ? encodeIntent(w.intent) : undefined;
+    // Memory keeps the intent as decoded from its bytes: views of buffers of our own.
+    const intent = value ? decodeIntent(w.spaceId, key.subarray(5), value) : null;
+    const extra: IndexOp[] = [value ? { type: 'put', key, value } : { type: 'del', key }];
+    return { type: 'ops', key: EMPTY, spaceId: w.spaceId, subspace: -1, region: -1, userKey: EMPTY, obj: null, extra, after: { kind: 'intent', name: key.toString('latin1'), intent }, resolve, reject };
+  }
+
+  /** A writeGroup write of an indexed object is written (or failed): unless a later one is queued, it is no longer pending. */
+  private settlePending(w: PendingWrite): void {
+    const e = this.pendingCoords.get(w.pendingName!);
+    if (e && e.w === w) this.pendingCoords.delete(w.pendingName!);
+  }
+
+  /**
+   * What memory learns once a batch with an intent or a drop is written (ok) or failed. A failed
+   * drop may or may not be in LevelDB: the cache forgets the region, and the index entries of its
+   * objects become unknown (their next write reads the record).
+   */
+  private learn(after: AfterOps, extra: readonly IndexOp[] | undefined, ok: boolean): void {
+    if (after.kind === 'intent') {
+      if (!ok) return;
+      if (after.intent) this.intentsByName.set(after.name, after.intent);
+      else this.intentsByName.delete(after.name);
+      return;
+    }
+    if (!ok)
+      for (const x of extra ?? []) if (x.key[0] === TAG && x.key.readUInt16BE(5) > 0) this.coordsUnknown.add(x.key.toString('latin1'));
+    let gone: Buffer;
+    if (after.kind === 'drop-region') {
+      const a = after.region;
+      this.cache.dropRegion(a.spaceId, a.subspace, a.regionId);
+      this.coords.dropRegion(a.spaceId, a.subspace, a.regionId);
+      gone = regionPrefix(a.spaceId, a.subspace, a.regionId);
+    } else {
+      this.cache.dropSpace(after.spaceId);
+      this.coords.dropSpace(after.spaceId);
+      if (ok) for (const [name, intent] of this.intentsByName) if (intent.spaceId === after.spaceId) this.intentsByName.delete(name);
+      gone = spacePrefix(after.spaceId);
+    }
+    const prefix = gone.toString('latin1');
+    if (ok) for (const name of this.coordsUnknown) if (name.startsWith(prefix)) this.coordsUnknown.delete(name);
+    // A read in flight may have read a record from before the drop: it must not cache it now.
+    for (const name of this.reading.keys()) if (name.startsWith(prefix)) this.reading.set(name, true);
+  }
+
+  /**
+   * A batch failed: LevelDB holds the state before it or the state after it. The first write
+   * queued behind it (not yet written) of each of its indexed objects deletes the index entry the
+   * failed write left; it now also deletes the ones the failed write deleted, so that neither
+   * state leaves an entry behind. (Deletes first: its own put may be one of them again.)
+   */
+  private carryIndexDeletes(failed: readonly PendingWrite[]): void {
+    if (this.queued.length === 0) return;
+    let dels: Map<string, IndexOp[]> | undefined;
+    for (const w of failed) {
+      if (w.coord === undefined || !w.extra) continue;
+      const ds = w.extra.filter((x) => x.type === 'del');
+      if (ds.length === 0) continue;
+      dels ??= new Map();
+      const name = w.key.toString('latin1');
+      dels.set(name, [...(dels.get(name) ?? []), ...ds]);
+    }
+    if (!dels) return;
+    for (const q of this.queued) {
+      if (q.coord === undefined) continue;
+      const name = q.key.toString('latin1');
+      const ds = dels.get(name);
+      if (!ds) continue;
+      q.extra = [...ds, ...(q.extra ?? [])];
+      dels.delete(name);
+    }
+  }
+
   async dropSpace(spaceId: number): Promise<void> {
     // Writes queued before the drop land before it, as they would have without the batching.
     await this.idle();
@@ -822,17 +1228,17 @@ export class LevelObjectStore implements ObjectStore {
       await this.db.clear({ gte: p, lt: successor(p) });
       const x = spacePrefix(spaceId, INDEX_TAG);
       await this.db.clear({ gte: x, lt: successor(x) });
+      const i = spacePrefix(spaceId, INTENT_TAG);
+      await this.db.clear({ gte: i, lt: successor(i) });
     } finally {
       this.clearing--;
       this.wrote();
     }
-    this.cache.dropSpace(spaceId);
-    this.coords.dropSpace(spaceId);
-    const gone = p.toString('latin1');
-    for (const name of this.coordsUnknown) if (name.startsWith(gone)) this.coordsUnknown.delete(name);
+    this.learn({ kind: 'drop-space', spaceId }, undefined, true);
   }
 
   async close(): Promise<void> {
+    await this.groupTail;
     await this.idle();
     this.wrote();
     await this.db.close();
@@ -842,6 +1248,35 @@ export class LevelObjectStore implements ObjectStore {
 /** The cache's name for an object: its storage key, as a string. */
 function cacheName(spaceId: number, subspace: number, region: number, key: Buffer): string {
   return storageKey(spaceId, subspace, region, key).toString('latin1');
+}
+
+/** The prefixes of the LevelDB keys a drop deletes: the objects, their index entries and (of a space) its intents. */
+function dropRanges(w: Extract<StoreWrite, { op: 'drop-region' | 'drop-space' }>): Buffer[] {
+  if (w.op === 'drop-space') return [spacePrefix(w.spaceId), spacePrefix(w.spaceId, INDEX_TAG), spacePrefix(w.spaceId, INTENT_TAG)];
+  const a = w.region;
+  return [regionPrefix(a.spaceId, a.subspace, a.regionId), regionPrefix(a.spaceId, a.subspace, a.regionId, INDEX_TAG)];
+}
+
+/**
+ * A drop, as one write of deletes: of every key listed (in LevelDB before the batch) and of every
+ * key put by the writes of its own batch before it (not in LevelDB yet) in its ranges.
+ */
+function dropWrite(
+  w: Extract<StoreWrite, { op: 'drop-region' | 'drop-space' }>,
+  listed: readonly Buffer[],
+  before: readonly PendingWrite[],
+  resolve: () => void,
+  reject: (e: Error) => void,
+): PendingWrite {
+  const ranges = dropRanges(w);
+  const inRange = (k: Buffer) => ranges.some((r) => k.length >= r.length && k.subarray(0, r.length).equals(r));
+  const extra: IndexOp[] = listed.map((key) => ({ type: 'del', key }));
+  for (const p of before) {
+    if (p.type === 'put' && inRange(p.key)) extra.push({ type: 'del', key: p.key });
+    for (const x of p.extra ?? []) if (x.type === 'put' && inRange(x.key)) extra.push({ type: 'del', key: x.key });
+  }
+  const after: AfterOps = w.op === 'drop-region' ? { kind: 'drop-region', region: w.region } : { kind: 'drop-space', spaceId: w.spaceId };
+  return { type: 'ops', key: EMPTY, spaceId: -1, subspace: -1, region: -1, userKey: EMPTY, obj: null, extra, after, resolve, reject };
 }
 
 export class MemoryObjectStore implements ObjectStore {
@@ -891,9 +1326,9 @@ export class MemoryObjectStore implements ObjectStore {
 
   async *scanIndex(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, StoredObject][]> {
     // The index, worked out from the records: the tests of the logic above compare against it.
-    const hits: [Buffer, StoredRecord][] = [];
+    const hits: [Buffer, LiveRecord][] = [];
     for await (const batch of this.scanRegion(spaceId, subspace, region))
-      for (const [k, obj] of batch as [Buffer, StoredRecord][]) {
+      for (const [k, obj] of batch as [Buffer, LiveRecord][]) {
         if (!obj.coord) continue;
         const c = obj.coord.readBigUInt64BE(0);
         if (lo <= c && c <= hi) hits.push([k, obj]);
@@ -905,7 +1340,7 @@ export class MemoryObjectStore implements ObjectStore {
   async *scanIndexRows(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): AsyncIterable<[Buffer, Buffer][]> {
     for await (const batch of this.scanIndex(spaceId, subspace, region, lo, hi))
       yield batch.map(([k, obj]) => {
-        const rec = obj as StoredRecord;
+        const rec = obj as LiveRecord;
         return [indexKey(spaceId, subspace, region, rec.coord!, k), encodeObject(obj, false, rec.coord)] as [Buffer, Buffer];
       });
   }
