@@ -36,6 +36,11 @@ export class SimDisk implements CoreStore {
     return n;
   }
 
+  /** Batches begun and not yet completed. */
+  pendingBatches(): number {
+    return this.pending.size;
+  }
+
   intentsHeld(): Intent[] {
     return [...this.intents.values()];
   }

@@ -11,7 +11,7 @@ import { WireCheck } from '../common/messages';
 import { CheckOp, FuncOp, ServerState, Status } from '../common/protocol';
 import { attributeByName, SpaceSpec } from '../common/schema';
 import { decodeValue, defaultValueBytes, encodeValue, Value } from '../common/values';
-import { DaemonCore } from '../daemon/core/core';
+import { DaemonCore, HANDOFF_WAIT_TICKS } from '../daemon/core/core';
 import { ClientRequest, CoreEvent, Ready, StoreWrite } from '../daemon/core/types';
 import { checkHistory, CheckResult } from './check';
 import { SimDisk } from './disk';
@@ -61,6 +61,12 @@ export interface Busy {
   readonly running: number;
 }
 
+/**
+ * Scenarios wait longer for a reply than random runs do: a region's new head may hold a request
+ * back for HANDOFF_WAIT_TICKS, and a scenario wants to see how that ends, not a timeout.
+ */
+export const SCRIPT_PATIENCE: ClientPatience = { replyTimeoutTicks: 2 * HANDOFF_WAIT_TICKS, attemptsMax: DEFAULT_PATIENCE.attemptsMax };
+
 /** Ticks `addSpace` and `startDaemons` wait for every daemon to follow the new configuration. */
 const CONFIGURE_TICKS_MAX = 100;
 /** Lines of trace a ScriptError carries. */
@@ -90,7 +96,7 @@ export class Script {
 
   constructor(o: ScriptOptions = {}) {
     this.world = new World(o.seed ?? 1, o.faults ?? NO_FAULTS, o.trace ?? true);
-    this.patience = o.patience ?? DEFAULT_PATIENCE;
+    this.patience = o.patience ?? SCRIPT_PATIENCE;
     this.world.observer = {
       step: (d, ev, ready) => {
         for (const w of [...this.watchers]) if (w(d, ev, ready) === true) this.watchers.splice(this.watchers.indexOf(w), 1);
@@ -321,9 +327,13 @@ export class Script {
     this.until(`${list.length} operation(s) to end`, () => list.every((op) => this.done(op)), ticksMax);
   }
 
-  /** Runs until the cores hold no work and no client waits (holds must have been released). */
+  /**
+   * Runs until the cores hold no work, no client waits and every disk has written what it was
+   * given (a hold still keeping something makes this fail: release it first).
+   */
   settle(ticksMax = 2_000): void {
-    this.until('the cluster to settle', () => this.world.busy() === 0, ticksMax);
+    const idle = () => this.world.busy() === 0 && [...this.world.daemons.values()].every((d) => !d.alive || d.disk.pendingBatches() === 0);
+    this.until('the cluster to settle', idle, ticksMax);
   }
 
   // ---- what the cluster holds ---------------------------------------------------------------------
