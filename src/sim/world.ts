@@ -351,7 +351,8 @@ export class World {
     // coordinator pushes the configuration.
     this.at(this.rng.between(1, 3), () => {
       if (!d.alive || d.incarnation !== incarnation) return;
-      const { state } = registerServer(this.coordinator, d.token, `10.0.0.${id}`, 2012, Buffer.alloc(32, id));
+      const { state, serverId } = registerServer(this.coordinator, d.token, `10.0.0.${id}`, 2012, Buffer.alloc(32, id));
+      if (serverId !== id) throw new Error(`world: daemon ${id} registered as server ${serverId}`);
       this.updateCoordinator(state);
       this.send({ kind: 'coordinator' }, { kind: 'daemon', id }, { type: 'config', config: this.coordinator.config }, true);
     });
@@ -360,7 +361,14 @@ export class World {
   /** A new daemon, with a new disk, joins the cluster. */
   addDaemon(): ServerId {
     const id = this.daemons.size + 1;
-    this.daemons.set(id, { id, token: `daemon-${id}`, disk: new SimDisk(), incarnation: 0, alive: false, diskFreeAt: 0 });
+    const token = `daemon-${id}`;
+    // The world names a daemon by its server id, so the coordinator must give it that id whatever
+    // order the registrations arrive in (they are delayed at random): its token is known from the
+    // start, as if it had registered once before. Otherwise a daemon that registers after a later
+    // one gets another's id, and coming back after a crash registers the wrong server.
+    if (this.coordinator.nextServerId !== id) throw new Error(`world: daemon ${id} added, but the coordinator's next server id is ${this.coordinator.nextServerId}`);
+    this.coordinator = { ...this.coordinator, identities: { ...this.coordinator.identities, [token]: id }, nextServerId: id + 1 };
+    this.daemons.set(id, { id, token, disk: new SimDisk(), incarnation: 0, alive: false, diskFreeAt: 0 });
     this.startDaemon(id);
     return id;
   }
