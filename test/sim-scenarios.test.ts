@@ -8,7 +8,8 @@
 import test, { ExecutionContext } from 'ava';
 import { ServerId, SpaceLayout } from '../src/common/config';
 import { Status } from '../src/common/protocol';
-import { clientNode, daemon, Script } from '../src/sim/scripted';
+import { Ready } from '../src/daemon/core/types';
+import { Attrs, clientNode, daemon, Script } from '../src/sim/scripted';
 import { Holdable } from '../src/sim/world';
 import { SPACE } from '../src/sim/workload';
 
@@ -160,6 +161,116 @@ for (const seed of SEEDS) {
     t.deepEqual(s.valuesOf(reads[1]), { n: 103, s: 'w3', tags: new Set() });
     t.deepEqual(s.valuesOf(early), { n: 102, s: 'w2', tags: new Set() }, 'the held read saw W2');
     t.deepEqual(s.expectLatest(s.readBack(space, Array.from({ length: 40 }, (_, i) => `o${i}`))), []);
+    expectChecks(t, s);
+  });
+}
+
+/**
+ * A key led by `leader` and two objects for it whose secondary regions differ in every secondary
+ * subspace and are all headed by other daemons: a write from one to the other must add the object
+ * to one region and remove it from another, over the network, in each subspace.
+ */
+function keyAndMove(s: Script, space: SpaceLayout, leader: ServerId): { key: string; before: Attrs; after: Attrs } {
+  const key = s.findKey('c', (k) => s.keyRegion(space, k).replicas[0] === leader);
+  const elsewhere = (attrs: Attrs) => [1, 2].map((i) => s.regionOf(space, i, key, attrs)).filter((r) => r.replicas[0] !== leader);
+  // n is an ordered axis cut in four: one value in each quarter of the int64 range.
+  const quarters = [-(2n ** 63n), -(2n ** 62n), 0n, 2n ** 62n].map((q) => q + 7n);
+  const candidates: Attrs[] = [];
+  for (let i = 0; i < 32; i++) candidates.push({ n: quarters[i % 4], s: `s${i}` });
+  const usable = candidates.filter((a) => elsewhere(a).length === 2);
+  for (const before of usable)
+    for (const after of usable) if ([1, 2].every((i) => s.regionOf(space, i, key, before).id !== s.regionOf(space, i, key, after).id)) return { key, before, after };
+  throw s.error('no pair of objects moves between regions headed elsewhere');
+}
+
+/** The chain updates of a key's write at `version` that a step decided to send. */
+function chainUpdatesOf(ready: Ready, key: string, version: number): number {
+  return ready.send.filter((x) => x.message.type === 'update' && !x.message.transfer && x.message.key.toString() === key && x.message.record.version === version).length;
+}
+
+/** Searches on each secondary attribute for both objects, and a get, after the dust settled. */
+function searchesAndGetAgree(t: ExecutionContext, s: Script, space: SpaceLayout, key: string, before: Attrs, after: Attrs): void {
+  const c = s.client();
+  const get = s.get(c, space, key);
+  const found = [before, after].flatMap((attrs) => Object.entries(attrs).map(([name, v]) => ({ attrs: { [name]: v }, op: s.search(c, space, s.where(space, { [name]: v })) })));
+  s.waitFor([get, ...found.map((f) => f.op)]);
+  const got = s.valuesOf(get)!;
+  t.truthy(got);
+  for (const f of found) {
+    const keys = f.op.reply?.kind === 'search' ? f.op.reply.objects.map((o) => o.key.toString()) : undefined;
+    const [name, v] = Object.entries(f.attrs)[0];
+    t.is(keys?.includes(key), String(got[name]) === String(v), `a search for ${name} = ${v} and the get (n = ${got.n}, s = ${got.s as string}) agree`);
+  }
+}
+
+// (c) durability.test.ts, and what no process test can time: the point leader crashes between
+// making a write durable (with its intent) and hearing that the secondary regions applied it.
+for (const seed of SEEDS) {
+  test(`seed ${seed}: the point leader crashes after persisting a write, before any secondary update leaves; it redoes the chain at restart`, (t) => {
+    const s = new Script({ seed });
+    const [leader] = s.startDaemons(3);
+    const space = s.addSpace(SPACE);
+    const { key, before, after } = keyAndMove(s, space, leader);
+    const writer = s.client();
+    s.waitFor(s.put(writer, space, key, before));
+
+    // Crash the leader in the very step that made the write durable and decided its updates.
+    let crashedAt: number | undefined;
+    s.onStep((d, _ev, ready) => {
+      if (d !== leader || chainUpdatesOf(ready, key, 2) === 0) return;
+      s.crash(leader);
+      crashedAt = s.now;
+      return true;
+    });
+    const w = s.put(writer, space, key, after);
+    s.until('the leader crashes mid-chain', () => crashedAt !== undefined, 50);
+    t.deepEqual(
+      s.disk(leader).intentsHeld().map((i) => [i.key.toString(), i.version]),
+      [[key, 2]],
+      'the write and its intent are durable at the leader',
+    );
+    const gains = [1, 2].map((i) => s.regionOf(space, i, key, after));
+    t.true(gains.every((r) => s.disk(r.replicas[0]).scan(r.id).every(([k]) => k.toString() !== key)), 'no secondary region has the new object yet');
+
+    s.run(20);
+    s.restart(leader);
+    s.until('the leader redoes the chain and clears the intent', () => s.available(leader) && s.disk(leader).intentsHeld().length === 0, 300);
+    for (const r of gains) t.true(s.durablePuts({ daemon: r.replicas[0], regionId: r.id, key }).some((p) => p.tick > crashedAt! && p.write.record.version === 2), `region ${r.id} got the object after the restart`);
+    s.waitFor(w);
+    t.is(w.ret, undefined, 'the client never learned the outcome');
+    s.settle();
+    searchesAndGetAgree(t, s, space, key, before, after);
+    expectChecks(t, s);
+  });
+
+  test(`seed ${seed}: the point leader crashes after the secondaries applied a write, before their acks arrive; the redone chain leaves no stale copy`, (t) => {
+    const s = new Script({ seed });
+    const [leader] = s.startDaemons(3);
+    const space = s.addSpace(SPACE);
+    const { key, before, after } = keyAndMove(s, space, leader);
+    const writer = s.client();
+    s.waitFor(s.put(writer, space, key, before));
+
+    // The regions that gain the object apply it; their acks never reach the leader.
+    const acks = s.holdMessages('acks to the leader', (_from, to, p) => to.kind === 'daemon' && to.id === leader && p.type === 'peer' && p.message.type === 'ack');
+    const w = s.put(writer, space, key, after);
+    const gains = [1, 2].map((i) => s.regionOf(space, i, key, after));
+    const losses = [1, 2].map((i) => s.regionOf(space, i, key, before));
+    s.until('the gaining regions applied the write', () => gains.every((r) => s.disk(r.replicas[0]).peek({ spaceId: space.id, subspace: 0, regionId: r.id }, Buffer.from(key))?.version === 2), 100);
+    t.true(losses.every((r) => s.disk(r.replicas[0]).scan(r.id).some(([k]) => k.toString() === key)), 'the losing regions still hold the old object');
+    const crashedAt = s.now;
+    s.crash(leader);
+    s.release(acks);
+    t.deepEqual(s.disk(leader).intentsHeld().map((i) => i.version), [2]);
+
+    s.run(20);
+    s.restart(leader);
+    s.until('the leader redoes the chain and clears the intent', () => s.available(leader) && s.disk(leader).intentsHeld().length === 0, 300);
+    s.waitFor(w);
+    s.settle();
+    t.true(losses.every((r) => s.disk(r.replicas[0]).scan(r.id).every(([k]) => k.toString() !== key)), 'the losing regions dropped the object after the restart');
+    t.true(s.history.filter((h) => h.call < crashedAt).length > 0);
+    searchesAndGetAgree(t, s, space, key, before, after);
     expectChecks(t, s);
   });
 }

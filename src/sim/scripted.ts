@@ -18,8 +18,8 @@ import { SimDisk } from './disk';
 import { ClientPatience, DEFAULT_PATIENCE, HistoryOp, randomOperation, runKeyOperation, runSearch } from './workload';
 import { Faults, Hold, Holdable, Node, NO_FAULTS, Payload, SimClient, World } from './world';
 
-/** Attribute values as a scenario writes them: numbers for int64 attributes, text for strings. */
-export type Attrs = Readonly<Record<string, number | string>>;
+/** Attribute values as a scenario writes them: numbers (or bigints) for int64 attributes, text for strings. */
+export type Attrs = Readonly<Record<string, number | bigint | string>>;
 
 /** A batch that became durable on a daemon, with the configuration its core followed then. */
 export interface DurableBatch {
