@@ -9,8 +9,9 @@ import test, { ExecutionContext } from 'ava';
 import { ServerId, SpaceLayout } from '../src/common/config';
 import { Status } from '../src/common/protocol';
 import { Ready } from '../src/daemon/core/types';
-import { Attrs, clientNode, daemon, Script } from '../src/sim/scripted';
-import { Holdable } from '../src/sim/world';
+import { HANDOFF_WAIT_TICKS } from '../src/daemon/core/core';
+import { Attrs, clientNode, coordinator, daemon, Script } from '../src/sim/scripted';
+import { Hold, Holdable, SimClient } from '../src/sim/world';
 import { SPACE } from '../src/sim/workload';
 
 /** The seeds each scenario runs under: the situation must happen, and check, under every one. */
@@ -271,6 +272,74 @@ for (const seed of SEEDS) {
     t.true(losses.every((r) => s.disk(r.replicas[0]).scan(r.id).every(([k]) => k.toString() !== key)), 'the losing regions dropped the object after the restart');
     t.true(s.history.filter((h) => h.call < crashedAt).length > 0);
     searchesAndGetAgree(t, s, space, key, before, after);
+    expectChecks(t, s);
+  });
+}
+
+/**
+ * One daemon with a space and some objects; a second joins and d1 copies regions to it. Returns
+ * when d1 has finished copying a key region R, with the coordinator not told yet (`reports`).
+ */
+function copiedNotSwitched(s: Script): { d1: ServerId; d2: ServerId; space: SpaceLayout; R: number; reports: Hold; loader: SimClient } {
+  const [d1] = s.startDaemons(1);
+  const space = s.addSpace(SPACE);
+  const loader = s.client();
+  s.putMany(loader, space, Array.from({ length: 20 }, (_, i) => [`o${i}`, { n: i, s: 'w0' }] as const));
+  const reports = s.holdMoveReports(d1);
+  const d2 = s.addDaemon();
+  s.until('a key region moves to d2', () => s.space('kv').subspaces[0].regions.some((r) => r.moving === d2), 100);
+  const R = s.space('kv').subspaces[0].regions.find((r) => r.moving === d2)!.id;
+  s.until(`d1 finishes copying region ${R}`, () => reported(reports.kept, R), 500);
+  return { d1, d2, space, R, reports, loader };
+}
+
+// (d) The old head of a moving region loses its link to the coordinator just as the coordinator
+// takes its report: it never hears of the switch, and keeps taking writes from clients that have
+// not heard either. The new head holds the region's requests until the handoff, which comes when
+// the link heals (before HANDOFF_WAIT_TICKS); what the old head took meanwhile reaches it.
+for (const seed of SEEDS) {
+  test(`seed ${seed}: the old head is cut from the coordinator as its region moves; the new head holds the region until the handoff`, (t) => {
+    const s = new Script({ seed });
+    const { d1, d2, space, R, reports } = copiedNotSwitched(s);
+    const key = s.findKey('o', (k) => s.keyRegion(space, k).id === R);
+    const old = s.client(); // a client that will not hear of the switch either
+    const toD1 = s.holdConfigsTo(daemon(d1));
+    const toOld = s.holdConfigsTo(clientNode(old));
+    s.release(reports);
+    s.until(`the coordinator makes d2 head of region ${R}`, () => s.keyRegion(space, key).replicas[0] === d2 && s.core(d2).configVersion === s.config().version, 50);
+    const cut = s.partition(daemon(d1), coordinator);
+    const cutAt = s.now;
+
+    // Clients that know of the switch ask d2, which holds them back; the others still reach d1.
+    const fresh = s.client();
+    s.until('a client hears of the switch', () => s.clientVersion(fresh) === s.config().version, 20);
+    const a1 = s.put(old, space, key, { n: 201, s: 'a1' });
+    s.run(5);
+    const heldGet = s.get(fresh, space, key);
+    const heldPut = s.put(fresh, space, key, { n: 301, s: 'b1' });
+    s.waitFor(a1);
+    const a2 = s.put(old, space, key, { n: 202, s: 'a2' });
+    s.waitFor(a2);
+    const oldGet = s.get(old, space, key);
+    s.waitFor(oldGet);
+    s.run(HANDOFF_WAIT_TICKS / 2 - (s.now - cutAt));
+    t.true([a1, a2, oldGet].every((op) => op.servedBy === d1 && op.reply?.status === Status.SUCCESS), 'd1 kept serving clients that had not heard');
+    t.false(s.done(heldGet) || s.done(heldPut), 'd2 holds the region back while d1 has not handed it off');
+    t.true(s.core(d2).stats().awaitingHandoff > 0);
+    t.true(s.core(d1).configVersion < s.core(d2).configVersion, 'd1 never heard of the switch');
+    t.true(s.world.configs.get(s.core(d1).configVersion)!.spaces[0].subspaces[0].regions.find((r) => r.id === R)!.moving === d2);
+
+    cut.heal();
+    s.release(toD1);
+    s.release(toOld);
+    s.waitFor([heldGet, heldPut]);
+    t.true(heldGet.ret! > cutAt + HANDOFF_WAIT_TICKS / 2 && heldGet.servedBy === d2);
+    t.deepEqual(s.valuesOf(heldGet), { n: 202, s: 'a2', tags: new Set() }, 'the held read sees what d1 took meanwhile');
+    s.settle();
+    t.is(s.disk(d1).scan(R).length, 0, 'd1 handed the region off and dropped it');
+    const [after] = s.readBack(space, [key]);
+    t.deepEqual(s.valuesOf(after), { n: 301, s: 'b1', tags: new Set() });
+    t.deepEqual(s.expectLatest(s.readBack(space, Array.from({ length: 20 }, (_, i) => `o${i}`))), []);
     expectChecks(t, s);
   });
 }

@@ -91,8 +91,8 @@ export class Script {
   private readonly watchers: StepWatcher[] = [];
   private readonly finished = new WeakSet<HistoryOp>();
   private readonly patience: ClientPatience;
-  /** The puts the script made, by space and key: what `expectLatest` compares reads with. */
-  private readonly puts = new Map<string, { op: HistoryOp; values: readonly Buffer[] }[]>();
+  /** The puts the script made, by space and key, with the attributes (indexes) they named: what `expectLatest` compares reads with. */
+  private readonly puts = new Map<string, { op: HistoryOp; values: readonly Buffer[]; named: readonly number[] }[]>();
 
   constructor(o: ScriptOptions = {}) {
     this.world = new World(o.seed ?? 1, o.faults ?? NO_FAULTS, o.trace ?? true);
@@ -219,10 +219,8 @@ export class Script {
     });
     const op = this.write(c, { kind: 'write', configVersion: 0, spaceId: space.id, key: Buffer.from(key), flags: 0, checks: [], funcs });
     const name = `${space.id}:${key}`;
-    const previous = this.puts.get(name) ?? [];
-    const base = previous.length > 0 ? previous[previous.length - 1].values : this.object(space, {});
-    const values = base.map((b, i) => (space.spec.attributes[i].name in attrs ? encodeValue(space.spec.attributes[i].type, attrs[space.spec.attributes[i].name]) : b));
-    this.puts.set(name, [...previous, { op, values }]);
+    const named = space.spec.attributes.flatMap((a, i) => (a.name in attrs ? [i] : []));
+    this.puts.set(name, [...(this.puts.get(name) ?? []), { op, values: this.object(space, attrs), named }]);
     return op;
   }
 
@@ -451,27 +449,30 @@ export class Script {
   }
 
   /**
-   * For keys written only by this script's puts: each read must return what the last acknowledged
-   * put left, or what a put whose outcome its client never learned left (such a put may take
-   * effect at any time after its call). Returns what is wrong, one line per read.
+   * For keys written only by this script's puts: each read must return what one of the puts it
+   * may follow left, in the attributes that put named. A put may be last unless an acknowledged
+   * put began after it ended and ended before the read began; a put whose outcome its client never
+   * learned may be last at any time after its call. NOTFOUND only while no put was acknowledged
+   * before the read. Returns what is wrong, one line per read.
    */
   expectLatest(reads: readonly HistoryOp[]): string[] {
     const problems: string[] = [];
     for (const read of reads) {
       if (read.request.kind !== 'get') continue;
       const key = read.request.key.toString('latin1');
-      const puts = this.puts.get(`${read.request.spaceId}:${key}`) ?? [];
       const got = read.reply?.kind === 'get' && read.reply.status === Status.SUCCESS ? read.reply.values! : read.reply?.status === Status.NOTFOUND ? null : undefined;
       if (got === undefined) {
         problems.push(`read of ${key} did not answer (${read.reply ? read.reply.status : 'no reply'})`);
         continue;
       }
-      const acked = puts.filter((p) => p.op.ret !== undefined && p.op.ret <= read.call && p.op.reply?.status === Status.SUCCESS);
-      const last = acked[acked.length - 1];
-      const allowed = [...(last ? [last] : []), ...puts.filter((p) => p.op.ret === undefined || p.op.ret > read.call)];
-      const same = (a: readonly Buffer[], b: readonly Buffer[]) => a.length === b.length && a.every((x, i) => x.equals(b[i]));
-      const ok = got === null ? last === undefined : allowed.some((p) => same(p.values, got));
-      if (!ok) problems.push(`read of ${key} at ${read.call} returned ${got === null ? 'NOTFOUND' : JSON.stringify(got.map((b) => b.toString('hex')))}; the last acknowledged put ended at ${last?.op.ret ?? 'never'}`);
+      const puts = (this.puts.get(`${read.request.spaceId}:${key}`) ?? []).filter((p) => p.op.call < (read.ret ?? Infinity));
+      const ackedBefore = puts.filter((p) => p.op.reply?.status === Status.SUCCESS && p.op.ret !== undefined && p.op.ret < read.call);
+      const failed = (p: (typeof puts)[number]) => p.op.ret !== undefined && p.op.reply?.status !== Status.SUCCESS;
+      const superseded = (p: (typeof puts)[number]) => p.op.ret !== undefined && ackedBefore.some((q) => q.op.call > p.op.ret!);
+      const candidates = puts.filter((p) => !failed(p) && !superseded(p));
+      const matches = (p: (typeof puts)[number]) => got !== null && p.named.every((i) => p.values[i].equals(got[i]));
+      const ok = got === null ? ackedBefore.length === 0 : candidates.some(matches);
+      if (!ok) problems.push(`read of ${key} [${read.call}, ${read.ret}] returned ${got === null ? 'NOTFOUND' : JSON.stringify(got.map((b) => b.toString('hex')))}, which no put it may follow left`);
     }
     return problems;
   }
