@@ -10,6 +10,7 @@ import { ServerId, SpaceLayout } from '../src/common/config';
 import { Status } from '../src/common/protocol';
 import { Ready } from '../src/daemon/core/types';
 import { HANDOFF_WAIT_TICKS } from '../src/daemon/core/core';
+import { DECIDED_STATUSES } from '../src/sim/key-model';
 import { Attrs, clientNode, coordinator, daemon, Script } from '../src/sim/scripted';
 import { Hold, Holdable, SimClient } from '../src/sim/world';
 import { SPACE } from '../src/sim/workload';
@@ -340,6 +341,67 @@ for (const seed of SEEDS) {
     const [after] = s.readBack(space, [key]);
     t.deepEqual(s.valuesOf(after), { n: 301, s: 'b1', tags: new Set() });
     t.deepEqual(s.expectLatest(s.readBack(space, Array.from({ length: 20 }, (_, i) => `o${i}`))), []);
+    expectChecks(t, s);
+  });
+}
+
+// (e) key-operations.test.ts (rm_space), with writes caught at every stage when the space goes:
+// one whose chain updates are on the wire, one whose batch is not yet on the leader's disk, one
+// queued behind it for the same key, one sent by a client that has not heard of the removal.
+for (const seed of SEEDS) {
+  test(`seed ${seed}: a space is removed while writes to it are in flight; they succeed or get UNKNOWNSPACE, and the other space is unaffected`, (t) => {
+    const s = new Script({ seed });
+    const daemons = s.startDaemons(3);
+    const kv = s.addSpace(SPACE);
+    const tmp = s.addSpace(SPACE.replace('space kv', 'space tmp'));
+    const kvLoad = s.keepBusy([s.client(), s.client()], kv, HOT);
+    const tmpLoad = s.keepBusy([s.client(), s.client()], tmp, HOT);
+    s.run(60);
+
+    const c = s.client();
+    const chain = s.holdMessages('chain updates of tmp', (_from, _to, p) => p.type === 'peer' && p.message.type === 'update' && p.message.spaceId === tmp.id);
+    const onWire = s.put(c, tmp, 'x1', { n: 1, s: 'a' });
+    s.until('its chain is on the wire', () => chain.kept.some((h) => h.kind === 'message' && h.payload.type === 'peer' && h.payload.message.type === 'update' && h.payload.message.key.toString() === 'x1'), 50);
+    const leader = s.keyRegion(tmp, 'x2').replicas[0];
+    const disk = s.holdDisk(leader);
+    const unwritten = s.put(c, tmp, 'x2', { n: 2, s: 'b' });
+    const queued = s.put(c, tmp, 'x2', { n: 3, s: 'c' });
+    s.until('its batch waits for the disk', () => disk.kept.some((h) => h.kind === 'disk' && h.writes.some((w) => w.op === 'intent' && w.spaceId === tmp.id && w.key.toString() === 'x2')), 50);
+    const late = s.client();
+    const toLate = s.holdConfigsTo(clientNode(late));
+
+    s.rmSpace('tmp');
+    const removedAt = s.now;
+    s.until('every daemon knows the space is gone', () => daemons.every((d) => s.core(d).configVersion === s.config().version), 20);
+    t.false(s.done(onWire) || s.done(unwritten) || s.done(queued), 'three writes in flight at the removal');
+    const afterwards = s.put(late, tmp, 'x4', { n: 4, s: 'd' });
+    s.release(chain);
+    s.release(disk);
+    s.waitFor([onWire, unwritten, queued, afterwards]);
+    s.release(toLate);
+    s.run(40);
+    tmpLoad.stop();
+    kvLoad.stop();
+    s.until('the clients to finish', () => tmpLoad.running + kvLoad.running === 0, 1_000);
+    s.settle();
+
+    const decided: number[] = [Status.SUCCESS, Status.UNKNOWNSPACE];
+    for (const op of [onWire, unwritten, queued]) t.true(decided.includes(op.reply?.status ?? -1), `status ${op.reply?.status}`);
+    t.is(afterwards.reply?.status, Status.UNKNOWNSPACE, 'a request for the removed space is refused');
+    t.is(afterwards.servedBy, s.keyRegion(tmp, 'x4').replicas[0]);
+    // Writes to tmp ended with an outcome the point leader decided, UNKNOWNSPACE, or the client's
+    // own refusal once its configuration had no such space; never a storage error.
+    const allowed = new Set<number>([...DECIDED_STATUSES, Status.UNKNOWNSPACE, Status.RECONFIGURE]);
+    const tmpOps = s.history.filter((h) => h.request.spaceId === tmp.id);
+    t.true(tmpOps.every((h) => h.reply === undefined || allowed.has(h.reply.status)), JSON.stringify(tmpOps.map((h) => h.reply?.status)));
+    t.true(tmpOps.some((h) => h.reply?.status === Status.UNKNOWNSPACE));
+    for (const d of daemons) {
+      t.is(s.disk(d).rowsOfSpace(tmp.id), 0, `d${d} keeps nothing of tmp`);
+      t.false(s.disk(d).intentsHeld().some((i) => i.spaceId === tmp.id));
+      t.true(s.durable.some((b) => b.daemon === d && b.writes.some((w) => w.op === 'drop-space' && w.spaceId === tmp.id)));
+    }
+    t.true(s.history.some((h) => h.request.spaceId === kv.id && h.request.kind === 'write' && h.call > removedAt && h.reply?.status === Status.SUCCESS), 'kv kept taking writes');
+    t.true(s.readBack(kv, HOT).every((r) => r.reply?.status === Status.SUCCESS || r.reply?.status === Status.NOTFOUND));
     expectChecks(t, s);
   });
 }
