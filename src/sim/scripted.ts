@@ -211,13 +211,13 @@ export class Script {
   // ---- client operations: each starts now and returns its record --------------------------------
 
   /** A put of the named attributes (the others keep their values, or defaults for a new object). */
-  put(c: SimClient, space: SpaceLayout, key: string, attrs: Attrs): HistoryOp {
+  put(c: SimClient, space: SpaceLayout, key: string, attrs: Attrs, then?: () => void): HistoryOp {
     const funcs = Object.entries(attrs).map(([name, v]) => {
       const a = attributeByName(space.spec, name);
       if (!a || a.index < 0) throw new ScriptError(`put: space ${space.name} has no attribute ${name}`);
       return { name, datatype: datatypeOf(a.attr.type), value: encodeValue(a.attr.type, v), op: FuncOp.SET };
     });
-    const op = this.write(c, { kind: 'write', configVersion: 0, spaceId: space.id, key: Buffer.from(key), flags: 0, checks: [], funcs });
+    const op = this.write(c, { kind: 'write', configVersion: 0, spaceId: space.id, key: Buffer.from(key), flags: 0, checks: [], funcs }, then);
     const name = `${space.id}:${key}`;
     const named = space.spec.attributes.flatMap((a, i) => (a.name in attrs ? [i] : []));
     this.puts.set(name, [...(this.puts.get(name) ?? []), { op, values: this.object(space, attrs), named }]);
@@ -238,8 +238,8 @@ export class Script {
     return ops;
   }
 
-  write(c: SimClient, request: Extract<ClientRequest, { kind: 'write' }>): HistoryOp {
-    return this.tracked((done) => runKeyOperation(this.world, c, request, this.history, done, this.patience));
+  write(c: SimClient, request: Extract<ClientRequest, { kind: 'write' }>, then?: () => void): HistoryOp {
+    return this.tracked((done) => runKeyOperation(this.world, c, request, this.history, done, this.patience), then);
   }
 
   get(c: SimClient, space: SpaceLayout, key: string): HistoryOp {
@@ -251,11 +251,15 @@ export class Script {
     return this.tracked((done) => runSearch(this.world, c, { kind, configVersion: 0, spaceId: space.id, checks, subspace: 0, regions: [] }, this.searches, done, this.patience));
   }
 
-  /** Starts an operation and notes when it ends (perhaps before `start` returns). */
-  private tracked(start: (done: () => void) => HistoryOp): HistoryOp {
+  /** Starts an operation and notes when it ends (perhaps before `start` returns), then calls `then`. */
+  private tracked(start: (done: () => void) => HistoryOp, then?: () => void): HistoryOp {
     let op: HistoryOp | undefined;
     let endedAtOnce = false;
-    op = start(() => (op ? this.finished.add(op) : (endedAtOnce = true)));
+    op = start(() => {
+      if (op) this.finished.add(op);
+      else endedAtOnce = true;
+      then?.();
+    });
     if (endedAtOnce) this.finished.add(op);
     return op;
   }
@@ -286,6 +290,38 @@ export class Script {
       else runKeyOperation(this.world, c, request, this.history, after, this.patience);
     };
     for (const c of clients) next(c);
+    return {
+      stop: () => void (stopped = true),
+      get operations() {
+        return operations;
+      },
+      get running() {
+        return running;
+      },
+    };
+  }
+
+  /**
+   * Keeps each client putting to keys of its own, one put at a time, round and round; `attrs`
+   * gives each put values no other put has (from a count), so that `expectLatest` can tell which
+   * put a read saw.
+   */
+  keepPutting(clients: readonly SimClient[], space: SpaceLayout, keysOf: (c: SimClient) => readonly string[], attrs: (count: number, c: SimClient) => Attrs): Busy {
+    let stopped = false;
+    let operations = 0;
+    let running = 0;
+    let count = 0;
+    const next = (c: SimClient, i: number) => {
+      if (stopped) return;
+      running++;
+      const keys = keysOf(c);
+      this.put(c, space, keys[i % keys.length], attrs(++count, c), () => {
+        running--;
+        operations++;
+        this.world.at(this.world.rng.between(0, 3), () => next(c, i + 1));
+      });
+    };
+    for (const c of clients) next(c, 0);
     return {
       stop: () => void (stopped = true),
       get operations() {
