@@ -453,3 +453,40 @@ for (const seed of SEEDS) {
     expectChecks(t, s);
   });
 }
+
+// The checks above would see a lost write: a record erased behind the cluster's back fails them.
+test('the checks are not blind: a key record lost from a disk fails the read-back and linearizability', (t) => {
+  const s = new Script({ seed: 1 });
+  s.startDaemons(2);
+  const space = s.addSpace(SPACE);
+  const c = s.client();
+  s.waitFor(s.put(c, space, 'k', { n: 1, s: 'a' }));
+  s.settle();
+  const region = s.keyRegion(space, 'k');
+  const disk = s.disk(region.replicas[0]);
+  disk.begin(-1, [{ op: 'del', regionId: region.id, spaceId: space.id, subspace: 0, key: Buffer.from('k') }]);
+  disk.complete(-1);
+  const reads = s.readBack(space, ['k']);
+  t.is(reads[0].reply?.status, Status.NOTFOUND);
+  t.is(s.expectLatest(reads).length, 1);
+  t.false(s.check().ok);
+});
+
+test('the checks are not blind: an object lost from a secondary region fails the search check', (t) => {
+  const s = new Script({ seed: 1 });
+  s.startDaemons(2);
+  const space = s.addSpace(SPACE);
+  const c = s.client();
+  s.waitFor(s.put(c, space, 'k', { n: 1, s: 'a' }));
+  s.settle();
+  const region = s.regionOf(space, 1, 'k', { n: 1, s: 'a' });
+  const disk = s.disk(region.replicas[0]);
+  disk.begin(-1, [{ op: 'del', regionId: region.id, spaceId: space.id, subspace: 1, key: Buffer.from('k') }]);
+  disk.complete(-1);
+  const search = s.search(c, space, s.where(space, { n: 1 }));
+  s.waitFor(search);
+  t.deepEqual(search.reply?.kind === 'search' && search.reply.objects, []);
+  const check = s.check();
+  t.false(check.ok);
+  t.regex(check.problem ?? '', /search/);
+});
