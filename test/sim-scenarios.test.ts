@@ -67,9 +67,9 @@ for (const seed of SEEDS) {
     t.deepEqual(s.expectLatest(s.readBack(space, preload.map(([key]) => key))), []);
     expectChecks(t, s);
 
-    // It really happened: clients wrote to regions while they moved to the new daemon (the point
-    // leader committed them with its region marked moving there), the new daemon received copies,
-    // and after the move it committed writes as point leader and answered reads.
+    // It really happened: clients wrote to regions while they moved to the new daemon (an old head
+    // stored their writes while its configuration had the region moving there), the new daemon
+    // received copies, and after the move it committed writes as point leader and answered clients.
     const now = s.space('kv');
     const movedHere = now.subspaces.flatMap((ss) => ss.regions.filter((r) => r.replicas[0] === joined && r.handoffFrom !== undefined && r.handoffFrom !== joined).map((r) => r.id));
     t.true(movedHere.length >= 3, `regions moved to d${joined}: ${movedHere}`);
