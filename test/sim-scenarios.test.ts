@@ -490,3 +490,20 @@ test('the checks are not blind: an object lost from a secondary region fails the
   t.false(check.ok);
   t.regex(check.problem ?? '', /search/);
 });
+
+test('a script replays exactly: the same trace twice, holds and all', (t) => {
+  const run = () => {
+    const s = new Script({ seed: 3 });
+    const { d1, R, reports } = copiedNotSwitched(s);
+    const toD1 = s.holdConfigsTo(daemon(d1));
+    s.release(reports);
+    s.run(30);
+    s.release(toD1);
+    s.settle();
+    t.is(s.disk(d1).scan(R).length, 0);
+    return s.world.trace!;
+  };
+  const first = run();
+  t.true(first.length > 100, `${first.length} lines`);
+  t.deepEqual(run(), first);
+});
