@@ -29,6 +29,18 @@ export class SimDisk implements CoreStore {
     return rows.map((r) => [r.key, r.record]);
   }
 
+  /** How many rows of a space the disk holds, in every region (for scripted scenarios). */
+  rowsOfSpace(spaceId: number): number {
+    let n = 0;
+    for (const region of this.regions.values()) for (const row of region.values()) if (row.spaceId === spaceId) n++;
+    return n;
+  }
+
+  /** Batches begun and not yet completed. */
+  pendingBatches(): number {
+    return this.pending.size;
+  }
+
   intentsHeld(): Intent[] {
     return [...this.intents.values()];
   }

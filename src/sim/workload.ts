@@ -3,7 +3,7 @@
 // of its call and return for the checkers. A client retries what the cluster refused before
 // acting (RECONFIGURE) and records an operation whose outcome it never learned as such.
 
-import { SpaceLayout } from '../common/config';
+import { ServerId, SpaceLayout } from '../common/config';
 import { Datatype } from '../common/datatypes';
 import { WireCheck, WireFunc } from '../common/messages';
 import { AtomicFlag, CheckOp, FuncOp, Status } from '../common/protocol';
@@ -20,12 +20,18 @@ export interface HistoryOp {
   readonly call: number;
   ret: number | undefined;
   reply: ClientReply | undefined;
+  /** The daemon whose reply ended a key operation (scripted scenarios assert on it). */
+  servedBy?: ServerId;
 }
 
-/** Ticks a client waits for one reply. */
-const REPLY_TIMEOUT_TICKS = 60;
-/** Sends of one operation at most (refusals before acting are retried). */
-const ATTEMPTS_MAX = 8;
+/** How long a client waits: the defaults suit random runs; scripted scenarios may wait longer. */
+export interface ClientPatience {
+  readonly replyTimeoutTicks: number;
+  readonly attemptsMax: number;
+}
+
+/** Ticks a client waits for one reply, and sends of one operation at most (refusals before acting are retried). */
+export const DEFAULT_PATIENCE: ClientPatience = { replyTimeoutTicks: 60, attemptsMax: 8 };
 const RETRY_DELAY_TICKS = 3;
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
@@ -85,9 +91,10 @@ function randomChecks(w: World): WireCheck[] {
   }
 }
 
-export function randomOperation(w: World, space: SpaceLayout): ClientRequest {
+/** A random operation on one of `keys` (the hot keys unless given), or a search or count. */
+export function randomOperation(w: World, space: SpaceLayout, keys: readonly string[] = KEYS): ClientRequest {
   const r = w.rng;
-  const key = Buffer.from(r.pick(KEYS));
+  const key = Buffer.from(r.pick(keys));
   const roll = r.below(20);
   if (roll < 11) return randomWrite(w, space, key);
   if (roll < 17) return { kind: 'get', configVersion: 0, spaceId: space.id, key };
@@ -102,18 +109,26 @@ export function allKeys(): Buffer[] {
 const refused = (reply: ClientReply | undefined): boolean => reply !== undefined && reply.status === Status.RECONFIGURE;
 
 /** Runs one key operation to its end: retried while refused, recorded in `history`. */
-export function runKeyOperation(w: World, c: SimClient, request: Extract<ClientRequest, { kind: 'get' | 'write' }>, history: HistoryOp[], done: () => void): void {
+export function runKeyOperation(
+  w: World,
+  c: SimClient,
+  request: Extract<ClientRequest, { kind: 'get' | 'write' }>,
+  history: HistoryOp[],
+  done: () => void,
+  patience: ClientPatience = DEFAULT_PATIENCE,
+): HistoryOp {
   const op: HistoryOp = { client: c.id, request, call: w.now, ret: undefined, reply: undefined };
   history.push(op);
   const attempt = (n: number) => {
     const space = c.config.spaces.find((s) => s.id === request.spaceId);
     const leader = space ? World.leaderOf(space, request.key) : undefined;
     if (!space || leader === undefined) {
-      if (n + 1 >= ATTEMPTS_MAX) return finish(undefined, true);
+      if (n + 1 >= patience.attemptsMax) return finish(undefined, true);
       return w.at(RETRY_DELAY_TICKS, () => attempt(n + 1));
     }
-    w.request(c, leader, { ...request, configVersion: c.config.version }, REPLY_TIMEOUT_TICKS, (reply) => {
-      if (refused(reply) && n + 1 < ATTEMPTS_MAX) return w.at(RETRY_DELAY_TICKS, () => attempt(n + 1));
+    w.request(c, leader, { ...request, configVersion: c.config.version }, patience.replyTimeoutTicks, (reply) => {
+      if (reply) op.servedBy = leader;
+      if (refused(reply) && n + 1 < patience.attemptsMax) return w.at(RETRY_DELAY_TICKS, () => attempt(n + 1));
       finish(reply, refused(reply));
     });
   };
@@ -127,17 +142,25 @@ export function runKeyOperation(w: World, c: SimClient, request: Extract<ClientR
     done();
   };
   attempt(0);
+  return op;
 }
 
 /** Runs a search or count over every region the planner picks, asking again where refused. */
-export function runSearch(w: World, c: SimClient, request: Extract<ClientRequest, { kind: 'search' | 'count' }>, searches: HistoryOp[], done: () => void): void {
+export function runSearch(
+  w: World,
+  c: SimClient,
+  request: Extract<ClientRequest, { kind: 'search' | 'count' }>,
+  searches: HistoryOp[],
+  done: () => void,
+  patience: ClientPatience = DEFAULT_PATIENCE,
+): HistoryOp {
   const op: HistoryOp = { client: c.id, request, call: w.now, ret: undefined, reply: undefined };
   const objects: { key: Buffer; values: readonly Buffer[] }[] = [];
   let count = 0;
   let pendingRegions: number[] | undefined;
   const attempt = (n: number) => {
     const space = c.config.spaces.find((s) => s.id === request.spaceId);
-    if (!space || n >= ATTEMPTS_MAX) return done(); // not answered: nothing to check
+    if (!space || n >= patience.attemptsMax) return done(); // not answered: nothing to check
     const plan = World.plan(space, request.checks.map((x) => ({ name: x.name, op: x.op, value: x.value })));
     const wanted = new Set(pendingRegions ?? plan.regions.map((r) => r.id));
     const byHead = new Map<number, number[]>();
@@ -165,7 +188,7 @@ export function runSearch(w: World, c: SimClient, request: Extract<ClientRequest
       return settle();
     }
     for (const [head, regions] of byHead) {
-      w.request(c, head, { ...request, configVersion: c.config.version, subspace: plan.subspace, regions }, REPLY_TIMEOUT_TICKS, (reply) => {
+      w.request(c, head, { ...request, configVersion: c.config.version, subspace: plan.subspace, regions }, patience.replyTimeoutTicks, (reply) => {
         if (reply && reply.status === Status.SUCCESS) {
           // An object moving between two regions is in both for a moment: keep one per key.
           if (reply.kind === 'search') for (const x of reply.objects) if (!objects.some((y) => y.key.equals(x.key))) objects.push(x);
@@ -176,4 +199,5 @@ export function runSearch(w: World, c: SimClient, request: Extract<ClientRequest
     }
   };
   attempt(0);
+  return op;
 }

@@ -9,7 +9,7 @@ import { Status } from '../common/protocol';
 import { parseSpaceDescription } from '../common/schema-parser';
 import { addSpace, CoordinatorState, completeMove, INITIAL_STATE, registerServer, rmSpace, serverOffline } from '../coordinator/state';
 import { DaemonCore } from '../daemon/core/core';
-import { ClientReply, ClientRequest, CoordinatorMessage, PeerMessage, Ready } from '../daemon/core/types';
+import { ClientReply, ClientRequest, CoordinatorMessage, CoreEvent, PeerMessage, Ready, StoreWrite } from '../daemon/core/types';
 import { SimDisk } from './disk';
 import { Rng } from './rng';
 
@@ -51,9 +51,9 @@ function describeEvent(ev: Parameters<DaemonCore['step']>[0]): string {
 }
 
 /** Who is on the network: the coordinator, a daemon, or a client. */
-type Node = { kind: 'coordinator' } | { kind: 'daemon'; id: ServerId } | { kind: 'client'; id: number };
+export type Node = { kind: 'coordinator' } | { kind: 'daemon'; id: ServerId } | { kind: 'client'; id: number };
 
-type Payload =
+export type Payload =
   | { type: 'peer'; message: PeerMessage }
   | { type: 'to-coordinator'; message: CoordinatorMessage }
   | { type: 'config'; config: ClusterConfig }
@@ -126,6 +126,36 @@ class Agenda {
   }
 }
 
+/**
+ * Something a hold may keep back: a message about to be delivered (configuration pushes included,
+ * which partitions never stop), or a batch about to become durable on a daemon's disk.
+ */
+export type Holdable =
+  | { readonly kind: 'message'; readonly from: Node; readonly to: Node; readonly payload: Payload }
+  | { readonly kind: 'disk'; readonly daemon: ServerId; readonly writes: readonly StoreWrite[] };
+
+/**
+ * Keeps back every delivery or disk completion that `matches` accepts, in order, until released:
+ * how a scripted scenario stops the world at a moment of its choosing. Releasing runs what was
+ * kept, in the order it was kept, at the current tick, before anything due later.
+ */
+export interface Hold {
+  readonly what: string;
+  readonly matches: (h: Holdable) => boolean;
+  /** Everything it kept (for assertions). */
+  readonly kept: Holdable[];
+  /** Set once released. */
+  released: boolean;
+}
+
+/** Watches the world for scripted scenarios; every hook is called synchronously. */
+export interface WorldObserver {
+  /** After a core's step, before its effects are carried out: crashing the daemon here loses them. */
+  step?(daemon: ServerId, event: CoreEvent, ready: Ready): void;
+  /** A batch became durable on a daemon's disk, while its core followed configuration `configVersion`. */
+  durable?(daemon: ServerId, writes: readonly StoreWrite[], configVersion: number): void;
+}
+
 export interface FaultCounts {
   dropped: number;
   duplicated: number;
@@ -156,6 +186,10 @@ export class World {
   failure?: Error;
   /** Every event handled, one line each, when tracing. */
   readonly trace: string[] | undefined;
+  /** Every configuration the coordinator published, by version (daemons name theirs by version). */
+  readonly configs = new Map<number, ClusterConfig>([[INITIAL_STATE.config.version, INITIAL_STATE.config]]);
+  observer: WorldObserver | undefined;
+  private holds: { hold: Hold; runs: (() => void)[] }[] = [];
 
   constructor(
     seed: number,
@@ -218,6 +252,7 @@ export class World {
     const fromEpoch = this.epochOf(from);
     const toEpoch = this.epochOf(to);
     const deliver = () => {
+      if (this.kept({ kind: 'message', from, to, payload }, deliver)) return;
       if (this.epochOf(from) !== fromEpoch || this.epochOf(to) !== toEpoch || !this.aliveNode(to)) return;
       if (!reliable && this.partitioned(from, to)) return;
       this.receive(from, to, payload);
@@ -265,7 +300,12 @@ export class World {
   private feed(d: SimDaemon, ev: Parameters<DaemonCore['step']>[0]): void {
     if (!d.alive || !d.core) return;
     if (this.trace && ev.type !== 'tick') this.log(`d${d.id} <- ${describeEvent(ev)}`);
-    this.carryOut(d, d.core.step(ev));
+    const incarnation = d.incarnation;
+    const ready = d.core.step(ev);
+    this.observer?.step?.(d.id, ev, ready);
+    // The observer may have crashed the daemon: what the step decided never left it.
+    if (!d.alive || d.incarnation !== incarnation) return;
+    this.carryOut(d, ready);
   }
 
   private carryOut(d: SimDaemon, r: Ready): void {
@@ -275,10 +315,14 @@ export class World {
     for (const p of r.persist) {
       d.disk.begin(p.token, p.writes);
       d.diskFreeAt = Math.max(d.diskFreeAt, this.now) + this.rng.between(0, 2);
-      this.agenda.push(d.diskFreeAt, () => {
+      const complete = () => {
         if (!still()) return;
-        if (d.disk.complete(p.token)) this.feed(d, { type: 'persisted', token: p.token, ok: true });
-      });
+        if (this.kept({ kind: 'disk', daemon: d.id, writes: p.writes }, complete)) return;
+        if (!d.disk.complete(p.token)) return;
+        this.observer?.durable?.(d.id, p.writes, d.core!.configVersion);
+        this.feed(d, { type: 'persisted', token: p.token, ok: true });
+      };
+      this.agenda.push(d.diskFreeAt, complete);
     }
     for (const l of r.loads) this.at(1, () => still() && this.feed(d, { type: 'loaded', token: l.token, record: d.disk.peek(l.region, l.key) ?? null }));
     for (const s of r.scans) {
@@ -307,7 +351,8 @@ export class World {
     // coordinator pushes the configuration.
     this.at(this.rng.between(1, 3), () => {
       if (!d.alive || d.incarnation !== incarnation) return;
-      const { state } = registerServer(this.coordinator, d.token, `10.0.0.${id}`, 2012, Buffer.alloc(32, id));
+      const { state, serverId } = registerServer(this.coordinator, d.token, `10.0.0.${id}`, 2012, Buffer.alloc(32, id));
+      if (serverId !== id) throw new Error(`world: daemon ${id} registered as server ${serverId}`);
       this.updateCoordinator(state);
       this.send({ kind: 'coordinator' }, { kind: 'daemon', id }, { type: 'config', config: this.coordinator.config }, true);
     });
@@ -316,7 +361,14 @@ export class World {
   /** A new daemon, with a new disk, joins the cluster. */
   addDaemon(): ServerId {
     const id = this.daemons.size + 1;
-    this.daemons.set(id, { id, token: `daemon-${id}`, disk: new SimDisk(), incarnation: 0, alive: false, diskFreeAt: 0 });
+    const token = `daemon-${id}`;
+    // The world names a daemon by its server id, so the coordinator must give it that id whatever
+    // order the registrations arrive in (they are delayed at random): its token is known from the
+    // start, as if it had registered once before. Otherwise a daemon that registers after a later
+    // one gets another's id, and coming back after a crash registers the wrong server.
+    if (this.coordinator.nextServerId !== id) throw new Error(`world: daemon ${id} added, but the coordinator's next server id is ${this.coordinator.nextServerId}`);
+    this.coordinator = { ...this.coordinator, identities: { ...this.coordinator.identities, [token]: id }, nextServerId: id + 1 };
+    this.daemons.set(id, { id, token, disk: new SimDisk(), incarnation: 0, alive: false, diskFreeAt: 0 });
     this.startDaemon(id);
     return id;
   }
@@ -356,6 +408,7 @@ export class World {
   updateCoordinator(next: CoordinatorState): void {
     if (next === this.coordinator) return;
     this.coordinator = next;
+    this.configs.set(next.config.version, next.config);
     this.log(`configuration ${next.config.version}`);
     for (const d of this.daemons.values()) if (d.alive) this.send({ kind: 'coordinator' }, { kind: 'daemon', id: d.id }, { type: 'config', config: next.config }, true);
     for (const c of this.clients) this.send({ kind: 'coordinator' }, { kind: 'client', id: c.id }, { type: 'config', config: next.config }, true);
@@ -390,19 +443,68 @@ export class World {
       const a = this.rng.pick(nodes);
       const b = this.rng.pick(nodes);
       if (a !== b && !(a.kind === 'client' && b.kind === 'client')) {
-        const pair = [`${this.nodeName(a)}|${this.nodeName(b)}`, `${this.nodeName(b)}|${this.nodeName(a)}`];
-        for (const p of pair) this.cut.add(p);
-        this.faultCounts.partitions++;
-        this.log(`partition ${pair[0]}`);
-        this.at(this.rng.between(5, 40), () => pair.forEach((p) => this.cut.delete(p)));
+        this.cutLink(a, b);
+        this.at(this.rng.between(5, 40), () => this.mendLink(a, b));
       }
     }
+  }
+
+  /** Two nodes stop hearing each other: messages between them are lost (configuration pushes are not). */
+  cutLink(a: Node, b: Node): void {
+    this.cut.add(`${this.nodeName(a)}|${this.nodeName(b)}`);
+    this.cut.add(`${this.nodeName(b)}|${this.nodeName(a)}`);
+    this.faultCounts.partitions++;
+    this.log(`partition ${this.nodeName(a)}|${this.nodeName(b)}`);
+  }
+
+  mendLink(a: Node, b: Node): void {
+    this.cut.delete(`${this.nodeName(a)}|${this.nodeName(b)}`);
+    this.cut.delete(`${this.nodeName(b)}|${this.nodeName(a)}`);
+  }
+
+  // ---- holds -------------------------------------------------------------------------------------
+
+  /** Keeps back what `matches` accepts until `release` (see Hold). */
+  hold(what: string, matches: (h: Holdable) => boolean): Hold {
+    const hold: Hold = { what, matches, kept: [], released: false };
+    this.holds.push({ hold, runs: [] });
+    return hold;
+  }
+
+  /**
+   * Lets through what a hold kept, in order, at the current tick. The hold keeps taking what
+   * comes until that moment (so that nothing overtakes what it kept: a disk's batches complete in
+   * order). Kept deliveries are judged again when they run (a message to a daemon that restarted
+   * meanwhile is lost).
+   */
+  release(hold: Hold): void {
+    if (hold.released) return;
+    hold.released = true;
+    this.at(0, () => {
+      const i = this.holds.findIndex((h) => h.hold === hold);
+      const [{ runs }] = this.holds.splice(i, 1);
+      this.log(`release ${hold.what} (${runs.length} kept)`);
+      for (const run of runs) run();
+    });
+  }
+
+  /** Whether an active hold takes `h`; it then keeps `run` for its release. */
+  private kept(h: Holdable, run: () => void): boolean {
+    for (const { hold, runs } of this.holds) {
+      if (!hold.matches(h)) continue;
+      hold.kept.push(h);
+      this.log(`${hold.what} keeps ${h.kind === 'disk' ? `a batch of d${h.daemon} (${h.writes.length} writes)` : `${h.payload.type} ${this.nodeName(h.from)} -> ${this.nodeName(h.to)}`}`);
+      runs.push(run);
+      return true;
+    }
+    return false;
   }
 
   /** Ends every fault: no more lost or repeated messages, partitions healed, crashed daemons restarted. */
   heal(): void {
     this.faults = { ...NO_FAULTS, delayMax: this.faults.delayMax };
     this.cut.clear();
+    for (const { hold } of [...this.holds]) this.release(hold);
     for (const d of this.daemons.values()) if (!d.alive) this.restart(d.id);
   }
 
