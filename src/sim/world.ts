@@ -40,7 +40,7 @@ function describeEvent(ev: Parameters<DaemonCore['step']>[0]): string {
     case 'peer': {
       const m = ev.message;
       if (m.type === 'ack') return `ack ${m.id.incarnation}.${m.id.seq} from d${ev.from}: ${m.status}`;
-      const what = m.type === 'update' ? ` region ${m.regionId} ${JSON.stringify(m.key.toString('latin1'))} v${m.record.version}${m.record.values ? '' : ' (none)'}${m.transfer ? ' transfer' : ''}` : ` region ${m.regionId}`;
+      const what = m.type === 'erase' ? ` ${JSON.stringify(m.key.toString('latin1'))}` : m.type === 'update' ? ` region ${m.regionId} ${JSON.stringify(m.key.toString('latin1'))} v${m.record.version}${m.record.values ? '' : ' (none)'}${m.transfer ? ' transfer' : ''}` : ` region ${m.regionId}`;
       return `${m.type} ${m.id.incarnation}.${m.id.seq} c${m.configVersion} from d${ev.from}${what}`;
     }
     case 'config':

@@ -10,14 +10,16 @@
 // commit together. Every replica applies an update only when it is newer than what it holds.
 
 import { attributeByName } from '../../common/schema';
+import { findServer } from '../../common/config';
 import { axisInterval } from '../../common/planner';
 import { axisCoordinate, ClusterConfig, EMPTY_CONFIG, findSpaceById, keyRegion, RegionLayout, regionOf, ServerId, SpaceLayout } from '../../common/config';
 import { firstFailingCheck, resolveChecks } from '../../common/predicate';
-import { Status } from '../../common/protocol';
+import { AtomicFlag, Status } from '../../common/protocol';
 import { applyAtomic, checkKey, Outcome, StoredObject } from '../apply';
 import { regionChanges } from '../changes';
 import { GAVE_UP, PeerBook, RESEND_TICKS } from './peers';
 import { newSlot, Slot, slotIdle, slotName } from './slots';
+import { WireCheck } from '../../common/messages';
 import { ClientReply, ClientRequest, CoreEvent, CoreStore, emptyReady, Intent, PeerMessage, Ready, StoredRecord, StoreWrite } from './types';
 
 /** Ticks a request or message from a newer configuration waits for this daemon to catch up. */
@@ -59,7 +61,7 @@ interface Commit {
   readonly slot: Slot;
   readonly space: SpaceLayout;
   readonly intent: Intent;
-  readonly replies: { readonly client: number; readonly requestId: number; readonly outcome: Outcome }[];
+  readonly replies: { readonly respond: (o: Outcome) => void; readonly outcome: Outcome }[];
   /** Chain steps not yet acknowledged. */
   pending: number;
 }
@@ -67,6 +69,8 @@ interface Commit {
 interface Move {
   readonly regionId: number;
   readonly to: ServerId;
+  /** The configuration the copy began under: the coordinator ignores reports of an earlier move. */
+  readonly startVersion: number;
   rows: Buffer[];
   next: number;
   inflight: number;
@@ -105,7 +109,8 @@ export class DaemonCore {
   /** Regions lost to another head, waiting for their work to end before the handoff. */
   private readonly draining = new Map<number, ServerId | undefined>();
   private readonly moves = new Map<number, Move>();
-  private readonly movedReports = new Map<number, ServerId>();
+  /** Copies done and reported, until the configuration shows the move done or cancelled. */
+  private readonly movedReports = new Map<number, { to: ServerId; startVersion: number }>();
   private lastMovedReport = 0;
   private intents: readonly Intent[];
   /** Messages to this daemon itself, delivered within the same step. */
@@ -160,6 +165,8 @@ export class DaemonCore {
       }
       case 'tick':
         return this.onTick();
+      case 'coordinator-link':
+        return this.onCoordinatorLink();
     }
   }
 
@@ -188,7 +195,7 @@ export class DaemonCore {
       const cur = this.regionIndex.get(id);
       if (!cur || cur.region.replicas[0] !== this.serverId || cur.region.moving !== to.to) this.moves.delete(id);
     }
-    for (const [id, to] of [...this.movedReports]) if (this.regionIndex.get(id)?.region.moving !== to) this.movedReports.delete(id);
+    for (const [id, r] of [...this.movedReports]) if (this.regionIndex.get(id)?.region.moving !== r.to) this.movedReports.delete(id);
     for (const mv of changes.movesStarted) this.startMove(mv.region.id, mv.to);
     if (this.intents.length > 0) this.redoIntents();
     this.drainRegions();
@@ -220,7 +227,7 @@ export class DaemonCore {
       const ref = this.regionIndex.get(slot.regionId);
       if (ref && ref.space.id !== spaceId) continue;
       // Writes waiting on a key of a removed space: the space is gone.
-      for (const w of slot.writes.splice(0)) this.replyWrite(w.client, w.requestId, { status: Status.UNKNOWNSPACE, attr: '', message: `space ${spaceId} was removed` });
+      for (const w of slot.writes.splice(0)) w.respond({ status: Status.UNKNOWNSPACE, attr: '', message: `space ${spaceId} was removed` });
       if (slotIdle(slot)) this.slots.delete(name);
     }
   }
@@ -292,7 +299,7 @@ export class DaemonCore {
     if (req.configVersion > this.config.version) return this.park(ev, CONFIG_WAIT_TICKS);
     const space = findSpaceById(this.config, req.spaceId);
     if (!space) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.UNKNOWNSPACE, attr: '', message: `no space with id ${req.spaceId} (configuration ${this.config.version})` });
-    if (req.kind === 'search' || req.kind === 'count') return this.onSearch(ev, space, req);
+    if (req.kind === 'search' || req.kind === 'count' || req.kind === 'group-del') return this.onSearch(ev, space, req);
     const bad = checkKey(space.spec, req.key);
     if (bad) return this.replyFailure(ev.client, ev.requestId, req, bad);
     const region = keyRegion(space, req.key);
@@ -304,7 +311,7 @@ export class DaemonCore {
       slot.readers.push((s) => this.replyGet(ev.client, ev.requestId, s.stable ?? null));
     } else {
       if (slot.writes.length >= KEY_WRITES_MAX) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.OVERFLOW, attr: '', message: `over ${KEY_WRITES_MAX} writes wait for this key` });
-      slot.writes.push({ client: ev.client, requestId: ev.requestId, request: req });
+      slot.writes.push({ request: req, respond: (o) => this.replyWrite(ev.client, ev.requestId, o) });
     }
     this.schedule(slot);
   }
@@ -314,7 +321,7 @@ export class DaemonCore {
     if (req.kind === 'get') reply = { kind: 'get', status: o.status, message: o.message };
     else if (req.kind === 'write') reply = { kind: 'write', status: o.status, attr: o.attr, message: o.message };
     else if (req.kind === 'search') reply = { kind: 'search', status: o.status, message: o.message, objects: [] };
-    else reply = { kind: 'count', status: o.status, message: o.message, count: 0 };
+    else reply = { kind: req.kind, status: o.status, message: o.message, count: 0 };
     this.ready.replies.push({ client, requestId, reply });
   }
 
@@ -399,7 +406,7 @@ export class DaemonCore {
     const served = this.served(slot.regionId);
     if (served === 'wait' || !('space' in served)) {
       const why = served === 'wait' ? reconfigure(`region ${slot.regionId} awaits its handoff`) : served;
-      for (const w of group) this.replyWrite(w.client, w.requestId, why);
+      for (const w of group) w.respond(why);
       return;
     }
     const space = served.space;
@@ -410,14 +417,14 @@ export class DaemonCore {
     const replies: Commit['replies'] = [];
     for (const w of group) {
       const r = applyAtomic(space.spec, slot.key, state, w.request);
-      replies.push({ client: w.client, requestId: w.requestId, outcome: r.outcome });
+      replies.push({ respond: w.respond, outcome: r.outcome });
       if (r.next || r.erase) {
         state = r.next;
         changed = true;
       }
     }
     if (!changed) {
-      for (const r of replies) this.replyWrite(r.client, r.requestId, r.outcome);
+      for (const r of replies) r.respond(r.outcome);
       return;
     }
     // Versions come from the record, tombstones included: a key's version never goes backwards.
@@ -436,7 +443,7 @@ export class DaemonCore {
       // Nothing is known of a batch that failed: read the record again.
       slot.record = undefined;
       slot.stable = undefined;
-      for (const r of replies) this.replyWrite(r.client, r.requestId, { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
+      for (const r of replies) r.respond({ status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
       this.release(slot);
     });
   }
@@ -493,7 +500,7 @@ export class DaemonCore {
     const { slot, intent } = commit;
     slot.stable = { version: intent.version, values: intent.after };
     this.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], () => undefined);
-    for (const r of commit.replies) this.replyWrite(r.client, r.requestId, r.outcome);
+    for (const r of commit.replies) r.respond(r.outcome);
     this.release(slot);
   }
 
@@ -586,6 +593,7 @@ export class DaemonCore {
     if (m.configVersion > this.config.version) return this.park({ type: 'peer', from, message: m }, CONFIG_WAIT_TICKS);
     if (m.type === 'update') return this.onUpdate(from, m);
     if (m.type === 'reset') return this.onReset(from, m);
+    if (m.type === 'erase') return this.onErase(from, m);
     return this.onHandoff(from, m);
   }
 
@@ -632,7 +640,7 @@ export class DaemonCore {
       }
       slot.stable = next;
       const onward = this.onwardOf(m.regionId);
-      if (onward === null || onward === from) {
+      if (onward === null) {
         this.ack(from, m, Status.SUCCESS, '');
         return this.release(slot);
       }
@@ -676,7 +684,7 @@ export class DaemonCore {
 
   private startMove(regionId: number, to: ServerId): void {
     if (this.moves.has(regionId)) return;
-    const mv: Move = { regionId, to, rows: [], next: 0, inflight: 0, failed: false };
+    const mv: Move = { regionId, to, startVersion: this.config.version, rows: [], next: 0, inflight: 0, failed: false };
     this.moves.set(regionId, mv);
     const live = () => this.moves.get(regionId) === mv;
     const reset: PeerMessage = { type: 'reset', id: this.peers.newId(), configVersion: this.config.version, regionId };
@@ -706,8 +714,8 @@ export class DaemonCore {
       this.schedule(slot);
     }
     if (live() && mv.inflight === 0 && mv.next >= mv.rows.length) {
-      this.movedReports.set(mv.regionId, mv.to);
-      this.ready.toCoordinator.push({ type: 'region-moved', configVersion: this.config.version, regionId: mv.regionId, to: mv.to });
+      this.movedReports.set(mv.regionId, { to: mv.to, startVersion: mv.startVersion });
+      this.ready.toCoordinator.push({ type: 'region-moved', configVersion: mv.startVersion, regionId: mv.regionId, to: mv.to });
     }
   }
 
@@ -742,7 +750,7 @@ export class DaemonCore {
     this.ready.scans.push(interval ? { token, region, interval } : { token, region });
   }
 
-  private onSearch(ev: Extract<CoreEvent, { type: 'request' }>, space: SpaceLayout, req: Extract<ClientRequest, { kind: 'search' | 'count' }>): void {
+  private onSearch(ev: Extract<CoreEvent, { type: 'request' }>, space: SpaceLayout, req: Extract<ClientRequest, { kind: 'search' | 'count' | 'group-del' }>): void {
     const fail = (o: Outcome) => this.replyFailure(ev.client, ev.requestId, req, o);
     if (req.subspace >= space.subspaces.length) return fail({ status: Status.BADREQUEST, attr: '', message: `space ${space.name} has no subspace ${req.subspace}` });
     const checks = resolveChecks(space.spec, req.checks);
@@ -755,6 +763,7 @@ export class DaemonCore {
     const objects: { key: Buffer; values: readonly Buffer[] }[] = [];
     let waiting = req.regions.length;
     const finish = () => {
+      if (req.kind === 'group-del') return this.eraseMatches(space, objects.map((o) => o.key), req.checks, (count) => this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'group-del', status: Status.SUCCESS, message: '', count } }));
       if (req.kind === 'count') this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'count', status: Status.SUCCESS, message: '', count: objects.length } });
       else this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'search', status: Status.SUCCESS, message: '', objects } });
     };
@@ -773,6 +782,55 @@ export class DaemonCore {
     if (waiting === 0) finish();
   }
 
+  /**
+   * group_del's deletes: each match is erased through its point leader, which deletes it only if
+   * it still matches then. `done` gets how many were deleted.
+   */
+  private eraseMatches(space: SpaceLayout, keys: readonly Buffer[], checks: readonly WireCheck[], done: (count: number) => void): void {
+    let waiting = keys.length;
+    let deleted = 0;
+    if (waiting === 0) return done(0);
+    for (const key of keys) {
+      const message: PeerMessage = { type: 'erase', id: this.peers.newId(), configVersion: this.config.version, spaceId: space.id, key, checks };
+      const leader = () => {
+        const now = findSpaceById(this.config, space.id);
+        return now ? keyRegion(now, key).replicas[0] : null;
+      };
+      // An erase is not idempotent: it goes to one point leader until that one answers that it
+      // did nothing (RECONFIGURE); only then to the next. Sent elsewhere after a silence, it could
+      // be applied twice and delete a newer object.
+      let to = leader();
+      this.sendTracked(
+        message,
+        () => (to === null || to === undefined || findServer(this.config, to) ? to : null),
+        (status) => {
+          if (status === Status.SUCCESS) deleted++;
+          if (--waiting === 0) done(deleted);
+        },
+        (status) => {
+          if (status !== Status.RECONFIGURE) return true;
+          to = leader();
+          return false;
+        },
+      );
+    }
+  }
+
+  /** An erase from a group_del: a write at this point leader whose outcome goes back as the ack. */
+  private onErase(from: ServerId, m: Extract<PeerMessage, { type: 'erase' }>): void {
+    const space = findSpaceById(this.config, m.spaceId);
+    if (!space) return this.ack(from, m, Status.UNKNOWNSPACE, `no space with id ${m.spaceId}`);
+    if (checkKey(space.spec, m.key)) return this.ack(from, m, Status.BADREQUEST, 'a malformed key');
+    const region = keyRegion(space, m.key);
+    const served = this.served(region.id);
+    if (served === 'wait') return this.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
+    if (!('space' in served)) return this.ack(from, m, served.status, served.message);
+    const request = { configVersion: this.config.version, spaceId: m.spaceId, key: m.key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: m.checks, funcs: [] };
+    const slot = this.slotFor(region.id, m.key);
+    slot.writes.push({ request, respond: (o) => this.ack(from, m, o.status, o.message) });
+    this.schedule(slot);
+  }
+
   // ---- storage and time -------------------------------------------------------------------------
 
   private persist(writes: StoreWrite[], done: (ok: boolean, message: string) => void): void {
@@ -781,13 +839,28 @@ export class DaemonCore {
     this.ready.persist.push({ token, writes });
   }
 
+  /**
+   * A new link to the coordinator (a reconnection): copies reported on an earlier link, whose move
+   * the configuration still shows pending, are copied again rather than reported again. The move
+   * may have been cancelled and begun again while this daemon was away, unseen here, and the
+   * coordinator ignores a report of a copy begun before the move's latest start.
+   */
+  private onCoordinatorLink(): void {
+    for (const [id, r] of [...this.movedReports]) {
+      this.movedReports.delete(id);
+      const ref = this.regionIndex.get(id);
+      if (this.moves.get(id)?.to === r.to) this.moves.delete(id);
+      if (ref && ref.region.replicas[0] === this.serverId && ref.region.moving === r.to) this.startMove(id, r.to);
+    }
+  }
+
   private onTick(): void {
     this.now++;
     this.resendDue();
     for (const [id, since] of [...this.awaitingHandoff]) if (this.now - since >= HANDOFF_WAIT_TICKS) this.awaitingHandoff.delete(id);
     if (this.now - this.lastMovedReport >= MOVED_REPORT_TICKS) {
       this.lastMovedReport = this.now;
-      for (const [regionId, to] of this.movedReports) this.ready.toCoordinator.push({ type: 'region-moved', configVersion: this.config.version, regionId, to });
+      for (const [regionId, r] of this.movedReports) this.ready.toCoordinator.push({ type: 'region-moved', configVersion: r.startVersion, regionId, to: r.to });
     }
     const parked = this.parked;
     this.parked = [];
