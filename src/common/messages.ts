@@ -541,3 +541,27 @@ export function decodePeerAck(body: Buffer): PeerAck {
   const v = decodeArray(body, 'REPLICA_ACK', 4);
   return { id: { incarnation: uint(v[0], 'incarnation'), seq: uint(v[1], 'sequence number') }, status: uint(v[2], 'status', 0xffff), message: str(v[3], 'message', 4096) };
 }
+
+/** PEER_ERASE: group_del's delete of one key, at its point leader, if the checks still hold. */
+export interface PeerErase {
+  readonly id: WireMessageId;
+  readonly configVersion: number;
+  readonly spaceId: number;
+  readonly key: Buffer;
+  readonly checks: readonly WireCheck[];
+}
+
+export function encodePeerErase(e: PeerErase): unknown[] {
+  return [e.id.incarnation, e.id.seq, e.configVersion, e.spaceId, e.key, checkTuples(e.checks)];
+}
+
+export function decodePeerErase(body: Buffer): PeerErase {
+  const v = decodeArray(body, 'PEER_ERASE', 6);
+  return {
+    id: { incarnation: uint(v[0], 'incarnation'), seq: uint(v[1], 'sequence number') },
+    configVersion: uint(v[2], 'config version'),
+    spaceId: uint(v[3], 'space', 0xffffffff),
+    key: bin(v[4], 'key', LIMITS.keyBytesMax),
+    checks: list(v[5], 'checks', LIMITS.microOpsPerRequestMax, (x, i) => wireOpAttr(x, `check ${i}`)),
+  };
+}

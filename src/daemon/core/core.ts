@@ -17,7 +17,7 @@ import { firstFailingCheck, resolveChecks } from '../../common/predicate';
 import { AtomicFlag, Status } from '../../common/protocol';
 import { applyAtomic, checkKey, Outcome, StoredObject } from '../apply';
 import { regionChanges } from '../changes';
-import { GAVE_UP, PeerBook, RESEND_TICKS } from './peers';
+import { GAVE_UP, PeerBook } from './peers';
 import { newSlot, Slot, slotIdle, slotName } from './slots';
 import { WireCheck } from '../../common/messages';
 import { ClientReply, ClientRequest, CoreEvent, CoreStore, emptyReady, Intent, PeerMessage, Ready, StoredRecord, StoreWrite } from './types';
@@ -86,6 +86,8 @@ export interface CoreOptions {
   readonly store: CoreStore;
   /** Intents found in the store at start: chains to finish. */
   readonly intents?: readonly Intent[];
+  /** Ticks between sends of an unacknowledged message (default RESEND_TICKS). */
+  readonly resendTicks?: number;
 }
 
 export class DaemonCore {
@@ -120,7 +122,7 @@ export class DaemonCore {
   constructor(opts: CoreOptions) {
     this.serverId = opts.serverId;
     this.store = opts.store;
-    this.peers = new PeerBook(opts.incarnation);
+    this.peers = new PeerBook(opts.incarnation, opts.resendTicks);
     this.intents = opts.intents ?? [];
   }
 
@@ -318,10 +320,10 @@ export class DaemonCore {
 
   private replyFailure(client: number, requestId: number, req: ClientRequest, o: Outcome): void {
     let reply: ClientReply;
-    if (req.kind === 'get') reply = { kind: 'get', status: o.status, message: o.message };
+    if (req.kind === 'get') reply = { kind: 'get', status: o.status, attr: o.attr, message: o.message };
     else if (req.kind === 'write') reply = { kind: 'write', status: o.status, attr: o.attr, message: o.message };
-    else if (req.kind === 'search') reply = { kind: 'search', status: o.status, message: o.message, objects: [] };
-    else reply = { kind: req.kind, status: o.status, message: o.message, count: 0 };
+    else if (req.kind === 'search') reply = { kind: 'search', status: o.status, attr: o.attr, message: o.message, objects: [] };
+    else reply = { kind: req.kind, status: o.status, attr: o.attr, message: o.message, count: 0 };
     this.ready.replies.push({ client, requestId, reply });
   }
 
@@ -431,11 +433,13 @@ export class DaemonCore {
     const version = (base?.version ?? 0) + 1;
     const record: StoredRecord = { version, values: state ? state.values : null };
     const intent: Intent = { spaceId: space.id, key: slot.key, version, before: before?.values ?? null, after: record.values };
+    const keyWrite: StoreWrite = { op: 'put', regionId: slot.regionId, spaceId: space.id, subspace: 0, key: slot.key, record };
+    if (this.commitHere(slot, space, intent, keyWrite, replies)) return;
     const commit: Commit = { slot, space, intent, replies, pending: 0 };
     this.hold(slot);
     slot.record = record;
     const writes: StoreWrite[] = [
-      { op: 'put', regionId: slot.regionId, spaceId: space.id, subspace: 0, key: slot.key, record },
+      keyWrite,
       { op: 'intent', spaceId: space.id, key: slot.key, intent },
     ];
     this.persist(writes, (ok, message) => {
@@ -446,6 +450,52 @@ export class DaemonCore {
       for (const r of replies) r.respond({ status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
       this.release(slot);
     });
+  }
+
+  /**
+   * A commit whose whole chain is here: every region it updates is headed and served by this
+   * daemon, not moving, and its key free. Then the key's record and every update go in one batch,
+   * which lands whole or not at all, so no intent is needed (nothing can be half done); the client
+   * hears back when it is written. False when anything of the chain is elsewhere or busy.
+   */
+  private commitHere(slot: Slot, space: SpaceLayout, intent: Intent, keyWrite: StoreWrite, replies: Commit['replies']): boolean {
+    const steps = this.chainSteps(space, intent, slot.regionId);
+    const here: { slot: Slot; record: StoredRecord | null; write: StoreWrite }[] = [];
+    for (const s of steps) {
+      const ref = this.regionIndex.get(s.regionId);
+      if (s.transfer || !ref || ref.region.replicas[0] !== this.serverId || this.awaitingHandoff.has(s.regionId) || this.onwardOf(s.regionId) !== null) return false;
+      const name = slotName(s.regionId, intent.key);
+      const existing = this.slots.get(name);
+      if (existing && (existing.busy || existing.record === undefined || existing.queue.length > 0)) return false;
+      const held = existing ? existing.record : this.store.peek({ spaceId: space.id, subspace: s.subspace, regionId: s.regionId }, intent.key);
+      if (held === undefined) return false;
+      assert(!held || held.version < intent.version, `region ${s.regionId} holds version ${held?.version} of a key at version ${intent.version}`);
+      const record: StoredRecord = { version: intent.version, values: s.values };
+      here.push({ slot: existing ?? this.slotFor(s.regionId, intent.key), record: s.values === null ? null : record, write: this.updateWrite(ref, intent.key, record) });
+    }
+    const touched = [slot, ...here.map((h) => h.slot)];
+    for (const t of touched) this.hold(t);
+    slot.record = { version: intent.version, values: intent.after };
+    for (const h of here) h.slot.record = h.record;
+    this.persist([keyWrite, ...here.map((h) => h.write)], (ok, message) => {
+      for (const t of touched) {
+        // After a failed batch nothing is known of these keys: read them again.
+        t.record = ok ? t.record : undefined;
+        t.stable = t.record;
+      }
+      for (const r of replies) r.respond(ok ? r.outcome : { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
+      for (const t of touched) this.release(t);
+    });
+    return true;
+  }
+
+  /** How a region stores an update of one key (one rule for chain steps, copies and forwards). */
+  private updateWrite(ref: RegionRef, key: Buffer, record: StoredRecord): StoreWrite {
+    const at = { regionId: ref.region.id, spaceId: ref.space.id, subspace: ref.subspace, key };
+    // The key subspace keeps a deleted key's version (a tombstone); the others forget the object.
+    if (ref.subspace === 0) return { op: 'put', ...at, record };
+    if (record.values === null) return { op: 'del', ...at };
+    return { op: 'put', ...at, record, coord: axisCoordinate(ref.space, ref.space.subspaces[ref.subspace].attributes[0], key, record.values) };
   }
 
   /** The updates of a committed write: each secondary region's gain or loss, and the key region's next head. */
@@ -620,15 +670,7 @@ export class DaemonCore {
     const have = slot.record!;
     if (have && have.version >= m.record.version) return this.ack(from, m, Status.SUCCESS, '');
     this.hold(slot);
-    // The key subspace keeps a deleted key's version (a tombstone); the others forget the object.
-    const ref = this.regionIndex.get(m.regionId)!;
-    const values = m.record.values;
-    const write: StoreWrite =
-      values === null && m.subspace > 0
-        ? { op: 'del', regionId: m.regionId, spaceId: m.spaceId, subspace: m.subspace, key: m.key }
-        : m.subspace > 0 && values
-          ? { op: 'put', regionId: m.regionId, spaceId: m.spaceId, subspace: m.subspace, key: m.key, record: m.record, coord: axisCoordinate(ref.space, ref.space.subspaces[m.subspace].attributes[0], m.key, values) }
-          : { op: 'put', regionId: m.regionId, spaceId: m.spaceId, subspace: m.subspace, key: m.key, record: m.record };
+    const write = this.updateWrite(this.regionIndex.get(m.regionId)!, m.key, m.record);
     const next = write.op === 'del' ? null : m.record;
     slot.record = next;
     this.persist([write], (ok, message) => {
@@ -662,7 +704,7 @@ export class DaemonCore {
     const ref = this.regionIndex.get(m.regionId);
     if (!ref || ref.region.moving !== this.serverId) return this.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
     // Copies of an earlier attempt still being applied: the reset waits for them.
-    if (this.regionWork.has(m.regionId)) return this.park({ type: 'peer', from, message: m }, RESEND_TICKS);
+    if (this.regionWork.has(m.regionId)) return this.park({ type: 'peer', from, message: m }, this.peers.resendTicks);
     for (const [name, slot] of [...this.slots]) {
       if (slot.regionId !== m.regionId) continue;
       if (slotIdle(slot)) this.slots.delete(name);

@@ -58,11 +58,12 @@ export type ClientRequest =
   /** Deletes every match, each through its point leader (which checks the predicate again). */
   | ({ readonly kind: 'group-del' } & PredicateRequest);
 
+/** `attr` names the attribute a failure concerns ('' when none). */
 export type ClientReply =
-  | { readonly kind: 'get'; readonly status: number; readonly message: string; readonly values?: readonly Buffer[] }
+  | { readonly kind: 'get'; readonly status: number; readonly attr?: string; readonly message: string; readonly values?: readonly Buffer[] }
   | { readonly kind: 'write'; readonly status: number; readonly attr: string; readonly message: string }
-  | { readonly kind: 'search'; readonly status: number; readonly message: string; readonly objects: readonly { key: Buffer; values: readonly Buffer[] }[] }
-  | { readonly kind: 'count' | 'group-del'; readonly status: number; readonly message: string; readonly count: number };
+  | { readonly kind: 'search'; readonly status: number; readonly attr?: string; readonly message: string; readonly objects: readonly { key: Buffer; values: readonly Buffer[] }[] }
+  | { readonly kind: 'count' | 'group-del'; readonly status: number; readonly attr?: string; readonly message: string; readonly count: number };
 
 /**
  * A message id: the sender's incarnation (a number that grows with every start) and a sequence
