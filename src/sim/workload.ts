@@ -93,7 +93,7 @@ export function randomOperation(w: World, space: SpaceLayout): ClientRequest {
   if (roll < 17) return { kind: 'get', configVersion: 0, spaceId: space.id, key };
   const checks = randomChecks(w);
   // group_del rarely: every key's erase is then an operation of unknown outcome in the history.
-  const kind = roll < 19 ? 'search' : r.chance(0.7) ? 'count' : 'group-del';
+  const kind = roll < 19 ? 'search' : r.chance(0.9) ? 'count' : 'group-del';
   return { kind, configVersion: 0, spaceId: space.id, checks, subspace: 0, regions: [] };
 }
 

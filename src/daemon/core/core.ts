@@ -477,7 +477,7 @@ export class DaemonCore {
     for (const t of touched) this.hold(t);
     slot.record = { version: intent.version, values: intent.after };
     for (const h of here) h.slot.record = h.record;
-    this.persist([keyWrite, ...here.map((h) => h.write)], (ok, message) => {
+    const finish = (ok: boolean, message: string) => {
       for (const t of touched) {
         // After a failed batch nothing is known of these keys: read them again.
         t.record = ok ? t.record : undefined;
@@ -485,6 +485,15 @@ export class DaemonCore {
       }
       for (const r of replies) r.respond(ok ? r.outcome : { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
       for (const t of touched) this.release(t);
+    };
+    this.persist([keyWrite, ...here.map((h) => h.write)], (ok, message) => {
+      if (!ok) return finish(ok, message);
+      // A region may have begun to move (or moved away) while the batch was written: the write
+      // follows it to its next head before the client hears back.
+      const forwards = touched
+        .filter((t) => this.onwardOf(t.regionId) !== null)
+        .map((t) => ({ regionId: t.regionId, subspace: t.address.subspace, values: t.record?.values ?? null, transfer: true }));
+      this.sendSteps({ slot, space, intent, replies, pending: 0 }, forwards, () => finish(true, ''));
     });
     return true;
   }
