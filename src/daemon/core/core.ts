@@ -64,7 +64,19 @@ interface Commit {
   readonly replies: { readonly respond: (o: Outcome) => void; readonly outcome: Outcome }[];
   /** Chain steps not yet acknowledged. */
   pending: number;
+  /**
+   * Set when a late write's forward was refused: this daemon took the write after its region
+   * moved away, and the new head, no longer waiting for this daemon's handoff, would not take it.
+   */
+  lost?: true;
 }
+
+/** What a client hears of a write taken by a point leader that no longer was one (Commit.lost). */
+const LATE_WRITE_LOST: Outcome = {
+  status: Status.SERVERERROR,
+  attr: '',
+  message: 'this daemon took the write after its region had moved away, and the new head did not take it: it did not take effect',
+};
 
 interface Move {
   readonly regionId: number;
@@ -483,7 +495,7 @@ export class DaemonCore {
         t.record = ok ? t.record : undefined;
         t.stable = t.record;
       }
-      for (const r of replies) r.respond(ok ? r.outcome : { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
+      for (const r of replies) r.respond(ok && message === '' ? r.outcome : ok ? LATE_WRITE_LOST : { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
       for (const t of touched) this.release(t);
     };
     this.persist([keyWrite, ...here.map((h) => h.write)], (ok, message) => {
@@ -493,7 +505,8 @@ export class DaemonCore {
       const forwards = touched
         .filter((t) => this.onwardOf(t.regionId) !== null)
         .map((t) => ({ regionId: t.regionId, subspace: t.address.subspace, values: t.record?.values ?? null, transfer: true }));
-      this.sendSteps({ slot, space, intent, replies, pending: 0 }, forwards, () => finish(true, ''));
+      const commit: Commit = { slot, space, intent, replies, pending: 0 };
+      this.sendSteps(commit, forwards, () => finish(true, commit.lost ? LATE_WRITE_LOST.message : ''));
     });
     return true;
   }
@@ -547,11 +560,12 @@ export class DaemonCore {
         return ref ? ref.region.replicas[0] : null;
       };
       const message: PeerMessage = { type: 'update', id: this.peers.newId(), configVersion: this.config.version, spaceId: space.id, subspace: s.subspace, regionId: s.regionId, key: intent.key, record, transfer: s.transfer };
-      const done = () => {
+      const done = (status: number) => {
+        if (status === Status.RECONFIGURE) commit.lost = true;
         commit.pending--;
         if (commit.pending === 0) then();
       };
-      this.sendTracked(message, target, done, (status) => status === Status.UNKNOWNSPACE);
+      this.sendTracked(message, target, done, (status) => status === Status.UNKNOWNSPACE || (s.transfer && this.lateRefused(s.regionId, status)));
     }
   }
 
@@ -559,8 +573,17 @@ export class DaemonCore {
     const { slot, intent } = commit;
     slot.stable = { version: intent.version, values: intent.after };
     this.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], () => undefined);
-    for (const r of commit.replies) r.respond(r.outcome);
+    for (const r of commit.replies) r.respond(commit.lost ? LATE_WRITE_LOST : r.outcome);
     this.release(slot);
+  }
+
+  /**
+   * A forward of a late write (taken here after the region moved away) that the region's head
+   * refused: it waited for this daemon's handoff no longer. Sending it again would never end.
+   */
+  private lateRefused(regionId: number, status: number): boolean {
+    const r = this.regionIndex.get(regionId)?.region;
+    return status === Status.RECONFIGURE && r !== undefined && r.replicas[0] !== this.serverId && r.moving !== this.serverId;
   }
 
   /** After a restart: the chains of writes made durable here but perhaps not carried out. */
@@ -697,14 +720,15 @@ export class DaemonCore {
       }
       // The region moves on: its next head gets the update before the sender hears back.
       const forward: PeerMessage = { ...m, id: this.peers.newId(), configVersion: this.config.version, transfer: true };
+      // Refused as late, the sender hears RECONFIGURE and sends the update to the region's head.
       this.sendTracked(
         forward,
         () => this.onwardOf(m.regionId),
-        () => {
-          this.ack(from, m, Status.SUCCESS, '');
+        (status) => {
+          this.ack(from, m, status === Status.RECONFIGURE ? Status.RECONFIGURE : Status.SUCCESS, status === Status.RECONFIGURE ? `region ${m.regionId} moved away from server ${this.serverId}` : '');
           this.release(slot);
         },
-        (status) => status === Status.UNKNOWNSPACE,
+        (status) => status === Status.UNKNOWNSPACE || this.lateRefused(m.regionId, status),
       );
     });
   }
