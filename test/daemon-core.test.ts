@@ -7,7 +7,7 @@ import { AtomicFlag, FuncOp, Status } from '../src/common/protocol';
 import { parseSpaceDescription } from '../src/common/schema-parser';
 import { addSpace, INITIAL_STATE, registerServer } from '../src/coordinator/state';
 import { DaemonCore } from '../src/daemon/core/core';
-import { ClientRequest, Ready } from '../src/daemon/core/types';
+import { ClientRequest, CoreEvent, Ready } from '../src/daemon/core/types';
 import { SimDisk } from '../src/sim/disk';
 
 function oneDaemonConfig(): ClusterConfig {
@@ -22,14 +22,26 @@ function harness(disk = new SimDisk(), incarnation = 1) {
   const config = oneDaemonConfig();
   const core = new DaemonCore({ serverId: 1, incarnation, store: disk, intents: disk.intentsHeld() });
   const replies: Ready['replies'] = [];
+  const sent: Ready['send'][number]['message'][] = [];
   const run = (r: Ready) => {
     for (const p of r.persist) {
       disk.begin(p.token, p.writes);
       disk.complete(p.token);
     }
-    const later = [...r.persist.map((p) => ({ type: 'persisted' as const, token: p.token, ok: true })), ...r.scans.map((s) => ({ type: 'scanned' as const, token: s.token, rows: disk.scan(s.region.regionId) }))];
+    const later: CoreEvent[] = [
+      ...r.persist.map((p) => ({ type: 'persisted' as const, token: p.token, ok: true })),
+      ...r.loads.map((l) => ({ type: 'loaded' as const, token: l.token, record: disk.read(l.region, l.key) })),
+      ...r.scans.map((s) => ({ type: 'scanned' as const, token: s.token, rows: disk.scan(s.region.regionId) })),
+    ];
     replies.push(...r.replies);
+    sent.push(...r.send.map((s) => s.message));
     for (const ev of later) run(core.step(ev));
+  };
+  /** Steps an event and all it leads to; the messages sent meanwhile. */
+  const deliver = (ev: CoreEvent) => {
+    const from = sent.length;
+    run(core.step(ev));
+    return sent.slice(from);
   };
   run(core.step({ type: 'config', config }));
   const spaceId = config.spaces[0].id;
@@ -48,7 +60,7 @@ function harness(disk = new SimDisk(), incarnation = 1) {
   const del = (key: string) => request({ kind: 'write', configVersion: config.version, spaceId, key: Buffer.from(key), flags: AtomicFlag.ERASE | AtomicFlag.FAIL_IF_NOT_FOUND, checks: [], funcs: [] });
   const get = (key: string) => request({ kind: 'get', configVersion: config.version, spaceId, key: Buffer.from(key) });
   const search = () => request({ kind: 'search', configVersion: config.version, spaceId, checks: [], subspace: 1, regions: config.spaces[0].subspaces[1].regions.map((r) => r.id) });
-  return { core, disk, config, put, del, get, search, n };
+  return { core, disk, config, put, del, get, search, n, deliver };
 }
 
 test('put, get, search and delete through the core alone', (t) => {
@@ -84,28 +96,23 @@ test("a key's version never goes backwards, across deletes and restarts", (t) =>
 test('a duplicate update is answered again, not applied again; an earlier life of the sender is ignored', (t) => {
   const h = harness();
   h.put('x', 1);
-  const ss = h.config.spaces[0].subspaces[1];
-  const region = ss.regions[0];
-  const update = (seq: number, incarnation: number, version: number) =>
-    h.core.step({
+  const region = h.config.spaces[0].subspaces[1].regions[0];
+  const address = { spaceId: h.config.spaces[0].id, subspace: 1, regionId: region.id };
+  /** Delivers an update from server 9 and everything it leads to; what went back, and what was written. */
+  const update = (seq: number, incarnation: number, version: number) => {
+    const written = h.disk.written;
+    const sent = h.deliver({
       type: 'peer',
       from: 9,
-      message: { type: 'update', id: { incarnation, seq }, configVersion: h.config.version, spaceId: h.config.spaces[0].id, subspace: 1, regionId: region.id, key: Buffer.from('z'), record: { version, values: [h.n(3)] }, transfer: false },
+      message: { type: 'update', id: { incarnation, seq }, configVersion: h.config.version, spaceId: address.spaceId, subspace: 1, regionId: region.id, key: Buffer.from('z'), record: { version, values: [h.n(3)] }, transfer: false },
     });
-  const first = update(1, 5, 10);
-  t.is(first.persist.length, 1);
-  h.disk.begin(first.persist[0].token, first.persist[0].writes);
-  h.disk.complete(first.persist[0].token);
-  const acked = h.core.step({ type: 'persisted', token: first.persist[0].token, ok: true });
-  t.deepEqual(acked.send.map((s) => s.message.type), ['ack']);
-  const again = update(1, 5, 10);
-  t.is(again.persist.length, 0, 'not applied twice');
-  t.deepEqual(again.send.map((s) => (s.message.type === 'ack' ? s.message.status : 0)), [Status.SUCCESS]);
-  const older = update(2, 5, 4);
-  t.is(older.persist.length, 0, 'an older version changes nothing');
-  const stale = update(99, 4, 50);
-  t.is(stale.persist.length + stale.send.length, 0, 'a message from an earlier life of the sender is dropped');
-  t.is(h.disk.peek({ spaceId: h.config.spaces[0].id, subspace: 1, regionId: region.id }, Buffer.from('z'))?.version, 10);
+    return { written: h.disk.written - written, acks: sent.map((m) => (m.type === 'ack' ? m.status : -1)) };
+  };
+  t.deepEqual(update(1, 5, 10), { written: 1, acks: [Status.SUCCESS] });
+  t.deepEqual(update(1, 5, 10), { written: 0, acks: [Status.SUCCESS] }, 'a resend is answered again, not applied twice');
+  t.deepEqual(update(2, 5, 4), { written: 0, acks: [Status.SUCCESS] }, 'an older version changes nothing');
+  t.deepEqual(update(99, 4, 50), { written: 0, acks: [] }, 'a message from an earlier life of the sender is dropped');
+  t.is(h.disk.read(address, Buffer.from('z'))?.version, 10);
 });
 
 test('a request from a newer configuration waits, bounded, then is refused', (t) => {

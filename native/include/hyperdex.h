@@ -106,6 +106,7 @@ enum hyperdatatype
 #define HYPERDEX_MSG_PEER_HELLO         0x0305
 #define HYPERDEX_MSG_PEER_CHALLENGE     0x0306
 #define HYPERDEX_MSG_PEER_PROOF         0x0307
+#define HYPERDEX_MSG_PEER_ERASE         0x0308
 
 #define HYPERDEX_MSG_ERROR              0x7f01
 

@@ -468,3 +468,100 @@ export function decodePeerProof(body: Buffer): { proof: Buffer } {
   const [proof] = decodeArray(body, 'PEER_PROOF', 1);
   return { proof: fixedBin(proof, 'proof', PEER_AUTH.proofBytes) };
 }
+
+// ---- messages between daemon cores (docs/protocol.md 4.16): one-way frames, request id 0 ----
+
+/** A message id of the daemon core: the sender's incarnation and a sequence number in it. */
+export interface WireMessageId {
+  readonly incarnation: number;
+  readonly seq: number;
+}
+
+/** REPLICA_WRITE: an update of one key in one region (a chain step, or a copy or forward while the region moves). */
+export interface PeerUpdate {
+  readonly id: WireMessageId;
+  readonly configVersion: number;
+  readonly spaceId: number;
+  readonly subspace: number;
+  readonly regionId: number;
+  readonly key: Buffer;
+  readonly version: number;
+  /** Null: the object is gone (a tombstone in the key subspace, a removal elsewhere). */
+  readonly values: readonly Buffer[] | null;
+  readonly transfer: boolean;
+}
+
+export function encodePeerUpdate(u: PeerUpdate): unknown[] {
+  return [u.id.incarnation, u.id.seq, u.configVersion, u.spaceId, u.subspace, u.regionId, u.key, u.version, u.values, u.transfer ? 1 : 0];
+}
+
+export function decodePeerUpdate(body: Buffer): PeerUpdate {
+  const v = decodeArray(body, 'REPLICA_WRITE', 10);
+  return {
+    id: { incarnation: uint(v[0], 'incarnation'), seq: uint(v[1], 'sequence number') },
+    configVersion: uint(v[2], 'config version'),
+    spaceId: uint(v[3], 'space', 0xffffffff),
+    subspace: uint(v[4], 'subspace', 0xffff),
+    regionId: uint(v[5], 'region', 0xffffffff),
+    key: bin(v[6], 'key', LIMITS.keyBytesMax),
+    version: uint(v[7], 'version'),
+    values: v[8] === null ? null : list(v[8], 'values', LIMITS.attributesPerRequestMax, (x, i) => bin(x, `value ${i}`, LIMITS.valueBytesMax)),
+    transfer: uint(v[9], 'transfer', 1) === 1,
+  };
+}
+
+/** REGION_RESET and REGION_HANDOFF between cores. */
+export interface PeerRegionMessage {
+  readonly id: WireMessageId;
+  readonly configVersion: number;
+  readonly regionId: number;
+}
+
+export function encodePeerRegionMessage(r: PeerRegionMessage): unknown[] {
+  return [r.id.incarnation, r.id.seq, r.configVersion, r.regionId];
+}
+
+export function decodePeerRegionMessage(body: Buffer, what: string): PeerRegionMessage {
+  const v = decodeArray(body, what, 4);
+  return { id: { incarnation: uint(v[0], 'incarnation'), seq: uint(v[1], 'sequence number') }, configVersion: uint(v[2], 'config version'), regionId: uint(v[3], 'region', 0xffffffff) };
+}
+
+/** REPLICA_ACK between cores: the answer to the message with this id. */
+export interface PeerAck {
+  readonly id: WireMessageId;
+  readonly status: number;
+  readonly message: string;
+}
+
+export function encodePeerAck(a: PeerAck): unknown[] {
+  return [a.id.incarnation, a.id.seq, a.status, a.message];
+}
+
+export function decodePeerAck(body: Buffer): PeerAck {
+  const v = decodeArray(body, 'REPLICA_ACK', 4);
+  return { id: { incarnation: uint(v[0], 'incarnation'), seq: uint(v[1], 'sequence number') }, status: uint(v[2], 'status', 0xffff), message: str(v[3], 'message', 4096) };
+}
+
+/** PEER_ERASE: group_del's delete of one key, at its point leader, if the checks still hold. */
+export interface PeerErase {
+  readonly id: WireMessageId;
+  readonly configVersion: number;
+  readonly spaceId: number;
+  readonly key: Buffer;
+  readonly checks: readonly WireCheck[];
+}
+
+export function encodePeerErase(e: PeerErase): unknown[] {
+  return [e.id.incarnation, e.id.seq, e.configVersion, e.spaceId, e.key, checkTuples(e.checks)];
+}
+
+export function decodePeerErase(body: Buffer): PeerErase {
+  const v = decodeArray(body, 'PEER_ERASE', 6);
+  return {
+    id: { incarnation: uint(v[0], 'incarnation'), seq: uint(v[1], 'sequence number') },
+    configVersion: uint(v[2], 'config version'),
+    spaceId: uint(v[3], 'space', 0xffffffff),
+    key: bin(v[4], 'key', LIMITS.keyBytesMax),
+    checks: list(v[5], 'checks', LIMITS.microOpsPerRequestMax, (x, i) => wireOpAttr(x, `check ${i}`)),
+  };
+}

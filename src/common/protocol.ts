@@ -98,6 +98,8 @@ export const MsgType = {
   PEER_HELLO: 0x0305,
   PEER_CHALLENGE: 0x0306,
   PEER_PROOF: 0x0307,
+  /** group_del: delete one key at its point leader if it still matches (answered with REPLICA_ACK). */
+  PEER_ERASE: 0x0308,
   // protocol errors
   ERROR: 0x7f01,
 } as const;

@@ -18,7 +18,14 @@ export class SimDisk implements CoreStore {
   /** Records written, for the simulator's summary. */
   written = 0;
 
+  /** As the LevelDB store: known for the key subspace, never for the others (the core loads them). */
   peek(region: RegionAddress, key: Buffer): StoredRecord | null | undefined {
+    if (region.subspace > 0) return undefined;
+    return this.regions.get(region.regionId)?.get(key.toString('latin1'))?.record ?? null;
+  }
+
+  /** What a load reads: the record, null when there is none. */
+  read(region: RegionAddress, key: Buffer): StoredRecord | null {
     return this.regions.get(region.regionId)?.get(key.toString('latin1'))?.record ?? null;
   }
 

@@ -5,7 +5,7 @@
 
 import { Faults } from './world';
 import { World } from './world';
-import { allKeys, HistoryOp, randomOperation, runKeyOperation, runSearch, SPACE } from './workload';
+import { allKeys, HistoryOp, randomOperation, runGroupDel, runKeyOperation, runSearch, SPACE } from './workload';
 
 export interface ScenarioOptions {
   readonly seed: number;
@@ -57,6 +57,7 @@ export function runScenario(o: ScenarioOptions): ScenarioResult {
     };
     const request = randomOperation(w, space);
     if (request.kind === 'search' || request.kind === 'count') runSearch(w, c, request, searches, after);
+    else if (request.kind === 'group-del') runGroupDel(w, c, request, history, after);
     else runKeyOperation(w, c, request, history, after);
   };
   for (const c of clients) next(c, o.ops);

@@ -15,7 +15,7 @@ import { DaemonCore, HANDOFF_WAIT_TICKS } from '../daemon/core/core';
 import { ClientRequest, CoreEvent, Ready, StoreWrite } from '../daemon/core/types';
 import { checkHistory, CheckResult } from './check';
 import { SimDisk } from './disk';
-import { ClientPatience, DEFAULT_PATIENCE, HistoryOp, randomOperation, runKeyOperation, runSearch } from './workload';
+import { ClientPatience, DEFAULT_PATIENCE, HistoryOp, randomOperation, runGroupDel, runKeyOperation, runSearch } from './workload';
 import { Faults, Hold, Holdable, Node, NO_FAULTS, Payload, SimClient, World } from './world';
 
 /** Attribute values as a scenario writes them: numbers (or bigints) for int64 attributes, text for strings. */
@@ -287,6 +287,7 @@ export class Script {
       };
       const request = randomOperation(this.world, space, keys);
       if (request.kind === 'search' || request.kind === 'count') runSearch(this.world, c, request, this.searches, after, this.patience);
+      else if (request.kind === 'group-del') runGroupDel(this.world, c, request, this.history, after, keys ? keys.map((k) => Buffer.from(k)) : undefined, this.patience);
       else runKeyOperation(this.world, c, request, this.history, after, this.patience);
     };
     for (const c of clients) next(c);

@@ -28,7 +28,7 @@ export interface Summary {
   seeds: number;
   failures: number;
   operations: number;
-  faults: { dropped: number; duplicated: number; crashes: number; restarts: number; partitions: number; joins: number };
+  faults: { dropped: number; duplicated: number; crashes: number; restarts: number; partitions: number; joins: number; slowWrites: number };
   firstFailure?: { seed: number; problem: string; trace?: string[] };
 }
 
@@ -42,7 +42,7 @@ export function simulateSeed(o: ScenarioOptions): { problem?: string; operations
 }
 
 export function simulateMany(first: number, count: number, base: Omit<ScenarioOptions, 'seed'>, progress?: (done: number, s: Summary) => void): Summary {
-  const s: Summary = { seeds: 0, failures: 0, operations: 0, faults: { dropped: 0, duplicated: 0, crashes: 0, restarts: 0, partitions: 0, joins: 0 } };
+  const s: Summary = { seeds: 0, failures: 0, operations: 0, faults: { dropped: 0, duplicated: 0, crashes: 0, restarts: 0, partitions: 0, joins: 0, slowWrites: 0 } };
   for (let seed = first; seed < first + count; seed++) {
     const r = simulateSeed({ ...base, seed });
     s.seeds++;
@@ -117,7 +117,7 @@ function main(argv: string[]): number {
   process.stdout.write(
     `${summary.seeds} seeds, ${summary.operations} operations, ${summary.failures} failed in ${seconds.toFixed(1)} s ` +
       `(${Math.round((summary.seeds / seconds) * 60)} seeds/min, ${Math.round(summary.operations / seconds)} operations/s)\n` +
-      `faults: ${f.dropped} messages dropped, ${f.duplicated} duplicated, ${f.crashes} crashes, ${f.restarts} restarts, ${f.partitions} partitions, ${f.joins} joins\n`,
+      `faults: ${f.dropped} messages dropped, ${f.duplicated} duplicated, ${f.crashes} crashes, ${f.restarts} restarts, ${f.partitions} partitions, ${f.joins} joins, ${f.slowWrites} slow disk writes\n`,
   );
   if (summary.firstFailure) {
     const { seed, problem, trace } = summary.firstFailure;

@@ -99,7 +99,9 @@ export function randomOperation(w: World, space: SpaceLayout, keys: readonly str
   if (roll < 11) return randomWrite(w, space, key);
   if (roll < 17) return { kind: 'get', configVersion: 0, spaceId: space.id, key };
   const checks = randomChecks(w);
-  return { kind: roll < 19 ? 'search' : 'count', configVersion: 0, spaceId: space.id, checks, subspace: 0, regions: [] };
+  // group_del rarely: every key's erase is then an operation of unknown outcome in the history.
+  const kind = roll < 19 ? 'search' : r.chance(0.9) ? 'count' : 'group-del';
+  return { kind, configVersion: 0, spaceId: space.id, checks, subspace: 0, regions: [] };
 }
 
 export function allKeys(): Buffer[] {
@@ -145,11 +147,34 @@ export function runKeyOperation(
   return op;
 }
 
-/** Runs a search or count over every region the planner picks, asking again where refused. */
+/**
+ * Runs a group_del: as a search, then every key of the space is recorded as an erase (with the
+ * predicate as its condition) whose outcome is unknown. It may take effect even after the
+ * group_del returned: an erase parked at a point leader (waiting for a configuration or a
+ * handoff) is applied when it is let go.
+ */
+export function runGroupDel(
+  w: World,
+  c: SimClient,
+  request: Extract<ClientRequest, { kind: 'group-del' }>,
+  history: HistoryOp[],
+  done: () => void,
+  keys: readonly Buffer[] = allKeys(),
+  patience: ClientPatience = DEFAULT_PATIENCE,
+): void {
+  const call = w.now;
+  for (const key of keys) {
+    const erase: ClientRequest = { kind: 'write', configVersion: 0, spaceId: request.spaceId, key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: request.checks, funcs: [] };
+    history.push({ client: c.id, request: erase, call, ret: undefined, reply: undefined });
+  }
+  runSearch(w, c, request, [], done, patience);
+}
+
+/** Runs a search, count or group_del over every region the planner picks, asking again where refused. */
 export function runSearch(
   w: World,
   c: SimClient,
-  request: Extract<ClientRequest, { kind: 'search' | 'count' }>,
+  request: Extract<ClientRequest, { kind: 'search' | 'count' | 'group-del' }>,
   searches: HistoryOp[],
   done: () => void,
   patience: ClientPatience = DEFAULT_PATIENCE,
@@ -176,7 +201,7 @@ export function runSearch(
       if (--waiting > 0) return;
       if (again.length === 0) {
         op.ret = w.now;
-        op.reply = request.kind === 'count' ? { kind: 'count', status: Status.SUCCESS, message: '', count } : { kind: 'search', status: Status.SUCCESS, message: '', objects };
+        op.reply = request.kind !== 'search' ? { kind: request.kind, status: Status.SUCCESS, message: '', count } : { kind: 'search', status: Status.SUCCESS, message: '', objects };
         searches.push(op);
         return done();
       }
@@ -192,8 +217,10 @@ export function runSearch(
         if (reply && reply.status === Status.SUCCESS) {
           // An object moving between two regions is in both for a moment: keep one per key.
           if (reply.kind === 'search') for (const x of reply.objects) if (!objects.some((y) => y.key.equals(x.key))) objects.push(x);
-          if (reply.kind === 'count') count += reply.count;
-        } else again.push(...regions);
+          if (reply.kind === 'count' || reply.kind === 'group-del') count += reply.count;
+        } else if (reply || request.kind !== 'group-del') again.push(...regions);
+        // A group_del that got no answer may still be deleting: asked again, it could delete an
+        // object written after its first run. Only a refusal (it did nothing) is asked again.
         settle();
       });
     }

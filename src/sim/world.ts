@@ -24,11 +24,13 @@ export interface Faults {
   readonly crashedMax: number;
   /** Per tick: the chance that two servers stop hearing each other for a while. */
   readonly partition: number;
+  /** Per batch written: the chance that the disk takes 10 to 60 ticks for it (and those after it). */
+  readonly slowDisk: number;
 }
 
-export const NO_FAULTS: Faults = { drop: 0, duplicate: 0, delayMax: 1, crash: 0, crashedMax: 0, partition: 0 };
+export const NO_FAULTS: Faults = { drop: 0, duplicate: 0, delayMax: 1, crash: 0, crashedMax: 0, partition: 0, slowDisk: 0 };
 
-export const DEFAULT_FAULTS: Faults = { drop: 0.02, duplicate: 0.02, delayMax: 4, crash: 0.002, crashedMax: 1, partition: 0.002 };
+export const DEFAULT_FAULTS: Faults = { drop: 0.02, duplicate: 0.02, delayMax: 4, crash: 0.002, crashedMax: 1, partition: 0.002, slowDisk: 0.01 };
 
 /** One line for a trace. */
 function describeEvent(ev: Parameters<DaemonCore['step']>[0]): string {
@@ -40,7 +42,7 @@ function describeEvent(ev: Parameters<DaemonCore['step']>[0]): string {
     case 'peer': {
       const m = ev.message;
       if (m.type === 'ack') return `ack ${m.id.incarnation}.${m.id.seq} from d${ev.from}: ${m.status}`;
-      const what = m.type === 'update' ? ` region ${m.regionId} ${JSON.stringify(m.key.toString('latin1'))} v${m.record.version}${m.record.values ? '' : ' (none)'}${m.transfer ? ' transfer' : ''}` : ` region ${m.regionId}`;
+      const what = m.type === 'erase' ? ` ${JSON.stringify(m.key.toString('latin1'))}` : m.type === 'update' ? ` region ${m.regionId} ${JSON.stringify(m.key.toString('latin1'))} v${m.record.version}${m.record.values ? '' : ' (none)'}${m.transfer ? ' transfer' : ''}` : ` region ${m.regionId}`;
       return `${m.type} ${m.id.incarnation}.${m.id.seq} c${m.configVersion} from d${ev.from}${what}`;
     }
     case 'config':
@@ -163,6 +165,7 @@ export interface FaultCounts {
   restarts: number;
   partitions: number;
   joins: number;
+  slowWrites: number;
 }
 
 /** A client of the simulated cluster: sends a request and waits, bounded, for the reply. */
@@ -181,7 +184,7 @@ export class World {
   readonly clients: SimClient[] = [];
   private readonly cut = new Set<string>();
   private nextRequestId = 1;
-  readonly faultCounts: FaultCounts = { dropped: 0, duplicated: 0, crashes: 0, restarts: 0, partitions: 0, joins: 0 };
+  readonly faultCounts: FaultCounts = { dropped: 0, duplicated: 0, crashes: 0, restarts: 0, partitions: 0, joins: 0, slowWrites: 0 };
   /** The first invariant a core or disk broke, if any: the run fails with it. */
   failure?: Error;
   /** Every event handled, one line each, when tracing. */
@@ -314,7 +317,9 @@ export class World {
     const still = () => d.alive && d.incarnation === incarnation;
     for (const p of r.persist) {
       d.disk.begin(p.token, p.writes);
-      d.diskFreeAt = Math.max(d.diskFreeAt, this.now) + this.rng.between(0, 2);
+      const slow = this.rng.chance(this.faults.slowDisk);
+      if (slow) this.faultCounts.slowWrites++;
+      d.diskFreeAt = Math.max(d.diskFreeAt, this.now) + (slow ? this.rng.between(10, 60) : this.rng.between(0, 2));
       const complete = () => {
         if (!still()) return;
         if (this.kept({ kind: 'disk', daemon: d.id, writes: p.writes }, complete)) return;
@@ -324,7 +329,7 @@ export class World {
       };
       this.agenda.push(d.diskFreeAt, complete);
     }
-    for (const l of r.loads) this.at(1, () => still() && this.feed(d, { type: 'loaded', token: l.token, record: d.disk.peek(l.region, l.key) ?? null }));
+    for (const l of r.loads) this.at(1, () => still() && this.feed(d, { type: 'loaded', token: l.token, record: d.disk.read(l.region, l.key) }));
     for (const s of r.scans) {
       const rows = d.disk.scan(s.region.regionId);
       this.at(this.rng.between(0, 2), () => still() && this.feed(d, { type: 'scanned', token: s.token, rows }));

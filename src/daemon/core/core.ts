@@ -10,14 +10,16 @@
 // commit together. Every replica applies an update only when it is newer than what it holds.
 
 import { attributeByName } from '../../common/schema';
+import { findServer } from '../../common/config';
 import { axisInterval } from '../../common/planner';
 import { axisCoordinate, ClusterConfig, EMPTY_CONFIG, findSpaceById, keyRegion, RegionLayout, regionOf, ServerId, SpaceLayout } from '../../common/config';
 import { firstFailingCheck, resolveChecks } from '../../common/predicate';
-import { Status } from '../../common/protocol';
+import { AtomicFlag, Status } from '../../common/protocol';
 import { applyAtomic, checkKey, Outcome, StoredObject } from '../apply';
 import { regionChanges } from '../changes';
-import { GAVE_UP, PeerBook, RESEND_TICKS } from './peers';
+import { GAVE_UP, PeerBook } from './peers';
 import { newSlot, Slot, slotIdle, slotName } from './slots';
+import { WireCheck } from '../../common/messages';
 import { ClientReply, ClientRequest, CoreEvent, CoreStore, emptyReady, Intent, PeerMessage, Ready, StoredRecord, StoreWrite } from './types';
 
 /** Ticks a request or message from a newer configuration waits for this daemon to catch up. */
@@ -59,14 +61,28 @@ interface Commit {
   readonly slot: Slot;
   readonly space: SpaceLayout;
   readonly intent: Intent;
-  readonly replies: { readonly client: number; readonly requestId: number; readonly outcome: Outcome }[];
+  readonly replies: { readonly respond: (o: Outcome) => void; readonly outcome: Outcome }[];
   /** Chain steps not yet acknowledged. */
   pending: number;
+  /**
+   * Set when a late write's forward was refused: this daemon took the write after its region
+   * moved away, and the new head, no longer waiting for this daemon's handoff, would not take it.
+   */
+  lost?: true;
 }
+
+/** What a client hears of a write taken by a point leader that no longer was one (Commit.lost). */
+const LATE_WRITE_LOST: Outcome = {
+  status: Status.SERVERERROR,
+  attr: '',
+  message: 'this daemon took the write after its region had moved away, and the new head did not take it: it did not take effect',
+};
 
 interface Move {
   readonly regionId: number;
   readonly to: ServerId;
+  /** The configuration the copy began under: the coordinator ignores reports of an earlier move. */
+  readonly startVersion: number;
   rows: Buffer[];
   next: number;
   inflight: number;
@@ -82,6 +98,8 @@ export interface CoreOptions {
   readonly store: CoreStore;
   /** Intents found in the store at start: chains to finish. */
   readonly intents?: readonly Intent[];
+  /** Ticks between sends of an unacknowledged message (default RESEND_TICKS). */
+  readonly resendTicks?: number;
 }
 
 export class DaemonCore {
@@ -105,7 +123,8 @@ export class DaemonCore {
   /** Regions lost to another head, waiting for their work to end before the handoff. */
   private readonly draining = new Map<number, ServerId | undefined>();
   private readonly moves = new Map<number, Move>();
-  private readonly movedReports = new Map<number, ServerId>();
+  /** Copies done and reported, until the configuration shows the move done or cancelled. */
+  private readonly movedReports = new Map<number, { to: ServerId; startVersion: number }>();
   private lastMovedReport = 0;
   private intents: readonly Intent[];
   /** Messages to this daemon itself, delivered within the same step. */
@@ -115,7 +134,7 @@ export class DaemonCore {
   constructor(opts: CoreOptions) {
     this.serverId = opts.serverId;
     this.store = opts.store;
-    this.peers = new PeerBook(opts.incarnation);
+    this.peers = new PeerBook(opts.incarnation, opts.resendTicks);
     this.intents = opts.intents ?? [];
   }
 
@@ -160,6 +179,8 @@ export class DaemonCore {
       }
       case 'tick':
         return this.onTick();
+      case 'coordinator-link':
+        return this.onCoordinatorLink();
     }
   }
 
@@ -188,7 +209,7 @@ export class DaemonCore {
       const cur = this.regionIndex.get(id);
       if (!cur || cur.region.replicas[0] !== this.serverId || cur.region.moving !== to.to) this.moves.delete(id);
     }
-    for (const [id, to] of [...this.movedReports]) if (this.regionIndex.get(id)?.region.moving !== to) this.movedReports.delete(id);
+    for (const [id, r] of [...this.movedReports]) if (this.regionIndex.get(id)?.region.moving !== r.to) this.movedReports.delete(id);
     for (const mv of changes.movesStarted) this.startMove(mv.region.id, mv.to);
     if (this.intents.length > 0) this.redoIntents();
     this.drainRegions();
@@ -220,7 +241,7 @@ export class DaemonCore {
       const ref = this.regionIndex.get(slot.regionId);
       if (ref && ref.space.id !== spaceId) continue;
       // Writes waiting on a key of a removed space: the space is gone.
-      for (const w of slot.writes.splice(0)) this.replyWrite(w.client, w.requestId, { status: Status.UNKNOWNSPACE, attr: '', message: `space ${spaceId} was removed` });
+      for (const w of slot.writes.splice(0)) w.respond({ status: Status.UNKNOWNSPACE, attr: '', message: `space ${spaceId} was removed` });
       if (slotIdle(slot)) this.slots.delete(name);
     }
   }
@@ -292,7 +313,7 @@ export class DaemonCore {
     if (req.configVersion > this.config.version) return this.park(ev, CONFIG_WAIT_TICKS);
     const space = findSpaceById(this.config, req.spaceId);
     if (!space) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.UNKNOWNSPACE, attr: '', message: `no space with id ${req.spaceId} (configuration ${this.config.version})` });
-    if (req.kind === 'search' || req.kind === 'count') return this.onSearch(ev, space, req);
+    if (req.kind === 'search' || req.kind === 'count' || req.kind === 'group-del') return this.onSearch(ev, space, req);
     const bad = checkKey(space.spec, req.key);
     if (bad) return this.replyFailure(ev.client, ev.requestId, req, bad);
     const region = keyRegion(space, req.key);
@@ -304,17 +325,17 @@ export class DaemonCore {
       slot.readers.push((s) => this.replyGet(ev.client, ev.requestId, s.stable ?? null));
     } else {
       if (slot.writes.length >= KEY_WRITES_MAX) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.OVERFLOW, attr: '', message: `over ${KEY_WRITES_MAX} writes wait for this key` });
-      slot.writes.push({ client: ev.client, requestId: ev.requestId, request: req });
+      slot.writes.push({ request: req, respond: (o) => this.replyWrite(ev.client, ev.requestId, o) });
     }
     this.schedule(slot);
   }
 
   private replyFailure(client: number, requestId: number, req: ClientRequest, o: Outcome): void {
     let reply: ClientReply;
-    if (req.kind === 'get') reply = { kind: 'get', status: o.status, message: o.message };
+    if (req.kind === 'get') reply = { kind: 'get', status: o.status, attr: o.attr, message: o.message };
     else if (req.kind === 'write') reply = { kind: 'write', status: o.status, attr: o.attr, message: o.message };
-    else if (req.kind === 'search') reply = { kind: 'search', status: o.status, message: o.message, objects: [] };
-    else reply = { kind: 'count', status: o.status, message: o.message, count: 0 };
+    else if (req.kind === 'search') reply = { kind: 'search', status: o.status, attr: o.attr, message: o.message, objects: [] };
+    else reply = { kind: req.kind, status: o.status, attr: o.attr, message: o.message, count: 0 };
     this.ready.replies.push({ client, requestId, reply });
   }
 
@@ -399,7 +420,7 @@ export class DaemonCore {
     const served = this.served(slot.regionId);
     if (served === 'wait' || !('space' in served)) {
       const why = served === 'wait' ? reconfigure(`region ${slot.regionId} awaits its handoff`) : served;
-      for (const w of group) this.replyWrite(w.client, w.requestId, why);
+      for (const w of group) w.respond(why);
       return;
     }
     const space = served.space;
@@ -410,25 +431,27 @@ export class DaemonCore {
     const replies: Commit['replies'] = [];
     for (const w of group) {
       const r = applyAtomic(space.spec, slot.key, state, w.request);
-      replies.push({ client: w.client, requestId: w.requestId, outcome: r.outcome });
+      replies.push({ respond: w.respond, outcome: r.outcome });
       if (r.next || r.erase) {
         state = r.next;
         changed = true;
       }
     }
     if (!changed) {
-      for (const r of replies) this.replyWrite(r.client, r.requestId, r.outcome);
+      for (const r of replies) r.respond(r.outcome);
       return;
     }
     // Versions come from the record, tombstones included: a key's version never goes backwards.
     const version = (base?.version ?? 0) + 1;
     const record: StoredRecord = { version, values: state ? state.values : null };
     const intent: Intent = { spaceId: space.id, key: slot.key, version, before: before?.values ?? null, after: record.values };
+    const keyWrite: StoreWrite = { op: 'put', regionId: slot.regionId, spaceId: space.id, subspace: 0, key: slot.key, record };
+    if (this.commitHere(slot, space, intent, keyWrite, replies)) return;
     const commit: Commit = { slot, space, intent, replies, pending: 0 };
     this.hold(slot);
     slot.record = record;
     const writes: StoreWrite[] = [
-      { op: 'put', regionId: slot.regionId, spaceId: space.id, subspace: 0, key: slot.key, record },
+      keyWrite,
       { op: 'intent', spaceId: space.id, key: slot.key, intent },
     ];
     this.persist(writes, (ok, message) => {
@@ -436,9 +459,66 @@ export class DaemonCore {
       // Nothing is known of a batch that failed: read the record again.
       slot.record = undefined;
       slot.stable = undefined;
-      for (const r of replies) this.replyWrite(r.client, r.requestId, { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
+      for (const r of replies) r.respond({ status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
       this.release(slot);
     });
+  }
+
+  /**
+   * A commit whose whole chain is here: every region it updates is headed and served by this
+   * daemon, not moving, and its key free. Then the key's record and every update go in one batch,
+   * which lands whole or not at all, so no intent is needed (nothing can be half done); the client
+   * hears back when it is written. False when anything of the chain is elsewhere or busy.
+   */
+  private commitHere(slot: Slot, space: SpaceLayout, intent: Intent, keyWrite: StoreWrite, replies: Commit['replies']): boolean {
+    const steps = this.chainSteps(space, intent, slot.regionId);
+    const here: { slot: Slot; record: StoredRecord | null; write: StoreWrite }[] = [];
+    for (const s of steps) {
+      const ref = this.regionIndex.get(s.regionId);
+      if (s.transfer || !ref || ref.region.replicas[0] !== this.serverId || this.awaitingHandoff.has(s.regionId) || this.onwardOf(s.regionId) !== null) return false;
+      const name = slotName(s.regionId, intent.key);
+      const existing = this.slots.get(name);
+      if (existing && (existing.busy || existing.record === undefined || existing.queue.length > 0)) return false;
+      // What the region holds of the key need not be read: its updates come from this point
+      // leader alone, which holds the key, so it is older than this version whatever it is.
+      const held = existing ? existing.record : this.store.peek({ spaceId: space.id, subspace: s.subspace, regionId: s.regionId }, intent.key);
+      assert(!held || held.version < intent.version, `region ${s.regionId} holds version ${held?.version} of a key at version ${intent.version}`);
+      const record: StoredRecord = { version: intent.version, values: s.values };
+      here.push({ slot: existing ?? this.slotFor(s.regionId, intent.key), record: s.values === null ? null : record, write: this.updateWrite(ref, intent.key, record) });
+    }
+    const touched = [slot, ...here.map((h) => h.slot)];
+    for (const t of touched) this.hold(t);
+    slot.record = { version: intent.version, values: intent.after };
+    for (const h of here) h.slot.record = h.record;
+    const finish = (ok: boolean, message: string) => {
+      for (const t of touched) {
+        // After a failed batch nothing is known of these keys: read them again.
+        t.record = ok ? t.record : undefined;
+        t.stable = t.record;
+      }
+      for (const r of replies) r.respond(ok && message === '' ? r.outcome : ok ? LATE_WRITE_LOST : { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
+      for (const t of touched) this.release(t);
+    };
+    this.persist([keyWrite, ...here.map((h) => h.write)], (ok, message) => {
+      if (!ok) return finish(ok, message);
+      // A region may have begun to move (or moved away) while the batch was written: the write
+      // follows it to its next head before the client hears back.
+      const forwards = touched
+        .filter((t) => this.onwardOf(t.regionId) !== null)
+        .map((t) => ({ regionId: t.regionId, subspace: t.address.subspace, values: t.record?.values ?? null, transfer: true }));
+      const commit: Commit = { slot, space, intent, replies, pending: 0 };
+      this.sendSteps(commit, forwards, () => finish(true, commit.lost ? LATE_WRITE_LOST.message : ''));
+    });
+    return true;
+  }
+
+  /** How a region stores an update of one key (one rule for chain steps, copies and forwards). */
+  private updateWrite(ref: RegionRef, key: Buffer, record: StoredRecord): StoreWrite {
+    const at = { regionId: ref.region.id, spaceId: ref.space.id, subspace: ref.subspace, key };
+    // The key subspace keeps a deleted key's version (a tombstone); the others forget the object.
+    if (ref.subspace === 0) return { op: 'put', ...at, record };
+    if (record.values === null) return { op: 'del', ...at };
+    return { op: 'put', ...at, record, coord: axisCoordinate(ref.space, ref.space.subspaces[ref.subspace].attributes[0], key, record.values) };
   }
 
   /** The updates of a committed write: each secondary region's gain or loss, and the key region's next head. */
@@ -481,11 +561,12 @@ export class DaemonCore {
         return ref ? ref.region.replicas[0] : null;
       };
       const message: PeerMessage = { type: 'update', id: this.peers.newId(), configVersion: this.config.version, spaceId: space.id, subspace: s.subspace, regionId: s.regionId, key: intent.key, record, transfer: s.transfer };
-      const done = () => {
+      const done = (status: number) => {
+        if (status === Status.RECONFIGURE) commit.lost = true;
         commit.pending--;
         if (commit.pending === 0) then();
       };
-      this.sendTracked(message, target, done, (status) => status === Status.UNKNOWNSPACE);
+      this.sendTracked(message, target, done, (status) => status === Status.UNKNOWNSPACE || (s.transfer && this.lateRefused(s.regionId, status)));
     }
   }
 
@@ -493,8 +574,17 @@ export class DaemonCore {
     const { slot, intent } = commit;
     slot.stable = { version: intent.version, values: intent.after };
     this.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], () => undefined);
-    for (const r of commit.replies) this.replyWrite(r.client, r.requestId, r.outcome);
+    for (const r of commit.replies) r.respond(commit.lost ? LATE_WRITE_LOST : r.outcome);
     this.release(slot);
+  }
+
+  /**
+   * A forward of a late write (taken here after the region moved away) that the region's head
+   * refused: it waited for this daemon's handoff no longer. Sending it again would never end.
+   */
+  private lateRefused(regionId: number, status: number): boolean {
+    const r = this.regionIndex.get(regionId)?.region;
+    return status === Status.RECONFIGURE && r !== undefined && r.replicas[0] !== this.serverId && r.moving !== this.serverId;
   }
 
   /** After a restart: the chains of writes made durable here but perhaps not carried out. */
@@ -586,6 +676,7 @@ export class DaemonCore {
     if (m.configVersion > this.config.version) return this.park({ type: 'peer', from, message: m }, CONFIG_WAIT_TICKS);
     if (m.type === 'update') return this.onUpdate(from, m);
     if (m.type === 'reset') return this.onReset(from, m);
+    if (m.type === 'erase') return this.onErase(from, m);
     return this.onHandoff(from, m);
   }
 
@@ -612,15 +703,7 @@ export class DaemonCore {
     const have = slot.record!;
     if (have && have.version >= m.record.version) return this.ack(from, m, Status.SUCCESS, '');
     this.hold(slot);
-    // The key subspace keeps a deleted key's version (a tombstone); the others forget the object.
-    const ref = this.regionIndex.get(m.regionId)!;
-    const values = m.record.values;
-    const write: StoreWrite =
-      values === null && m.subspace > 0
-        ? { op: 'del', regionId: m.regionId, spaceId: m.spaceId, subspace: m.subspace, key: m.key }
-        : m.subspace > 0 && values
-          ? { op: 'put', regionId: m.regionId, spaceId: m.spaceId, subspace: m.subspace, key: m.key, record: m.record, coord: axisCoordinate(ref.space, ref.space.subspaces[m.subspace].attributes[0], m.key, values) }
-          : { op: 'put', regionId: m.regionId, spaceId: m.spaceId, subspace: m.subspace, key: m.key, record: m.record };
+    const write = this.updateWrite(this.regionIndex.get(m.regionId)!, m.key, m.record);
     const next = write.op === 'del' ? null : m.record;
     slot.record = next;
     this.persist([write], (ok, message) => {
@@ -632,20 +715,21 @@ export class DaemonCore {
       }
       slot.stable = next;
       const onward = this.onwardOf(m.regionId);
-      if (onward === null || onward === from) {
+      if (onward === null) {
         this.ack(from, m, Status.SUCCESS, '');
         return this.release(slot);
       }
       // The region moves on: its next head gets the update before the sender hears back.
       const forward: PeerMessage = { ...m, id: this.peers.newId(), configVersion: this.config.version, transfer: true };
+      // Refused as late, the sender hears RECONFIGURE and sends the update to the region's head.
       this.sendTracked(
         forward,
         () => this.onwardOf(m.regionId),
-        () => {
-          this.ack(from, m, Status.SUCCESS, '');
+        (status) => {
+          this.ack(from, m, status === Status.RECONFIGURE ? Status.RECONFIGURE : Status.SUCCESS, status === Status.RECONFIGURE ? `region ${m.regionId} moved away from server ${this.serverId}` : '');
           this.release(slot);
         },
-        (status) => status === Status.UNKNOWNSPACE,
+        (status) => status === Status.UNKNOWNSPACE || this.lateRefused(m.regionId, status),
       );
     });
   }
@@ -654,7 +738,7 @@ export class DaemonCore {
     const ref = this.regionIndex.get(m.regionId);
     if (!ref || ref.region.moving !== this.serverId) return this.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
     // Copies of an earlier attempt still being applied: the reset waits for them.
-    if (this.regionWork.has(m.regionId)) return this.park({ type: 'peer', from, message: m }, RESEND_TICKS);
+    if (this.regionWork.has(m.regionId)) return this.park({ type: 'peer', from, message: m }, this.peers.resendTicks);
     for (const [name, slot] of [...this.slots]) {
       if (slot.regionId !== m.regionId) continue;
       if (slotIdle(slot)) this.slots.delete(name);
@@ -676,7 +760,7 @@ export class DaemonCore {
 
   private startMove(regionId: number, to: ServerId): void {
     if (this.moves.has(regionId)) return;
-    const mv: Move = { regionId, to, rows: [], next: 0, inflight: 0, failed: false };
+    const mv: Move = { regionId, to, startVersion: this.config.version, rows: [], next: 0, inflight: 0, failed: false };
     this.moves.set(regionId, mv);
     const live = () => this.moves.get(regionId) === mv;
     const reset: PeerMessage = { type: 'reset', id: this.peers.newId(), configVersion: this.config.version, regionId };
@@ -706,8 +790,8 @@ export class DaemonCore {
       this.schedule(slot);
     }
     if (live() && mv.inflight === 0 && mv.next >= mv.rows.length) {
-      this.movedReports.set(mv.regionId, mv.to);
-      this.ready.toCoordinator.push({ type: 'region-moved', configVersion: this.config.version, regionId: mv.regionId, to: mv.to });
+      this.movedReports.set(mv.regionId, { to: mv.to, startVersion: mv.startVersion });
+      this.ready.toCoordinator.push({ type: 'region-moved', configVersion: mv.startVersion, regionId: mv.regionId, to: mv.to });
     }
   }
 
@@ -742,7 +826,7 @@ export class DaemonCore {
     this.ready.scans.push(interval ? { token, region, interval } : { token, region });
   }
 
-  private onSearch(ev: Extract<CoreEvent, { type: 'request' }>, space: SpaceLayout, req: Extract<ClientRequest, { kind: 'search' | 'count' }>): void {
+  private onSearch(ev: Extract<CoreEvent, { type: 'request' }>, space: SpaceLayout, req: Extract<ClientRequest, { kind: 'search' | 'count' | 'group-del' }>): void {
     const fail = (o: Outcome) => this.replyFailure(ev.client, ev.requestId, req, o);
     if (req.subspace >= space.subspaces.length) return fail({ status: Status.BADREQUEST, attr: '', message: `space ${space.name} has no subspace ${req.subspace}` });
     const checks = resolveChecks(space.spec, req.checks);
@@ -755,6 +839,7 @@ export class DaemonCore {
     const objects: { key: Buffer; values: readonly Buffer[] }[] = [];
     let waiting = req.regions.length;
     const finish = () => {
+      if (req.kind === 'group-del') return this.eraseMatches(space, objects.map((o) => o.key), req.checks, (count) => this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'group-del', status: Status.SUCCESS, message: '', count } }));
       if (req.kind === 'count') this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'count', status: Status.SUCCESS, message: '', count: objects.length } });
       else this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'search', status: Status.SUCCESS, message: '', objects } });
     };
@@ -773,6 +858,55 @@ export class DaemonCore {
     if (waiting === 0) finish();
   }
 
+  /**
+   * group_del's deletes: each match is erased through its point leader, which deletes it only if
+   * it still matches then. `done` gets how many were deleted.
+   */
+  private eraseMatches(space: SpaceLayout, keys: readonly Buffer[], checks: readonly WireCheck[], done: (count: number) => void): void {
+    let waiting = keys.length;
+    let deleted = 0;
+    if (waiting === 0) return done(0);
+    for (const key of keys) {
+      const message: PeerMessage = { type: 'erase', id: this.peers.newId(), configVersion: this.config.version, spaceId: space.id, key, checks };
+      const leader = () => {
+        const now = findSpaceById(this.config, space.id);
+        return now ? keyRegion(now, key).replicas[0] : null;
+      };
+      // An erase is not idempotent: it goes to one point leader until that one answers that it
+      // did nothing (RECONFIGURE); only then to the next. Sent elsewhere after a silence, it could
+      // be applied twice and delete a newer object.
+      let to = leader();
+      this.sendTracked(
+        message,
+        () => (to === null || to === undefined || findServer(this.config, to) ? to : null),
+        (status) => {
+          if (status === Status.SUCCESS) deleted++;
+          if (--waiting === 0) done(deleted);
+        },
+        (status) => {
+          if (status !== Status.RECONFIGURE) return true;
+          to = leader();
+          return false;
+        },
+      );
+    }
+  }
+
+  /** An erase from a group_del: a write at this point leader whose outcome goes back as the ack. */
+  private onErase(from: ServerId, m: Extract<PeerMessage, { type: 'erase' }>): void {
+    const space = findSpaceById(this.config, m.spaceId);
+    if (!space) return this.ack(from, m, Status.UNKNOWNSPACE, `no space with id ${m.spaceId}`);
+    if (checkKey(space.spec, m.key)) return this.ack(from, m, Status.BADREQUEST, 'a malformed key');
+    const region = keyRegion(space, m.key);
+    const served = this.served(region.id);
+    if (served === 'wait') return this.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
+    if (!('space' in served)) return this.ack(from, m, served.status, served.message);
+    const request = { configVersion: this.config.version, spaceId: m.spaceId, key: m.key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: m.checks, funcs: [] };
+    const slot = this.slotFor(region.id, m.key);
+    slot.writes.push({ request, respond: (o) => this.ack(from, m, o.status, o.message) });
+    this.schedule(slot);
+  }
+
   // ---- storage and time -------------------------------------------------------------------------
 
   private persist(writes: StoreWrite[], done: (ok: boolean, message: string) => void): void {
@@ -781,13 +915,28 @@ export class DaemonCore {
     this.ready.persist.push({ token, writes });
   }
 
+  /**
+   * A new link to the coordinator (a reconnection): copies reported on an earlier link, whose move
+   * the configuration still shows pending, are copied again rather than reported again. The move
+   * may have been cancelled and begun again while this daemon was away, unseen here, and the
+   * coordinator ignores a report of a copy begun before the move's latest start.
+   */
+  private onCoordinatorLink(): void {
+    for (const [id, r] of [...this.movedReports]) {
+      this.movedReports.delete(id);
+      const ref = this.regionIndex.get(id);
+      if (this.moves.get(id)?.to === r.to) this.moves.delete(id);
+      if (ref && ref.region.replicas[0] === this.serverId && ref.region.moving === r.to) this.startMove(id, r.to);
+    }
+  }
+
   private onTick(): void {
     this.now++;
     this.resendDue();
     for (const [id, since] of [...this.awaitingHandoff]) if (this.now - since >= HANDOFF_WAIT_TICKS) this.awaitingHandoff.delete(id);
     if (this.now - this.lastMovedReport >= MOVED_REPORT_TICKS) {
       this.lastMovedReport = this.now;
-      for (const [regionId, to] of this.movedReports) this.ready.toCoordinator.push({ type: 'region-moved', configVersion: this.config.version, regionId, to });
+      for (const [regionId, r] of this.movedReports) this.ready.toCoordinator.push({ type: 'region-moved', configVersion: r.startVersion, regionId, to: r.to });
     }
     const parked = this.parked;
     this.parked = [];

@@ -6,7 +6,7 @@
 import { ServerId } from '../../common/config';
 import { MessageId, PeerMessage } from './types';
 
-/** Ticks between sends of a message that has no ack yet. */
+/** Ticks between sends of a message that has no ack yet, by default. */
 export const RESEND_TICKS = 5;
 /** Message ids remembered per sender, for recognising resends and duplicates. */
 export const SEEN_PER_SENDER_MAX = 65_536;
@@ -40,7 +40,10 @@ export class PeerBook {
   readonly outstanding = new Map<number, Outstanding>();
   private readonly seen = new Map<ServerId, SenderLog>();
 
-  constructor(readonly incarnation: number) {}
+  constructor(
+    readonly incarnation: number,
+    readonly resendTicks = RESEND_TICKS,
+  ) {}
 
   newId(): MessageId {
     return { incarnation: this.incarnation, seq: this.nextSeq++ };
@@ -63,7 +66,7 @@ export class PeerBook {
   /** The messages due to be sent again. */
   due(now: number): Outstanding[] {
     const out: Outstanding[] = [];
-    for (const o of this.outstanding.values()) if (now - o.sentAt >= RESEND_TICKS) out.push(o);
+    for (const o of this.outstanding.values()) if (now - o.sentAt >= this.resendTicks) out.push(o);
     return out;
   }
 

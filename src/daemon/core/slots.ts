@@ -4,13 +4,14 @@
 // no slot (the store knows it).
 
 import { AtomicRequest } from '../../common/messages';
+import { Outcome } from '../apply';
 import { RegionAddress, StoredRecord } from './types';
 
-/** A client's write waiting at the point leader for its key. */
+/** A write waiting at the point leader for its key: a client's, or a group_del's erase. */
 export interface PendingWrite {
-  readonly client: number;
-  readonly requestId: number;
   readonly request: AtomicRequest;
+  /** Told the write's outcome, once it is decided and (if it changed anything) committed. */
+  readonly respond: (o: Outcome) => void;
 }
 
 export interface Slot {

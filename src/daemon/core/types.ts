@@ -4,7 +4,7 @@
 // here names a socket, a file or a clock: time is a count of ticks.
 
 import { ClusterConfig, ServerId } from '../../common/config';
-import { AtomicRequest, PredicateRequest } from '../../common/messages';
+import { AtomicRequest, PredicateRequest, WireCheck } from '../../common/messages';
 
 /** An object as stored: its version and values, or a tombstone (values null) that keeps a deleted key's version. */
 export interface StoredRecord {
@@ -54,13 +54,16 @@ export type ClientRequest =
   | { readonly kind: 'get'; readonly configVersion: number; readonly spaceId: number; readonly key: Buffer }
   | ({ readonly kind: 'write' } & AtomicRequest)
   | ({ readonly kind: 'search' } & PredicateRequest)
-  | ({ readonly kind: 'count' } & PredicateRequest);
+  | ({ readonly kind: 'count' } & PredicateRequest)
+  /** Deletes every match, each through its point leader (which checks the predicate again). */
+  | ({ readonly kind: 'group-del' } & PredicateRequest);
 
+/** `attr` names the attribute a failure concerns ('' when none). */
 export type ClientReply =
-  | { readonly kind: 'get'; readonly status: number; readonly message: string; readonly values?: readonly Buffer[] }
+  | { readonly kind: 'get'; readonly status: number; readonly attr?: string; readonly message: string; readonly values?: readonly Buffer[] }
   | { readonly kind: 'write'; readonly status: number; readonly attr: string; readonly message: string }
-  | { readonly kind: 'search'; readonly status: number; readonly message: string; readonly objects: readonly { key: Buffer; values: readonly Buffer[] }[] }
-  | { readonly kind: 'count'; readonly status: number; readonly message: string; readonly count: number };
+  | { readonly kind: 'search'; readonly status: number; readonly attr?: string; readonly message: string; readonly objects: readonly { key: Buffer; values: readonly Buffer[] }[] }
+  | { readonly kind: 'count' | 'group-del'; readonly status: number; readonly attr?: string; readonly message: string; readonly count: number };
 
 /**
  * A message id: the sender's incarnation (a number that grows with every start) and a sequence
@@ -89,9 +92,12 @@ export type PeerMessage =
   | { readonly type: 'reset'; readonly id: MessageId; readonly configVersion: number; readonly regionId: number }
   /** The previous head has finished its last writes to a region: its new head may serve it. */
   | { readonly type: 'handoff'; readonly id: MessageId; readonly configVersion: number; readonly regionId: number }
+  /** group_del: delete this key at its point leader if it still matches; acked with the outcome. */
+  | { readonly type: 'erase'; readonly id: MessageId; readonly configVersion: number; readonly spaceId: number; readonly key: Buffer; readonly checks: readonly WireCheck[] }
   | { readonly type: 'ack'; readonly id: MessageId; readonly status: number; readonly message: string };
 
 /** Messages from a daemon to the coordinator. */
+/** A copy is done: `configVersion` is the configuration the copy began under. */
 export type CoordinatorMessage = { readonly type: 'region-moved'; readonly configVersion: number; readonly regionId: number; readonly to: ServerId };
 
 export type CoreEvent =
@@ -101,7 +107,9 @@ export type CoreEvent =
   | { readonly type: 'loaded'; readonly token: number; readonly record: StoredRecord | null }
   | { readonly type: 'persisted'; readonly token: number; readonly ok: boolean; readonly message?: string }
   | { readonly type: 'scanned'; readonly token: number; readonly rows: readonly (readonly [Buffer, StoredRecord])[] }
-  | { readonly type: 'tick' };
+  | { readonly type: 'tick' }
+  /** The daemon registered again with the coordinator (after the link broke). */
+  | { readonly type: 'coordinator-link' };
 
 /** What the shell must do after a step, like etcd-io/raft's Ready. */
 export interface Ready {
