@@ -205,6 +205,7 @@ hyperdex_datatype_at(size_t i, const char** name, int* value)
     X(HYPERDEX_MSG_PEER_HELLO)               \
     X(HYPERDEX_MSG_PEER_CHALLENGE)           \
     X(HYPERDEX_MSG_PEER_PROOF)               \
+    X(HYPERDEX_MSG_PEER_ERASE)               \
     X(HYPERDEX_MSG_ERROR)
 
 /* #x of a macro argument is its name, not its expansion, so the names come out right. */

@@ -127,7 +127,7 @@ export class Daemon {
   private readonly peers: PeerLinks;
   private readonly replyShapes = new WeakMap<SpaceLayout, ReplyShapes>();
   /** What searches, counts and group deletes read, since the start: regions scanned, how many through the index, rows read. */
-  readonly searchStats = { regions: 0, indexed: 0, examined: 0, fromMemory: 0 };
+  readonly searchStats = { regions: 0, indexed: 0, examined: 0 };
 
   private constructor(
     private readonly opts: DaemonOptions,

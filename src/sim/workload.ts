@@ -92,7 +92,8 @@ function randomChecks(w: World): WireCheck[] {
 }
 
 /** A random operation on one of `keys` (the hot keys unless given), or a search or count. */
-export function randomOperation(w: World, space: SpaceLayout, keys: readonly string[] = KEYS): ClientRequest {
+/** A random operation; `groupDel` false leaves group_del out (scripts that check each key's last put). */
+export function randomOperation(w: World, space: SpaceLayout, keys: readonly string[] = KEYS, groupDel = true): ClientRequest {
   const r = w.rng;
   const key = Buffer.from(r.pick(keys));
   const roll = r.below(20);
@@ -100,7 +101,7 @@ export function randomOperation(w: World, space: SpaceLayout, keys: readonly str
   if (roll < 17) return { kind: 'get', configVersion: 0, spaceId: space.id, key };
   const checks = randomChecks(w);
   // group_del rarely: every key's erase is then an operation of unknown outcome in the history.
-  const kind = roll < 19 ? 'search' : r.chance(0.9) ? 'count' : 'group-del';
+  const kind = roll < 19 ? 'search' : r.chance(0.9) || !groupDel ? 'count' : 'group-del';
   return { kind, configVersion: 0, spaceId: space.id, checks, subspace: 0, regions: [] };
 }
 
