@@ -126,6 +126,8 @@ export class Daemon {
   private readonly link: CoordinatorLink;
   private readonly peers: PeerLinks;
   private readonly replyShapes = new WeakMap<SpaceLayout, ReplyShapes>();
+  /** Encoded get replies by the values they encode (see getBody). */
+  private readonly getBodies = new WeakMap<readonly Buffer[], Buffer>();
   /** What searches, counts and group deletes read, since the start: regions scanned, how many through the index, rows read. */
   readonly searchStats = { regions: 0, indexed: 0, examined: 0 };
 
@@ -445,7 +447,7 @@ export class Daemon {
     if (conn.isClosed) return;
     switch (r.kind) {
       case 'get': {
-        if (r.values && p.space) return void conn.sendBody(MsgType.RESP_GET, id, this.shapesOf(p.space).get.body(r.values));
+        if (r.values && p.space) return void conn.sendBody(MsgType.RESP_GET, id, this.getBody(p.space, r.values));
         return void conn.send(MsgType.RESP_GET, id, m.encodeGetResponse({ status: r.status, attrs: [], message: r.message }));
       }
       case 'write':
@@ -458,6 +460,19 @@ export class Daemon {
       case 'group-del':
         return void conn.send(MsgType.RESP_GROUP_DEL, id, m.encodeCountResponse({ status: r.status, attr: r.attr ?? '', message: r.message, count: r.count }));
     }
+  }
+
+  /**
+   * A get's reply body, encoded once per stored object: the store's cache hands out the same values
+   * array for an object until it changes, so a hot key's reply is not encoded again.
+   */
+  private getBody(space: SpaceLayout, values: readonly Buffer[]): Buffer {
+    let body = this.getBodies.get(values);
+    if (!body) {
+      body = this.shapesOf(space).get.body(values);
+      this.getBodies.set(values, body);
+    }
+    return body;
   }
 
   /** Search results in batches bounded in objects and bytes, then RESP_SEARCH_DONE with the count. */
