@@ -126,7 +126,8 @@ function bodyFromJson(v: unknown): unknown {
   return v;
 }
 
-const messageDecoders: Record<number, (b: Buffer) => unknown> = {
+/** Each message type's decoder; REPLICA_ACK's shape depends on the request id (below). */
+const messageDecoders: Record<number, (b: Buffer, id: bigint) => unknown> = {
   [MsgType.CONFIG_SUBSCRIBE]: m.decodeSubscribe,
   [MsgType.DAEMON_REGISTER]: m.decodeRegister,
   [MsgType.DAEMON_REGISTERED]: m.decodeRegistered,
@@ -151,12 +152,14 @@ const messageDecoders: Record<number, (b: Buffer) => unknown> = {
   [MsgType.RESP_COUNT]: m.decodeCountResponse,
   [MsgType.REQ_GROUP_DEL]: (b) => m.decodePredicateRequest(b, 'REQ_GROUP_DEL'),
   [MsgType.RESP_GROUP_DEL]: m.decodeCountResponse,
-  [MsgType.REPLICA_WRITE]: m.decodeReplicaWrite,
-  // REPLICA_ACK is [status, message]. messages.ts has no decoder of its own for it (the daemon reads
-  // it in toPeer); COORD_RESP's decoder checks exactly that shape.
-  [MsgType.REPLICA_ACK]: m.decodeCoordResp,
-  [MsgType.REGION_RESET]: (b) => m.decodeRegionMessage(b, 'REGION_RESET'),
-  [MsgType.REGION_HANDOFF]: (b) => m.decodeRegionMessage(b, 'REGION_HANDOFF'),
+  [MsgType.REPLICA_WRITE]: m.decodePeerUpdate,
+  // REPLICA_ACK between daemon cores is one-way (request id 0) and names the message it answers:
+  // [incarnation, seq, status, message]. As the answer to PEER_PROOF it carries the proof's
+  // request id and keeps the handshake's [status, message].
+  [MsgType.REPLICA_ACK]: (b, id) => (id === 0n ? m.decodePeerAck(b) : m.decodeReplicaAck(b)),
+  [MsgType.REGION_RESET]: (b) => m.decodePeerRegionMessage(b, 'REGION_RESET'),
+  [MsgType.REGION_HANDOFF]: (b) => m.decodePeerRegionMessage(b, 'REGION_HANDOFF'),
+  [MsgType.PEER_ERASE]: m.decodePeerErase,
   [MsgType.PEER_HELLO]: m.decodePeerHello,
   [MsgType.PEER_CHALLENGE]: m.decodePeerChallenge,
   [MsgType.PEER_PROOF]: m.decodePeerProof,
@@ -192,12 +195,13 @@ test('frames.json has vectors of every kind the brief asks for', (t) => {
     'PEER_HELLO',
     'PEER_CHALLENGE',
     'PEER_PROOF',
+    'PEER_ERASE',
   ] as const) {
     t.true(all.some((f) => f.type === MsgType[name] && f.message === 'valid'), `no valid ${name}`);
     t.true(all.some((f) => f.type === MsgType[name] && f.message === 'invalid'), `no malformed ${name}`);
   }
   t.true(
-    all.some((f) => f.type === MsgType.REPLICA_WRITE && f.message === 'valid' && Array.isArray(f.body) && f.body[6] === null),
+    all.some((f) => f.type === MsgType.REPLICA_WRITE && f.message === 'valid' && Array.isArray(f.body) && f.body[8] === null),
     'a REPLICA_WRITE that deletes (values nil)',
   );
 });
@@ -243,7 +247,7 @@ for (const vec of frames.vectors) {
       if (f.bodyError !== undefined) {
         t.throws(() => decodeBody(body), undefined, `${f.typeName}: body must not decode (${f.bodyError})`);
         const decoder = messageDecoders[f.type];
-        if (decoder) t.throws(() => decoder(body), { instanceOf: m.ProtocolError }, `${f.typeName}: message decoder must refuse`);
+        if (decoder) t.throws(() => decoder(body, BigInt(f.id)), { instanceOf: m.ProtocolError }, `${f.typeName}: message decoder must refuse`);
         continue;
       }
       t.deepEqual(normalizeDecoded(decodeBody(body)), normalizeJson(f.body), `${f.typeName}: decoded body`);
@@ -253,8 +257,8 @@ for (const vec of frames.vectors) {
       if (f.message !== undefined) {
         const decoder = messageDecoders[f.type];
         t.truthy(decoder, `no message decoder for ${f.typeName}`);
-        if (f.message === 'valid') t.notThrows(() => decoder(body), `${f.typeName}: message decoder must accept`);
-        else t.throws(() => decoder(body), { instanceOf: m.ProtocolError }, `${f.typeName}: message decoder must refuse`);
+        if (f.message === 'valid') t.notThrows(() => decoder(body, BigInt(f.id)), `${f.typeName}: message decoder must accept`);
+        else t.throws(() => decoder(body, BigInt(f.id)), { instanceOf: m.ProtocolError }, `${f.typeName}: message decoder must refuse`);
       }
       if (f.type === MsgType.CONFIG) {
         const config = reviveConfig((decodeBody(body) as unknown[])[0]);
@@ -340,18 +344,22 @@ test('frames: REQ_SEARCH, REQ_COUNT and REQ_GROUP_DEL carry the planned subspace
 });
 
 test('frames: REPLICA_WRITE decodes to its fields (values nil: a delete) and re-encodes to the same bytes', (t) => {
-  const writes = validFrames(MsgType.REPLICA_WRITE).map(({ f, body }) => ({ f, w: m.decodeReplicaWrite(body) }));
-  const put = writes.find(({ f }) => f.id === '70')!.w;
+  const all = validFrames(MsgType.REPLICA_WRITE);
+  t.true(all.every(({ f }) => f.id === '0'), 'REPLICA_WRITE is one-way: request id 0');
+  const writes = all.map(({ f, body }) => ({ f, w: m.decodePeerUpdate(body) }));
+  const bySeq = (seq: number) => writes.find(({ w }) => w.id.seq === seq)!.w;
+  const put = bySeq(70);
   t.deepEqual(
-    [put.configVersion, put.spaceId, put.subspace, put.regionId, put.key.toString(), put.version, put.values?.map((x) => x.toString('hex')), put.transfer],
-    [5, 1, 1, 14, 'jsmith1', 3, ['4a6f686e', '536d697468', '82b4540000000000'], false],
+    [put.id, put.configVersion, put.spaceId, put.subspace, put.regionId, put.key.toString(), put.version, put.values?.map((x) => x.toString('hex')), put.transfer],
+    [{ incarnation: 3, seq: 70 }, 5, 1, 1, 14, 'jsmith1', 3, ['4a6f686e', '536d697468', '82b4540000000000'], false],
   );
-  const del = writes.find(({ f }) => f.id === '71')!.w;
+  const del = bySeq(71);
   t.is(del.values, null, 'values nil is a delete');
   t.is(del.version, 4);
-  t.true(writes.find(({ f }) => f.id === '72')!.w.transfer, 'transfer 1');
-  t.deepEqual(writes.find(({ f }) => f.id === '73')!.w.values, [], 'values [] (wider integers, bin16 key)');
-  for (const { f, w } of writes) if (f.encoderOutput) t.is(encodedBody(f.type, f.id, m.encodeReplicaWrite(w)), f.bodyHex, `REPLICA_WRITE ${f.id}: encodeReplicaWrite`);
+  t.true(bySeq(72).transfer, 'transfer 1');
+  t.deepEqual(bySeq(73).values, [], 'values [] (wider integers, bin16 key)');
+  t.deepEqual(bySeq(73).id, { incarnation: 3, seq: 73 }, 'incarnation and seq in wider forms');
+  for (const { f, w } of writes) if (f.encoderOutput) t.is(encodedBody(f.type, f.id, m.encodePeerUpdate(w)), f.bodyHex, `REPLICA_WRITE ${w.id.seq}: encodePeerUpdate`);
 });
 
 test('frames: REGION_RESET, REGION_HANDOFF, REGION_MOVED and REPLICA_ACK decode to their fields', (t) => {
@@ -359,19 +367,50 @@ test('frames: REGION_RESET, REGION_HANDOFF, REGION_MOVED and REPLICA_ACK decode 
     [MsgType.REGION_RESET, 'REGION_RESET'],
     [MsgType.REGION_HANDOFF, 'REGION_HANDOFF'],
   ] as const) {
-    const msgs = validFrames(type).map(({ f, body }) => ({ f, r: m.decodeRegionMessage(body, what) }));
-    t.true(msgs.length > 0, `a valid ${what}`);
-    for (const { r } of msgs) t.deepEqual([r.spaceId, r.subspace, r.regionId], [1, 1, 14], what);
-    for (const { f, r } of msgs) if (f.encoderOutput) t.is(encodedBody(type, f.id, m.encodeRegionMessage(r)), f.bodyHex, `${what} ${f.id}: encodeRegionMessage`);
+    const all = validFrames(type);
+    t.true(all.length > 0, `a valid ${what}`);
+    t.true(all.every(({ f }) => f.id === '0'), `${what} is one-way: request id 0`);
+    const msgs = all.map(({ f, body }) => ({ f, r: m.decodePeerRegionMessage(body, what) }));
+    for (const { r } of msgs) t.deepEqual([r.id.incarnation, r.regionId], [3, 14], what);
+    for (const { f, r } of msgs) if (f.encoderOutput) t.is(encodedBody(type, f.id, m.encodePeerRegionMessage(r)), f.bodyHex, `${what} ${r.id.seq}: encodePeerRegionMessage`);
   }
+  const reset = validFrames(MsgType.REGION_RESET).map(({ body }) => m.decodePeerRegionMessage(body, 'REGION_RESET'));
+  t.true(reset.some((r) => r.id.seq === 80 && r.configVersion === 6), 'the reset of region 14 under configuration 6');
   const moved = validFrames(MsgType.REGION_MOVED);
   t.true(moved.length >= 2);
   for (const { f, body } of moved) {
     t.is(f.id, '0', 'REGION_MOVED is one-way: request id 0');
     t.deepEqual(m.decodeRegionMoved(body), { regionId: 13, to: 3, configVersion: 5 });
   }
-  const acks = validFrames(MsgType.REPLICA_ACK).map(({ body }) => m.decodeCoordResp(body));
-  t.deepEqual(acks.map((a) => a.status).sort(), [8448, 8517]);
+  // Between cores: one-way, request id 0, naming the message answered.
+  const acks = validFrames(MsgType.REPLICA_ACK)
+    .filter(({ f }) => f.id === '0')
+    .map(({ f, body }) => ({ f, a: m.decodePeerAck(body) }));
+  t.deepEqual(
+    acks.map(({ a }) => [a.id.incarnation, a.id.seq, a.status]).sort(),
+    [
+      [3, 70, 8448],
+      [3, 72, 8517],
+    ],
+  );
+  for (const { f, a } of acks) if (f.encoderOutput) t.is(encodedBody(f.type, f.id, m.encodePeerAck(a)), f.bodyHex, `REPLICA_ACK ${a.id.seq}: encodePeerAck`);
+  // The handshake's answer to PEER_PROOF: the proof's request id, [status, message].
+  const handshake = validFrames(MsgType.REPLICA_ACK).filter(({ f }) => f.id !== '0');
+  t.true(handshake.length > 0, 'a REPLICA_ACK answering PEER_PROOF');
+  for (const { body } of handshake) t.deepEqual(m.decodeReplicaAck(body), { status: 8448, message: '' });
+});
+
+test('frames: PEER_ERASE decodes to its fields and re-encodes to the same bytes', (t) => {
+  const all = validFrames(MsgType.PEER_ERASE);
+  t.true(all.every(({ f }) => f.id === '0'), 'PEER_ERASE is one-way: request id 0');
+  const erases = all.map(({ f, body }) => ({ f, e: m.decodePeerErase(body) }));
+  const smith = erases.find(({ e }) => e.id.seq === 100)!.e;
+  t.deepEqual(
+    [smith.id, smith.configVersion, smith.spaceId, smith.key.toString(), smith.checks.map((c) => [c.op, c.name, c.datatype, c.value.toString()])],
+    [{ incarnation: 3, seq: 100 }, 5, 1, 'jsmith1', [[1, 'last', 8960, 'Smith']]],
+  );
+  t.deepEqual(erases.find(({ e }) => e.id.seq === 101)!.e.checks, [], 'no checks');
+  for (const { f, e } of erases) if (f.encoderOutput) t.is(encodedBody(f.type, f.id, m.encodePeerErase(e)), f.bodyHex, `PEER_ERASE ${e.id.seq}: encodePeerErase`);
 });
 
 // ---- values ---------------------------------------------------------------------------------

@@ -363,60 +363,10 @@ export function decodeCountResponse(body: Buffer): CountResponse {
 
 // ---- between daemons -------------------------------------------------------------------------
 
-/**
- * REPLICA_WRITE: an object's new state (or its removal: values null) for one region of one
- * subspace. `transfer` marks copies and forwards to a region's next head during a move.
- */
-export interface ReplicaWrite {
-  readonly configVersion: number;
-  readonly spaceId: number;
-  readonly subspace: number;
-  readonly regionId: number;
-  readonly key: Buffer;
-  readonly version: number;
-  readonly values: readonly Buffer[] | null;
-  readonly transfer: boolean;
-}
-
-export function encodeReplicaWrite(w: ReplicaWrite): unknown[] {
-  return [w.configVersion, w.spaceId, w.subspace, w.regionId, w.key, w.version, w.values, w.transfer ? 1 : 0];
-}
-
-export function decodeReplicaWrite(body: Buffer): ReplicaWrite {
-  const v = decodeArray(body, 'REPLICA_WRITE', 8);
-  return {
-    configVersion: uint(v[0], 'config version'),
-    spaceId: uint(v[1], 'space', 0xffffffff),
-    subspace: uint(v[2], 'subspace', 0xffff),
-    regionId: uint(v[3], 'region', 0xffffffff),
-    key: bin(v[4], 'key', LIMITS.keyBytesMax),
-    version: uint(v[5], 'version'),
-    values: v[6] === null ? null : list(v[6], 'values', LIMITS.attributesPerRequestMax, (x, i) => bin(x, `value ${i}`, LIMITS.valueBytesMax)),
-    transfer: uint(v[7], 'transfer', 1) === 1,
-  };
-}
-
-/** REPLICA_ACK: the answer to a daemon-to-daemon message (and to PEER_PROOF). */
+/** REPLICA_ACK in the peer handshake: the answer to PEER_PROOF (between cores, see decodePeerAck). */
 export function decodeReplicaAck(body: Buffer): { status: number; message: string } {
   const [status, message] = decodeArray(body, 'REPLICA_ACK', 2);
   return { status: uint(status, 'status', 0xffff), message: str(message, 'message', 64 * 1024) };
-}
-
-/** REGION_RESET and REGION_HANDOFF: one region of one space. */
-export interface RegionMessage {
-  readonly configVersion: number;
-  readonly spaceId: number;
-  readonly subspace: number;
-  readonly regionId: number;
-}
-
-export function encodeRegionMessage(r: RegionMessage): unknown[] {
-  return [r.configVersion, r.spaceId, r.subspace, r.regionId];
-}
-
-export function decodeRegionMessage(body: Buffer, what: string): RegionMessage {
-  const v = decodeArray(body, what, 4);
-  return { configVersion: uint(v[0], 'config version'), spaceId: uint(v[1], 'space', 0xffffffff), subspace: uint(v[2], 'subspace', 0xffff), regionId: uint(v[3], 'region', 0xffffffff) };
 }
 
 /**
@@ -469,7 +419,7 @@ export function decodePeerProof(body: Buffer): { proof: Buffer } {
   return { proof: fixedBin(proof, 'proof', PEER_AUTH.proofBytes) };
 }
 
-// ---- messages between daemon cores (docs/protocol.md 4.16): one-way frames, request id 0 ----
+// ---- messages between daemon cores (docs/protocol.md 4.20): one-way frames, request id 0 ----
 
 /** A message id of the daemon core: the sender's incarnation and a sequence number in it. */
 export interface WireMessageId {

@@ -120,6 +120,7 @@ main(void)
     CHECK(HYPERDEX_MSG_PEER_HELLO == 0x0305);
     CHECK(HYPERDEX_MSG_PEER_CHALLENGE == 0x0306);
     CHECK(HYPERDEX_MSG_PEER_PROOF == 0x0307);
+    CHECK(HYPERDEX_MSG_PEER_ERASE == 0x0308);
     CHECK(HYPERDEX_MSG_ERROR == 0x7f01);
     CHECK(HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND == 1);
     CHECK(HYPERDEX_ATOMIC_FAIL_IF_FOUND == 2);
@@ -159,7 +160,8 @@ main(void)
     CHECK(same_name(hyperdex_msgtype_name(HYPERDEX_MSG_REPLICA_WRITE), "HYPERDEX_MSG_REPLICA_WRITE"));
     CHECK(same_name(hyperdex_msgtype_name(0x0304), "HYPERDEX_MSG_REGION_HANDOFF"));
     CHECK(same_name(hyperdex_msgtype_name(0x0307), "HYPERDEX_MSG_PEER_PROOF"));
-    CHECK(hyperdex_msgtype_name(0x0308) == NULL);
+    CHECK(same_name(hyperdex_msgtype_name(0x0308), "HYPERDEX_MSG_PEER_ERASE"));
+    CHECK(hyperdex_msgtype_name(0x0309) == NULL);
     CHECK(same_name(hyperdex_atomicflag_name(HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND),
                     "HYPERDEX_ATOMIC_FAIL_IF_NOT_FOUND"));
     CHECK(same_name(hyperdex_atomicflag_name(2), "HYPERDEX_ATOMIC_FAIL_IF_FOUND"));
@@ -182,7 +184,7 @@ main(void)
     check_table("datatypes", hyperdex_datatype_count, hyperdex_datatype_at, datatype_name,
                 HYPERDEX_DATATYPE_PREFIX, 25, 0, 0xffff);
     check_table("msgtypes", hyperdex_msgtype_count, hyperdex_msgtype_at, hyperdex_msgtype_name,
-                HYPERDEX_MSGTYPE_PREFIX, 34, 0, 0xffff);
+                HYPERDEX_MSGTYPE_PREFIX, 35, 0, 0xffff);
     check_table("atomicflags", hyperdex_atomicflag_count, hyperdex_atomicflag_at,
                 hyperdex_atomicflag_name, HYPERDEX_ATOMICFLAG_PREFIX, 3, 0, 0xffff);
     check_table("funcops", hyperdex_funcop_count, hyperdex_funcop_at, hyperdex_funcop_name,
