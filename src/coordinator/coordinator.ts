@@ -239,7 +239,7 @@ export class Coordinator {
    * nothing after it either: the coordinator stops here, and tells its owner.
    */
   private fail(e: Error): void {
-    this.failure = new Error(`coordinator: cannot write ${STATE_FILE} (${e.message}); stopping`);
+    this.failure = new Error(`cannot write the state, ${STATE_FILE} (${e.message}); stopping`);
     this.log(this.failure.message, 'error');
     this.queue.length = 0;
     this.stopping = true;
