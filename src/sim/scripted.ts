@@ -401,10 +401,14 @@ export class Script {
 
   /**
    * Runs until the cores hold no work, no client waits and every disk has written what it was
-   * given (a hold still keeping something makes this fail: release it first).
+   * given (a hold still keeping something makes this fail: release it first). Always runs at
+   * least one tick: the checkers' clock is the tick, so an operation that starts in the tick
+   * another ended counts as concurrent with it, and what a script starts after settling must
+   * come after everything before.
    */
   settle(ticksMax = 2_000): void {
     const idle = () => this.world.busy() === 0 && [...this.world.daemons.values()].every((d) => !d.alive || d.disk.pendingBatches() === 0);
+    this.run(1);
     this.until('the cluster to settle', idle, ticksMax);
   }
 
