@@ -309,7 +309,11 @@ export class Script {
     });
   }
 
-  /** Keeps clients running random operations (workload.ts) on a space until stopped. */
+  /**
+   * Keeps clients running random operations (workload.ts) on a space until stopped. Given `keys`,
+   * the clients keep to them: a group_del, which erases what matches in the whole space (objects
+   * a scenario reads back with expectLatest included), is asked as a count with the same checks.
+   */
   keepBusy(clients: readonly SimClient[], space: SpaceLayout, keys?: readonly string[]): Busy {
     let stopped = false;
     let operations = 0;
@@ -324,7 +328,8 @@ export class Script {
       };
       const request = randomOperation(this.world, space, keys);
       if (request.kind === 'search' || request.kind === 'count') runSearch(this.world, c, request, this.searches, after, this.patience);
-      else if (request.kind === 'group-del') runGroupDel(this.world, c, request, this.history, after, keys ? keys.map((k) => Buffer.from(k)) : undefined, this.patience);
+      else if (request.kind === 'group-del' && keys) runSearch(this.world, c, { ...request, kind: 'count' }, this.searches, after, this.patience);
+      else if (request.kind === 'group-del') runGroupDel(this.world, c, request, this.history, after, undefined, this.patience);
       else runKeyOperation(this.world, c, request, this.history, after, this.patience);
     };
     for (const c of clients) next(c);
