@@ -454,6 +454,123 @@ for (const seed of SEEDS) {
   });
 }
 
+/**
+ * d1 with a space and objects; d2 joins; d1 finishes copying a key region R. Then the coordinator
+ * switches R to d2 while d1 and the client `old` hear nothing (their configurations are held),
+ * and d1 is cut from the coordinator. Returns once d2 has stopped waiting for d1's handoff.
+ */
+function cutPastTheBound(s: Script): { d1: ServerId; d2: ServerId; space: SpaceLayout; R: number; old: SimClient; heal: () => void } {
+  const [d1] = s.startDaemons(1);
+  const space = s.addSpace(SPACE);
+  const old = s.client();
+  s.putMany(old, space, Array.from({ length: 20 }, (_, i) => [`o${i}`, { n: i, s: 'w0' }] as const));
+  const reports: Hold = s.holdMoveReports(d1);
+  const d2 = s.addDaemon();
+  s.until('a key region moves to d2', () => s.space('kv').subspaces[0].regions.some((r) => r.moving === d2), 100);
+  const R = s.space('kv').subspaces[0].regions.find((r) => r.moving === d2)!.id;
+  s.until(`d1 finishes copying region ${R}`, () => reported(reports.kept, R), 500);
+  const toD1 = s.holdConfigsTo(daemon(d1));
+  const toOld = s.holdConfigsTo(clientNode(old));
+  s.release(reports);
+  s.until(`d2 heads region ${R}`, () => s.configOf(d2).spaces[0].subspaces[0].regions.find((r) => r.id === R)!.replicas[0] === d2, 50);
+  const cut = s.partition(daemon(d1), coordinator);
+  s.until('d2 stops waiting for the handoff (HANDOFF_WAIT_TICKS)', () => s.core(d2).stats().awaitingHandoff === 0, 400);
+  return {
+    d1,
+    d2,
+    space,
+    R,
+    old,
+    heal: () => {
+      cut.heal();
+      s.release(toD1);
+      s.release(toOld);
+    },
+  };
+}
+
+// (g) Past HANDOFF_WAIT_TICKS: the old head of a moving region, cut from the coordinator as the
+// coordinator switched the region, takes a write from a client that has not heard either. The new
+// head, no longer waiting for the handoff, refuses its forward: the old head gives the write up
+// (SERVERERROR) rather than sending it for ever, and hands the region off once the cut heals.
+for (const seed of SEEDS) {
+  test(`seed ${seed}: past the handoff bound, a write at the cut-off old head, refused by the new head, is given up with SERVERERROR; the region is handed off`, (t) => {
+    const s = new Script({ seed });
+    const { d1, d2, space, R, old, heal } = cutPastTheBound(s);
+    const key = s.findKey('o', (k) => s.keyRegion(space, k).id === R);
+    // The history records a SERVERERROR as an outcome unknown (no reply): watch d1's answers, and
+    // the refusals of its forwards.
+    const answers: number[] = [];
+    let refused = 0;
+    s.onStep((d, ev, ready) => {
+      if (d !== d1) return;
+      for (const r of ready.replies) if (r.client === old.id && r.reply.kind === 'write') answers.push(r.reply.status);
+      if (ev.type === 'peer' && ev.from === d2 && ev.message.type === 'ack' && ev.message.status === Status.RECONFIGURE) refused++;
+    });
+    const late = s.put(old, space, key, { n: 201, s: 'late' });
+    s.run(20);
+    heal();
+    s.waitFor(late, 1_000);
+    t.true(refused > 0, 'd2 refused the late write forwarded to it');
+    t.deepEqual(answers, [Status.SERVERERROR], 'd1 gives the late write up and says so');
+    t.is(late.servedBy, d1);
+    s.settle(2_000);
+    t.is(s.disk(d1).scan(R).length, 0, 'd1 handed the region off and dropped it');
+  });
+}
+
+// (h) No fault at all: the point leader of a key is the destination of a secondary region's move.
+// Its update reaches the region's old head, which forwards it to the region's next head (the
+// leader itself), so the leader's copy of the region holds the object as written at the switch.
+for (const seed of SEEDS) {
+  test(`seed ${seed}: a write whose point leader is the destination of its secondary region's move reaches that region's new head`, (t) => {
+    const s = new Script({ seed });
+    const [d1] = s.startDaemons(1);
+    const space = s.addSpace(SPACE);
+    const c = s.client();
+    // Which regions move to d2 is decided when it registers: hold d1's reports from the start.
+    const reports = s.holdMoveReports(d1);
+    const d2 = s.addDaemon();
+    s.until('a region of every subspace moves to d2', () => s.space('kv').subspaces.every((ss) => ss.regions.some((r) => r.moving === d2)), 100);
+    const movingTo2 = (i: number) => s.space('kv').subspaces[i].regions.find((r) => r.moving === d2)!.id;
+    const R = movingTo2(0);
+    const S = movingTo2(2);
+    // A key of R (so d2 becomes its point leader) and two objects whose s lies in S.
+    const key = s.findKey('k', (k) => s.keyRegion(space, k).id === R);
+    const inS: Attrs[] = [];
+    for (let i = 0; i < 1_000 && inS.length < 2; i++) if (s.regionOf(space, 2, key, { n: 1, s: `s${i}` }).id === S) inS.push({ n: 1, s: `s${i}` });
+    const [before, after] = inS;
+    s.waitFor(s.put(c, space, key, before));
+    s.until('d1 has copied R and S', () => reported(reports.kept, R) && reported(reports.kept, S), 300);
+
+    // R switches to d2 (and is handed off); S's switch waits.
+    const sReport = s.holdMoveReports(d1, S);
+    s.release(reports);
+    s.until('d2 leads the key, d1 knows', () => s.keyRegion(space, key).replicas[0] === d2 && s.core(d2).stats().awaitingHandoff === 0 && s.core(d1).configVersion === s.config().version, 300);
+    t.is(s.region(S)!.region.moving, d2);
+    const write = s.put(c, space, key, after);
+    s.waitFor(write);
+    t.is(write.servedBy, d2);
+    t.is(write.reply?.status, Status.SUCCESS);
+    s.release(sReport);
+    s.until('S switches to d2', () => s.region(S)!.region.replicas[0] === d2, 100);
+    s.settle();
+
+    t.deepEqual(
+      s.disk(d2).scan(S).map(([k, r]) => [k.toString(), r.version]),
+      [[key, 2]],
+      'the new head of S holds the object as written',
+    );
+    const get = s.get(c, space, key);
+    const search = s.search(c, space, s.where(space, { s: after.s }));
+    s.waitFor([get, search]);
+    t.deepEqual(s.valuesOf(get), { n: 1, s: after.s, tags: new Set() });
+    t.deepEqual(search.reply?.kind === 'search' && search.reply.objects.map((o) => o.key.toString()), [key], 'a search finds the object by its new value');
+    const check = s.check();
+    t.true(check.ok, check.problem);
+  });
+}
+
 // The checks above would see a lost write: a record erased behind the cluster's back fails them.
 test('the checks are not blind: a key record lost from a disk fails the read-back and linearizability', (t) => {
   const s = new Script({ seed: 1 });

@@ -45,7 +45,9 @@ async function serveCoordinator(opts: { host: string; ports: number[]; dataDir: 
     if (loaded.warning) log(loaded.warning, 'warn');
     clusterSecret = loaded.secret;
   }
-  const c = await Coordinator.start({ host: opts.host, ports: opts.ports, dataDir, log, clusterSecret });
+  // A coordinator that cannot write its state stops serving (it has logged why): the process fails.
+  const onFailure = () => void (process.exitCode = 1);
+  const c = await Coordinator.start({ host: opts.host, ports: opts.ports, dataDir, log, clusterSecret, onFailure });
   const ports = c.ports;
   // The handlers first: whoever reads "serving" may signal at once, and must get a clean stop.
   onShutdown(() => c.stop());

@@ -1,5 +1,7 @@
-// The coordinator process: holds the cluster state, persists it, and pushes every new configuration
-// to the daemons and clients that subscribed. The state transitions themselves live in state.ts.
+// The coordinator process: the shell around the coordinator's core (core.ts). It listens, numbers
+// the connections, decodes their frames into the core's events, keeps the state file, and carries
+// out what each step returns. Every decision (who may do what, what to persist, what goes to whom)
+// is the core's; the state transitions themselves are in state.ts.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -7,22 +9,11 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { FramedConnection } from '../common/connection';
 import { decodeBody, encodeBody, Frame } from '../common/frame';
-import * as m from '../common/messages';
-import { proofMatches, registerCoordinatorProof, registerDaemonProof } from '../common/peer-auth';
-import { MsgType, msgTypeName, PEER_AUTH, Status } from '../common/protocol';
-import { parseSpaceDescription, SchemaParseError } from '../common/schema-parser';
-import {
-  addSpace,
-  completeMove,
-  CoordinatorState,
-  INITIAL_STATE,
-  judgeMoveReport,
-  peerKeyTable,
-  registerServer,
-  rmSpace,
-  serverOffline,
-  withPeerKeys,
-} from './state';
+import { PEER_AUTH, Status } from '../common/protocol';
+import { CoordinatorCore } from './core';
+import { ConnectionId, CoordinatorEvent, CoordinatorReady, CoordinatorRequest } from './core-types';
+import { CoordinatorState, INITIAL_STATE, withPeerKeys } from './state';
+import { decodeCoordinatorRequest, encodeCoordinatorMessage } from './wire';
 
 export interface CoordinatorOptions {
   readonly host: string;
@@ -38,9 +29,21 @@ export interface CoordinatorOptions {
    */
   readonly clusterSecret?: Buffer;
   readonly log?: (line: string, level?: 'debug' | 'info' | 'warn' | 'error') => void;
+  /**
+   * Called when the coordinator stopped because it could not write its state: it cannot promise
+   * anything it has not written, so it tells nobody anything more (the process should exit).
+   */
+  readonly onFailure?: (error: Error) => void;
 }
 
 const STATE_FILE = 'coordinator.state';
+
+/**
+ * Events one drain of the queue handles at most. An event leads to a bounded number of others (a
+ * persist to its acknowledgement, a close to its `closed`): more means the shell and the core
+ * feed each other without end.
+ */
+const DRAIN_EVENTS_MAX = 1_000_000;
 
 function loadState(dataDir: string | undefined): CoordinatorState {
   if (!dataDir) return INITIAL_STATE;
@@ -87,15 +90,21 @@ function newPeerKey(): Buffer {
 }
 
 export class Coordinator {
-  private state: CoordinatorState;
+  private readonly core: CoordinatorCore;
   private readonly servers: net.Server[] = [];
-  private readonly connections = new Set<FramedConnection>();
-  private readonly subscribers = new Set<FramedConnection>();
-  /** Which connection registered each server, so a stale connection's close does not mark it offline. */
-  private readonly daemonLinks = new Map<number, FramedConnection>();
-  /** The registration challenge each connection was given (one at a time), with a cluster secret. */
-  private readonly challenges = new Map<FramedConnection, { daemonNonce: Buffer; coordinatorNonce: Buffer }>();
+  private readonly connections = new Map<ConnectionId, FramedConnection>();
+  private nextConnection: ConnectionId = 1;
+  /** Events not yet given to the core: one step at a time, even when carrying out a step causes more. */
+  private readonly queue: CoordinatorEvent[] = [];
+  private draining = false;
+  /** The core has had its start: until then events wait (the first one must be the start). */
+  private running = false;
+  /** start() returned: a failure from now on is reported to onFailure. */
+  private serving = false;
   private stopping = false;
+  private stopped = false;
+  /** Why the coordinator stopped on its own (a state it could not write), if it did. */
+  private failure: Error | undefined;
 
   private constructor(private readonly opts: CoordinatorOptions) {
     if (opts.dataDir) {
@@ -104,9 +113,7 @@ export class Coordinator {
     }
     if (opts.clusterSecret !== undefined && opts.clusterSecret.length < PEER_AUTH.secretBytesMin)
       throw new Error(`the cluster secret has ${opts.clusterSecret.length} bytes; it needs at least ${PEER_AUTH.secretBytesMin}`);
-    this.state = withPeerKeys(loadState(opts.dataDir), newPeerKey);
-    // Every daemon must register again after a restart: until then it is offline.
-    for (const s of this.state.config.servers) this.state = serverOffline(this.state, s.id);
+    this.core = new CoordinatorCore({ state: withPeerKeys(loadState(opts.dataDir), newPeerKey), clusterSecret: opts.clusterSecret });
   }
 
   static async start(opts: CoordinatorOptions): Promise<Coordinator> {
@@ -118,7 +125,16 @@ export class Coordinator {
       await c.stop();
       throw e;
     }
-    c.persist();
+    // The start goes first, ahead of what connections sent while the ports opened: its persist
+    // (every server offline until it registers again) is written before anything else.
+    c.running = true;
+    c.queue.unshift({ type: 'start' });
+    c.drain();
+    if (c.failure) {
+      await c.stop();
+      throw c.failure;
+    }
+    c.serving = true;
     return c;
   }
 
@@ -132,7 +148,7 @@ export class Coordinator {
   }
 
   get configVersion(): number {
-    return this.state.config.version;
+    return this.core.state.config.version;
   }
 
   private listen(port: number): Promise<void> {
@@ -150,173 +166,95 @@ export class Coordinator {
 
   private accept(socket: net.Socket): void {
     if (this.stopping) return void socket.destroy();
+    const id = this.nextConnection++;
     const conn: FramedConnection = new FramedConnection(
       socket,
-      { onFrame: (f) => this.onFrame(conn, f), onClose: () => this.onClose(conn) },
+      {
+        onFrame: (f) => this.onFrame(id, f),
+        onClose: () => {
+          this.connections.delete(id);
+          this.feed({ type: 'closed', conn: id });
+        },
+      },
       this.opts.frameBytesMax,
     );
-    this.connections.add(conn);
+    this.connections.set(id, conn);
+    this.feed({ type: 'opened', conn: id });
   }
 
-  private onClose(conn: FramedConnection): void {
-    this.connections.delete(conn);
-    this.subscribers.delete(conn);
-    this.challenges.delete(conn);
-    for (const [id, link] of this.daemonLinks) {
-      if (link !== conn) continue;
-      this.daemonLinks.delete(id);
-      if (!this.stopping) {
-        this.log(`daemon ${id} disconnected`, 'warn');
-        this.update(serverOffline(this.state, id));
+  private onFrame(conn: ConnectionId, f: Frame): void {
+    let request: CoordinatorRequest;
+    try {
+      request = decodeCoordinatorRequest(f, crypto.randomBytes);
+    } catch (e) {
+      // Not a malformed frame (those decode to a request of their own) but a bug in decoding.
+      this.log(`${(e as Error).stack}`, 'error');
+      request = { kind: 'malformed', status: Status.SERVERERROR, message: (e as Error).message };
+    }
+    this.feed({ type: 'request', conn, id: f.id, request });
+  }
+
+  private feed(ev: CoordinatorEvent): void {
+    if (this.failure) return;
+    this.queue.push(ev);
+    if (this.running && !this.draining) this.drain();
+  }
+
+  private drain(): void {
+    this.draining = true;
+    try {
+      for (let n = 0; this.queue.length > 0 && !this.failure; n++) {
+        if (n >= DRAIN_EVENTS_MAX) throw new Error(`coordinator: more than ${DRAIN_EVENTS_MAX} events in one drain`);
+        this.carryOut(this.core.step(this.queue.shift()!));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /**
+   * Carries out a step: its sends and closes do not wait for its own persist (the core held back
+   * whatever does), so they go first; then the state is written, and its acknowledgement queued.
+   */
+  private carryOut(r: CoordinatorReady): void {
+    for (const l of r.log) this.log(l.line, l.level);
+    for (const s of r.send) {
+      const { type, body } = encodeCoordinatorMessage(s.message);
+      this.connections.get(s.conn)?.send(type, s.id, body);
+    }
+    for (const c of r.close) this.connections.get(c.conn)?.close(c.reason);
+    if (!r.persist) return;
+    if (this.opts.dataDir) {
+      try {
+        saveState(this.opts.dataDir, r.persist.state);
+      } catch (e) {
+        return this.fail(e as Error);
       }
     }
+    this.queue.push({ type: 'persisted', token: r.persist.token });
   }
 
-  private onFrame(conn: FramedConnection, f: Frame): void {
-    const reply = (type: number, body: unknown[]) => conn.send(type, f.id, body);
-    try {
-      switch (f.type) {
-        case MsgType.CONFIG_SUBSCRIBE:
-          m.decodeSubscribe(f.body);
-          this.subscribers.add(conn);
-          reply(MsgType.CONFIG, [this.state.config]);
-          return;
-        case MsgType.REGISTER_HELLO:
-          return this.onRegisterHello(conn, f);
-        case MsgType.DAEMON_REGISTER:
-          return this.onRegister(conn, f);
-        case MsgType.SPACE_ADD:
-          return void reply(MsgType.COORD_RESP, this.handleSpaceAdd(m.decodeSpaceAdd(f.body)));
-        case MsgType.SPACE_RM: {
-          const result = rmSpace(this.state, m.decodeSpaceRm(f.body));
-          if (!result.ok) return void reply(MsgType.COORD_RESP, [Status.UNKNOWNSPACE, result.reason]);
-          this.update(result.state);
-          return void reply(MsgType.COORD_RESP, [Status.SUCCESS, '']);
-        }
-        case MsgType.REGION_MOVED:
-          return this.onRegionMoved(conn, f);
-        case MsgType.SPACE_LIST:
-          m.decodeSpaceList(f.body);
-          return void reply(MsgType.SPACE_LIST_RESP, [this.state.config.spaces.map((s) => s.name)]);
-        default:
-          return void reply(MsgType.ERROR, [Status.BADREQUEST, `unknown message type ${msgTypeName(f.type)}`]);
-      }
-    } catch (e) {
-      const status = e instanceof m.ProtocolError ? Status.BADREQUEST : Status.SERVERERROR;
-      if (status === Status.SERVERERROR) this.log(`${(e as Error).stack}`, 'error');
-      reply(MsgType.ERROR, [status, (e as Error).message]);
-    }
-  }
-
-  /** REGISTER_HELLO: a daemon that knows the cluster secret asks for a challenge, and for proof that this coordinator knows it too. */
-  private onRegisterHello(conn: FramedConnection, f: Frame): void {
-    const { nonce: daemonNonce } = m.decodeRegisterHello(f.body);
-    const secret = this.opts.clusterSecret;
-    if (!secret)
-      return void conn.send(MsgType.ERROR, f.id, [
-        Status.UNAUTHORIZED,
-        'this coordinator has no cluster secret: start the daemon without --cluster-secret-file, or the coordinator with the same one',
-      ]);
-    const coordinatorNonce = crypto.randomBytes(PEER_AUTH.nonceBytes);
-    // One challenge per connection: a new hello replaces the one not yet answered.
-    this.challenges.set(conn, { daemonNonce, coordinatorNonce });
-    conn.send(MsgType.REGISTER_CHALLENGE, f.id, [coordinatorNonce, registerCoordinatorProof(secret, daemonNonce, coordinatorNonce)]);
-  }
-
-  /** Why a registration may not proceed (with a cluster secret), or undefined when it may. */
-  private registrationRefusal(conn: FramedConnection, r: m.RegisterRequest): string | undefined {
-    const secret = this.opts.clusterSecret;
-    if (!secret) return undefined; // open registration: a proof, if any, is not looked at
-    if (!r.proof) return 'the cluster secret is missing: this coordinator requires proof of it (start the daemon with --cluster-secret-file)';
-    const challenge = this.challenges.get(conn);
-    if (!challenge) return 'no registration challenge on this connection: send REGISTER_HELLO first';
-    // A challenge answers one registration, right or wrong: a proof is never tried twice.
-    this.challenges.delete(conn);
-    const expected = registerDaemonProof(secret, challenge.daemonNonce, challenge.coordinatorNonce, r.token, r.host, r.port);
-    if (!proofMatches(expected, r.proof)) return 'wrong cluster secret: the proof does not match';
-    return undefined;
-  }
-
-  private onRegister(conn: FramedConnection, f: Frame): void {
-    const r = m.decodeRegister(f.body);
-    const refusal = this.registrationRefusal(conn, r);
-    if (refusal) {
-      this.log(`refused a registration as ${r.host}:${r.port}: ${refusal}`, 'warn');
-      return void conn.send(MsgType.ERROR, f.id, [Status.UNAUTHORIZED, `registration refused: ${refusal}`]);
-    }
-    const before = this.state;
-    const { state, serverId, keysChanged } = registerServer(before, r.token, r.host, r.port, newPeerKey());
-    const previous = this.daemonLinks.get(serverId);
-    this.daemonLinks.set(serverId, conn);
-    if (previous && previous !== conn) previous.close('replaced by a newer registration');
-    // Persisted before anyone learns the key: a key handed out is never lost in a restart.
-    this.persistState(state);
-    conn.send(MsgType.DAEMON_REGISTERED, f.id, [serverId, state.peerKeys[serverId]]);
-    this.log(`daemon ${serverId} at ${r.host}:${r.port}`);
-    // The keys go out before any configuration that names the new server (update, below), so that a
-    // daemon that sees it there can already check it; each connection sends its frames in order.
-    const table = m.encodePeerKeys(peerKeyTable(state));
-    for (const [, link] of this.daemonLinks) if (keysChanged || link === conn) link.send(MsgType.PEER_KEYS, 0n, table);
-    if (state.config !== before.config) this.pushConfig();
-  }
-
-  /** REGION_MOVED: one-way; completes a move when the region's head reports it (judgeMoveReport). */
-  private onRegionMoved(conn: FramedConnection, f: Frame): void {
-    const report = m.decodeRegionMoved(f.body);
-    let sender: number | undefined;
-    for (const [id, link] of this.daemonLinks) if (link === conn) sender = id;
-    const verdict = judgeMoveReport(this.state, report, sender);
-    if (verdict.kind === 'refused') {
-      this.log(`refused REGION_MOVED of region ${report.regionId} to server ${report.to}: ${verdict.message}`, 'warn');
-      return void conn.send(MsgType.ERROR, f.id, [verdict.status, verdict.message]);
-    }
-    if (verdict.kind === 'stale') return void this.log(`ignored REGION_MOVED of region ${report.regionId} to server ${report.to}: ${verdict.why}`, 'debug');
-    this.update(completeMove(this.state, report.regionId, report.to));
-  }
-
-  private handleSpaceAdd(description: string): unknown[] {
-    let spec;
-    try {
-      spec = parseSpaceDescription(description);
-    } catch (e) {
-      if (e instanceof SchemaParseError) return [Status.BADSPACE, e.message];
-      throw e;
-    }
-    const result = addSpace(this.state, spec);
-    if (!result.ok) return [Status.BADSPACE, result.reason];
-    this.update(result.state);
-    for (const note of result.notes) this.log(`space ${spec.name}: ${note}`, 'warn');
-    return [Status.SUCCESS, result.notes.join('\n')];
-  }
-
-  /** Installs a new state: persist first, then tell everyone whose configuration changed. */
-  private update(next: CoordinatorState): void {
-    if (next === this.state) return;
-    const configChanged = next.config !== this.state.config;
-    this.persistState(next);
-    if (configChanged) this.pushConfig();
-  }
-
-  /** Only the configuration goes to subscribers: the peer keys stay in the coordinator's state. */
-  private pushConfig(): void {
-    for (const s of this.subscribers) s.send(MsgType.CONFIG, 0n, [this.state.config]);
-  }
-
-  /** Persists a state and makes it the current one (a no-op when it already is). */
-  private persistState(next: CoordinatorState): void {
-    if (next === this.state) return;
-    this.state = next;
-    this.persist();
-  }
-
-  private persist(): void {
-    if (this.opts.dataDir) saveState(this.opts.dataDir, this.state);
+  /**
+   * The state could not be written. What the core holds back for it must never go out, and
+   * nothing after it either: the coordinator stops here, and tells its owner.
+   */
+  private fail(e: Error): void {
+    this.failure = new Error(`cannot write the state, ${STATE_FILE} (${e.message}); stopping`);
+    this.log(this.failure.message, 'error');
+    this.queue.length = 0;
+    this.stopping = true;
+    for (const c of [...this.connections.values()]) c.close('coordinator failed');
+    for (const s of this.servers) s.close();
+    if (this.serving) this.opts.onFailure?.(this.failure);
   }
 
   async stop(): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopped) return;
+    this.stopped = true;
     this.stopping = true;
-    for (const c of [...this.connections]) c.close('coordinator stopping');
+    // The core closes every connection; before it started (a failed start), the shell does.
+    if (this.running && !this.failure) this.feed({ type: 'stop' });
+    for (const c of [...this.connections.values()]) c.close('coordinator stopping');
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 }

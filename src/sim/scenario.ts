@@ -3,6 +3,7 @@
 // joins (regions move to it), a second space comes and goes; then every fault heals, the cluster
 // settles and every key is read back. The history then goes through the checkers.
 
+import { parseSpaceDescription } from '../common/schema-parser';
 import { Faults } from './world';
 import { World } from './world';
 import { allKeys, HistoryOp, randomOperation, runGroupDel, runKeyOperation, runSearch, SPACE } from './workload';
@@ -38,11 +39,14 @@ export function runScenario(o: ScenarioOptions): ScenarioResult {
   const w = new World(o.seed, o.faults, o.trace);
   for (let i = 0; i < o.daemons; i++) w.addDaemon();
   w.runUntil(10);
-  const space = w.addSpace(SPACE);
+  w.addSpace(SPACE);
   const history: HistoryOp[] = [];
   const searches: HistoryOp[] = [];
   const clients = Array.from({ length: o.clients }, () => w.addClient());
   w.runUntil(w.now + 10);
+  // The space as the coordinator made it (its request arrived within delayMax ticks).
+  const space = w.spaceNamed(parseSpaceDescription(SPACE).name);
+  if (!space) return { seed: o.seed, world: w, history, searches, operations: 0, ticks: w.now, failure: w.failure?.stack ?? `the space was not added within 10 ticks` };
 
   let running = clients.length;
   let operations = 0;
@@ -64,7 +68,10 @@ export function runScenario(o: ScenarioOptions): ScenarioResult {
 
   // Membership changes at moments the seed picks: a daemon joins, a space comes and goes.
   const span = o.ops * 8;
-  w.at(w.rng.between(1, span), () => w.addDaemon() && void w.faultCounts.joins++);
+  w.at(w.rng.between(1, span), () => {
+    w.addDaemon();
+    w.faultCounts.joins++;
+  });
   const extra = 'space tmp key k attributes int n subspace n create 2 partitions tolerate 0 failures';
   w.at(w.rng.between(1, span), () => {
     w.addSpace(extra);

@@ -10,13 +10,14 @@ import { datatypeOf } from '../common/datatypes';
 import { WireCheck } from '../common/messages';
 import { CheckOp, FuncOp, ServerState, Status } from '../common/protocol';
 import { attributeByName, SpaceSpec } from '../common/schema';
+import { parseSpaceDescription } from '../common/schema-parser';
 import { decodeValue, defaultValueBytes, encodeValue, Value } from '../common/values';
 import { DaemonCore, HANDOFF_WAIT_TICKS } from '../daemon/core/core';
 import { ClientRequest, CoreEvent, Ready, StoreWrite } from '../daemon/core/types';
 import { checkHistory, CheckResult } from './check';
 import { SimDisk } from './disk';
 import { ClientPatience, DEFAULT_PATIENCE, HistoryOp, randomOperation, runGroupDel, runKeyOperation, runSearch } from './workload';
-import { Faults, Hold, Holdable, Node, NO_FAULTS, Payload, SimClient, World } from './world';
+import { Faults, Hold, Holdable, LinkEnd, Node, NO_FAULTS, Payload, SimClient, World } from './world';
 
 /** Attribute values as a scenario writes them: numbers (or bigints) for int64 attributes, text for strings. */
 export type Attrs = Readonly<Record<string, number | bigint | string>>;
@@ -79,6 +80,8 @@ export const daemon = (id: ServerId): Node => ({ kind: 'daemon', id });
 export const clientNode = (c: SimClient): Node => ({ kind: 'client', id: c.id });
 
 const sameNode = (a: Node, b: Node): boolean => a.kind === b.kind && (a.kind === 'coordinator' || a.id === (b as { id: number }).id);
+/** Whether the other end of a connection to the coordinator is a node (a daemon not registered yet, or a command line, is none). */
+const endIs = (end: LinkEnd, node: Node): boolean => (end.kind === 'daemon' || end.kind === 'client') && sameNode(end, node);
 
 export class Script {
   readonly world: World;
@@ -111,17 +114,26 @@ export class Script {
 
   // ---- the cluster ------------------------------------------------------------------------------
 
-  /** Starts n daemons and waits until each is registered and follows the newest configuration. */
+  /**
+   * Starts n daemons and waits until each is registered and follows the newest configuration.
+   * Their server ids, in the order started (the coordinator numbers them as their registrations
+   * arrive).
+   */
   startDaemons(n: number): ServerId[] {
-    const ids = Array.from({ length: n }, () => this.world.addDaemon());
-    this.until(`${n} daemons registered`, () => ids.every((id) => this.available(id)) && this.daemonsConfigured(), CONFIGURE_TICKS_MAX);
-    return ids;
+    const started = Array.from({ length: n }, () => this.world.addDaemon());
+    this.until(`${n} daemons registered`, () => started.every((d) => d.id !== undefined && this.available(d.id)) && this.daemonsConfigured(), CONFIGURE_TICKS_MAX);
+    return started.map((d) => d.id!);
   }
 
-  /** A new daemon with an empty disk joins (does not wait: its regions move to it over time). */
+  /**
+   * A new daemon with an empty disk joins. Waits only until it has its server id (DAEMON_REGISTERED
+   * reached it), not for its regions, which move to it over time.
+   */
   addDaemon(): ServerId {
     this.world.faultCounts.joins++;
-    return this.world.addDaemon();
+    const d = this.world.addDaemon();
+    this.until(`${d.token} gets its server id`, () => d.id !== undefined, CONFIGURE_TICKS_MAX);
+    return d.id!;
   }
 
   crash(id: ServerId): void {
@@ -137,35 +149,54 @@ export class Script {
     return this.config().servers.some((s) => s.id === id && s.state === ServerState.AVAILABLE);
   }
 
-  /** Adds a space and waits until every live daemon and every client knows it. */
+  /**
+   * Adds a space (SPACE_ADD on a connection of its own) and waits until the coordinator made it
+   * and every live daemon and every client knows it.
+   */
   addSpace(description: string): SpaceLayout {
-    const space = this.world.addSpace(description);
+    const name = parseSpaceDescription(description).name;
+    this.world.addSpace(description);
+    this.until(`every daemon and client knows space ${name}`, () => this.world.spaceNamed(name) !== undefined && this.configured(), CONFIGURE_TICKS_MAX);
+    const space = this.space(name);
     this.specs.set(space.id, space.spec);
-    this.until(`every daemon and client knows space ${space.name}`, () => this.configured(), CONFIGURE_TICKS_MAX);
     return space;
   }
 
-  /** Removes a space (does not wait). */
+  /**
+   * Removes a space (SPACE_RM on a connection of its own). Waits only until the coordinator has
+   * removed it, not for anyone to hear.
+   */
   rmSpace(name: string): void {
     this.world.rmSpace(name);
-  }
-
-  client(): SimClient {
-    return this.world.addClient();
+    this.until(`the coordinator removes space ${name}`, () => this.world.spaceNamed(name) === undefined, CONFIGURE_TICKS_MAX);
   }
 
   /**
-   * Two nodes stop hearing each other: their messages are lost, and the coordinator's
-   * configuration pushes between them wait (its link sends them when the partition heals).
+   * A new client, once it has the coordinator's configuration: it subscribes on a connection of
+   * its own and knows no space until the answer arrives.
    */
-  partition(a: Node, b: Node): { heal(): void; readonly configs: Hold } {
+  client(): SimClient {
+    const c = this.world.addClient();
+    this.until(`client ${c.id} gets the configuration`, () => c.config.version >= this.config().version, CONFIGURE_TICKS_MAX);
+    return c;
+  }
+
+  /**
+   * Two nodes stop hearing each other: their messages on the network are lost (a daemon's reports
+   * of finished copies included; it reports again). When one of them is the coordinator, the
+   * other's connection to it stalls, as TCP does through a short partition: everything on it,
+   * either way, waits until the partition heals (`link` keeps it).
+   */
+  partition(a: Node, b: Node): { heal(): void; readonly link: Hold } {
     this.world.cutLink(a, b);
-    const configs = this.holdMessages(`partition ${JSON.stringify(a)} | ${JSON.stringify(b)}`, (from, to, p) => p.type === 'config' && ((sameNode(from, a) && sameNode(to, b)) || (sameNode(from, b) && sameNode(to, a))));
+    const other = a.kind === 'coordinator' ? b : b.kind === 'coordinator' ? a : undefined;
+    const onLink = (h: Holdable) => other !== undefined && ((h.kind === 'to-coordinator' && endIs(h.from, other)) || (h.kind === 'from-coordinator' && endIs(h.to, other)));
+    const link = this.hold(`partition ${JSON.stringify(a)} | ${JSON.stringify(b)}`, onLink);
     return {
-      configs,
+      link,
       heal: () => {
         this.world.mendLink(a, b);
-        this.release(configs);
+        this.release(link);
       },
     };
   }
@@ -180,12 +211,18 @@ export class Script {
     return this.world.hold(what, (h) => h.kind === 'message' && matches(h.from, h.to, h.payload));
   }
 
-  /** Configuration pushes to a node wait: it keeps following the configuration it has. */
+  /**
+   * Configuration pushes to a node wait: it keeps following the configuration it has. What its
+   * connection to the coordinator carries after a kept push waits behind it.
+   */
   holdConfigsTo(node: Node): Hold {
-    return this.holdMessages(`configurations to ${JSON.stringify(node)}`, (_from, to, p) => p.type === 'config' && sameNode(to, node));
+    return this.hold(`configurations to ${JSON.stringify(node)}`, (h) => h.kind === 'from-coordinator' && h.message.kind === 'config' && endIs(h.to, node));
   }
 
-  /** A daemon's reports of finished copies wait: the coordinator does not switch heads. */
+  /**
+   * A daemon's reports of finished copies wait (on the network, before they reach its connection
+   * to the coordinator): the coordinator does not switch heads.
+   */
   holdMoveReports(id: ServerId, regionId?: number): Hold {
     return this.holdMessages(`move reports of d${id}`, (from, _to, p) => p.type === 'to-coordinator' && sameNode(from, daemon(id)) && (regionId === undefined || p.message.regionId === regionId));
   }
@@ -272,7 +309,11 @@ export class Script {
     });
   }
 
-  /** Keeps clients running random operations (workload.ts) on a space until stopped. */
+  /**
+   * Keeps clients running random operations (workload.ts) on a space until stopped. Given `keys`,
+   * the clients keep to them: a group_del, which erases what matches in the whole space (objects
+   * a scenario reads back with expectLatest included), is asked as a count with the same checks.
+   */
   keepBusy(clients: readonly SimClient[], space: SpaceLayout, keys?: readonly string[]): Busy {
     let stopped = false;
     let operations = 0;
@@ -288,7 +329,8 @@ export class Script {
       // No group_del: a scenario's expectations follow each key's puts.
       const request = randomOperation(this.world, space, keys, false);
       if (request.kind === 'search' || request.kind === 'count') runSearch(this.world, c, request, this.searches, after, this.patience);
-      else if (request.kind === 'group-del') runGroupDel(this.world, c, request, this.history, after, keys ? keys.map((k) => Buffer.from(k)) : undefined, this.patience);
+      else if (request.kind === 'group-del' && keys) runSearch(this.world, c, { ...request, kind: 'count' }, this.searches, after, this.patience);
+      else if (request.kind === 'group-del') runGroupDel(this.world, c, request, this.history, after, undefined, this.patience);
       else runKeyOperation(this.world, c, request, this.history, after, this.patience);
     };
     for (const c of clients) next(c);
@@ -365,18 +407,22 @@ export class Script {
 
   /**
    * Runs until the cores hold no work, no client waits and every disk has written what it was
-   * given (a hold still keeping something makes this fail: release it first).
+   * given (a hold still keeping something makes this fail: release it first). Always runs at
+   * least one tick: the checkers' clock is the tick, so an operation that starts in the tick
+   * another ended counts as concurrent with it, and what a script starts after settling must
+   * come after everything before.
    */
   settle(ticksMax = 2_000): void {
     const idle = () => this.world.busy() === 0 && [...this.world.daemons.values()].every((d) => !d.alive || d.disk.pendingBatches() === 0);
+    this.run(1);
     this.until('the cluster to settle', idle, ticksMax);
   }
 
   // ---- what the cluster holds ---------------------------------------------------------------------
 
-  /** The coordinator's configuration. */
+  /** The configuration of the coordinator's core (perhaps not persisted yet, so nobody else may have it yet). */
   config(): ClusterConfig {
-    return this.world.coordinator.config;
+    return this.world.coordinator.state.config;
   }
 
   space(name: string): SpaceLayout {

@@ -1,13 +1,14 @@
-// The whole cluster in one process: the coordinator's state machine, daemon cores on simulated
-// disks, clients, and a seeded network that delays, reorders, duplicates, drops and partitions.
+// The whole cluster in one process: the coordinator's core, daemon cores on simulated disks,
+// clients, and a seeded network that delays, reorders, duplicates, drops and partitions.
 // Time is a count of ticks; every event happens at a tick, in a deterministic order, so that a
 // seed replays a run exactly.
 
-import { ClusterConfig, findSpace, keyRegion, ServerId, SpaceLayout } from '../common/config';
+import { ClusterConfig, EMPTY_CONFIG, findSpace, keyRegion, ServerId, SpaceLayout } from '../common/config';
 import { planSearch } from '../common/planner';
-import { Status } from '../common/protocol';
-import { parseSpaceDescription } from '../common/schema-parser';
-import { addSpace, CoordinatorState, completeMove, INITIAL_STATE, registerServer, rmSpace, serverOffline } from '../coordinator/state';
+import { PEER_AUTH, Status } from '../common/protocol';
+import { CoordinatorCore } from '../coordinator/core';
+import { ConnectionId, CoordinatorEvent, CoordinatorOutgoing, CoordinatorReady, CoordinatorRequest } from '../coordinator/core-types';
+import { CoordinatorState, INITIAL_STATE } from '../coordinator/state';
 import { DaemonCore } from '../daemon/core/core';
 import { ClientReply, ClientRequest, CoordinatorMessage, CoreEvent, PeerMessage, Ready, StoreWrite } from '../daemon/core/types';
 import { SimDisk } from './disk';
@@ -52,19 +53,47 @@ function describeEvent(ev: Parameters<DaemonCore['step']>[0]): string {
   }
 }
 
+/** One line for a trace. */
+function describeCoordinatorEvent(ev: CoordinatorEvent): string {
+  switch (ev.type) {
+    case 'request': {
+      const r = ev.request;
+      const what =
+        r.kind === 'register' ? ` ${r.token}` : r.kind === 'region-moved' ? ` region ${r.regionId} to d${r.to} c${r.configVersion}` : r.kind === 'space-rm' ? ` ${r.name}` : '';
+      return `${r.kind}${what} on link ${ev.conn}`;
+    }
+    case 'opened':
+    case 'closed':
+      return `${ev.type} link ${ev.conn}`;
+    case 'persisted':
+      return `persisted ${ev.token}`;
+    default:
+      return ev.type;
+  }
+}
+
 /** Who is on the network: the coordinator, a daemon, or a client. */
 export type Node = { kind: 'coordinator' } | { kind: 'daemon'; id: ServerId } | { kind: 'client'; id: number };
 
+/**
+ * What travels on the network outside the connections to the coordinator. A daemon's report of a
+ * finished move goes this way, lossy, although it travels on the daemon's coordinator connection:
+ * it stands for the report lost when that connection breaks (the daemon reports again).
+ */
 export type Payload =
   | { type: 'peer'; message: PeerMessage }
   | { type: 'to-coordinator'; message: CoordinatorMessage }
-  | { type: 'config'; config: ClusterConfig }
   | { type: 'request'; requestId: number; request: ClientRequest }
   | { type: 'reply'; requestId: number; reply: ClientReply };
 
-interface SimDaemon {
-  readonly id: ServerId;
+/** A daemon of the simulated cluster, in every life; `addDaemon` returns it before it has a server id. */
+export interface SimDaemon {
+  /** Its place among the daemons started (1, 2, ...): its address. */
+  readonly index: number;
+  /** Its identity: the coordinator gives the same server id back to the same token. */
   readonly token: string;
+  /** The server id the coordinator gave it at its first registration. */
+  id: ServerId | undefined;
   readonly disk: SimDisk;
   core?: DaemonCore;
   /** Grows with every start; messages sent to or from an earlier life are lost with it. */
@@ -72,6 +101,36 @@ interface SimDaemon {
   alive: boolean;
   /** When the simulated disk completes the last batch begun (batches complete in order). */
   diskFreeAt: number;
+  /** Its connection to the coordinator in this life, once it connected. */
+  link?: SimLink;
+}
+
+/** Who holds the other end of a connection to the coordinator. */
+type LinkOwner =
+  | { readonly kind: 'daemon'; readonly daemon: SimDaemon; readonly incarnation: number }
+  | { readonly kind: 'client'; readonly client: SimClient }
+  /** A command line's connection (add-space, rm-space): one request, its answer, closed. */
+  | { readonly kind: 'admin'; readonly done: (status: number, message: string) => void };
+
+/**
+ * A connection to the coordinator, like TCP: each way in order and without loss while it is
+ * open, gone (with what is in flight) when either end closes it. Partitions do not cut it.
+ */
+interface SimLink {
+  readonly conn: ConnectionId;
+  readonly owner: LinkOwner;
+  open: boolean;
+  /** When the last message sent each way is delivered: a later one is not delivered before it. */
+  toCoordinatorAt: number;
+  fromCoordinatorAt: number;
+  /** The servers whose peer keys arrived on it (a daemon's): every configuration it receives names only these. */
+  keys: ReadonlySet<ServerId>;
+  /**
+   * The hold that kept the last message each way, if any: what follows on the connection is kept
+   * behind it by the same hold, so that a release never lets a later message overtake.
+   */
+  keptTo?: Hold;
+  keptFrom?: Hold;
 }
 
 interface Scheduled {
@@ -129,17 +188,30 @@ class Agenda {
 }
 
 /**
- * Something a hold may keep back: a message about to be delivered (configuration pushes included,
- * which partitions never stop), or a batch about to become durable on a daemon's disk.
+ * The other end of a connection to the coordinator, as a hold sees it: a daemon by its server id
+ * (once it has one) or a client, as on the network; a daemon not yet registered by its token; a
+ * command line's connection.
+ */
+export type LinkEnd = Node | { readonly kind: 'unregistered'; readonly token: string } | { readonly kind: 'admin' };
+
+/**
+ * Something a hold may keep back: a message about to be delivered, on the network or on a
+ * connection to the coordinator either way (configuration pushes, DAEMON_REGISTERED, peer keys,
+ * registrations, subscriptions, a report of a finished move once it reached the connection), or a
+ * batch about to become durable on a daemon's disk.
  */
 export type Holdable =
   | { readonly kind: 'message'; readonly from: Node; readonly to: Node; readonly payload: Payload }
+  | { readonly kind: 'to-coordinator'; readonly from: LinkEnd; readonly request: CoordinatorRequest }
+  | { readonly kind: 'from-coordinator'; readonly to: LinkEnd; readonly message: CoordinatorOutgoing }
   | { readonly kind: 'disk'; readonly daemon: ServerId; readonly writes: readonly StoreWrite[] };
 
 /**
  * Keeps back every delivery or disk completion that `matches` accepts, in order, until released:
  * how a scripted scenario stops the world at a moment of its choosing. Releasing runs what was
- * kept, in the order it was kept, at the current tick, before anything due later.
+ * kept, in the order it was kept, at the current tick, before anything due later. On a connection
+ * to the coordinator, a hold that kept a message also keeps what follows it on that connection
+ * the same way (TCP delivers in order), whether it matches or not.
  */
 export interface Hold {
   readonly what: string;
@@ -179,7 +251,16 @@ export class World {
   readonly rng: Rng;
   now = 0;
   private readonly agenda = new Agenda();
-  coordinator: CoordinatorState = INITIAL_STATE;
+  readonly coordinator: CoordinatorCore;
+  /** The state of the coordinator's last persist acknowledged: nothing it says may be newer. */
+  private coordinatorDurable: CoordinatorState = INITIAL_STATE;
+  /** When the coordinator's simulated disk completes the last state begun (in order). */
+  private coordinatorDiskFreeAt = 0;
+  private readonly links = new Map<ConnectionId, SimLink>();
+  private nextConnection: ConnectionId = 1;
+  /** Every daemon started, registered or not. */
+  private readonly machines: SimDaemon[] = [];
+  /** The daemons by the server id the coordinator gave them. */
   readonly daemons = new Map<ServerId, SimDaemon>();
   readonly clients: SimClient[] = [];
   private readonly cut = new Set<string>();
@@ -189,7 +270,7 @@ export class World {
   failure?: Error;
   /** Every event handled, one line each, when tracing. */
   readonly trace: string[] | undefined;
-  /** Every configuration the coordinator published, by version (daemons name theirs by version). */
+  /** Every configuration the coordinator's core made, by version (daemons name theirs by version). */
   readonly configs = new Map<number, ClusterConfig>([[INITIAL_STATE.config.version, INITIAL_STATE.config]]);
   observer: WorldObserver | undefined;
   private holds: { hold: Hold; runs: (() => void)[] }[] = [];
@@ -201,6 +282,8 @@ export class World {
   ) {
     this.rng = new Rng(seed);
     this.trace = trace ? [] : undefined;
+    this.coordinator = new CoordinatorCore({ state: INITIAL_STATE });
+    this.coordinatorStep({ type: 'start' });
   }
 
   private log(line: string): void {
@@ -229,12 +312,14 @@ export class World {
 
   // ---- the network ------------------------------------------------------------------------------
 
+  // A server id that no daemon has yet: the daemon the coordinator gave it has not heard so (its
+  // DAEMON_REGISTERED is on its way) and serves nobody yet; what is sent to it is lost.
   private epochOf(n: Node): number {
-    return n.kind === 'daemon' ? this.daemons.get(n.id)!.incarnation : 0;
+    return n.kind === 'daemon' ? (this.daemons.get(n.id)?.incarnation ?? 0) : 0;
   }
 
   private aliveNode(n: Node): boolean {
-    return n.kind !== 'daemon' || this.daemons.get(n.id)!.alive;
+    return n.kind !== 'daemon' || this.daemons.get(n.id)?.alive === true;
   }
 
   private nodeName(n: Node): string {
@@ -246,28 +331,28 @@ export class World {
   }
 
   /**
-   * Sends a payload. Messages between servers and replies may be lost, duplicated and reordered;
-   * configuration pushes are only delayed (the coordinator's link resends them). A message sent
-   * to or from an earlier life of a daemon is lost with that life, as a TCP connection would be.
+   * Sends a payload. Messages between servers and replies may be lost, duplicated and reordered.
+   * A message sent to or from an earlier life of a daemon is lost with that life, as a TCP
+   * connection would be. (The connections to the coordinator are SimLinks, below.)
    */
-  send(from: Node, to: Node, payload: Payload, reliable = false): void {
+  send(from: Node, to: Node, payload: Payload): void {
     if (!this.aliveNode(from)) return;
     const fromEpoch = this.epochOf(from);
     const toEpoch = this.epochOf(to);
     const deliver = () => {
       if (this.kept({ kind: 'message', from, to, payload }, deliver)) return;
       if (this.epochOf(from) !== fromEpoch || this.epochOf(to) !== toEpoch || !this.aliveNode(to)) return;
-      if (!reliable && this.partitioned(from, to)) return;
+      if (this.partitioned(from, to)) return;
       this.receive(from, to, payload);
     };
-    if (!reliable && this.rng.chance(this.faults.drop)) {
+    if (this.rng.chance(this.faults.drop)) {
       this.faultCounts.dropped++;
       return;
     }
     this.at(this.rng.between(1, this.faults.delayMax), deliver);
     // A client's request travels on its own TCP connection: lost (the connection breaks) or late,
     // but never delivered twice. Messages between daemons may be (resent after a reconnection).
-    if (!reliable && payload.type !== 'request' && this.rng.chance(this.faults.duplicate)) {
+    if (payload.type !== 'request' && this.rng.chance(this.faults.duplicate)) {
       this.faultCounts.duplicated++;
       this.at(this.rng.between(1, this.faults.delayMax * 3), deliver);
     }
@@ -280,9 +365,7 @@ export class World {
     }
     if (to.kind === 'client') {
       const c = this.clients[to.id];
-      if (p.type === 'config') {
-        if (p.config.version > c.config.version) c.config = p.config;
-      } else if (p.type === 'reply') {
+      if (p.type === 'reply') {
         const waiter = c.waiting.get(p.requestId);
         if (waiter) {
           c.waiting.delete(p.requestId);
@@ -292,8 +375,7 @@ export class World {
       return;
     }
     const d = this.daemons.get(to.id)!;
-    if (p.type === 'config') this.feed(d, { type: 'config', config: p.config });
-    else if (p.type === 'peer' && from.kind === 'daemon') this.feed(d, { type: 'peer', from: from.id, message: p.message });
+    if (p.type === 'peer' && from.kind === 'daemon') this.feed(d, { type: 'peer', from: from.id, message: p.message });
     else if (p.type === 'request' && from.kind === 'client') this.feed(d, { type: 'request', client: from.id, requestId: p.requestId, request: p.request });
   }
 
@@ -302,17 +384,18 @@ export class World {
   /** Hands a core an event and carries out what it returns. */
   private feed(d: SimDaemon, ev: Parameters<DaemonCore['step']>[0]): void {
     if (!d.alive || !d.core) return;
-    if (this.trace && ev.type !== 'tick') this.log(`d${d.id} <- ${describeEvent(ev)}`);
+    const core = d.core;
+    if (this.trace && ev.type !== 'tick') this.log(`d${core.serverId} <- ${describeEvent(ev)}`);
     const incarnation = d.incarnation;
-    const ready = d.core.step(ev);
-    this.observer?.step?.(d.id, ev, ready);
+    const ready = core.step(ev);
+    this.observer?.step?.(core.serverId, ev, ready);
     // The observer may have crashed the daemon: what the step decided never left it.
     if (!d.alive || d.incarnation !== incarnation) return;
-    this.carryOut(d, ready);
+    this.carryOut(d, core, ready);
   }
 
-  private carryOut(d: SimDaemon, r: Ready): void {
-    const me: Node = { kind: 'daemon', id: d.id };
+  private carryOut(d: SimDaemon, core: DaemonCore, r: Ready): void {
+    const me: Node = { kind: 'daemon', id: core.serverId };
     const incarnation = d.incarnation;
     const still = () => d.alive && d.incarnation === incarnation;
     for (const p of r.persist) {
@@ -322,9 +405,9 @@ export class World {
       d.diskFreeAt = Math.max(d.diskFreeAt, this.now) + (slow ? this.rng.between(10, 60) : this.rng.between(0, 2));
       const complete = () => {
         if (!still()) return;
-        if (this.kept({ kind: 'disk', daemon: d.id, writes: p.writes }, complete)) return;
+        if (this.kept({ kind: 'disk', daemon: core.serverId, writes: p.writes }, complete)) return;
         if (!d.disk.complete(p.token)) return;
-        this.observer?.durable?.(d.id, p.writes, d.core!.configVersion);
+        this.observer?.durable?.(core.serverId, p.writes, core.configVersion);
         this.feed(d, { type: 'persisted', token: p.token, ok: true });
       };
       this.agenda.push(d.diskFreeAt, complete);
@@ -339,43 +422,47 @@ export class World {
     for (const x of r.replies) this.send(me, { kind: 'client', id: x.client }, { type: 'reply', requestId: x.requestId, reply: x.reply });
   }
 
-  /** Starts (or restarts) a daemon on its disk, registers it and starts its ticks. */
-  startDaemon(id: ServerId): void {
-    const d = this.daemons.get(id)!;
+  /**
+   * Starts (or restarts) a daemon on its disk: it connects to the coordinator and registers. A
+   * daemon learns its server id from its first registration (its core starts then); a restarted
+   * one knows it, and its core starts at once.
+   */
+  private startDaemon(d: SimDaemon): void {
     d.incarnation++;
     d.alive = true;
-    d.core = new DaemonCore({ serverId: id, incarnation: d.incarnation, store: d.disk, intents: d.disk.intentsHeld() });
+    d.link = undefined;
+    d.core = undefined;
+    if (d.id !== undefined) this.startCore(d, d.id);
     const incarnation = d.incarnation;
+    this.at(this.rng.between(1, 3), () => {
+      if (!d.alive || d.incarnation !== incarnation) return;
+      d.link = this.openLink({ kind: 'daemon', daemon: d, incarnation });
+      this.toCoordinator(d.link, { kind: 'register', token: d.token, host: `10.0.0.${d.index}`, port: 2012, freshKey: this.freshBytes(PEER_AUTH.keyBytes) });
+    });
+  }
+
+  private startCore(d: SimDaemon, serverId: ServerId): void {
+    const incarnation = d.incarnation;
+    d.core = new DaemonCore({ serverId, incarnation, store: d.disk, intents: d.disk.intentsHeld() });
     const tick = () => {
       if (!d.alive || d.incarnation !== incarnation) return;
       this.feed(d, { type: 'tick' });
       this.at(1, tick);
     };
     this.at(1, tick);
-    // Registration is the daemon's link to the coordinator: it arrives after a delay, then the
-    // coordinator pushes the configuration.
-    this.at(this.rng.between(1, 3), () => {
-      if (!d.alive || d.incarnation !== incarnation) return;
-      const { state, serverId } = registerServer(this.coordinator, d.token, `10.0.0.${id}`, 2012, Buffer.alloc(32, id));
-      if (serverId !== id) throw new Error(`world: daemon ${id} registered as server ${serverId}`);
-      this.updateCoordinator(state);
-      this.send({ kind: 'coordinator' }, { kind: 'daemon', id }, { type: 'config', config: this.coordinator.config }, true);
-    });
   }
 
-  /** A new daemon, with a new disk, joins the cluster. */
-  addDaemon(): ServerId {
-    const id = this.daemons.size + 1;
-    const token = `daemon-${id}`;
-    // The world names a daemon by its server id, so the coordinator must give it that id whatever
-    // order the registrations arrive in (they are delayed at random): its token is known from the
-    // start, as if it had registered once before. Otherwise a daemon that registers after a later
-    // one gets another's id, and coming back after a crash registers the wrong server.
-    if (this.coordinator.nextServerId !== id) throw new Error(`world: daemon ${id} added, but the coordinator's next server id is ${this.coordinator.nextServerId}`);
-    this.coordinator = { ...this.coordinator, identities: { ...this.coordinator.identities, [token]: id }, nextServerId: id + 1 };
-    this.daemons.set(id, { id, token, disk: new SimDisk(), incarnation: 0, alive: false, diskFreeAt: 0 });
-    this.startDaemon(id);
-    return id;
+  /**
+   * A new daemon, with a new disk, joins the cluster (once it has registered). Its `id` is set
+   * when DAEMON_REGISTERED reaches it: the coordinator numbers daemons in the order their
+   * registrations arrive, which the seed decides.
+   */
+  addDaemon(): SimDaemon {
+    const index = this.machines.length + 1;
+    const d: SimDaemon = { index, token: `daemon-${index}`, id: undefined, disk: new SimDisk(), incarnation: 0, alive: false, diskFreeAt: 0 };
+    this.machines.push(d);
+    this.startDaemon(d);
+    return d;
   }
 
   crash(id: ServerId): void {
@@ -387,9 +474,8 @@ export class World {
     d.disk.crash();
     this.faultCounts.crashes++;
     // The coordinator sees the daemon's connection close.
-    this.at(this.rng.between(1, 5), () => {
-      if (!d.alive) this.updateCoordinator(serverOffline(this.coordinator, id));
-    });
+    const delay = this.rng.between(1, 5);
+    if (d.link) this.closeLink(d.link, delay);
   }
 
   restart(id: ServerId): void {
@@ -397,38 +483,188 @@ export class World {
     if (d.alive) return;
     this.log(`d${id} restarts`);
     this.faultCounts.restarts++;
-    this.startDaemon(id);
+    this.startDaemon(d);
+  }
+
+  /** Random bytes from the seed (a peer key): the shell's to give the coordinator's core. */
+  private freshBytes(n: number): Buffer {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = this.rng.below(256);
+    return b;
   }
 
   // ---- the coordinator ---------------------------------------------------------------------------
 
+  /** Hands the coordinator's core an event and carries out what it returns. */
+  private coordinatorStep(ev: CoordinatorEvent): void {
+    const version = this.coordinator.state.config.version;
+    if (this.trace) this.log(`c <- ${describeCoordinatorEvent(ev)}`);
+    const r = this.coordinator.step(ev);
+    const config = this.coordinator.state.config;
+    if (config.version !== version) {
+      this.configs.set(config.version, config);
+      this.log(`configuration ${config.version}`);
+    }
+    this.carryOutCoordinator(r);
+  }
+
+  /**
+   * Sends and closes go out at once (the core held back what waits for a persist); the state is
+   * written on the coordinator's simulated disk, which acknowledges it a few ticks later.
+   */
+  private carryOutCoordinator(r: CoordinatorReady): void {
+    if (this.trace) for (const l of r.log) if (l.level !== 'debug') this.log(`c ${l.level}: ${l.line}`);
+    for (const s of r.send) this.fromCoordinator(s.conn, s.message);
+    for (const c of r.close) {
+      const link = this.links.get(c.conn);
+      if (!link) throw new Error(`the coordinator closed connection ${c.conn}, which it did not have`);
+      this.closeLink(link, 1);
+    }
+    if (r.persist) {
+      const { token, state } = r.persist;
+      this.coordinatorDiskFreeAt = Math.max(this.coordinatorDiskFreeAt, this.now) + this.rng.between(0, 2);
+      this.agenda.push(this.coordinatorDiskFreeAt, () => {
+        this.coordinatorDurable = state;
+        this.coordinatorStep({ type: 'persisted', token });
+      });
+    }
+  }
+
+  /** A new connection to the coordinator. */
+  private openLink(owner: LinkOwner): SimLink {
+    const link: SimLink = { conn: this.nextConnection++, owner, open: true, toCoordinatorAt: 0, fromCoordinatorAt: 0, keys: new Set() };
+    this.links.set(link.conn, link);
+    this.coordinatorStep({ type: 'opened', conn: link.conn });
+    return link;
+  }
+
+  /** Either end closes a connection: what is in flight is lost; the coordinator hears of it after `delay`. */
+  private closeLink(link: SimLink, delay: number): void {
+    if (!link.open) return;
+    link.open = false;
+    this.at(delay, () => {
+      this.links.delete(link.conn);
+      this.coordinatorStep({ type: 'closed', conn: link.conn });
+    });
+  }
+
+  /** Sends a request to the coordinator on a connection. */
+  private toCoordinator(link: SimLink, request: CoordinatorRequest): void {
+    link.toCoordinatorAt = Math.max(this.now + this.rng.between(1, this.faults.delayMax), link.toCoordinatorAt);
+    this.agenda.push(link.toCoordinatorAt, () => this.atCoordinator(link, request, 1n));
+  }
+
+  /** A request arrives at the coordinator on a connection, unless a hold keeps it (or the connection closed). */
+  private atCoordinator(link: SimLink, request: CoordinatorRequest, id: bigint): void {
+    if (!link.open) return;
+    const run = () => this.atCoordinator(link, request, id);
+    if (this.keptOnLink(link, 'to', { kind: 'to-coordinator', from: this.endOf(link), request }, run)) return;
+    this.coordinatorStep({ type: 'request', conn: link.conn, id, request });
+  }
+
+  /** Who holds the other end of a connection, as holds see it (now: a daemon's id comes with its registration). */
+  private endOf(link: SimLink): LinkEnd {
+    const o = link.owner;
+    if (o.kind === 'client') return { kind: 'client', id: o.client.id };
+    if (o.kind === 'admin') return { kind: 'admin' };
+    return o.daemon.id === undefined ? { kind: 'unregistered', token: o.daemon.token } : { kind: 'daemon', id: o.daemon.id };
+  }
+
+  /**
+   * Sends a message of the coordinator's on a connection, after checking what the core promises:
+   * nothing it says is newer than its state on disk, and peer keys go to daemons only.
+   */
+  private fromCoordinator(conn: ConnectionId, message: CoordinatorOutgoing): void {
+    const link = this.links.get(conn);
+    if (!link) throw new Error(`the coordinator sent ${message.kind} on connection ${conn}, which it knows closed`);
+    const durable = this.coordinatorDurable;
+    if (message.kind === 'config' && message.config.version > durable.config.version)
+      throw new Error(`the coordinator sent configuration ${message.config.version} before persisting it (on disk: ${durable.config.version})`);
+    if (message.kind === 'registered' && !durable.peerKeys[message.serverId]?.equals(message.peerKey))
+      throw new Error(`the coordinator sent server ${message.serverId} a peer key not on disk`);
+    if (message.kind === 'peer-keys') {
+      if (link.owner.kind !== 'daemon') throw new Error(`the coordinator sent peer keys to a ${link.owner.kind}'s connection`);
+      for (const [id, key] of message.keys) if (!durable.peerKeys[id]?.equals(key)) throw new Error(`the coordinator sent server ${id}'s peer key before persisting it`);
+    }
+    // Closed at the other end, and the coordinator has not heard yet: lost.
+    if (!link.open) return;
+    link.fromCoordinatorAt = Math.max(this.now + this.rng.between(1, this.faults.delayMax), link.fromCoordinatorAt);
+    this.agenda.push(link.fromCoordinatorAt, () => this.atOwner(link, message));
+  }
+
+  /** A message of the coordinator's arrives at the other end of a connection, unless a hold keeps it (or the connection closed). */
+  private atOwner(link: SimLink, message: CoordinatorOutgoing): void {
+    if (!link.open) return;
+    if (this.keptOnLink(link, 'from', { kind: 'from-coordinator', to: this.endOf(link), message }, () => this.atOwner(link, message))) return;
+    const owner = link.owner;
+    if (owner.kind === 'client') {
+      if (message.kind === 'config' && message.config.version > owner.client.config.version) owner.client.config = message.config;
+      return;
+    }
+    if (owner.kind === 'admin') {
+      if (message.kind !== 'coord-resp') throw new Error(`a command line's connection got ${message.kind}`);
+      this.closeLink(link, 1);
+      return owner.done(message.status, message.message);
+    }
+    const d = owner.daemon;
+    if (!d.alive || d.incarnation !== owner.incarnation) return;
+    switch (message.kind) {
+      case 'registered':
+        return this.onRegistered(d, link, message.serverId);
+      case 'peer-keys':
+        link.keys = new Set(message.keys.keys());
+        return;
+      case 'config': {
+        // The keys come before any configuration naming a new server: a daemon can check every peer.
+        const missing = message.config.servers.find((s) => !link.keys.has(s.id));
+        if (missing) throw new Error(`daemon ${d.token} got configuration ${message.config.version} naming server ${missing.id} before its peer key`);
+        return this.feed(d, { type: 'config', config: message.config });
+      }
+      default:
+        return this.log(`d${d.id ?? '?'} <- coordinator ${message.kind}${message.kind === 'error' ? ` ${message.status} ${message.message}` : ''}`);
+    }
+  }
+
+  /** DAEMON_REGISTERED: the daemon has its server id (the same one every time), then subscribes. */
+  private onRegistered(d: SimDaemon, link: SimLink, serverId: ServerId): void {
+    if (d.id === undefined) {
+      if (this.daemons.has(serverId)) throw new Error(`the coordinator gave ${d.token} server id ${serverId}, which another daemon has`);
+      d.id = serverId;
+      this.daemons.set(serverId, d);
+      this.startCore(d, serverId);
+    } else if (d.id !== serverId) throw new Error(`the coordinator gave ${d.token} server id ${serverId}; it had ${d.id}`);
+    this.toCoordinator(link, { kind: 'subscribe' });
+  }
+
+  /**
+   * A daemon's report, on its connection of this life (send() dropped those of an earlier one). It
+   * arrives at once (the network's delay was its connection's), behind what a hold keeps on it.
+   */
   private onCoordinatorMessage(from: ServerId, m: CoordinatorMessage): void {
-    if (m.type !== 'region-moved') return;
-    const region = this.coordinator.config.spaces.flatMap((s) => s.subspaces.flatMap((ss) => ss.regions)).find((r) => r.id === m.regionId);
-    // Only the region's head reports its copy done.
-    if (!region || region.replicas[0] !== from) return;
-    this.updateCoordinator(completeMove(this.coordinator, m.regionId, m.to));
+    const link = this.daemons.get(from)?.link;
+    if (!link) return;
+    this.atCoordinator(link, { kind: 'region-moved', regionId: m.regionId, to: m.to, configVersion: m.configVersion }, 0n);
   }
 
-  updateCoordinator(next: CoordinatorState): void {
-    if (next === this.coordinator) return;
-    this.coordinator = next;
-    this.configs.set(next.config.version, next.config);
-    this.log(`configuration ${next.config.version}`);
-    for (const d of this.daemons.values()) if (d.alive) this.send({ kind: 'coordinator' }, { kind: 'daemon', id: d.id }, { type: 'config', config: next.config }, true);
-    for (const c of this.clients) this.send({ kind: 'coordinator' }, { kind: 'client', id: c.id }, { type: 'config', config: next.config }, true);
+  /** SPACE_ADD on a connection of its own, as `hyperdex add-space` sends it; a refusal fails the run. */
+  addSpace(description: string): void {
+    this.adminRequest({ kind: 'space-add', description }, (status, message) => {
+      if (status !== Status.SUCCESS) throw new Error(`SPACE_ADD refused (${status}): ${message}`);
+    });
   }
 
-  addSpace(description: string): SpaceLayout {
-    const r = addSpace(this.coordinator, parseSpaceDescription(description));
-    if (!r.ok) throw new Error(r.reason);
-    this.updateCoordinator(r.state);
-    return findSpace(r.state.config, parseSpaceDescription(description).name)!;
-  }
-
+  /** SPACE_RM on a connection of its own; an unknown space is no failure of the cluster's. */
   rmSpace(name: string): void {
-    const r = rmSpace(this.coordinator, name);
-    if (r.ok) this.updateCoordinator(r.state);
+    this.adminRequest({ kind: 'space-rm', name }, () => undefined);
+  }
+
+  private adminRequest(request: CoordinatorRequest, done: (status: number, message: string) => void): void {
+    this.toCoordinator(this.openLink({ kind: 'admin', done }), request);
+  }
+
+  /** A space as the coordinator holds it now (for the scenario to aim its operations at). */
+  spaceNamed(name: string): SpaceLayout | undefined {
+    return findSpace(this.coordinator.state.config, name);
   }
 
   // ---- faults ----------------------------------------------------------------------------------
@@ -436,12 +672,12 @@ export class World {
   /** One tick's worth of random faults: crashes (and restarts later), partitions (healed later). */
   injectFaults(): void {
     const f = this.faults;
-    const live = [...this.daemons.values()].filter((d) => d.alive);
+    const live = [...this.daemons].filter(([, d]) => d.alive).map(([id]) => id);
     const down = this.daemons.size - live.length;
     if (live.length > 1 && down < f.crashedMax && this.rng.chance(f.crash)) {
-      const d = this.rng.pick(live);
-      this.crash(d.id);
-      this.at(this.rng.between(5, 60), () => this.restart(d.id));
+      const id = this.rng.pick(live);
+      this.crash(id);
+      this.at(this.rng.between(5, 60), () => this.restart(id));
     }
     if (this.rng.chance(f.partition)) {
       const nodes: Node[] = [{ kind: 'coordinator' }, ...[...this.daemons.keys()].map((id): Node => ({ kind: 'daemon', id })), ...this.clients.map((c): Node => ({ kind: 'client', id: c.id }))];
@@ -454,7 +690,11 @@ export class World {
     }
   }
 
-  /** Two nodes stop hearing each other: messages between them are lost (configuration pushes are not). */
+  /**
+   * Two nodes stop hearing each other: messages between them on the network are lost (a report of
+   * a finished move included). Connections to the coordinator are not cut: a scripted scenario
+   * that wants them to stall holds their messages.
+   */
   cutLink(a: Node, b: Node): void {
     this.cut.add(`${this.nodeName(a)}|${this.nodeName(b)}`);
     this.cut.add(`${this.nodeName(b)}|${this.nodeName(a)}`);
@@ -480,7 +720,7 @@ export class World {
    * Lets through what a hold kept, in order, at the current tick. The hold keeps taking what
    * comes until that moment (so that nothing overtakes what it kept: a disk's batches complete in
    * order). Kept deliveries are judged again when they run (a message to a daemon that restarted
-   * meanwhile is lost).
+   * meanwhile, or on a connection closed meanwhile, is lost).
    */
   release(hold: Hold): void {
     if (hold.released) return;
@@ -493,31 +733,58 @@ export class World {
     });
   }
 
-  /** Whether an active hold takes `h`; it then keeps `run` for its release. */
-  private kept(h: Holdable, run: () => void): boolean {
-    for (const { hold, runs } of this.holds) {
-      if (!hold.matches(h)) continue;
-      hold.kept.push(h);
-      this.log(`${hold.what} keeps ${h.kind === 'disk' ? `a batch of d${h.daemon} (${h.writes.length} writes)` : `${h.payload.type} ${this.nodeName(h.from)} -> ${this.nodeName(h.to)}`}`);
-      runs.push(run);
-      return true;
-    }
-    return false;
+  /** Whether an active hold takes `h` (`behind` first, if active, whatever it matches); it then keeps `run` for its release. */
+  private keep(h: Holdable, run: () => void, behind?: Hold): Hold | undefined {
+    const entry = this.holds.find((e) => e.hold === behind) ?? this.holds.find((e) => e.hold.matches(h));
+    if (!entry) return undefined;
+    entry.hold.kept.push(h);
+    entry.runs.push(run);
+    this.log(`${entry.hold.what} keeps ${this.describeHoldable(h)}`);
+    return entry.hold;
   }
 
-  /** Ends every fault: no more lost or repeated messages, partitions healed, crashed daemons restarted. */
+  private kept(h: Holdable, run: () => void): boolean {
+    return this.keep(h, run) !== undefined;
+  }
+
+  /** As kept(), on a connection to the coordinator: what follows a kept message waits behind it in the same hold. */
+  private keptOnLink(link: SimLink, way: 'to' | 'from', h: Holdable, run: () => void): boolean {
+    const hold = this.keep(h, run, way === 'to' ? link.keptTo : link.keptFrom);
+    if (!hold) return false;
+    if (way === 'to') link.keptTo = hold;
+    else link.keptFrom = hold;
+    return true;
+  }
+
+  private describeHoldable(h: Holdable): string {
+    const end = (e: LinkEnd) => (e.kind === 'admin' ? 'a command line' : e.kind === 'unregistered' ? e.token : this.nodeName(e));
+    switch (h.kind) {
+      case 'disk':
+        return `a batch of d${h.daemon} (${h.writes.length} writes)`;
+      case 'message':
+        return `${h.payload.type} ${this.nodeName(h.from)} -> ${this.nodeName(h.to)}`;
+      case 'to-coordinator':
+        return `${h.request.kind} ${end(h.from)} -> c`;
+      case 'from-coordinator':
+        return `${h.message.kind} c -> ${end(h.to)}`;
+    }
+  }
+
+  /** Ends every fault: no more lost or repeated messages, partitions healed, holds released, crashed daemons restarted. */
   heal(): void {
     this.faults = { ...NO_FAULTS, delayMax: this.faults.delayMax };
     this.cut.clear();
     for (const { hold } of [...this.holds]) this.release(hold);
-    for (const d of this.daemons.values()) if (!d.alive) this.restart(d.id);
+    for (const [id, d] of this.daemons) if (!d.alive) this.restart(id);
   }
 
   // ---- clients ---------------------------------------------------------------------------------
 
+  /** A new client: it subscribes to the configuration, which it has once the answer arrives. */
   addClient(): SimClient {
-    const c: SimClient = { id: this.clients.length, config: this.coordinator.config, waiting: new Map() };
+    const c: SimClient = { id: this.clients.length, config: EMPTY_CONFIG, waiting: new Map() };
     this.clients.push(c);
+    this.toCoordinator(this.openLink({ kind: 'client', client: c }), { kind: 'subscribe' });
     return c;
   }
 
