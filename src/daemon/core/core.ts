@@ -17,10 +17,12 @@ import { firstFailingCheck, resolveChecks } from '../../common/predicate';
 import { AtomicFlag, Status } from '../../common/protocol';
 import { applyAtomic, checkKey, Outcome, StoredObject } from '../apply';
 import { regionChanges } from '../changes';
+import { assert } from './assert';
 import { GAVE_UP, PeerBook } from './peers';
+import { failureReply, getReply, reconfigure, writeReply } from './replies';
 import { newSlot, Slot, slotIdle, slotName } from './slots';
 import { WireCheck } from '../../common/messages';
-import { ClientReply, ClientRequest, CoreEvent, CoreStore, emptyReady, Intent, PeerMessage, Ready, StoredRecord, StoreWrite } from './types';
+import { ClientRequest, CoreEvent, CoreStore, emptyReady, Intent, PeerMessage, Ready, StoredRecord, StoreWrite } from './types';
 
 /** Ticks a request or message from a newer configuration waits for this daemon to catch up. */
 export const CONFIG_WAIT_TICKS = 40;
@@ -37,11 +39,7 @@ export const KEY_WRITES_MAX = 4096;
 /** Objects of a moving region in flight to its next head at once. */
 export const MOVE_WINDOW = 64;
 
-export class CoreAssertionError extends Error {}
-
-function assert(cond: unknown, what: string): asserts cond {
-  if (!cond) throw new CoreAssertionError(`core invariant: ${what}`);
-}
+export { CoreAssertionError } from './assert';
 
 interface RegionRef {
   readonly space: SpaceLayout;
@@ -88,8 +86,6 @@ interface Move {
   inflight: number;
   failed: boolean;
 }
-
-const reconfigure = (message: string): Outcome => ({ status: Status.RECONFIGURE, attr: '', message });
 
 export interface CoreOptions {
   readonly serverId: ServerId;
@@ -331,21 +327,15 @@ export class DaemonCore {
   }
 
   private replyFailure(client: number, requestId: number, req: ClientRequest, o: Outcome): void {
-    let reply: ClientReply;
-    if (req.kind === 'get') reply = { kind: 'get', status: o.status, attr: o.attr, message: o.message };
-    else if (req.kind === 'write') reply = { kind: 'write', status: o.status, attr: o.attr, message: o.message };
-    else if (req.kind === 'search') reply = { kind: 'search', status: o.status, attr: o.attr, message: o.message, objects: [] };
-    else reply = { kind: req.kind, status: o.status, attr: o.attr, message: o.message, count: 0 };
-    this.ready.replies.push({ client, requestId, reply });
+    this.ready.replies.push({ client, requestId, reply: failureReply(req, o) });
   }
 
   private replyWrite(client: number, requestId: number, o: Outcome): void {
-    this.ready.replies.push({ client, requestId, reply: { kind: 'write', status: o.status, attr: o.attr, message: o.message } });
+    this.ready.replies.push({ client, requestId, reply: writeReply(o) });
   }
 
   private replyGet(client: number, requestId: number, rec: StoredRecord | null): void {
-    const reply: ClientReply = rec?.values ? { kind: 'get', status: Status.SUCCESS, message: '', values: rec.values } : { kind: 'get', status: Status.NOTFOUND, message: '' };
-    this.ready.replies.push({ client, requestId, reply });
+    this.ready.replies.push({ client, requestId, reply: getReply(rec) });
   }
 
   // ---- slots: one key's work, in order ---------------------------------------------------------
