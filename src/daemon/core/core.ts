@@ -18,11 +18,12 @@ import { AtomicFlag, Status } from '../../common/protocol';
 import { applyAtomic, checkKey, Outcome, StoredObject } from '../apply';
 import { regionChanges } from '../changes';
 import { assert } from './assert';
+import { Effects, Rows } from './effects';
 import { GAVE_UP, PeerBook } from './peers';
 import { failureReply, getReply, reconfigure, writeReply } from './replies';
 import { newSlot, Slot, slotIdle, slotName } from './slots';
 import { WireCheck } from '../../common/messages';
-import { ClientRequest, CoreEvent, CoreStore, emptyReady, Intent, PeerMessage, Ready, StoredRecord, StoreWrite } from './types';
+import { ClientRequest, CoreEvent, CoreStore, Intent, PeerMessage, Ready, StoredRecord, StoreWrite } from './types';
 
 /** Ticks a request or message from a newer configuration waits for this daemon to catch up. */
 export const CONFIG_WAIT_TICKS = 40;
@@ -103,13 +104,9 @@ export class DaemonCore {
   private readonly store: CoreStore;
   private config: ClusterConfig = EMPTY_CONFIG;
   private now = 0;
-  private ready: Ready = emptyReady();
-  private nextToken = 1;
+  private readonly effects = new Effects();
   private readonly peers: PeerBook;
   private readonly slots = new Map<string, Slot>();
-  private readonly loads = new Map<number, Slot>();
-  private readonly persists = new Map<number, (ok: boolean, message: string) => void>();
-  private readonly scans = new Map<number, (rows: readonly (readonly [Buffer, StoredRecord])[]) => void>();
   private parked: Parked[] = [];
   /** Regions this daemon heads but may not serve until the previous head hands them off: since when. */
   private readonly awaitingHandoff = new Map<number, number>();
@@ -146,9 +143,7 @@ export class DaemonCore {
       this.onPeer(this.serverId, this.selfInbox.shift()!);
     }
     this.checkInvariants();
-    const out = this.ready;
-    this.ready = emptyReady();
-    return out;
+    return this.effects.take();
   }
 
   private dispatch(ev: CoreEvent): void {
@@ -160,19 +155,11 @@ export class DaemonCore {
       case 'peer':
         return this.onPeer(ev.from, ev.message);
       case 'loaded':
-        return this.onLoaded(ev.token, ev.record);
-      case 'persisted': {
-        const done = this.persists.get(ev.token);
-        if (!done) return;
-        this.persists.delete(ev.token);
-        return done(ev.ok, ev.message ?? '');
-      }
-      case 'scanned': {
-        const done = this.scans.get(ev.token);
-        if (!done) return;
-        this.scans.delete(ev.token);
-        return done(ev.rows);
-      }
+        return this.effects.loaded(ev.token, ev.record);
+      case 'persisted':
+        return this.effects.persisted(ev.token, ev.ok, ev.message ?? '');
+      case 'scanned':
+        return this.effects.scanned(ev.token, ev.rows);
       case 'tick':
         return this.onTick();
       case 'coordinator-link':
@@ -327,15 +314,15 @@ export class DaemonCore {
   }
 
   private replyFailure(client: number, requestId: number, req: ClientRequest, o: Outcome): void {
-    this.ready.replies.push({ client, requestId, reply: failureReply(req, o) });
+    this.effects.reply(client, requestId, failureReply(req, o));
   }
 
   private replyWrite(client: number, requestId: number, o: Outcome): void {
-    this.ready.replies.push({ client, requestId, reply: writeReply(o) });
+    this.effects.reply(client, requestId, writeReply(o));
   }
 
   private replyGet(client: number, requestId: number, rec: StoredRecord | null): void {
-    this.ready.replies.push({ client, requestId, reply: getReply(rec) });
+    this.effects.reply(client, requestId, getReply(rec));
   }
 
   // ---- slots: one key's work, in order ---------------------------------------------------------
@@ -360,9 +347,7 @@ export class DaemonCore {
       const known = this.store.peek(slot.address, slot.key);
       if (known === undefined) {
         slot.loading = true;
-        const token = this.nextToken++;
-        this.loads.set(token, slot);
-        this.ready.loads.push({ token, region: slot.address, key: slot.key });
+        this.effects.load(slot.address, slot.key, (record) => this.onLoaded(slot, record));
         return;
       }
       slot.record = known;
@@ -377,10 +362,7 @@ export class DaemonCore {
     if (slotIdle(slot)) this.slots.delete(slotName(slot.regionId, slot.key));
   }
 
-  private onLoaded(token: number, record: StoredRecord | null): void {
-    const slot = this.loads.get(token);
-    if (!slot) return;
-    this.loads.delete(token);
+  private onLoaded(slot: Slot, record: StoredRecord | null): void {
     slot.loading = false;
     if (slot.record === undefined) {
       slot.record = record;
@@ -618,7 +600,7 @@ export class DaemonCore {
 
   private sendNow(to: ServerId, message: PeerMessage): void {
     if (to === this.serverId) this.selfInbox.push(message);
-    else this.ready.send.push({ to, message });
+    else this.effects.send(to, message);
   }
 
   private resendDue(): void {
@@ -781,7 +763,7 @@ export class DaemonCore {
     }
     if (live() && mv.inflight === 0 && mv.next >= mv.rows.length) {
       this.movedReports.set(mv.regionId, { to: mv.to, startVersion: mv.startVersion });
-      this.ready.toCoordinator.push({ type: 'region-moved', configVersion: mv.startVersion, regionId: mv.regionId, to: mv.to });
+      this.effects.report({ type: 'region-moved', configVersion: mv.startVersion, regionId: mv.regionId, to: mv.to });
     }
   }
 
@@ -809,11 +791,8 @@ export class DaemonCore {
 
   // ---- searches and counts ---------------------------------------------------------------------
 
-  private scanRegion(ref: RegionRef, interval: readonly [bigint, bigint] | undefined, then: (rows: readonly (readonly [Buffer, StoredRecord])[]) => void): void {
-    const token = this.nextToken++;
-    this.scans.set(token, then);
-    const region = { spaceId: ref.space.id, subspace: ref.subspace, regionId: ref.region.id };
-    this.ready.scans.push(interval ? { token, region, interval } : { token, region });
+  private scanRegion(ref: RegionRef, interval: readonly [bigint, bigint] | undefined, then: (rows: Rows) => void): void {
+    this.effects.scan({ spaceId: ref.space.id, subspace: ref.subspace, regionId: ref.region.id }, interval, then);
   }
 
   private onSearch(ev: Extract<CoreEvent, { type: 'request' }>, space: SpaceLayout, req: Extract<ClientRequest, { kind: 'search' | 'count' | 'group-del' }>): void {
@@ -829,9 +808,9 @@ export class DaemonCore {
     const objects: { key: Buffer; values: readonly Buffer[] }[] = [];
     let waiting = req.regions.length;
     const finish = () => {
-      if (req.kind === 'group-del') return this.eraseMatches(space, objects.map((o) => o.key), req.checks, (count) => this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'group-del', status: Status.SUCCESS, message: '', count } }));
-      if (req.kind === 'count') this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'count', status: Status.SUCCESS, message: '', count: objects.length } });
-      else this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'search', status: Status.SUCCESS, message: '', objects } });
+      if (req.kind === 'group-del') return this.eraseMatches(space, objects.map((o) => o.key), req.checks, (count) => this.effects.reply(ev.client, ev.requestId, { kind: 'group-del', status: Status.SUCCESS, message: '', count }));
+      if (req.kind === 'count') this.effects.reply(ev.client, ev.requestId, { kind: 'count', status: Status.SUCCESS, message: '', count: objects.length });
+      else this.effects.reply(ev.client, ev.requestId, { kind: 'search', status: Status.SUCCESS, message: '', objects });
     };
     // The store may read only the interval of the subspace's first axis that the checks allow.
     const first = space.subspaces[req.subspace].attributes[0];
@@ -900,9 +879,7 @@ export class DaemonCore {
   // ---- storage and time -------------------------------------------------------------------------
 
   private persist(writes: StoreWrite[], done: (ok: boolean, message: string) => void): void {
-    const token = this.nextToken++;
-    this.persists.set(token, done);
-    this.ready.persist.push({ token, writes });
+    this.effects.persist(writes, done);
   }
 
   /**
@@ -926,7 +903,7 @@ export class DaemonCore {
     for (const [id, since] of [...this.awaitingHandoff]) if (this.now - since >= HANDOFF_WAIT_TICKS) this.awaitingHandoff.delete(id);
     if (this.now - this.lastMovedReport >= MOVED_REPORT_TICKS) {
       this.lastMovedReport = this.now;
-      for (const [regionId, r] of this.movedReports) this.ready.toCoordinator.push({ type: 'region-moved', configVersion: r.startVersion, regionId, to: r.to });
+      for (const [regionId, r] of this.movedReports) this.effects.report({ type: 'region-moved', configVersion: r.startVersion, regionId, to: r.to });
     }
     const parked = this.parked;
     this.parked = [];
