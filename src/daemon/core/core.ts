@@ -18,8 +18,9 @@ import { AtomicFlag, Status } from '../../common/protocol';
 import { applyAtomic, checkKey, Outcome, StoredObject } from '../apply';
 import { regionChanges } from '../changes';
 import { assert } from './assert';
+import { TickClock } from './clock';
 import { Effects, Rows } from './effects';
-import { GAVE_UP, PeerBook } from './peers';
+import { Messenger, PeerRequest } from './messenger';
 import { failureReply, getReply, reconfigure, writeReply } from './replies';
 import { newSlot, Slot, slotIdle, slotName } from './slots';
 import { WireCheck } from '../../common/messages';
@@ -103,9 +104,9 @@ export class DaemonCore {
   readonly serverId: ServerId;
   private readonly store: CoreStore;
   private config: ClusterConfig = EMPTY_CONFIG;
-  private now = 0;
   private readonly effects = new Effects();
-  private readonly peers: PeerBook;
+  private readonly clock = new TickClock();
+  private readonly messenger: Messenger;
   private readonly slots = new Map<string, Slot>();
   private parked: Parked[] = [];
   /** Regions this daemon heads but may not serve until the previous head hands them off: since when. */
@@ -120,14 +121,12 @@ export class DaemonCore {
   private readonly movedReports = new Map<number, { to: ServerId; startVersion: number }>();
   private lastMovedReport = 0;
   private intents: readonly Intent[];
-  /** Messages to this daemon itself, delivered within the same step. */
-  private readonly selfInbox: PeerMessage[] = [];
   private regionIndex = new Map<number, RegionRef>();
 
   constructor(opts: CoreOptions) {
     this.serverId = opts.serverId;
     this.store = opts.store;
-    this.peers = new PeerBook(opts.incarnation, opts.resendTicks);
+    this.messenger = new Messenger(opts.serverId, opts.incarnation, opts.resendTicks, this.clock, this.effects);
     this.intents = opts.intents ?? [];
   }
 
@@ -138,9 +137,9 @@ export class DaemonCore {
   /** Hands the core one event; returns what the shell must do. */
   step(ev: CoreEvent): Ready {
     this.dispatch(ev);
-    for (let i = 0; this.selfInbox.length > 0; i++) {
+    for (let i = 0, m = this.messenger.takeFromSelf(); m; i++, m = this.messenger.takeFromSelf()) {
       assert(i < 1_000_000, 'messages to self keep coming');
-      this.onPeer(this.serverId, this.selfInbox.shift()!);
+      this.onPeer(this.serverId, m);
     }
     this.checkInvariants();
     return this.effects.take();
@@ -185,7 +184,7 @@ export class DaemonCore {
       const before = this.regionIn(old, r.id);
       if (before && before.replicas[0] === this.serverId && before.handoffFrom === r.handoffFrom) continue;
       if (this.handoffsEarly.delete(r.id)) continue;
-      this.awaitingHandoff.set(r.id, this.now);
+      this.awaitingHandoff.set(r.id, this.clock.now);
     }
     for (const l of changes.lost) this.draining.set(l.region.id, l.to);
     for (const [id, to] of [...this.moves]) {
@@ -262,7 +261,7 @@ export class DaemonCore {
         if (ref) this.persist([{ op: 'drop-region', region: { spaceId: ref.space.id, subspace: ref.subspace, regionId: id } }], () => undefined);
       };
       if (to === undefined || to === this.serverId) drop();
-      else this.sendTracked({ type: 'handoff', id: this.peers.newId(), configVersion: this.config.version, regionId: id }, () => this.regionIndex.get(id)?.region.replicas[0] ?? null, drop);
+      else this.messenger.sendTracked({ type: 'handoff', id: this.messenger.newId(), configVersion: this.config.version, regionId: id }, () => this.regionIndex.get(id)?.region.replicas[0] ?? null, drop);
     }
   }
 
@@ -270,7 +269,7 @@ export class DaemonCore {
 
   private park(event: Parkable, ticks: number): void {
     if (this.parked.length >= PARKED_MAX) return this.refuse(event, reconfigure(`over ${PARKED_MAX} requests waiting for configurations`));
-    this.parked.push({ event, until: this.now + ticks });
+    this.parked.push({ event, until: this.clock.now + ticks });
   }
 
   private unpark(): void {
@@ -280,12 +279,12 @@ export class DaemonCore {
   }
 
   private redispatch(event: Parkable): void {
-    if (event.type === 'peer') this.handlePeer(event.from, event.message as Exclude<PeerMessage, { type: 'ack' }>);
+    if (event.type === 'peer') this.handlePeer(event.from, event.message as PeerRequest);
     else this.onRequest(event);
   }
 
   private refuse(event: Parkable, outcome: Outcome): void {
-    if (event.type === 'peer') return this.peers.forget(event.from, event.message.id);
+    if (event.type === 'peer') return this.messenger.forget(event.from, event.message.id);
     this.replyFailure(event.client, event.requestId, event.request, outcome);
   }
 
@@ -532,13 +531,13 @@ export class DaemonCore {
         const ref = this.regionIndex.get(s.regionId);
         return ref ? ref.region.replicas[0] : null;
       };
-      const message: PeerMessage = { type: 'update', id: this.peers.newId(), configVersion: this.config.version, spaceId: space.id, subspace: s.subspace, regionId: s.regionId, key: intent.key, record, transfer: s.transfer };
+      const message: PeerMessage = { type: 'update', id: this.messenger.newId(), configVersion: this.config.version, spaceId: space.id, subspace: s.subspace, regionId: s.regionId, key: intent.key, record, transfer: s.transfer };
       const done = (status: number) => {
         if (status === Status.RECONFIGURE) commit.lost = true;
         commit.pending--;
         if (commit.pending === 0) then();
       };
-      this.sendTracked(message, target, done, (status) => status === Status.UNKNOWNSPACE || (s.transfer && this.lateRefused(s.regionId, status)));
+      this.messenger.sendTracked(message, target, done, (status) => status === Status.UNKNOWNSPACE || (s.transfer && this.lateRefused(s.regionId, status)));
     }
   }
 
@@ -581,70 +580,13 @@ export class DaemonCore {
 
   // ---- messages between daemons -----------------------------------------------------------------
 
-  /**
-   * Sends a message and keeps it until acknowledged: sent again every RESEND_TICKS, to whichever
-   * daemon `target` names then (with a new message id when that changes; null gives up).
-   * `onDone` runs once: at a SUCCESS ack, one that `final` accepts, or giving up. Other answers
-   * (RECONFIGURE, a failed store) are retried at the next resend.
-   */
-  private sendTracked(message: PeerMessage, target: () => ServerId | undefined | null, onDone: (status: number) => void, final: (status: number) => boolean = () => false): void {
-    const to = target();
-    if (to === null) return onDone(GAVE_UP);
-    const onAck = (status: number) => {
-      if (status === Status.SUCCESS || status === GAVE_UP || final(status)) return onDone(status);
-      this.peers.track(to ?? -1, message, this.now, onAck, target);
-    };
-    this.peers.track(to ?? -1, message, this.now, onAck, target);
-    if (to !== undefined) this.sendNow(to, message);
-  }
-
-  private sendNow(to: ServerId, message: PeerMessage): void {
-    if (to === this.serverId) this.selfInbox.push(message);
-    else this.effects.send(to, message);
-  }
-
-  private resendDue(): void {
-    for (const o of this.peers.due(this.now)) {
-      const to = o.target();
-      if (to === null) {
-        this.peers.outstanding.delete(o.message.id.seq);
-        o.onAck(GAVE_UP, 'gave up');
-        continue;
-      }
-      o.sentAt = this.now;
-      if (to === undefined) continue;
-      if (to !== o.to) {
-        // Another daemon now: a new message (the old one, if it arrives, is judged on its own).
-        this.peers.outstanding.delete(o.message.id.seq);
-        const message = { ...o.message, id: this.peers.newId(), configVersion: this.config.version } as PeerMessage;
-        this.peers.track(to, message, this.now, o.onAck, o.target);
-        this.sendNow(to, message);
-        continue;
-      }
-      o.sends++;
-      this.sendNow(to, o.message);
-    }
-  }
-
-  private ack(to: ServerId, m: PeerMessage, status: number, message: string): void {
-    this.peers.answered(to, m.id, status, message);
-    this.sendNow(to, { type: 'ack', id: m.id, status, message });
-  }
-
   private onPeer(from: ServerId, m: PeerMessage): void {
-    if (m.type === 'ack') {
-      const o = this.peers.acked(m.id);
-      if (o) o.onAck(m.status, m.message);
-      return;
-    }
-    const seen = this.peers.receive(from, m.id);
-    if (seen === 'stale' || seen === 'pending') return;
-    if (seen !== 'new') return this.sendNow(from, { type: 'ack', id: m.id, status: seen.status, message: seen.message });
-    this.handlePeer(from, m);
+    const request = this.messenger.receive(from, m);
+    if (request) this.handlePeer(from, request);
   }
 
   /** A message admitted once (not a resend): parked and handled again without the check. */
-  private handlePeer(from: ServerId, m: Exclude<PeerMessage, { type: 'ack' }>): void {
+  private handlePeer(from: ServerId, m: PeerRequest): void {
     if (m.configVersion > this.config.version) return this.park({ type: 'peer', from, message: m }, CONFIG_WAIT_TICKS);
     if (m.type === 'update') return this.onUpdate(from, m);
     if (m.type === 'reset') return this.onReset(from, m);
@@ -654,15 +596,15 @@ export class DaemonCore {
 
   private onUpdate(from: ServerId, m: Extract<PeerMessage, { type: 'update' }>): void {
     const ref = this.regionIndex.get(m.regionId);
-    if (!ref || ref.space.id !== m.spaceId || ref.subspace !== m.subspace) return this.ack(from, m, ref ? Status.BADREQUEST : Status.UNKNOWNSPACE, `no region ${m.regionId} here`);
+    if (!ref || ref.space.id !== m.spaceId || ref.subspace !== m.subspace) return this.messenger.ack(from, m, ref ? Status.BADREQUEST : Status.UNKNOWNSPACE, `no region ${m.regionId} here`);
     const head = ref.region.replicas[0] === this.serverId;
     const awaiting = this.awaitingHandoff.has(m.regionId);
     if (m.transfer) {
       // Copies and forwards from the current head while the region moves here, or from the
       // previous head until it has handed the region off.
-      if (ref.region.moving !== this.serverId && !(head && awaiting)) return this.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
+      if (ref.region.moving !== this.serverId && !(head && awaiting)) return this.messenger.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
     } else {
-      if (!head) return this.ack(from, m, Status.RECONFIGURE, `server ${this.serverId} does not head region ${m.regionId}`);
+      if (!head) return this.messenger.ack(from, m, Status.RECONFIGURE, `server ${this.serverId} does not head region ${m.regionId}`);
       if (awaiting) return this.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
     }
     const slot = this.slotFor(m.regionId, m.key);
@@ -673,7 +615,7 @@ export class DaemonCore {
   /** Applies an update if it is newer than the record held, forwards it while the region moves, acks. */
   private applyUpdate(slot: Slot, from: ServerId, m: Extract<PeerMessage, { type: 'update' }>): void {
     const have = slot.record!;
-    if (have && have.version >= m.record.version) return this.ack(from, m, Status.SUCCESS, '');
+    if (have && have.version >= m.record.version) return this.messenger.ack(from, m, Status.SUCCESS, '');
     this.hold(slot);
     const write = this.updateWrite(this.regionIndex.get(m.regionId)!, m.key, m.record);
     const next = write.op === 'del' ? null : m.record;
@@ -682,23 +624,23 @@ export class DaemonCore {
       if (!ok) {
         slot.record = undefined;
         slot.stable = undefined;
-        this.ack(from, m, Status.SERVERERROR, `storage: ${message}`);
+        this.messenger.ack(from, m, Status.SERVERERROR, `storage: ${message}`);
         return this.release(slot);
       }
       slot.stable = next;
       const onward = this.onwardOf(m.regionId);
       if (onward === null) {
-        this.ack(from, m, Status.SUCCESS, '');
+        this.messenger.ack(from, m, Status.SUCCESS, '');
         return this.release(slot);
       }
       // The region moves on: its next head gets the update before the sender hears back.
-      const forward: PeerMessage = { ...m, id: this.peers.newId(), configVersion: this.config.version, transfer: true };
+      const forward: PeerMessage = { ...m, id: this.messenger.newId(), configVersion: this.config.version, transfer: true };
       // Refused as late, the sender hears RECONFIGURE and sends the update to the region's head.
-      this.sendTracked(
+      this.messenger.sendTracked(
         forward,
         () => this.onwardOf(m.regionId),
         (status) => {
-          this.ack(from, m, status === Status.RECONFIGURE ? Status.RECONFIGURE : Status.SUCCESS, status === Status.RECONFIGURE ? `region ${m.regionId} moved away from server ${this.serverId}` : '');
+          this.messenger.ack(from, m, status === Status.RECONFIGURE ? Status.RECONFIGURE : Status.SUCCESS, status === Status.RECONFIGURE ? `region ${m.regionId} moved away from server ${this.serverId}` : '');
           this.release(slot);
         },
         (status) => status === Status.UNKNOWNSPACE || this.lateRefused(m.regionId, status),
@@ -708,9 +650,9 @@ export class DaemonCore {
 
   private onReset(from: ServerId, m: Extract<PeerMessage, { type: 'reset' }>): void {
     const ref = this.regionIndex.get(m.regionId);
-    if (!ref || ref.region.moving !== this.serverId) return this.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
+    if (!ref || ref.region.moving !== this.serverId) return this.messenger.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
     // Copies of an earlier attempt still being applied: the reset waits for them.
-    if (this.regionWork.has(m.regionId)) return this.park({ type: 'peer', from, message: m }, this.peers.resendTicks);
+    if (this.regionWork.has(m.regionId)) return this.park({ type: 'peer', from, message: m }, this.messenger.resendTicks);
     for (const [name, slot] of [...this.slots]) {
       if (slot.regionId !== m.regionId) continue;
       if (slotIdle(slot)) this.slots.delete(name);
@@ -719,12 +661,12 @@ export class DaemonCore {
         slot.stable = undefined;
       }
     }
-    this.persist([{ op: 'drop-region', region: { spaceId: ref.space.id, subspace: ref.subspace, regionId: m.regionId } }], (ok, message) => this.ack(from, m, ok ? Status.SUCCESS : Status.SERVERERROR, message));
+    this.persist([{ op: 'drop-region', region: { spaceId: ref.space.id, subspace: ref.subspace, regionId: m.regionId } }], (ok, message) => this.messenger.ack(from, m, ok ? Status.SUCCESS : Status.SERVERERROR, message));
   }
 
   private onHandoff(from: ServerId, m: Extract<PeerMessage, { type: 'handoff' }>): void {
     if (!this.awaitingHandoff.delete(m.regionId)) this.handoffsEarly.add(m.regionId);
-    this.ack(from, m, Status.SUCCESS, '');
+    this.messenger.ack(from, m, Status.SUCCESS, '');
     this.unpark();
   }
 
@@ -735,8 +677,8 @@ export class DaemonCore {
     const mv: Move = { regionId, to, startVersion: this.config.version, rows: [], next: 0, inflight: 0, failed: false };
     this.moves.set(regionId, mv);
     const live = () => this.moves.get(regionId) === mv;
-    const reset: PeerMessage = { type: 'reset', id: this.peers.newId(), configVersion: this.config.version, regionId };
-    this.sendTracked(
+    const reset: PeerMessage = { type: 'reset', id: this.messenger.newId(), configVersion: this.config.version, regionId };
+    this.messenger.sendTracked(
       reset,
       () => (live() ? to : null),
       () => {
@@ -776,8 +718,8 @@ export class DaemonCore {
       return this.pumpMove(mv);
     }
     this.hold(slot);
-    const message: PeerMessage = { type: 'update', id: this.peers.newId(), configVersion: this.config.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: mv.regionId, key: slot.key, record: slot.record, transfer: true };
-    this.sendTracked(
+    const message: PeerMessage = { type: 'update', id: this.messenger.newId(), configVersion: this.config.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: mv.regionId, key: slot.key, record: slot.record, transfer: true };
+    this.messenger.sendTracked(
       message,
       () => (live() ? mv.to : null),
       () => {
@@ -836,7 +778,7 @@ export class DaemonCore {
     let deleted = 0;
     if (waiting === 0) return done(0);
     for (const key of keys) {
-      const message: PeerMessage = { type: 'erase', id: this.peers.newId(), configVersion: this.config.version, spaceId: space.id, key, checks };
+      const message: PeerMessage = { type: 'erase', id: this.messenger.newId(), configVersion: this.config.version, spaceId: space.id, key, checks };
       const leader = () => {
         const now = findSpaceById(this.config, space.id);
         return now ? keyRegion(now, key).replicas[0] : null;
@@ -845,7 +787,7 @@ export class DaemonCore {
       // did nothing (RECONFIGURE); only then to the next. Sent elsewhere after a silence, it could
       // be applied twice and delete a newer object.
       let to = leader();
-      this.sendTracked(
+      this.messenger.sendTracked(
         message,
         () => (to === null || to === undefined || findServer(this.config, to) ? to : null),
         (status) => {
@@ -864,15 +806,15 @@ export class DaemonCore {
   /** An erase from a group_del: a write at this point leader whose outcome goes back as the ack. */
   private onErase(from: ServerId, m: Extract<PeerMessage, { type: 'erase' }>): void {
     const space = findSpaceById(this.config, m.spaceId);
-    if (!space) return this.ack(from, m, Status.UNKNOWNSPACE, `no space with id ${m.spaceId}`);
-    if (checkKey(space.spec, m.key)) return this.ack(from, m, Status.BADREQUEST, 'a malformed key');
+    if (!space) return this.messenger.ack(from, m, Status.UNKNOWNSPACE, `no space with id ${m.spaceId}`);
+    if (checkKey(space.spec, m.key)) return this.messenger.ack(from, m, Status.BADREQUEST, 'a malformed key');
     const region = keyRegion(space, m.key);
     const served = this.served(region.id);
     if (served === 'wait') return this.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
-    if (!('space' in served)) return this.ack(from, m, served.status, served.message);
+    if (!('space' in served)) return this.messenger.ack(from, m, served.status, served.message);
     const request = { configVersion: this.config.version, spaceId: m.spaceId, key: m.key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: m.checks, funcs: [] };
     const slot = this.slotFor(region.id, m.key);
-    slot.writes.push({ request, respond: (o) => this.ack(from, m, o.status, o.message) });
+    slot.writes.push({ request, respond: (o) => this.messenger.ack(from, m, o.status, o.message) });
     this.schedule(slot);
   }
 
@@ -898,17 +840,17 @@ export class DaemonCore {
   }
 
   private onTick(): void {
-    this.now++;
-    this.resendDue();
-    for (const [id, since] of [...this.awaitingHandoff]) if (this.now - since >= HANDOFF_WAIT_TICKS) this.awaitingHandoff.delete(id);
-    if (this.now - this.lastMovedReport >= MOVED_REPORT_TICKS) {
-      this.lastMovedReport = this.now;
+    this.clock.tick();
+    this.messenger.resendDue(this.config.version);
+    for (const [id, since] of [...this.awaitingHandoff]) if (this.clock.now - since >= HANDOFF_WAIT_TICKS) this.awaitingHandoff.delete(id);
+    if (this.clock.now - this.lastMovedReport >= MOVED_REPORT_TICKS) {
+      this.lastMovedReport = this.clock.now;
       for (const [regionId, r] of this.movedReports) this.effects.report({ type: 'region-moved', configVersion: r.startVersion, regionId, to: r.to });
     }
     const parked = this.parked;
     this.parked = [];
     for (const p of parked) {
-      if (p.until > this.now) this.parked.push(p);
+      if (p.until > this.clock.now) this.parked.push(p);
       else if (p.event.type === 'request' && p.event.request.configVersion <= this.config.version) this.redispatch(p.event);
       else this.refuse(p.event, reconfigure(`waited ${CONFIG_WAIT_TICKS} ticks for configuration ${p.event.type === 'request' ? p.event.request.configVersion : '?'}`));
     }
@@ -925,6 +867,6 @@ export class DaemonCore {
 
   /** For tests and the simulator: how much the core holds. */
   stats(): { slots: number; parked: number; outstanding: number; moves: number; awaitingHandoff: number } {
-    return { slots: this.slots.size, parked: this.parked.length, outstanding: this.peers.outstanding.size, moves: this.moves.size, awaitingHandoff: this.awaitingHandoff.size };
+    return { slots: this.slots.size, parked: this.parked.length, outstanding: this.messenger.outstanding, moves: this.moves.size, awaitingHandoff: this.awaitingHandoff.size };
   }
 }
