@@ -12,7 +12,7 @@
 import { attributeByName } from '../../common/schema';
 import { findServer } from '../../common/config';
 import { axisInterval } from '../../common/planner';
-import { axisCoordinate, ClusterConfig, EMPTY_CONFIG, findSpaceById, keyRegion, RegionLayout, regionOf, ServerId, SpaceLayout } from '../../common/config';
+import { ClusterConfig, findSpaceById, keyRegion, regionOf, ServerId, SpaceLayout } from '../../common/config';
 import { firstFailingCheck, resolveChecks } from '../../common/predicate';
 import { AtomicFlag, Status } from '../../common/protocol';
 import { applyAtomic, checkKey, Outcome, StoredObject } from '../apply';
@@ -21,6 +21,7 @@ import { assert } from './assert';
 import { TickClock } from './clock';
 import { Effects, Rows } from './effects';
 import { Messenger, PeerRequest } from './messenger';
+import { HANDOFF_WAIT_TICKS, RegionRef, Regions, updateWrite } from './regions';
 import { failureReply, getReply, reconfigure, writeReply } from './replies';
 import { newSlot, Slot, slotIdle, slotName } from './slots';
 import { WireCheck } from '../../common/messages';
@@ -28,8 +29,6 @@ import { ClientRequest, CoreEvent, CoreStore, Intent, PeerMessage, Ready, Stored
 
 /** Ticks a request or message from a newer configuration waits for this daemon to catch up. */
 export const CONFIG_WAIT_TICKS = 40;
-/** Ticks a new head waits for the old head's handoff before serving a region anyway. */
-export const HANDOFF_WAIT_TICKS = 200;
 /** Ticks between reports of a finished copy to the coordinator, until it acts. */
 export const MOVED_REPORT_TICKS = 10;
 /** Requests and messages parked at once (waiting for a configuration or a handoff). */
@@ -42,12 +41,7 @@ export const KEY_WRITES_MAX = 4096;
 export const MOVE_WINDOW = 64;
 
 export { CoreAssertionError } from './assert';
-
-interface RegionRef {
-  readonly space: SpaceLayout;
-  readonly subspace: number;
-  readonly region: RegionLayout;
-}
+export { HANDOFF_WAIT_TICKS } from './regions';
 
 type Parkable = Extract<CoreEvent, { type: 'request' | 'peer' }>;
 
@@ -103,35 +97,28 @@ export interface CoreOptions {
 export class DaemonCore {
   readonly serverId: ServerId;
   private readonly store: CoreStore;
-  private config: ClusterConfig = EMPTY_CONFIG;
   private readonly effects = new Effects();
   private readonly clock = new TickClock();
   private readonly messenger: Messenger;
   private readonly slots = new Map<string, Slot>();
   private parked: Parked[] = [];
-  /** Regions this daemon heads but may not serve until the previous head hands them off: since when. */
-  private readonly awaitingHandoff = new Map<number, number>();
-  private readonly handoffsEarly = new Set<number>();
-  /** Work in progress per region (busy keys, scans): a region is handed off when it has none. */
-  private readonly regionWork = new Map<number, number>();
-  /** Regions lost to another head, waiting for their work to end before the handoff. */
-  private readonly draining = new Map<number, ServerId | undefined>();
+  private readonly regions: Regions;
   private readonly moves = new Map<number, Move>();
   /** Copies done and reported, until the configuration shows the move done or cancelled. */
   private readonly movedReports = new Map<number, { to: ServerId; startVersion: number }>();
   private lastMovedReport = 0;
   private intents: readonly Intent[];
-  private regionIndex = new Map<number, RegionRef>();
 
   constructor(opts: CoreOptions) {
     this.serverId = opts.serverId;
     this.store = opts.store;
     this.messenger = new Messenger(opts.serverId, opts.incarnation, opts.resendTicks, this.clock, this.effects);
+    this.regions = new Regions(opts.serverId, this.clock, this.effects, this.messenger);
     this.intents = opts.intents ?? [];
   }
 
   get configVersion(): number {
-    return this.config.version;
+    return this.regions.version;
   }
 
   /** Hands the core one event; returns what the shell must do. */
@@ -169,99 +156,32 @@ export class DaemonCore {
   // ---- configuration and regions ---------------------------------------------------------------
 
   private installConfig(next: ClusterConfig): void {
-    if (next.version <= this.config.version) return;
-    const old = this.config;
+    const old = this.regions.config;
+    if (next.version <= old.version) return;
     const changes = regionChanges(old, next, this.serverId);
-    this.config = next;
-    this.regionIndex = new Map();
-    for (const space of next.spaces) space.subspaces.forEach((ss, subspace) => ss.regions.forEach((region) => this.regionIndex.set(region.id, { space, subspace, region })));
+    this.regions.install(next);
     for (const s of old.spaces) if (!findSpaceById(next, s.id)) this.dropSpace(s.id);
-    // A region handed over to this daemon by a move is served once its previous head says it
-    // is done with it, whatever configurations this daemon missed in between.
-    for (const ref of this.regionIndex.values()) {
-      const r = ref.region;
-      if (r.replicas[0] !== this.serverId || r.handoffFrom === undefined || r.handoffFrom === this.serverId) continue;
-      const before = this.regionIn(old, r.id);
-      if (before && before.replicas[0] === this.serverId && before.handoffFrom === r.handoffFrom) continue;
-      if (this.handoffsEarly.delete(r.id)) continue;
-      this.awaitingHandoff.set(r.id, this.clock.now);
-    }
-    for (const l of changes.lost) this.draining.set(l.region.id, l.to);
+    this.regions.awaitHandoffs(old);
+    this.regions.lose(changes.lost);
     for (const [id, to] of [...this.moves]) {
-      const cur = this.regionIndex.get(id);
+      const cur = this.regions.ref(id);
       if (!cur || cur.region.replicas[0] !== this.serverId || cur.region.moving !== to.to) this.moves.delete(id);
     }
-    for (const [id, r] of [...this.movedReports]) if (this.regionIndex.get(id)?.region.moving !== r.to) this.movedReports.delete(id);
+    for (const [id, r] of [...this.movedReports]) if (this.regions.ref(id)?.region.moving !== r.to) this.movedReports.delete(id);
     for (const mv of changes.movesStarted) this.startMove(mv.region.id, mv.to);
     if (this.intents.length > 0) this.redoIntents();
-    this.drainRegions();
+    this.regions.drain();
     this.unpark();
-  }
-
-  /**
-   * Where a write this daemon applied to a region must also go, or null: while the region moves,
-   * its next head; after it moved away, its head (a late write, taken before this daemon learned of
-   * the move: the new head waits for this daemon's handoff, so it is not lost). Not for a region
-   * that is moving here or that this daemon never headed.
-   */
-  private onwardOf(regionId: number): ServerId | null {
-    const r = this.regionIndex.get(regionId)?.region;
-    if (!r) return null;
-    if (r.replicas[0] === this.serverId) return r.moving ?? null;
-    if (r.moving === this.serverId) return null;
-    return r.replicas[0] ?? null;
-  }
-
-  private regionIn(config: ClusterConfig, regionId: number): RegionLayout | undefined {
-    for (const space of config.spaces) for (const ss of space.subspaces) for (const r of ss.regions) if (r.id === regionId) return r;
-    return undefined;
   }
 
   private dropSpace(spaceId: number): void {
     this.persist([{ op: 'drop-space', spaceId }], () => undefined);
     for (const [name, slot] of [...this.slots]) {
-      const ref = this.regionIndex.get(slot.regionId);
+      const ref = this.regions.ref(slot.regionId);
       if (ref && ref.space.id !== spaceId) continue;
       // Writes waiting on a key of a removed space: the space is gone.
       for (const w of slot.writes.splice(0)) w.respond({ status: Status.UNKNOWNSPACE, attr: '', message: `space ${spaceId} was removed` });
       if (slotIdle(slot)) this.slots.delete(name);
-    }
-  }
-
-  /** The region, if this daemon heads it and may serve it now; else why not. */
-  private served(regionId: number): RegionRef | 'wait' | Outcome {
-    const ref = this.regionIndex.get(regionId);
-    if (!ref) return { status: Status.UNKNOWNSPACE, attr: '', message: `no region ${regionId} in configuration ${this.config.version}` };
-    if (ref.region.replicas[0] !== this.serverId) return reconfigure(`server ${this.serverId} does not head region ${regionId}`);
-    if (this.awaitingHandoff.has(regionId)) return 'wait';
-    return ref;
-  }
-
-  private addWork(regionId: number, n: number): void {
-    const v = (this.regionWork.get(regionId) ?? 0) + n;
-    assert(v >= 0, `region ${regionId} work below zero`);
-    if (v === 0) this.regionWork.delete(regionId);
-    else this.regionWork.set(regionId, v);
-    if (v === 0 && this.draining.has(regionId)) this.drainRegions();
-  }
-
-  /** Hands off every lost region that has no work left, then drops this daemon's copy of it. */
-  private drainRegions(): void {
-    for (const [id, to] of [...this.draining]) {
-      if (this.regionWork.has(id)) continue;
-      const ref = this.regionIndex.get(id);
-      if (ref && (ref.region.replicas[0] === this.serverId || ref.region.moving === this.serverId)) {
-        this.draining.delete(id); // it came back
-        continue;
-      }
-      this.draining.delete(id);
-      const drop = () => {
-        const again = this.regionIndex.get(id);
-        if (again && (again.region.replicas[0] === this.serverId || again.region.moving === this.serverId)) return;
-        if (ref) this.persist([{ op: 'drop-region', region: { spaceId: ref.space.id, subspace: ref.subspace, regionId: id } }], () => undefined);
-      };
-      if (to === undefined || to === this.serverId) drop();
-      else this.messenger.sendTracked({ type: 'handoff', id: this.messenger.newId(), configVersion: this.config.version, regionId: id }, () => this.regionIndex.get(id)?.region.replicas[0] ?? null, drop);
     }
   }
 
@@ -292,14 +212,14 @@ export class DaemonCore {
 
   private onRequest(ev: Extract<CoreEvent, { type: 'request' }>): void {
     const req = ev.request;
-    if (req.configVersion > this.config.version) return this.park(ev, CONFIG_WAIT_TICKS);
-    const space = findSpaceById(this.config, req.spaceId);
-    if (!space) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.UNKNOWNSPACE, attr: '', message: `no space with id ${req.spaceId} (configuration ${this.config.version})` });
+    if (req.configVersion > this.regions.version) return this.park(ev, CONFIG_WAIT_TICKS);
+    const space = findSpaceById(this.regions.config, req.spaceId);
+    if (!space) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.UNKNOWNSPACE, attr: '', message: `no space with id ${req.spaceId} (configuration ${this.regions.version})` });
     if (req.kind === 'search' || req.kind === 'count' || req.kind === 'group-del') return this.onSearch(ev, space, req);
     const bad = checkKey(space.spec, req.key);
     if (bad) return this.replyFailure(ev.client, ev.requestId, req, bad);
     const region = keyRegion(space, req.key);
-    const served = this.served(region.id);
+    const served = this.regions.served(region.id);
     if (served === 'wait') return this.park(ev, HANDOFF_WAIT_TICKS);
     if (!('space' in served)) return this.replyFailure(ev.client, ev.requestId, req, served);
     const slot = this.slotFor(region.id, req.key);
@@ -331,8 +251,8 @@ export class DaemonCore {
     const name = slotName(regionId, key);
     let slot = this.slots.get(name);
     if (!slot) {
-      const ref = this.regionIndex.get(regionId);
-      assert(ref, `slot for region ${regionId}, which is not in configuration ${this.config.version}`);
+      const ref = this.regions.ref(regionId);
+      assert(ref, `slot for region ${regionId}, which is not in configuration ${this.regions.version}`);
       slot = newSlot({ spaceId: ref.space.id, subspace: ref.subspace, regionId }, key);
       this.slots.set(name, slot);
     }
@@ -374,13 +294,13 @@ export class DaemonCore {
   private hold(slot: Slot): void {
     assert(!slot.busy, `slot ${slot.regionId} held twice`);
     slot.busy = true;
-    this.addWork(slot.regionId, 1);
+    this.regions.addWork(slot.regionId, 1);
   }
 
   private release(slot: Slot): void {
     assert(slot.busy, `slot ${slot.regionId} released while free`);
     slot.busy = false;
-    this.addWork(slot.regionId, -1);
+    this.regions.addWork(slot.regionId, -1);
     this.schedule(slot);
   }
 
@@ -388,7 +308,7 @@ export class DaemonCore {
 
   private startCommit(slot: Slot): void {
     const group = slot.writes.splice(0, GROUP_MAX);
-    const served = this.served(slot.regionId);
+    const served = this.regions.served(slot.regionId);
     if (served === 'wait' || !('space' in served)) {
       const why = served === 'wait' ? reconfigure(`region ${slot.regionId} awaits its handoff`) : served;
       for (const w of group) w.respond(why);
@@ -445,8 +365,8 @@ export class DaemonCore {
     const steps = this.chainSteps(space, intent, slot.regionId);
     const here: { slot: Slot; record: StoredRecord | null; write: StoreWrite }[] = [];
     for (const s of steps) {
-      const ref = this.regionIndex.get(s.regionId);
-      if (s.transfer || !ref || ref.region.replicas[0] !== this.serverId || this.awaitingHandoff.has(s.regionId) || this.onwardOf(s.regionId) !== null) return false;
+      const ref = this.regions.ref(s.regionId);
+      if (s.transfer || !ref || ref.region.replicas[0] !== this.serverId || this.regions.awaitsHandoff(s.regionId) || this.regions.onwardOf(s.regionId) !== null) return false;
       const name = slotName(s.regionId, intent.key);
       const existing = this.slots.get(name);
       if (existing && (existing.busy || existing.record === undefined || existing.queue.length > 0)) return false;
@@ -455,7 +375,7 @@ export class DaemonCore {
       const held = existing ? existing.record : this.store.peek({ spaceId: space.id, subspace: s.subspace, regionId: s.regionId }, intent.key);
       assert(!held || held.version < intent.version, `region ${s.regionId} holds version ${held?.version} of a key at version ${intent.version}`);
       const record: StoredRecord = { version: intent.version, values: s.values };
-      here.push({ slot: existing ?? this.slotFor(s.regionId, intent.key), record: s.values === null ? null : record, write: this.updateWrite(ref, intent.key, record) });
+      here.push({ slot: existing ?? this.slotFor(s.regionId, intent.key), record: s.values === null ? null : record, write: updateWrite(ref, intent.key, record) });
     }
     const touched = [slot, ...here.map((h) => h.slot)];
     for (const t of touched) this.hold(t);
@@ -475,21 +395,12 @@ export class DaemonCore {
       // A region may have begun to move (or moved away) while the batch was written: the write
       // follows it to its next head before the client hears back.
       const forwards = touched
-        .filter((t) => this.onwardOf(t.regionId) !== null)
+        .filter((t) => this.regions.onwardOf(t.regionId) !== null)
         .map((t) => ({ regionId: t.regionId, subspace: t.address.subspace, values: t.record?.values ?? null, transfer: true }));
       const commit: Commit = { slot, space, intent, replies, pending: 0 };
       this.sendSteps(commit, forwards, () => finish(true, commit.lost ? LATE_WRITE_LOST.message : ''));
     });
     return true;
-  }
-
-  /** How a region stores an update of one key (one rule for chain steps, copies and forwards). */
-  private updateWrite(ref: RegionRef, key: Buffer, record: StoredRecord): StoreWrite {
-    const at = { regionId: ref.region.id, spaceId: ref.space.id, subspace: ref.subspace, key };
-    // The key subspace keeps a deleted key's version (a tombstone); the others forget the object.
-    if (ref.subspace === 0) return { op: 'put', ...at, record };
-    if (record.values === null) return { op: 'del', ...at };
-    return { op: 'put', ...at, record, coord: axisCoordinate(ref.space, ref.space.subspaces[ref.subspace].attributes[0], key, record.values) };
   }
 
   /** The updates of a committed write: each secondary region's gain or loss, and the key region's next head. */
@@ -501,7 +412,7 @@ export class DaemonCore {
       if (to !== undefined) steps.push({ regionId: to, subspace: i, values: intent.after, transfer: false });
       if (from !== undefined && from !== to) steps.push({ regionId: from, subspace: i, values: null, transfer: false });
     }
-    if (this.onwardOf(keyRegionId) !== null) steps.push({ regionId: keyRegionId, subspace: 0, values: intent.after, transfer: true });
+    if (this.regions.onwardOf(keyRegionId) !== null) steps.push({ regionId: keyRegionId, subspace: 0, values: intent.after, transfer: true });
     return steps;
   }
 
@@ -527,17 +438,17 @@ export class DaemonCore {
       // The head of the region (or its next head, for the key region's forward); a region that
       // is gone (its space removed) needs nothing more.
       const target = () => {
-        if (s.transfer) return this.onwardOf(s.regionId);
-        const ref = this.regionIndex.get(s.regionId);
+        if (s.transfer) return this.regions.onwardOf(s.regionId);
+        const ref = this.regions.ref(s.regionId);
         return ref ? ref.region.replicas[0] : null;
       };
-      const message: PeerMessage = { type: 'update', id: this.messenger.newId(), configVersion: this.config.version, spaceId: space.id, subspace: s.subspace, regionId: s.regionId, key: intent.key, record, transfer: s.transfer };
+      const message: PeerMessage = { type: 'update', id: this.messenger.newId(), configVersion: this.regions.version, spaceId: space.id, subspace: s.subspace, regionId: s.regionId, key: intent.key, record, transfer: s.transfer };
       const done = (status: number) => {
         if (status === Status.RECONFIGURE) commit.lost = true;
         commit.pending--;
         if (commit.pending === 0) then();
       };
-      this.messenger.sendTracked(message, target, done, (status) => status === Status.UNKNOWNSPACE || (s.transfer && this.lateRefused(s.regionId, status)));
+      this.messenger.sendTracked(message, target, done, (status) => status === Status.UNKNOWNSPACE || (s.transfer && this.regions.lateRefused(s.regionId, status)));
     }
   }
 
@@ -549,21 +460,12 @@ export class DaemonCore {
     this.release(slot);
   }
 
-  /**
-   * A forward of a late write (taken here after the region moved away) that the region's head
-   * refused: it waited for this daemon's handoff no longer. Sending it again would never end.
-   */
-  private lateRefused(regionId: number, status: number): boolean {
-    const r = this.regionIndex.get(regionId)?.region;
-    return status === Status.RECONFIGURE && r !== undefined && r.replicas[0] !== this.serverId && r.moving !== this.serverId;
-  }
-
   /** After a restart: the chains of writes made durable here but perhaps not carried out. */
   private redoIntents(): void {
     const intents = this.intents;
     this.intents = [];
     for (const intent of intents) {
-      const space = findSpaceById(this.config, intent.spaceId);
+      const space = findSpaceById(this.regions.config, intent.spaceId);
       if (!space) {
         this.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], () => undefined);
         continue;
@@ -587,7 +489,7 @@ export class DaemonCore {
 
   /** A message admitted once (not a resend): parked and handled again without the check. */
   private handlePeer(from: ServerId, m: PeerRequest): void {
-    if (m.configVersion > this.config.version) return this.park({ type: 'peer', from, message: m }, CONFIG_WAIT_TICKS);
+    if (m.configVersion > this.regions.version) return this.park({ type: 'peer', from, message: m }, CONFIG_WAIT_TICKS);
     if (m.type === 'update') return this.onUpdate(from, m);
     if (m.type === 'reset') return this.onReset(from, m);
     if (m.type === 'erase') return this.onErase(from, m);
@@ -595,10 +497,10 @@ export class DaemonCore {
   }
 
   private onUpdate(from: ServerId, m: Extract<PeerMessage, { type: 'update' }>): void {
-    const ref = this.regionIndex.get(m.regionId);
+    const ref = this.regions.ref(m.regionId);
     if (!ref || ref.space.id !== m.spaceId || ref.subspace !== m.subspace) return this.messenger.ack(from, m, ref ? Status.BADREQUEST : Status.UNKNOWNSPACE, `no region ${m.regionId} here`);
     const head = ref.region.replicas[0] === this.serverId;
-    const awaiting = this.awaitingHandoff.has(m.regionId);
+    const awaiting = this.regions.awaitsHandoff(m.regionId);
     if (m.transfer) {
       // Copies and forwards from the current head while the region moves here, or from the
       // previous head until it has handed the region off.
@@ -617,7 +519,7 @@ export class DaemonCore {
     const have = slot.record!;
     if (have && have.version >= m.record.version) return this.messenger.ack(from, m, Status.SUCCESS, '');
     this.hold(slot);
-    const write = this.updateWrite(this.regionIndex.get(m.regionId)!, m.key, m.record);
+    const write = updateWrite(this.regions.ref(m.regionId)!, m.key, m.record);
     const next = write.op === 'del' ? null : m.record;
     slot.record = next;
     this.persist([write], (ok, message) => {
@@ -628,31 +530,31 @@ export class DaemonCore {
         return this.release(slot);
       }
       slot.stable = next;
-      const onward = this.onwardOf(m.regionId);
+      const onward = this.regions.onwardOf(m.regionId);
       if (onward === null) {
         this.messenger.ack(from, m, Status.SUCCESS, '');
         return this.release(slot);
       }
       // The region moves on: its next head gets the update before the sender hears back.
-      const forward: PeerMessage = { ...m, id: this.messenger.newId(), configVersion: this.config.version, transfer: true };
+      const forward: PeerMessage = { ...m, id: this.messenger.newId(), configVersion: this.regions.version, transfer: true };
       // Refused as late, the sender hears RECONFIGURE and sends the update to the region's head.
       this.messenger.sendTracked(
         forward,
-        () => this.onwardOf(m.regionId),
+        () => this.regions.onwardOf(m.regionId),
         (status) => {
           this.messenger.ack(from, m, status === Status.RECONFIGURE ? Status.RECONFIGURE : Status.SUCCESS, status === Status.RECONFIGURE ? `region ${m.regionId} moved away from server ${this.serverId}` : '');
           this.release(slot);
         },
-        (status) => status === Status.UNKNOWNSPACE || this.lateRefused(m.regionId, status),
+        (status) => status === Status.UNKNOWNSPACE || this.regions.lateRefused(m.regionId, status),
       );
     });
   }
 
   private onReset(from: ServerId, m: Extract<PeerMessage, { type: 'reset' }>): void {
-    const ref = this.regionIndex.get(m.regionId);
+    const ref = this.regions.ref(m.regionId);
     if (!ref || ref.region.moving !== this.serverId) return this.messenger.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
     // Copies of an earlier attempt still being applied: the reset waits for them.
-    if (this.regionWork.has(m.regionId)) return this.park({ type: 'peer', from, message: m }, this.messenger.resendTicks);
+    if (this.regions.hasWork(m.regionId)) return this.park({ type: 'peer', from, message: m }, this.messenger.resendTicks);
     for (const [name, slot] of [...this.slots]) {
       if (slot.regionId !== m.regionId) continue;
       if (slotIdle(slot)) this.slots.delete(name);
@@ -665,7 +567,7 @@ export class DaemonCore {
   }
 
   private onHandoff(from: ServerId, m: Extract<PeerMessage, { type: 'handoff' }>): void {
-    if (!this.awaitingHandoff.delete(m.regionId)) this.handoffsEarly.add(m.regionId);
+    this.regions.handoffArrived(m.regionId);
     this.messenger.ack(from, m, Status.SUCCESS, '');
     this.unpark();
   }
@@ -674,16 +576,16 @@ export class DaemonCore {
 
   private startMove(regionId: number, to: ServerId): void {
     if (this.moves.has(regionId)) return;
-    const mv: Move = { regionId, to, startVersion: this.config.version, rows: [], next: 0, inflight: 0, failed: false };
+    const mv: Move = { regionId, to, startVersion: this.regions.version, rows: [], next: 0, inflight: 0, failed: false };
     this.moves.set(regionId, mv);
     const live = () => this.moves.get(regionId) === mv;
-    const reset: PeerMessage = { type: 'reset', id: this.messenger.newId(), configVersion: this.config.version, regionId };
+    const reset: PeerMessage = { type: 'reset', id: this.messenger.newId(), configVersion: this.regions.version, regionId };
     this.messenger.sendTracked(
       reset,
       () => (live() ? to : null),
       () => {
         if (!live()) return;
-        const ref = this.regionIndex.get(regionId);
+        const ref = this.regions.ref(regionId);
         if (!ref) return;
         this.scanRegion(ref, undefined, (rows) => {
           if (!live()) return;
@@ -712,13 +614,13 @@ export class DaemonCore {
   /** Copies one key of a moving region; the key waits until the copy is acknowledged. */
   private copyKey(slot: Slot, mv: Move): void {
     const live = () => this.moves.get(mv.regionId) === mv;
-    const ref = this.regionIndex.get(mv.regionId);
+    const ref = this.regions.ref(mv.regionId);
     if (!live() || !slot.record || !ref) {
       mv.inflight--;
       return this.pumpMove(mv);
     }
     this.hold(slot);
-    const message: PeerMessage = { type: 'update', id: this.messenger.newId(), configVersion: this.config.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: mv.regionId, key: slot.key, record: slot.record, transfer: true };
+    const message: PeerMessage = { type: 'update', id: this.messenger.newId(), configVersion: this.regions.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: mv.regionId, key: slot.key, record: slot.record, transfer: true };
     this.messenger.sendTracked(
       message,
       () => (live() ? mv.to : null),
@@ -743,7 +645,7 @@ export class DaemonCore {
     const checks = resolveChecks(space.spec, req.checks);
     if (!Array.isArray(checks)) return fail(checks);
     for (const id of req.regions) {
-      const served = this.served(id);
+      const served = this.regions.served(id);
       if (served === 'wait') return this.park(ev, HANDOFF_WAIT_TICKS);
       if (!('space' in served) || served.space.id !== space.id || served.subspace !== req.subspace) return fail('space' in served ? reconfigure(`region ${id} is not of subspace ${req.subspace}`) : served);
     }
@@ -759,10 +661,10 @@ export class DaemonCore {
     const firstAttr = attributeByName(space.spec, first)!;
     const interval = req.subspace > 0 ? axisInterval(firstAttr.attr.type, req.checks.filter((c) => c.name === first)) : undefined;
     for (const id of req.regions) {
-      this.addWork(id, 1);
-      this.scanRegion(this.regionIndex.get(id)!, interval ?? undefined, (rows) => {
+      this.regions.addWork(id, 1);
+      this.scanRegion(this.regions.ref(id)!, interval ?? undefined, (rows) => {
         for (const [key, rec] of rows) if (rec.values && !firstFailingCheck(checks, key, rec.values)) objects.push({ key, values: rec.values });
-        this.addWork(id, -1);
+        this.regions.addWork(id, -1);
         if (--waiting === 0) finish();
       });
     }
@@ -778,9 +680,9 @@ export class DaemonCore {
     let deleted = 0;
     if (waiting === 0) return done(0);
     for (const key of keys) {
-      const message: PeerMessage = { type: 'erase', id: this.messenger.newId(), configVersion: this.config.version, spaceId: space.id, key, checks };
+      const message: PeerMessage = { type: 'erase', id: this.messenger.newId(), configVersion: this.regions.version, spaceId: space.id, key, checks };
       const leader = () => {
-        const now = findSpaceById(this.config, space.id);
+        const now = findSpaceById(this.regions.config, space.id);
         return now ? keyRegion(now, key).replicas[0] : null;
       };
       // An erase is not idempotent: it goes to one point leader until that one answers that it
@@ -789,7 +691,7 @@ export class DaemonCore {
       let to = leader();
       this.messenger.sendTracked(
         message,
-        () => (to === null || to === undefined || findServer(this.config, to) ? to : null),
+        () => (to === null || to === undefined || findServer(this.regions.config, to) ? to : null),
         (status) => {
           if (status === Status.SUCCESS) deleted++;
           if (--waiting === 0) done(deleted);
@@ -805,14 +707,14 @@ export class DaemonCore {
 
   /** An erase from a group_del: a write at this point leader whose outcome goes back as the ack. */
   private onErase(from: ServerId, m: Extract<PeerMessage, { type: 'erase' }>): void {
-    const space = findSpaceById(this.config, m.spaceId);
+    const space = findSpaceById(this.regions.config, m.spaceId);
     if (!space) return this.messenger.ack(from, m, Status.UNKNOWNSPACE, `no space with id ${m.spaceId}`);
     if (checkKey(space.spec, m.key)) return this.messenger.ack(from, m, Status.BADREQUEST, 'a malformed key');
     const region = keyRegion(space, m.key);
-    const served = this.served(region.id);
+    const served = this.regions.served(region.id);
     if (served === 'wait') return this.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
     if (!('space' in served)) return this.messenger.ack(from, m, served.status, served.message);
-    const request = { configVersion: this.config.version, spaceId: m.spaceId, key: m.key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: m.checks, funcs: [] };
+    const request = { configVersion: this.regions.version, spaceId: m.spaceId, key: m.key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: m.checks, funcs: [] };
     const slot = this.slotFor(region.id, m.key);
     slot.writes.push({ request, respond: (o) => this.messenger.ack(from, m, o.status, o.message) });
     this.schedule(slot);
@@ -833,7 +735,7 @@ export class DaemonCore {
   private onCoordinatorLink(): void {
     for (const [id, r] of [...this.movedReports]) {
       this.movedReports.delete(id);
-      const ref = this.regionIndex.get(id);
+      const ref = this.regions.ref(id);
       if (this.moves.get(id)?.to === r.to) this.moves.delete(id);
       if (ref && ref.region.replicas[0] === this.serverId && ref.region.moving === r.to) this.startMove(id, r.to);
     }
@@ -841,8 +743,8 @@ export class DaemonCore {
 
   private onTick(): void {
     this.clock.tick();
-    this.messenger.resendDue(this.config.version);
-    for (const [id, since] of [...this.awaitingHandoff]) if (this.clock.now - since >= HANDOFF_WAIT_TICKS) this.awaitingHandoff.delete(id);
+    this.messenger.resendDue(this.regions.version);
+    this.regions.expireHandoffWaits();
     if (this.clock.now - this.lastMovedReport >= MOVED_REPORT_TICKS) {
       this.lastMovedReport = this.clock.now;
       for (const [regionId, r] of this.movedReports) this.effects.report({ type: 'region-moved', configVersion: r.startVersion, regionId, to: r.to });
@@ -851,10 +753,10 @@ export class DaemonCore {
     this.parked = [];
     for (const p of parked) {
       if (p.until > this.clock.now) this.parked.push(p);
-      else if (p.event.type === 'request' && p.event.request.configVersion <= this.config.version) this.redispatch(p.event);
+      else if (p.event.type === 'request' && p.event.request.configVersion <= this.regions.version) this.redispatch(p.event);
       else this.refuse(p.event, reconfigure(`waited ${CONFIG_WAIT_TICKS} ticks for configuration ${p.event.type === 'request' ? p.event.request.configVersion : '?'}`));
     }
-    this.drainRegions();
+    this.regions.drain();
   }
 
   // ---- invariants ---------------------------------------------------------------------------------
@@ -862,11 +764,11 @@ export class DaemonCore {
   /** Checked after every step; cheap enough to keep on. */
   private checkInvariants(): void {
     assert(this.parked.length <= PARKED_MAX, 'parked requests bounded');
-    for (const [id, n] of this.regionWork) assert(n > 0, `region ${id} work count ${n}`);
+    this.regions.checkInvariants();
   }
 
   /** For tests and the simulator: how much the core holds. */
   stats(): { slots: number; parked: number; outstanding: number; moves: number; awaitingHandoff: number } {
-    return { slots: this.slots.size, parked: this.parked.length, outstanding: this.messenger.outstanding, moves: this.moves.size, awaitingHandoff: this.awaitingHandoff.size };
+    return { slots: this.slots.size, parked: this.parked.length, outstanding: this.messenger.outstanding, moves: this.moves.size, awaitingHandoff: this.regions.awaitingCount };
   }
 }
