@@ -23,7 +23,7 @@ import { Effects, Rows } from './effects';
 import { Messenger, PeerRequest } from './messenger';
 import { HANDOFF_WAIT_TICKS, RegionRef, Regions, updateWrite } from './regions';
 import { failureReply, getReply, reconfigure, writeReply } from './replies';
-import { newSlot, Slot, slotIdle, slotName } from './slots';
+import { KEY_WRITES_MAX, KeySlots, Slot } from './slots';
 import { WireCheck } from '../../common/messages';
 import { ClientRequest, CoreEvent, CoreStore, Intent, PeerMessage, Ready, StoredRecord, StoreWrite } from './types';
 
@@ -35,13 +35,12 @@ export const MOVED_REPORT_TICKS = 10;
 export const PARKED_MAX = 65_536;
 /** Writes of one key committed together at most. */
 export const GROUP_MAX = 256;
-/** Writes waiting for one key at most; more are refused. */
-export const KEY_WRITES_MAX = 4096;
 /** Objects of a moving region in flight to its next head at once. */
 export const MOVE_WINDOW = 64;
 
 export { CoreAssertionError } from './assert';
 export { HANDOFF_WAIT_TICKS } from './regions';
+export { KEY_WRITES_MAX } from './slots';
 
 type Parkable = Extract<CoreEvent, { type: 'request' | 'peer' }>;
 
@@ -100,7 +99,7 @@ export class DaemonCore {
   private readonly effects = new Effects();
   private readonly clock = new TickClock();
   private readonly messenger: Messenger;
-  private readonly slots = new Map<string, Slot>();
+  private readonly keys: KeySlots;
   private parked: Parked[] = [];
   private readonly regions: Regions;
   private readonly moves = new Map<number, Move>();
@@ -114,6 +113,7 @@ export class DaemonCore {
     this.store = opts.store;
     this.messenger = new Messenger(opts.serverId, opts.incarnation, opts.resendTicks, this.clock, this.effects);
     this.regions = new Regions(opts.serverId, this.clock, this.effects, this.messenger);
+    this.keys = new KeySlots(opts.store, this.effects, this.regions, (slot) => this.startCommit(slot));
     this.intents = opts.intents ?? [];
   }
 
@@ -176,13 +176,7 @@ export class DaemonCore {
 
   private dropSpace(spaceId: number): void {
     this.persist([{ op: 'drop-space', spaceId }], () => undefined);
-    for (const [name, slot] of [...this.slots]) {
-      const ref = this.regions.ref(slot.regionId);
-      if (ref && ref.space.id !== spaceId) continue;
-      // Writes waiting on a key of a removed space: the space is gone.
-      for (const w of slot.writes.splice(0)) w.respond({ status: Status.UNKNOWNSPACE, attr: '', message: `space ${spaceId} was removed` });
-      if (slotIdle(slot)) this.slots.delete(name);
-    }
+    this.keys.dropSpace(spaceId);
   }
 
   // ---- parking: waiting for a configuration or a handoff ----------------------------------------
@@ -222,14 +216,14 @@ export class DaemonCore {
     const served = this.regions.served(region.id);
     if (served === 'wait') return this.park(ev, HANDOFF_WAIT_TICKS);
     if (!('space' in served)) return this.replyFailure(ev.client, ev.requestId, req, served);
-    const slot = this.slotFor(region.id, req.key);
+    const slot = this.keys.slotFor(region.id, req.key);
     if (req.kind === 'get') {
       slot.readers.push((s) => this.replyGet(ev.client, ev.requestId, s.stable ?? null));
     } else {
       if (slot.writes.length >= KEY_WRITES_MAX) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.OVERFLOW, attr: '', message: `over ${KEY_WRITES_MAX} writes wait for this key` });
       slot.writes.push({ request: req, respond: (o) => this.replyWrite(ev.client, ev.requestId, o) });
     }
-    this.schedule(slot);
+    this.keys.schedule(slot);
   }
 
   private replyFailure(client: number, requestId: number, req: ClientRequest, o: Outcome): void {
@@ -242,66 +236,6 @@ export class DaemonCore {
 
   private replyGet(client: number, requestId: number, rec: StoredRecord | null): void {
     this.effects.reply(client, requestId, getReply(rec));
-  }
-
-  // ---- slots: one key's work, in order ---------------------------------------------------------
-
-  /** The slot of a key in a region of the current configuration. */
-  private slotFor(regionId: number, key: Buffer): Slot {
-    const name = slotName(regionId, key);
-    let slot = this.slots.get(name);
-    if (!slot) {
-      const ref = this.regions.ref(regionId);
-      assert(ref, `slot for region ${regionId}, which is not in configuration ${this.regions.version}`);
-      slot = newSlot({ spaceId: ref.space.id, subspace: ref.subspace, regionId }, key);
-      this.slots.set(name, slot);
-    }
-    return slot;
-  }
-
-  /** Runs what can run on a slot now: loads it if unknown, then readers, queued work, writes. */
-  private schedule(slot: Slot): void {
-    if (slot.record === undefined) {
-      if (slot.loading) return;
-      const known = this.store.peek(slot.address, slot.key);
-      if (known === undefined) {
-        slot.loading = true;
-        this.effects.load(slot.address, slot.key, (record) => this.onLoaded(slot, record));
-        return;
-      }
-      slot.record = known;
-      slot.stable = known;
-    }
-    for (const r of slot.readers.splice(0)) r(slot);
-    for (let i = 0; !slot.busy && slot.queue.length > 0; i++) {
-      assert(i <= KEY_WRITES_MAX * 4, 'slot queue does not drain');
-      slot.queue.shift()!(slot);
-    }
-    if (!slot.busy && slot.writes.length > 0) this.startCommit(slot);
-    if (slotIdle(slot)) this.slots.delete(slotName(slot.regionId, slot.key));
-  }
-
-  private onLoaded(slot: Slot, record: StoredRecord | null): void {
-    slot.loading = false;
-    if (slot.record === undefined) {
-      slot.record = record;
-      slot.stable = record;
-    }
-    this.schedule(slot);
-  }
-
-  /** Marks a slot busy (counted as work on its region) until `release`. */
-  private hold(slot: Slot): void {
-    assert(!slot.busy, `slot ${slot.regionId} held twice`);
-    slot.busy = true;
-    this.regions.addWork(slot.regionId, 1);
-  }
-
-  private release(slot: Slot): void {
-    assert(slot.busy, `slot ${slot.regionId} released while free`);
-    slot.busy = false;
-    this.regions.addWork(slot.regionId, -1);
-    this.schedule(slot);
   }
 
   // ---- writes at the point leader ---------------------------------------------------------------
@@ -339,7 +273,7 @@ export class DaemonCore {
     const keyWrite: StoreWrite = { op: 'put', regionId: slot.regionId, spaceId: space.id, subspace: 0, key: slot.key, record };
     if (this.commitHere(slot, space, intent, keyWrite, replies)) return;
     const commit: Commit = { slot, space, intent, replies, pending: 0 };
-    this.hold(slot);
+    this.keys.hold(slot);
     slot.record = record;
     const writes: StoreWrite[] = [
       keyWrite,
@@ -351,7 +285,7 @@ export class DaemonCore {
       slot.record = undefined;
       slot.stable = undefined;
       for (const r of replies) r.respond({ status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
-      this.release(slot);
+      this.keys.release(slot);
     });
   }
 
@@ -367,18 +301,17 @@ export class DaemonCore {
     for (const s of steps) {
       const ref = this.regions.ref(s.regionId);
       if (s.transfer || !ref || ref.region.replicas[0] !== this.serverId || this.regions.awaitsHandoff(s.regionId) || this.regions.onwardOf(s.regionId) !== null) return false;
-      const name = slotName(s.regionId, intent.key);
-      const existing = this.slots.get(name);
+      const existing = this.keys.existing(s.regionId, intent.key);
       if (existing && (existing.busy || existing.record === undefined || existing.queue.length > 0)) return false;
       // What the region holds of the key need not be read: its updates come from this point
       // leader alone, which holds the key, so it is older than this version whatever it is.
       const held = existing ? existing.record : this.store.peek({ spaceId: space.id, subspace: s.subspace, regionId: s.regionId }, intent.key);
       assert(!held || held.version < intent.version, `region ${s.regionId} holds version ${held?.version} of a key at version ${intent.version}`);
       const record: StoredRecord = { version: intent.version, values: s.values };
-      here.push({ slot: existing ?? this.slotFor(s.regionId, intent.key), record: s.values === null ? null : record, write: updateWrite(ref, intent.key, record) });
+      here.push({ slot: existing ?? this.keys.slotFor(s.regionId, intent.key), record: s.values === null ? null : record, write: updateWrite(ref, intent.key, record) });
     }
     const touched = [slot, ...here.map((h) => h.slot)];
-    for (const t of touched) this.hold(t);
+    for (const t of touched) this.keys.hold(t);
     slot.record = { version: intent.version, values: intent.after };
     for (const h of here) h.slot.record = h.record;
     const finish = (ok: boolean, message: string) => {
@@ -388,7 +321,7 @@ export class DaemonCore {
         t.stable = t.record;
       }
       for (const r of replies) r.respond(ok && message === '' ? r.outcome : ok ? LATE_WRITE_LOST : { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
-      for (const t of touched) this.release(t);
+      for (const t of touched) this.keys.release(t);
     };
     this.persist([keyWrite, ...here.map((h) => h.write)], (ok, message) => {
       if (!ok) return finish(ok, message);
@@ -457,7 +390,7 @@ export class DaemonCore {
     slot.stable = { version: intent.version, values: intent.after };
     this.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], () => undefined);
     for (const r of commit.replies) r.respond(commit.lost ? LATE_WRITE_LOST : r.outcome);
-    this.release(slot);
+    this.keys.release(slot);
   }
 
   /** After a restart: the chains of writes made durable here but perhaps not carried out. */
@@ -471,12 +404,12 @@ export class DaemonCore {
         continue;
       }
       const region = keyRegion(space, intent.key);
-      const slot = this.slotFor(region.id, intent.key);
+      const slot = this.keys.slotFor(region.id, intent.key);
       slot.queue.push((s) => {
-        this.hold(s);
+        this.keys.hold(s);
         this.driveChain({ slot: s, space, intent, replies: [], pending: 0 });
       });
-      this.schedule(slot);
+      this.keys.schedule(slot);
     }
   }
 
@@ -509,16 +442,16 @@ export class DaemonCore {
       if (!head) return this.messenger.ack(from, m, Status.RECONFIGURE, `server ${this.serverId} does not head region ${m.regionId}`);
       if (awaiting) return this.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
     }
-    const slot = this.slotFor(m.regionId, m.key);
+    const slot = this.keys.slotFor(m.regionId, m.key);
     slot.queue.push((s) => this.applyUpdate(s, from, m));
-    this.schedule(slot);
+    this.keys.schedule(slot);
   }
 
   /** Applies an update if it is newer than the record held, forwards it while the region moves, acks. */
   private applyUpdate(slot: Slot, from: ServerId, m: Extract<PeerMessage, { type: 'update' }>): void {
     const have = slot.record!;
     if (have && have.version >= m.record.version) return this.messenger.ack(from, m, Status.SUCCESS, '');
-    this.hold(slot);
+    this.keys.hold(slot);
     const write = updateWrite(this.regions.ref(m.regionId)!, m.key, m.record);
     const next = write.op === 'del' ? null : m.record;
     slot.record = next;
@@ -527,13 +460,13 @@ export class DaemonCore {
         slot.record = undefined;
         slot.stable = undefined;
         this.messenger.ack(from, m, Status.SERVERERROR, `storage: ${message}`);
-        return this.release(slot);
+        return this.keys.release(slot);
       }
       slot.stable = next;
       const onward = this.regions.onwardOf(m.regionId);
       if (onward === null) {
         this.messenger.ack(from, m, Status.SUCCESS, '');
-        return this.release(slot);
+        return this.keys.release(slot);
       }
       // The region moves on: its next head gets the update before the sender hears back.
       const forward: PeerMessage = { ...m, id: this.messenger.newId(), configVersion: this.regions.version, transfer: true };
@@ -543,7 +476,7 @@ export class DaemonCore {
         () => this.regions.onwardOf(m.regionId),
         (status) => {
           this.messenger.ack(from, m, status === Status.RECONFIGURE ? Status.RECONFIGURE : Status.SUCCESS, status === Status.RECONFIGURE ? `region ${m.regionId} moved away from server ${this.serverId}` : '');
-          this.release(slot);
+          this.keys.release(slot);
         },
         (status) => status === Status.UNKNOWNSPACE || this.regions.lateRefused(m.regionId, status),
       );
@@ -555,14 +488,7 @@ export class DaemonCore {
     if (!ref || ref.region.moving !== this.serverId) return this.messenger.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
     // Copies of an earlier attempt still being applied: the reset waits for them.
     if (this.regions.hasWork(m.regionId)) return this.park({ type: 'peer', from, message: m }, this.messenger.resendTicks);
-    for (const [name, slot] of [...this.slots]) {
-      if (slot.regionId !== m.regionId) continue;
-      if (slotIdle(slot)) this.slots.delete(name);
-      else {
-        slot.record = undefined;
-        slot.stable = undefined;
-      }
-    }
+    this.keys.forgetRegion(m.regionId);
     this.persist([{ op: 'drop-region', region: { spaceId: ref.space.id, subspace: ref.subspace, regionId: m.regionId } }], (ok, message) => this.messenger.ack(from, m, ok ? Status.SUCCESS : Status.SERVERERROR, message));
   }
 
@@ -601,9 +527,9 @@ export class DaemonCore {
     while (live() && mv.inflight < MOVE_WINDOW && mv.next < mv.rows.length) {
       const key = mv.rows[mv.next++];
       mv.inflight++;
-      const slot = this.slotFor(mv.regionId, key);
+      const slot = this.keys.slotFor(mv.regionId, key);
       slot.queue.push((s) => this.copyKey(s, mv));
-      this.schedule(slot);
+      this.keys.schedule(slot);
     }
     if (live() && mv.inflight === 0 && mv.next >= mv.rows.length) {
       this.movedReports.set(mv.regionId, { to: mv.to, startVersion: mv.startVersion });
@@ -619,14 +545,14 @@ export class DaemonCore {
       mv.inflight--;
       return this.pumpMove(mv);
     }
-    this.hold(slot);
+    this.keys.hold(slot);
     const message: PeerMessage = { type: 'update', id: this.messenger.newId(), configVersion: this.regions.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: mv.regionId, key: slot.key, record: slot.record, transfer: true };
     this.messenger.sendTracked(
       message,
       () => (live() ? mv.to : null),
       () => {
         mv.inflight--;
-        this.release(slot);
+        this.keys.release(slot);
         this.pumpMove(mv);
       },
       (status) => status === Status.UNKNOWNSPACE || !live(),
@@ -715,9 +641,9 @@ export class DaemonCore {
     if (served === 'wait') return this.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
     if (!('space' in served)) return this.messenger.ack(from, m, served.status, served.message);
     const request = { configVersion: this.regions.version, spaceId: m.spaceId, key: m.key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: m.checks, funcs: [] };
-    const slot = this.slotFor(region.id, m.key);
+    const slot = this.keys.slotFor(region.id, m.key);
     slot.writes.push({ request, respond: (o) => this.messenger.ack(from, m, o.status, o.message) });
-    this.schedule(slot);
+    this.keys.schedule(slot);
   }
 
   // ---- storage and time -------------------------------------------------------------------------
@@ -769,6 +695,6 @@ export class DaemonCore {
 
   /** For tests and the simulator: how much the core holds. */
   stats(): { slots: number; parked: number; outstanding: number; moves: number; awaitingHandoff: number } {
-    return { slots: this.slots.size, parked: this.parked.length, outstanding: this.messenger.outstanding, moves: this.moves.size, awaitingHandoff: this.regions.awaitingCount };
+    return { slots: this.keys.size, parked: this.parked.length, outstanding: this.messenger.outstanding, moves: this.moves.size, awaitingHandoff: this.regions.awaitingCount };
   }
 }
