@@ -22,17 +22,14 @@ import { TickClock } from './clock';
 import { Effects, Rows } from './effects';
 import { Messenger, PeerRequest } from './messenger';
 import { HANDOFF_WAIT_TICKS, RegionRef, Regions, updateWrite } from './regions';
+import { CONFIG_WAIT_TICKS, Parkable, Parking } from './parking';
 import { failureReply, getReply, reconfigure, writeReply } from './replies';
 import { KEY_WRITES_MAX, KeySlots, Slot } from './slots';
 import { WireCheck } from '../../common/messages';
 import { ClientRequest, CoreEvent, CoreStore, Intent, PeerMessage, Ready, StoredRecord, StoreWrite } from './types';
 
-/** Ticks a request or message from a newer configuration waits for this daemon to catch up. */
-export const CONFIG_WAIT_TICKS = 40;
 /** Ticks between reports of a finished copy to the coordinator, until it acts. */
 export const MOVED_REPORT_TICKS = 10;
-/** Requests and messages parked at once (waiting for a configuration or a handoff). */
-export const PARKED_MAX = 65_536;
 /** Writes of one key committed together at most. */
 export const GROUP_MAX = 256;
 /** Objects of a moving region in flight to its next head at once. */
@@ -40,14 +37,9 @@ export const MOVE_WINDOW = 64;
 
 export { CoreAssertionError } from './assert';
 export { HANDOFF_WAIT_TICKS } from './regions';
+export { CONFIG_WAIT_TICKS, PARKED_MAX } from './parking';
 export { KEY_WRITES_MAX } from './slots';
 
-type Parkable = Extract<CoreEvent, { type: 'request' | 'peer' }>;
-
-interface Parked {
-  readonly event: Parkable;
-  readonly until: number;
-}
 
 /** A commit at the point leader: the chain of one group of writes. */
 interface Commit {
@@ -100,7 +92,7 @@ export class DaemonCore {
   private readonly clock = new TickClock();
   private readonly messenger: Messenger;
   private readonly keys: KeySlots;
-  private parked: Parked[] = [];
+  private readonly parking: Parking;
   private readonly regions: Regions;
   private readonly moves = new Map<number, Move>();
   /** Copies done and reported, until the configuration shows the move done or cancelled. */
@@ -113,6 +105,7 @@ export class DaemonCore {
     this.store = opts.store;
     this.messenger = new Messenger(opts.serverId, opts.incarnation, opts.resendTicks, this.clock, this.effects);
     this.regions = new Regions(opts.serverId, this.clock, this.effects, this.messenger);
+    this.parking = new Parking(this.clock, (e) => this.redispatch(e), (e, o) => this.refuse(e, o));
     this.keys = new KeySlots(opts.store, this.effects, this.regions, (slot) => this.startCommit(slot));
     this.intents = opts.intents ?? [];
   }
@@ -171,7 +164,7 @@ export class DaemonCore {
     for (const mv of changes.movesStarted) this.startMove(mv.region.id, mv.to);
     if (this.intents.length > 0) this.redoIntents();
     this.regions.drain();
-    this.unpark();
+    this.parking.unpark();
   }
 
   private dropSpace(spaceId: number): void {
@@ -180,17 +173,6 @@ export class DaemonCore {
   }
 
   // ---- parking: waiting for a configuration or a handoff ----------------------------------------
-
-  private park(event: Parkable, ticks: number): void {
-    if (this.parked.length >= PARKED_MAX) return this.refuse(event, reconfigure(`over ${PARKED_MAX} requests waiting for configurations`));
-    this.parked.push({ event, until: this.clock.now + ticks });
-  }
-
-  private unpark(): void {
-    const parked = this.parked;
-    this.parked = [];
-    for (const p of parked) this.redispatch(p.event);
-  }
 
   private redispatch(event: Parkable): void {
     if (event.type === 'peer') this.handlePeer(event.from, event.message as PeerRequest);
@@ -206,7 +188,7 @@ export class DaemonCore {
 
   private onRequest(ev: Extract<CoreEvent, { type: 'request' }>): void {
     const req = ev.request;
-    if (req.configVersion > this.regions.version) return this.park(ev, CONFIG_WAIT_TICKS);
+    if (req.configVersion > this.regions.version) return this.parking.park(ev, CONFIG_WAIT_TICKS);
     const space = findSpaceById(this.regions.config, req.spaceId);
     if (!space) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.UNKNOWNSPACE, attr: '', message: `no space with id ${req.spaceId} (configuration ${this.regions.version})` });
     if (req.kind === 'search' || req.kind === 'count' || req.kind === 'group-del') return this.onSearch(ev, space, req);
@@ -214,7 +196,7 @@ export class DaemonCore {
     if (bad) return this.replyFailure(ev.client, ev.requestId, req, bad);
     const region = keyRegion(space, req.key);
     const served = this.regions.served(region.id);
-    if (served === 'wait') return this.park(ev, HANDOFF_WAIT_TICKS);
+    if (served === 'wait') return this.parking.park(ev, HANDOFF_WAIT_TICKS);
     if (!('space' in served)) return this.replyFailure(ev.client, ev.requestId, req, served);
     const slot = this.keys.slotFor(region.id, req.key);
     if (req.kind === 'get') {
@@ -422,7 +404,7 @@ export class DaemonCore {
 
   /** A message admitted once (not a resend): parked and handled again without the check. */
   private handlePeer(from: ServerId, m: PeerRequest): void {
-    if (m.configVersion > this.regions.version) return this.park({ type: 'peer', from, message: m }, CONFIG_WAIT_TICKS);
+    if (m.configVersion > this.regions.version) return this.parking.park({ type: 'peer', from, message: m }, CONFIG_WAIT_TICKS);
     if (m.type === 'update') return this.onUpdate(from, m);
     if (m.type === 'reset') return this.onReset(from, m);
     if (m.type === 'erase') return this.onErase(from, m);
@@ -440,7 +422,7 @@ export class DaemonCore {
       if (ref.region.moving !== this.serverId && !(head && awaiting)) return this.messenger.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
     } else {
       if (!head) return this.messenger.ack(from, m, Status.RECONFIGURE, `server ${this.serverId} does not head region ${m.regionId}`);
-      if (awaiting) return this.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
+      if (awaiting) return this.parking.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
     }
     const slot = this.keys.slotFor(m.regionId, m.key);
     slot.queue.push((s) => this.applyUpdate(s, from, m));
@@ -487,7 +469,7 @@ export class DaemonCore {
     const ref = this.regions.ref(m.regionId);
     if (!ref || ref.region.moving !== this.serverId) return this.messenger.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
     // Copies of an earlier attempt still being applied: the reset waits for them.
-    if (this.regions.hasWork(m.regionId)) return this.park({ type: 'peer', from, message: m }, this.messenger.resendTicks);
+    if (this.regions.hasWork(m.regionId)) return this.parking.park({ type: 'peer', from, message: m }, this.messenger.resendTicks);
     this.keys.forgetRegion(m.regionId);
     this.persist([{ op: 'drop-region', region: { spaceId: ref.space.id, subspace: ref.subspace, regionId: m.regionId } }], (ok, message) => this.messenger.ack(from, m, ok ? Status.SUCCESS : Status.SERVERERROR, message));
   }
@@ -495,7 +477,7 @@ export class DaemonCore {
   private onHandoff(from: ServerId, m: Extract<PeerMessage, { type: 'handoff' }>): void {
     this.regions.handoffArrived(m.regionId);
     this.messenger.ack(from, m, Status.SUCCESS, '');
-    this.unpark();
+    this.parking.unpark();
   }
 
   // ---- moving a region to its next head --------------------------------------------------------
@@ -572,7 +554,7 @@ export class DaemonCore {
     if (!Array.isArray(checks)) return fail(checks);
     for (const id of req.regions) {
       const served = this.regions.served(id);
-      if (served === 'wait') return this.park(ev, HANDOFF_WAIT_TICKS);
+      if (served === 'wait') return this.parking.park(ev, HANDOFF_WAIT_TICKS);
       if (!('space' in served) || served.space.id !== space.id || served.subspace !== req.subspace) return fail('space' in served ? reconfigure(`region ${id} is not of subspace ${req.subspace}`) : served);
     }
     const objects: { key: Buffer; values: readonly Buffer[] }[] = [];
@@ -638,7 +620,7 @@ export class DaemonCore {
     if (checkKey(space.spec, m.key)) return this.messenger.ack(from, m, Status.BADREQUEST, 'a malformed key');
     const region = keyRegion(space, m.key);
     const served = this.regions.served(region.id);
-    if (served === 'wait') return this.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
+    if (served === 'wait') return this.parking.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
     if (!('space' in served)) return this.messenger.ack(from, m, served.status, served.message);
     const request = { configVersion: this.regions.version, spaceId: m.spaceId, key: m.key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: m.checks, funcs: [] };
     const slot = this.keys.slotFor(region.id, m.key);
@@ -675,13 +657,7 @@ export class DaemonCore {
       this.lastMovedReport = this.clock.now;
       for (const [regionId, r] of this.movedReports) this.effects.report({ type: 'region-moved', configVersion: r.startVersion, regionId, to: r.to });
     }
-    const parked = this.parked;
-    this.parked = [];
-    for (const p of parked) {
-      if (p.until > this.clock.now) this.parked.push(p);
-      else if (p.event.type === 'request' && p.event.request.configVersion <= this.regions.version) this.redispatch(p.event);
-      else this.refuse(p.event, reconfigure(`waited ${CONFIG_WAIT_TICKS} ticks for configuration ${p.event.type === 'request' ? p.event.request.configVersion : '?'}`));
-    }
+    this.parking.expire(this.regions.version);
     this.regions.drain();
   }
 
@@ -689,12 +665,12 @@ export class DaemonCore {
 
   /** Checked after every step; cheap enough to keep on. */
   private checkInvariants(): void {
-    assert(this.parked.length <= PARKED_MAX, 'parked requests bounded');
+    this.parking.checkInvariants();
     this.regions.checkInvariants();
   }
 
   /** For tests and the simulator: how much the core holds. */
   stats(): { slots: number; parked: number; outstanding: number; moves: number; awaitingHandoff: number } {
-    return { slots: this.keys.size, parked: this.parked.length, outstanding: this.messenger.outstanding, moves: this.moves.size, awaitingHandoff: this.regions.awaitingCount };
+    return { slots: this.keys.size, parked: this.parking.size, outstanding: this.messenger.outstanding, moves: this.moves.size, awaitingHandoff: this.regions.awaitingCount };
   }
 }
