@@ -21,9 +21,10 @@ import { assert } from './assert';
 import { TickClock } from './clock';
 import { Effects, Rows } from './effects';
 import { Messenger, PeerRequest } from './messenger';
-import { HANDOFF_WAIT_TICKS, RegionRef, Regions, updateWrite } from './regions';
+import { HANDOFF_WAIT_TICKS, RegionRef, Regions } from './regions';
 import { CONFIG_WAIT_TICKS, Parkable, Parking } from './parking';
 import { PointLeader } from './point-leader';
+import { Replica } from './replica';
 import { failureReply, getReply, reconfigure, writeReply } from './replies';
 import { KEY_WRITES_MAX, KeySlots, Slot } from './slots';
 import { WireCheck } from '../../common/messages';
@@ -76,6 +77,7 @@ export class DaemonCore {
   private readonly movedReports = new Map<number, { to: ServerId; startVersion: number }>();
   private lastMovedReport = 0;
   private readonly leader: PointLeader;
+  private readonly replica: Replica;
 
   constructor(opts: CoreOptions) {
     this.serverId = opts.serverId;
@@ -84,6 +86,7 @@ export class DaemonCore {
     this.parking = new Parking(this.clock, (e) => this.redispatch(e), (e, o) => this.refuse(e, o));
     this.keys = new KeySlots(opts.store, this.effects, this.regions, (slot) => this.leader.startCommit(slot));
     this.leader = new PointLeader(opts.serverId, opts.store, this.effects, this.regions, this.keys, this.messenger, opts.intents ?? []);
+    this.replica = new Replica(opts.serverId, this.effects, this.regions, this.keys, this.messenger, this.parking);
   }
 
   get configVersion(): number {
@@ -206,79 +209,10 @@ export class DaemonCore {
   /** A message admitted once (not a resend): parked and handled again without the check. */
   private handlePeer(from: ServerId, m: PeerRequest): void {
     if (m.configVersion > this.regions.version) return this.parking.park({ type: 'peer', from, message: m }, CONFIG_WAIT_TICKS);
-    if (m.type === 'update') return this.onUpdate(from, m);
-    if (m.type === 'reset') return this.onReset(from, m);
+    if (m.type === 'update') return this.replica.onUpdate(from, m);
+    if (m.type === 'reset') return this.replica.onReset(from, m);
     if (m.type === 'erase') return this.onErase(from, m);
-    return this.onHandoff(from, m);
-  }
-
-  private onUpdate(from: ServerId, m: Extract<PeerMessage, { type: 'update' }>): void {
-    const ref = this.regions.ref(m.regionId);
-    if (!ref || ref.space.id !== m.spaceId || ref.subspace !== m.subspace) return this.messenger.ack(from, m, ref ? Status.BADREQUEST : Status.UNKNOWNSPACE, `no region ${m.regionId} here`);
-    const head = ref.region.replicas[0] === this.serverId;
-    const awaiting = this.regions.awaitsHandoff(m.regionId);
-    if (m.transfer) {
-      // Copies and forwards from the current head while the region moves here, or from the
-      // previous head until it has handed the region off.
-      if (ref.region.moving !== this.serverId && !(head && awaiting)) return this.messenger.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
-    } else {
-      if (!head) return this.messenger.ack(from, m, Status.RECONFIGURE, `server ${this.serverId} does not head region ${m.regionId}`);
-      if (awaiting) return this.parking.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
-    }
-    const slot = this.keys.slotFor(m.regionId, m.key);
-    slot.queue.push((s) => this.applyUpdate(s, from, m));
-    this.keys.schedule(slot);
-  }
-
-  /** Applies an update if it is newer than the record held, forwards it while the region moves, acks. */
-  private applyUpdate(slot: Slot, from: ServerId, m: Extract<PeerMessage, { type: 'update' }>): void {
-    const have = slot.record!;
-    if (have && have.version >= m.record.version) return this.messenger.ack(from, m, Status.SUCCESS, '');
-    this.keys.hold(slot);
-    const write = updateWrite(this.regions.ref(m.regionId)!, m.key, m.record);
-    const next = write.op === 'del' ? null : m.record;
-    slot.record = next;
-    this.persist([write], (ok, message) => {
-      if (!ok) {
-        slot.record = undefined;
-        slot.stable = undefined;
-        this.messenger.ack(from, m, Status.SERVERERROR, `storage: ${message}`);
-        return this.keys.release(slot);
-      }
-      slot.stable = next;
-      const onward = this.regions.onwardOf(m.regionId);
-      if (onward === null) {
-        this.messenger.ack(from, m, Status.SUCCESS, '');
-        return this.keys.release(slot);
-      }
-      // The region moves on: its next head gets the update before the sender hears back.
-      const forward: PeerMessage = { ...m, id: this.messenger.newId(), configVersion: this.regions.version, transfer: true };
-      // Refused as late, the sender hears RECONFIGURE and sends the update to the region's head.
-      this.messenger.sendTracked(
-        forward,
-        () => this.regions.onwardOf(m.regionId),
-        (status) => {
-          this.messenger.ack(from, m, status === Status.RECONFIGURE ? Status.RECONFIGURE : Status.SUCCESS, status === Status.RECONFIGURE ? `region ${m.regionId} moved away from server ${this.serverId}` : '');
-          this.keys.release(slot);
-        },
-        (status) => status === Status.UNKNOWNSPACE || this.regions.lateRefused(m.regionId, status),
-      );
-    });
-  }
-
-  private onReset(from: ServerId, m: Extract<PeerMessage, { type: 'reset' }>): void {
-    const ref = this.regions.ref(m.regionId);
-    if (!ref || ref.region.moving !== this.serverId) return this.messenger.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
-    // Copies of an earlier attempt still being applied: the reset waits for them.
-    if (this.regions.hasWork(m.regionId)) return this.parking.park({ type: 'peer', from, message: m }, this.messenger.resendTicks);
-    this.keys.forgetRegion(m.regionId);
-    this.persist([{ op: 'drop-region', region: { spaceId: ref.space.id, subspace: ref.subspace, regionId: m.regionId } }], (ok, message) => this.messenger.ack(from, m, ok ? Status.SUCCESS : Status.SERVERERROR, message));
-  }
-
-  private onHandoff(from: ServerId, m: Extract<PeerMessage, { type: 'handoff' }>): void {
-    this.regions.handoffArrived(m.regionId);
-    this.messenger.ack(from, m, Status.SUCCESS, '');
-    this.parking.unpark();
+    return this.replica.onHandoff(from, m);
   }
 
   // ---- moving a region to its next head --------------------------------------------------------
