@@ -21,37 +21,24 @@ import { assert } from './assert';
 import { TickClock } from './clock';
 import { Effects, Rows } from './effects';
 import { Messenger, PeerRequest } from './messenger';
-import { HANDOFF_WAIT_TICKS, RegionRef, Regions } from './regions';
+import { addressOf, HANDOFF_WAIT_TICKS, RegionRef, Regions } from './regions';
+import { Mover } from './moves';
 import { CONFIG_WAIT_TICKS, Parkable, Parking } from './parking';
 import { PointLeader } from './point-leader';
 import { Replica } from './replica';
 import { failureReply, getReply, reconfigure, writeReply } from './replies';
-import { KEY_WRITES_MAX, KeySlots, Slot } from './slots';
+import { KEY_WRITES_MAX, KeySlots } from './slots';
 import { WireCheck } from '../../common/messages';
 import { ClientRequest, CoreEvent, CoreStore, Intent, PeerMessage, Ready, StoredRecord, StoreWrite } from './types';
 
-/** Ticks between reports of a finished copy to the coordinator, until it acts. */
-export const MOVED_REPORT_TICKS = 10;
-/** Objects of a moving region in flight to its next head at once. */
-export const MOVE_WINDOW = 64;
 
 export { CoreAssertionError } from './assert';
 export { HANDOFF_WAIT_TICKS } from './regions';
 export { CONFIG_WAIT_TICKS, PARKED_MAX } from './parking';
+export { MOVE_WINDOW, MOVED_REPORT_TICKS } from './moves';
 export { GROUP_MAX } from './point-leader';
 export { KEY_WRITES_MAX } from './slots';
 
-
-interface Move {
-  readonly regionId: number;
-  readonly to: ServerId;
-  /** The configuration the copy began under: the coordinator ignores reports of an earlier move. */
-  readonly startVersion: number;
-  rows: Buffer[];
-  next: number;
-  inflight: number;
-  failed: boolean;
-}
 
 export interface CoreOptions {
   readonly serverId: ServerId;
@@ -72,10 +59,7 @@ export class DaemonCore {
   private readonly keys: KeySlots;
   private readonly parking: Parking;
   private readonly regions: Regions;
-  private readonly moves = new Map<number, Move>();
-  /** Copies done and reported, until the configuration shows the move done or cancelled. */
-  private readonly movedReports = new Map<number, { to: ServerId; startVersion: number }>();
-  private lastMovedReport = 0;
+  private readonly mover: Mover;
   private readonly leader: PointLeader;
   private readonly replica: Replica;
 
@@ -86,6 +70,7 @@ export class DaemonCore {
     this.parking = new Parking(this.clock, (e) => this.redispatch(e), (e, o) => this.refuse(e, o));
     this.keys = new KeySlots(opts.store, this.effects, this.regions, (slot) => this.leader.startCommit(slot));
     this.leader = new PointLeader(opts.serverId, opts.store, this.effects, this.regions, this.keys, this.messenger, opts.intents ?? []);
+    this.mover = new Mover(opts.serverId, this.clock, this.effects, this.regions, this.keys, this.messenger);
     this.replica = new Replica(opts.serverId, this.effects, this.regions, this.keys, this.messenger, this.parking);
   }
 
@@ -121,7 +106,7 @@ export class DaemonCore {
       case 'tick':
         return this.onTick();
       case 'coordinator-link':
-        return this.onCoordinatorLink();
+        return this.mover.onCoordinatorLink();
     }
   }
 
@@ -135,12 +120,7 @@ export class DaemonCore {
     for (const s of old.spaces) if (!findSpaceById(next, s.id)) this.dropSpace(s.id);
     this.regions.awaitHandoffs(old);
     this.regions.lose(changes.lost);
-    for (const [id, to] of [...this.moves]) {
-      const cur = this.regions.ref(id);
-      if (!cur || cur.region.replicas[0] !== this.serverId || cur.region.moving !== to.to) this.moves.delete(id);
-    }
-    for (const [id, r] of [...this.movedReports]) if (this.regions.ref(id)?.region.moving !== r.to) this.movedReports.delete(id);
-    for (const mv of changes.movesStarted) this.startMove(mv.region.id, mv.to);
+    this.mover.reconfigured(changes.movesStarted);
     this.leader.redoIntents();
     this.regions.drain();
     this.parking.unpark();
@@ -215,71 +195,10 @@ export class DaemonCore {
     return this.replica.onHandoff(from, m);
   }
 
-  // ---- moving a region to its next head --------------------------------------------------------
-
-  private startMove(regionId: number, to: ServerId): void {
-    if (this.moves.has(regionId)) return;
-    const mv: Move = { regionId, to, startVersion: this.regions.version, rows: [], next: 0, inflight: 0, failed: false };
-    this.moves.set(regionId, mv);
-    const live = () => this.moves.get(regionId) === mv;
-    const reset: PeerMessage = { type: 'reset', id: this.messenger.newId(), configVersion: this.regions.version, regionId };
-    this.messenger.sendTracked(
-      reset,
-      () => (live() ? to : null),
-      () => {
-        if (!live()) return;
-        const ref = this.regions.ref(regionId);
-        if (!ref) return;
-        this.scanRegion(ref, undefined, (rows) => {
-          if (!live()) return;
-          mv.rows = rows.map(([k]) => k);
-          this.pumpMove(mv);
-        });
-      },
-    );
-  }
-
-  private pumpMove(mv: Move): void {
-    const live = () => this.moves.get(mv.regionId) === mv;
-    while (live() && mv.inflight < MOVE_WINDOW && mv.next < mv.rows.length) {
-      const key = mv.rows[mv.next++];
-      mv.inflight++;
-      const slot = this.keys.slotFor(mv.regionId, key);
-      slot.queue.push((s) => this.copyKey(s, mv));
-      this.keys.schedule(slot);
-    }
-    if (live() && mv.inflight === 0 && mv.next >= mv.rows.length) {
-      this.movedReports.set(mv.regionId, { to: mv.to, startVersion: mv.startVersion });
-      this.effects.report({ type: 'region-moved', configVersion: mv.startVersion, regionId: mv.regionId, to: mv.to });
-    }
-  }
-
-  /** Copies one key of a moving region; the key waits until the copy is acknowledged. */
-  private copyKey(slot: Slot, mv: Move): void {
-    const live = () => this.moves.get(mv.regionId) === mv;
-    const ref = this.regions.ref(mv.regionId);
-    if (!live() || !slot.record || !ref) {
-      mv.inflight--;
-      return this.pumpMove(mv);
-    }
-    this.keys.hold(slot);
-    const message: PeerMessage = { type: 'update', id: this.messenger.newId(), configVersion: this.regions.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: mv.regionId, key: slot.key, record: slot.record, transfer: true };
-    this.messenger.sendTracked(
-      message,
-      () => (live() ? mv.to : null),
-      () => {
-        mv.inflight--;
-        this.keys.release(slot);
-        this.pumpMove(mv);
-      },
-      (status) => status === Status.UNKNOWNSPACE || !live(),
-    );
-  }
-
   // ---- searches and counts ---------------------------------------------------------------------
 
   private scanRegion(ref: RegionRef, interval: readonly [bigint, bigint] | undefined, then: (rows: Rows) => void): void {
-    this.effects.scan({ spaceId: ref.space.id, subspace: ref.subspace, regionId: ref.region.id }, interval, then);
+    this.effects.scan(addressOf(ref), interval, then);
   }
 
   private onSearch(ev: Extract<CoreEvent, { type: 'request' }>, space: SpaceLayout, req: Extract<ClientRequest, { kind: 'search' | 'count' | 'group-del' }>): void {
@@ -369,29 +288,11 @@ export class DaemonCore {
     this.effects.persist(writes, done);
   }
 
-  /**
-   * A new link to the coordinator (a reconnection): copies reported on an earlier link, whose move
-   * the configuration still shows pending, are copied again rather than reported again. The move
-   * may have been cancelled and begun again while this daemon was away, unseen here, and the
-   * coordinator ignores a report of a copy begun before the move's latest start.
-   */
-  private onCoordinatorLink(): void {
-    for (const [id, r] of [...this.movedReports]) {
-      this.movedReports.delete(id);
-      const ref = this.regions.ref(id);
-      if (this.moves.get(id)?.to === r.to) this.moves.delete(id);
-      if (ref && ref.region.replicas[0] === this.serverId && ref.region.moving === r.to) this.startMove(id, r.to);
-    }
-  }
-
   private onTick(): void {
     this.clock.tick();
     this.messenger.resendDue(this.regions.version);
     this.regions.expireHandoffWaits();
-    if (this.clock.now - this.lastMovedReport >= MOVED_REPORT_TICKS) {
-      this.lastMovedReport = this.clock.now;
-      for (const [regionId, r] of this.movedReports) this.effects.report({ type: 'region-moved', configVersion: r.startVersion, regionId, to: r.to });
-    }
+    this.mover.reportDue();
     this.parking.expire(this.regions.version);
     this.regions.drain();
   }
@@ -406,6 +307,6 @@ export class DaemonCore {
 
   /** For tests and the simulator: how much the core holds. */
   stats(): { slots: number; parked: number; outstanding: number; moves: number; awaitingHandoff: number } {
-    return { slots: this.keys.size, parked: this.parking.size, outstanding: this.messenger.outstanding, moves: this.moves.size, awaitingHandoff: this.regions.awaitingCount };
+    return { slots: this.keys.size, parked: this.parking.size, outstanding: this.messenger.outstanding, moves: this.mover.count, awaitingHandoff: this.regions.awaitingCount };
   }
 }

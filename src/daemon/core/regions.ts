@@ -12,7 +12,7 @@ import { Clock } from './clock';
 import { Effects } from './effects';
 import { Messenger } from './messenger';
 import { reconfigure } from './replies';
-import { StoredRecord, StoreWrite } from './types';
+import { RegionAddress, StoredRecord, StoreWrite } from './types';
 
 export { RegionRef } from '../changes';
 
@@ -167,6 +167,11 @@ export class Regions {
   checkInvariants(): void {
     for (const [id, n] of this.work) assert(n > 0, `region ${id} work count ${n}`);
   }
+}
+
+/** Where a region's records are in the store. */
+export function addressOf(ref: RegionRef): RegionAddress {
+  return { spaceId: ref.space.id, subspace: ref.subspace, regionId: ref.region.id };
 }
 
 /** How a region stores an update of one key (one rule for chain steps, copies and forwards). */
