@@ -23,7 +23,7 @@ export class Messenger {
     incarnation: number,
     resendTicks: number | undefined,
     private readonly clock: Clock,
-    private readonly effects: Effects,
+    private readonly effects: Pick<Effects, 'send'>,
   ) {
     this.peers = new PeerBook(incarnation, resendTicks);
   }

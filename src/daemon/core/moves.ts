@@ -41,10 +41,10 @@ export class Mover {
   constructor(
     private readonly serverId: ServerId,
     private readonly clock: Clock,
-    private readonly effects: Effects,
-    private readonly regions: Regions,
-    private readonly keys: KeySlots,
-    private readonly messenger: Messenger,
+    private readonly effects: Pick<Effects, 'report' | 'scan'>,
+    private readonly regions: Pick<Regions, 'ref' | 'version'>,
+    private readonly keys: Pick<KeySlots, 'hold' | 'release' | 'schedule' | 'slotFor'>,
+    private readonly messenger: Pick<Messenger, 'newId' | 'sendTracked'>,
   ) {}
 
   /** Moves under way. */

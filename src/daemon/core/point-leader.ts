@@ -54,10 +54,10 @@ export class PointLeader {
   constructor(
     private readonly serverId: ServerId,
     private readonly store: CoreStore,
-    private readonly effects: Effects,
-    private readonly regions: Regions,
-    private readonly keys: KeySlots,
-    private readonly messenger: Messenger,
+    private readonly effects: Pick<Effects, 'persist'>,
+    private readonly regions: Pick<Regions, 'awaitsHandoff' | 'config' | 'lateRefused' | 'onwardOf' | 'ref' | 'served' | 'version'>,
+    private readonly keys: Pick<KeySlots, 'existing' | 'hold' | 'release' | 'schedule' | 'slotFor'>,
+    private readonly messenger: Pick<Messenger, 'newId' | 'sendTracked'>,
     /** Intents found in the store at start: chains to finish once a configuration is known. */
     private intents: readonly Intent[],
   ) {}

@@ -34,8 +34,8 @@ export class Regions {
   constructor(
     private readonly serverId: ServerId,
     private readonly clock: Clock,
-    private readonly effects: Effects,
-    private readonly messenger: Messenger,
+    private readonly effects: Pick<Effects, 'persist'>,
+    private readonly messenger: Pick<Messenger, 'newId' | 'sendTracked'>,
   ) {}
 
   get config(): ClusterConfig {

@@ -15,10 +15,10 @@ import { PeerMessage } from './types';
 export class Replica {
   constructor(
     private readonly serverId: ServerId,
-    private readonly effects: Effects,
-    private readonly regions: Regions,
-    private readonly keys: KeySlots,
-    private readonly messenger: Messenger,
+    private readonly effects: Pick<Effects, 'persist'>,
+    private readonly regions: Pick<Regions, 'awaitsHandoff' | 'handoffArrived' | 'hasWork' | 'lateRefused' | 'onwardOf' | 'ref' | 'version'>,
+    private readonly keys: Pick<KeySlots, 'forgetRegion' | 'hold' | 'release' | 'schedule' | 'slotFor'>,
+    private readonly messenger: Pick<Messenger, 'ack' | 'newId' | 'resendTicks' | 'sendTracked'>,
     private readonly parking: Pick<Parking, 'park' | 'unpark'>,
   ) {}
 

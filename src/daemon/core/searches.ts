@@ -20,10 +20,10 @@ import { ClientRequest, CoreEvent, PeerMessage } from './types';
 
 export class Searches {
   constructor(
-    private readonly effects: Effects,
-    private readonly regions: Regions,
-    private readonly keys: KeySlots,
-    private readonly messenger: Messenger,
+    private readonly effects: Pick<Effects, 'reply' | 'scan'>,
+    private readonly regions: Pick<Regions, 'addWork' | 'config' | 'ref' | 'served' | 'version'>,
+    private readonly keys: Pick<KeySlots, 'schedule' | 'slotFor'>,
+    private readonly messenger: Pick<Messenger, 'ack' | 'newId' | 'sendTracked'>,
     private readonly parking: Pick<Parking, 'park'>,
   ) {}
 

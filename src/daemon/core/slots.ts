@@ -59,8 +59,8 @@ export class KeySlots {
 
   constructor(
     private readonly store: CoreStore,
-    private readonly effects: Effects,
-    private readonly regions: Pick<Regions, 'ref' | 'version' | 'addWork'>,
+    private readonly effects: Pick<Effects, 'load'>,
+    private readonly regions: Pick<Regions, 'addWork' | 'ref' | 'version'>,
     /** Commits the writes waiting on a free key whose record is known (at the point leader). */
     private readonly startCommit: (slot: Slot) => void,
   ) {}
