@@ -29,7 +29,6 @@ interface Move {
   next: number;
   /** Keys queued or being copied, not yet acknowledged (at most MOVE_WINDOW). */
   inflight: number;
-  failed: boolean;
 }
 
 export class Mover {
@@ -90,7 +89,7 @@ export class Mover {
 
   private startMove(regionId: number, to: ServerId): void {
     if (this.moves.has(regionId)) return;
-    const mv: Move = { regionId, to, startVersion: this.regions.version, rows: [], next: 0, inflight: 0, failed: false };
+    const mv: Move = { regionId, to, startVersion: this.regions.version, rows: [], next: 0, inflight: 0 };
     this.moves.set(regionId, mv);
     const live = () => this.moves.get(regionId) === mv;
     const reset: PeerMessage = { type: 'reset', id: this.messenger.newId(), configVersion: this.regions.version, regionId };
