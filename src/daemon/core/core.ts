@@ -4,7 +4,8 @@
 //
 // This class routes events to the parts that decide, each owning its own state:
 //   regions.ts       what this daemon is to each region (head, replica, previous head), handoffs
-//   messenger.ts     reliable messages between daemons (resends, acks, messages to itself)
+//   messenger.ts     reliable messages between daemons (resends, acks, messages to itself),
+//                    over peers.ts's bookkeeping of ids
 //   slots.ts         the keys in use, their work one piece at a time, their loads
 //   point-leader.ts  writes at a key's point leader: the commit and its chain, intents redone
 //   replica.ts       updates at replicas, a moving region's reset, a previous head's handoff
@@ -12,6 +13,7 @@
 //   searches.ts      searches, counts and group_del (its erases at each point leader)
 //   parking.ts       requests and messages waiting for a configuration or a handoff
 //   effects.ts       the Ready being built, and who waits for each persist, load and scan
+//   types.ts         the events in and the effects out; replies.ts, clock.ts, assert.ts: small helpers
 // They are wired once, here, in an order that needs no part before it exists; a part that must
 // call back into one built after it (a key's slot starting a commit) gets a function.
 

@@ -1,7 +1,7 @@
-// A daemon as a replica of regions it does not lead writes for: it applies updates (chain steps
-// at a region's head, copies and forwards while a region moves here), each only when newer than
-// what it holds, and forwards them on while the region moves away; it takes a moving region's
-// reset and, as a region's new head, the previous head's handoff.
+// A daemon as a replica: it applies the updates other daemons send it (a point leader's chain
+// steps to a region it heads; copies and forwards of a region moving here), each only when newer
+// than what it holds, and forwards them on while the region moves away. It also takes a moving
+// region's reset and, as a region's new head, the previous head's handoff.
 
 import { ServerId } from '../../common/config';
 import { Status } from '../../common/protocol';
