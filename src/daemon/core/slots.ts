@@ -40,16 +40,16 @@ export interface Slot {
   readonly writes: PendingWrite[];
 }
 
-export function slotName(regionId: number, key: Buffer): string {
+function slotName(regionId: number, key: Buffer): string {
   return `${regionId}:${key.toString('latin1')}`;
 }
 
-export function newSlot(address: RegionAddress, key: Buffer): Slot {
+function newSlot(address: RegionAddress, key: Buffer): Slot {
   return { address, regionId: address.regionId, key, record: undefined, stable: undefined, loading: false, busy: false, queue: [], readers: [], writes: [] };
 }
 
 /** A slot nothing needs any more: the store holds all it knows. */
-export function slotIdle(s: Slot): boolean {
+function slotIdle(s: Slot): boolean {
   return !s.busy && !s.loading && s.queue.length === 0 && s.readers.length === 0 && s.writes.length === 0;
 }
 
