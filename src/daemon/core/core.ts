@@ -1,95 +1,47 @@
 // A daemon's deterministic core: every decision the daemon makes, with no I/O. The shell feeds it
-// events (step) and carries out the Ready it returns. See docs/architecture.md, "The core".
+// events (step) and carries out the Ready it returns. See docs/architecture.md, "The daemon's core
+// and the simulator".
 //
-// Writes: a key's writes enter at its point leader (the head of its key region), which orders
-// them with versions, applies them (apply.ts) to the newest record and commits them: first the
-// key's record and an intent, durably, in one batch; then an update to the head of each secondary
-// region that gains or loses the object (and, while a region moves, to its next head); the client
-// hears back when every one is acknowledged, and the intent is cleared. A point leader that
-// restarts redoes the chains of its intents. Writes of a key that arrive while it commits wait and
-// commit together. Every replica applies an update only when it is newer than what it holds.
+// This class routes events to the parts that decide, each owning its own state:
+//   regions.ts       what this daemon is to each region (head, replica, previous head), handoffs
+//   messenger.ts     reliable messages between daemons (resends, acks, messages to itself),
+//                    over peers.ts's bookkeeping of ids
+//   slots.ts         the keys in use, their work one piece at a time, their loads
+//   point-leader.ts  writes at a key's point leader: the commit and its chain, intents redone
+//   replica.ts       updates at replicas, a moving region's reset, a previous head's handoff
+//   moves.ts         copying a region to its next head, and reporting it to the coordinator
+//   searches.ts      searches, counts and group_del (its erases at each point leader)
+//   parking.ts       requests and messages waiting for a configuration or a handoff
+//   effects.ts       the Ready being built, and who waits for each persist, load and scan
+//   types.ts         the events in and the effects out; replies.ts, clock.ts, assert.ts: small helpers
+// They are wired once, here, in an order that needs no part before it exists; a part that must
+// call back into one built after it (a key's slot starting a commit) gets a function.
 
-import { attributeByName } from '../../common/schema';
-import { findServer } from '../../common/config';
-import { axisInterval } from '../../common/planner';
-import { axisCoordinate, ClusterConfig, EMPTY_CONFIG, findSpaceById, keyRegion, RegionLayout, regionOf, ServerId, SpaceLayout } from '../../common/config';
-import { firstFailingCheck, resolveChecks } from '../../common/predicate';
-import { AtomicFlag, Status } from '../../common/protocol';
-import { applyAtomic, checkKey, Outcome, StoredObject } from '../apply';
+import { ClusterConfig, findSpaceById, keyRegion, ServerId } from '../../common/config';
+import { Status } from '../../common/protocol';
+import { checkKey, Outcome } from '../apply';
 import { regionChanges } from '../changes';
-import { GAVE_UP, PeerBook } from './peers';
-import { newSlot, Slot, slotIdle, slotName } from './slots';
-import { WireCheck } from '../../common/messages';
-import { ClientReply, ClientRequest, CoreEvent, CoreStore, emptyReady, Intent, PeerMessage, Ready, StoredRecord, StoreWrite } from './types';
+import { assert } from './assert';
+import { TickClock } from './clock';
+import { Effects } from './effects';
+import { Messenger, PeerRequest } from './messenger';
+import { Mover } from './moves';
+import { CONFIG_WAIT_TICKS, Parkable, Parking } from './parking';
+import { PointLeader } from './point-leader';
+import { HANDOFF_WAIT_TICKS, Regions } from './regions';
+import { Replica } from './replica';
+import { failureReply, getReply, writeReply } from './replies';
+import { Searches } from './searches';
+import { KEY_WRITES_MAX, KeySlots } from './slots';
+import { ClientRequest, CoreEvent, CoreStore, Intent, PeerMessage, Ready, StoredRecord } from './types';
 
-/** Ticks a request or message from a newer configuration waits for this daemon to catch up. */
-export const CONFIG_WAIT_TICKS = 40;
-/** Ticks a new head waits for the old head's handoff before serving a region anyway. */
-export const HANDOFF_WAIT_TICKS = 200;
-/** Ticks between reports of a finished copy to the coordinator, until it acts. */
-export const MOVED_REPORT_TICKS = 10;
-/** Requests and messages parked at once (waiting for a configuration or a handoff). */
-export const PARKED_MAX = 65_536;
-/** Writes of one key committed together at most. */
-export const GROUP_MAX = 256;
-/** Writes waiting for one key at most; more are refused. */
-export const KEY_WRITES_MAX = 4096;
-/** Objects of a moving region in flight to its next head at once. */
-export const MOVE_WINDOW = 64;
-
-export class CoreAssertionError extends Error {}
-
-function assert(cond: unknown, what: string): asserts cond {
-  if (!cond) throw new CoreAssertionError(`core invariant: ${what}`);
-}
-
-interface RegionRef {
-  readonly space: SpaceLayout;
-  readonly subspace: number;
-  readonly region: RegionLayout;
-}
-
-type Parkable = Extract<CoreEvent, { type: 'request' | 'peer' }>;
-
-interface Parked {
-  readonly event: Parkable;
-  readonly until: number;
-}
-
-/** A commit at the point leader: the chain of one group of writes. */
-interface Commit {
-  readonly slot: Slot;
-  readonly space: SpaceLayout;
-  readonly intent: Intent;
-  readonly replies: { readonly respond: (o: Outcome) => void; readonly outcome: Outcome }[];
-  /** Chain steps not yet acknowledged. */
-  pending: number;
-  /**
-   * Set when a late write's forward was refused: this daemon took the write after its region
-   * moved away, and the new head, no longer waiting for this daemon's handoff, would not take it.
-   */
-  lost?: true;
-}
-
-/** What a client hears of a write taken by a point leader that no longer was one (Commit.lost). */
-const LATE_WRITE_LOST: Outcome = {
-  status: Status.SERVERERROR,
-  attr: '',
-  message: 'this daemon took the write after its region had moved away, and the new head did not take it: it did not take effect',
-};
-
-interface Move {
-  readonly regionId: number;
-  readonly to: ServerId;
-  /** The configuration the copy began under: the coordinator ignores reports of an earlier move. */
-  readonly startVersion: number;
-  rows: Buffer[];
-  next: number;
-  inflight: number;
-  failed: boolean;
-}
-
-const reconfigure = (message: string): Outcome => ({ status: Status.RECONFIGURE, attr: '', message });
+// The core's limits and waits, where they have always been imported from.
+export { CoreAssertionError } from './assert';
+export { MOVE_WINDOW, MOVED_REPORT_TICKS } from './moves';
+export { CONFIG_WAIT_TICKS, PARKED_MAX } from './parking';
+export { GROUP_MAX } from './point-leader';
+export { HANDOFF_WAIT_TICKS } from './regions';
+export { KEY_WRITES_MAX } from './slots';
 
 export interface CoreOptions {
   readonly serverId: ServerId;
@@ -104,55 +56,45 @@ export interface CoreOptions {
 
 export class DaemonCore {
   readonly serverId: ServerId;
-  private readonly store: CoreStore;
-  private config: ClusterConfig = EMPTY_CONFIG;
-  private now = 0;
-  private ready: Ready = emptyReady();
-  private nextToken = 1;
-  private readonly peers: PeerBook;
-  private readonly slots = new Map<string, Slot>();
-  private readonly loads = new Map<number, Slot>();
-  private readonly persists = new Map<number, (ok: boolean, message: string) => void>();
-  private readonly scans = new Map<number, (rows: readonly (readonly [Buffer, StoredRecord])[]) => void>();
-  private parked: Parked[] = [];
-  /** Regions this daemon heads but may not serve until the previous head hands them off: since when. */
-  private readonly awaitingHandoff = new Map<number, number>();
-  private readonly handoffsEarly = new Set<number>();
-  /** Work in progress per region (busy keys, scans): a region is handed off when it has none. */
-  private readonly regionWork = new Map<number, number>();
-  /** Regions lost to another head, waiting for their work to end before the handoff. */
-  private readonly draining = new Map<number, ServerId | undefined>();
-  private readonly moves = new Map<number, Move>();
-  /** Copies done and reported, until the configuration shows the move done or cancelled. */
-  private readonly movedReports = new Map<number, { to: ServerId; startVersion: number }>();
-  private lastMovedReport = 0;
-  private intents: readonly Intent[];
-  /** Messages to this daemon itself, delivered within the same step. */
-  private readonly selfInbox: PeerMessage[] = [];
-  private regionIndex = new Map<number, RegionRef>();
+  private readonly effects = new Effects();
+  private readonly clock = new TickClock();
+  private readonly messenger: Messenger;
+  private readonly keys: KeySlots;
+  private readonly parking: Parking;
+  private readonly regions: Regions;
+  private readonly mover: Mover;
+  private readonly searches: Searches;
+  private readonly leader: PointLeader;
+  private readonly replica: Replica;
 
   constructor(opts: CoreOptions) {
     this.serverId = opts.serverId;
-    this.store = opts.store;
-    this.peers = new PeerBook(opts.incarnation, opts.resendTicks);
-    this.intents = opts.intents ?? [];
+    this.messenger = new Messenger(opts.serverId, opts.incarnation, opts.resendTicks, this.clock, this.effects);
+    this.regions = new Regions(opts.serverId, this.clock, this.effects, this.messenger);
+    this.parking = new Parking(this.clock, (e) => this.redispatch(e), (e, o) => this.refuse(e, o));
+    this.keys = new KeySlots(opts.store, this.effects, this.regions, (slot) => this.leader.startCommit(slot));
+    this.leader = new PointLeader(opts.serverId, opts.store, this.effects, this.regions, this.keys, this.messenger, opts.intents ?? []);
+    this.mover = new Mover(opts.serverId, this.clock, this.effects, this.regions, this.keys, this.messenger);
+    this.searches = new Searches(this.effects, this.regions, this.keys, this.messenger, this.parking);
+    this.replica = new Replica(opts.serverId, this.effects, this.regions, this.keys, this.messenger, this.parking);
   }
 
   get configVersion(): number {
-    return this.config.version;
+    return this.regions.version;
   }
 
   /** Hands the core one event; returns what the shell must do. */
   step(ev: CoreEvent): Ready {
     this.dispatch(ev);
-    for (let i = 0; this.selfInbox.length > 0; i++) {
+    // What this daemon sent itself (a chain step to a region it also heads, say) is handled in this step.
+    for (let i = 0; ; i++) {
+      const m = this.messenger.takeFromSelf();
+      if (!m) break;
       assert(i < 1_000_000, 'messages to self keep coming');
-      this.onPeer(this.serverId, this.selfInbox.shift()!);
+      this.onPeer(this.serverId, m);
     }
     this.checkInvariants();
-    const out = this.ready;
-    this.ready = emptyReady();
-    return out;
+    return this.effects.take();
   }
 
   private dispatch(ev: CoreEvent): void {
@@ -164,800 +106,127 @@ export class DaemonCore {
       case 'peer':
         return this.onPeer(ev.from, ev.message);
       case 'loaded':
-        return this.onLoaded(ev.token, ev.record);
-      case 'persisted': {
-        const done = this.persists.get(ev.token);
-        if (!done) return;
-        this.persists.delete(ev.token);
-        return done(ev.ok, ev.message ?? '');
-      }
-      case 'scanned': {
-        const done = this.scans.get(ev.token);
-        if (!done) return;
-        this.scans.delete(ev.token);
-        return done(ev.rows);
-      }
+        return this.effects.loaded(ev.token, ev.record);
+      case 'persisted':
+        return this.effects.persisted(ev.token, ev.ok, ev.message ?? '');
+      case 'scanned':
+        return this.effects.scanned(ev.token, ev.rows);
       case 'tick':
         return this.onTick();
       case 'coordinator-link':
-        return this.onCoordinatorLink();
+        return this.mover.onCoordinatorLink();
     }
   }
 
   // ---- configuration and regions ---------------------------------------------------------------
 
   private installConfig(next: ClusterConfig): void {
-    if (next.version <= this.config.version) return;
-    const old = this.config;
+    const old = this.regions.config;
+    if (next.version <= old.version) return;
     const changes = regionChanges(old, next, this.serverId);
-    this.config = next;
-    this.regionIndex = new Map();
-    for (const space of next.spaces) space.subspaces.forEach((ss, subspace) => ss.regions.forEach((region) => this.regionIndex.set(region.id, { space, subspace, region })));
+    this.regions.install(next);
     for (const s of old.spaces) if (!findSpaceById(next, s.id)) this.dropSpace(s.id);
-    // A region handed over to this daemon by a move is served once its previous head says it
-    // is done with it, whatever configurations this daemon missed in between.
-    for (const ref of this.regionIndex.values()) {
-      const r = ref.region;
-      if (r.replicas[0] !== this.serverId || r.handoffFrom === undefined || r.handoffFrom === this.serverId) continue;
-      const before = this.regionIn(old, r.id);
-      if (before && before.replicas[0] === this.serverId && before.handoffFrom === r.handoffFrom) continue;
-      if (this.handoffsEarly.delete(r.id)) continue;
-      this.awaitingHandoff.set(r.id, this.now);
-    }
-    for (const l of changes.lost) this.draining.set(l.region.id, l.to);
-    for (const [id, to] of [...this.moves]) {
-      const cur = this.regionIndex.get(id);
-      if (!cur || cur.region.replicas[0] !== this.serverId || cur.region.moving !== to.to) this.moves.delete(id);
-    }
-    for (const [id, r] of [...this.movedReports]) if (this.regionIndex.get(id)?.region.moving !== r.to) this.movedReports.delete(id);
-    for (const mv of changes.movesStarted) this.startMove(mv.region.id, mv.to);
-    if (this.intents.length > 0) this.redoIntents();
-    this.drainRegions();
-    this.unpark();
-  }
-
-  /**
-   * Where a write this daemon applied to a region must also go, or null: while the region moves,
-   * its next head; after it moved away, its head (a late write, taken before this daemon learned of
-   * the move: the new head waits for this daemon's handoff, so it is not lost). Not for a region
-   * that is moving here or that this daemon never headed.
-   */
-  private onwardOf(regionId: number): ServerId | null {
-    const r = this.regionIndex.get(regionId)?.region;
-    if (!r) return null;
-    if (r.replicas[0] === this.serverId) return r.moving ?? null;
-    if (r.moving === this.serverId) return null;
-    return r.replicas[0] ?? null;
-  }
-
-  private regionIn(config: ClusterConfig, regionId: number): RegionLayout | undefined {
-    for (const space of config.spaces) for (const ss of space.subspaces) for (const r of ss.regions) if (r.id === regionId) return r;
-    return undefined;
+    this.regions.awaitHandoffs(old);
+    this.regions.lose(changes.lost);
+    this.mover.reconfigured(changes.movesStarted);
+    this.leader.redoIntents();
+    this.regions.drain();
+    this.parking.unpark();
   }
 
   private dropSpace(spaceId: number): void {
-    this.persist([{ op: 'drop-space', spaceId }], () => undefined);
-    for (const [name, slot] of [...this.slots]) {
-      const ref = this.regionIndex.get(slot.regionId);
-      if (ref && ref.space.id !== spaceId) continue;
-      // Writes waiting on a key of a removed space: the space is gone.
-      for (const w of slot.writes.splice(0)) w.respond({ status: Status.UNKNOWNSPACE, attr: '', message: `space ${spaceId} was removed` });
-      if (slotIdle(slot)) this.slots.delete(name);
-    }
-  }
-
-  /** The region, if this daemon heads it and may serve it now; else why not. */
-  private served(regionId: number): RegionRef | 'wait' | Outcome {
-    const ref = this.regionIndex.get(regionId);
-    if (!ref) return { status: Status.UNKNOWNSPACE, attr: '', message: `no region ${regionId} in configuration ${this.config.version}` };
-    if (ref.region.replicas[0] !== this.serverId) return reconfigure(`server ${this.serverId} does not head region ${regionId}`);
-    if (this.awaitingHandoff.has(regionId)) return 'wait';
-    return ref;
-  }
-
-  private addWork(regionId: number, n: number): void {
-    const v = (this.regionWork.get(regionId) ?? 0) + n;
-    assert(v >= 0, `region ${regionId} work below zero`);
-    if (v === 0) this.regionWork.delete(regionId);
-    else this.regionWork.set(regionId, v);
-    if (v === 0 && this.draining.has(regionId)) this.drainRegions();
-  }
-
-  /** Hands off every lost region that has no work left, then drops this daemon's copy of it. */
-  private drainRegions(): void {
-    for (const [id, to] of [...this.draining]) {
-      if (this.regionWork.has(id)) continue;
-      const ref = this.regionIndex.get(id);
-      if (ref && (ref.region.replicas[0] === this.serverId || ref.region.moving === this.serverId)) {
-        this.draining.delete(id); // it came back
-        continue;
-      }
-      this.draining.delete(id);
-      const drop = () => {
-        const again = this.regionIndex.get(id);
-        if (again && (again.region.replicas[0] === this.serverId || again.region.moving === this.serverId)) return;
-        if (ref) this.persist([{ op: 'drop-region', region: { spaceId: ref.space.id, subspace: ref.subspace, regionId: id } }], () => undefined);
-      };
-      if (to === undefined || to === this.serverId) drop();
-      else this.sendTracked({ type: 'handoff', id: this.peers.newId(), configVersion: this.config.version, regionId: id }, () => this.regionIndex.get(id)?.region.replicas[0] ?? null, drop);
-    }
+    this.effects.persist([{ op: 'drop-space', spaceId }], () => undefined);
+    this.keys.dropSpace(spaceId);
   }
 
   // ---- parking: waiting for a configuration or a handoff ----------------------------------------
 
-  private park(event: Parkable, ticks: number): void {
-    if (this.parked.length >= PARKED_MAX) return this.refuse(event, reconfigure(`over ${PARKED_MAX} requests waiting for configurations`));
-    this.parked.push({ event, until: this.now + ticks });
-  }
-
-  private unpark(): void {
-    const parked = this.parked;
-    this.parked = [];
-    for (const p of parked) this.redispatch(p.event);
-  }
-
+  /** A parked event's turn again: handled as if it had just come (a peer's, without the resend check). */
   private redispatch(event: Parkable): void {
-    if (event.type === 'peer') this.handlePeer(event.from, event.message as Exclude<PeerMessage, { type: 'ack' }>);
+    if (event.type === 'peer') this.handlePeer(event.from, event.message as PeerRequest);
     else this.onRequest(event);
   }
 
+  /** A parked event given up: its client hears why; a peer's message is forgotten, to be handled when resent. */
   private refuse(event: Parkable, outcome: Outcome): void {
-    if (event.type === 'peer') return this.peers.forget(event.from, event.message.id);
+    if (event.type === 'peer') return this.messenger.forget(event.from, event.message.id);
     this.replyFailure(event.client, event.requestId, event.request, outcome);
   }
 
   // ---- client requests --------------------------------------------------------------------------
 
+  /** A client's request: a get or write at its key's point leader, or a search at each region's head. */
   private onRequest(ev: Extract<CoreEvent, { type: 'request' }>): void {
     const req = ev.request;
-    if (req.configVersion > this.config.version) return this.park(ev, CONFIG_WAIT_TICKS);
-    const space = findSpaceById(this.config, req.spaceId);
-    if (!space) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.UNKNOWNSPACE, attr: '', message: `no space with id ${req.spaceId} (configuration ${this.config.version})` });
-    if (req.kind === 'search' || req.kind === 'count' || req.kind === 'group-del') return this.onSearch(ev, space, req);
+    if (req.configVersion > this.regions.version) return this.parking.park(ev, CONFIG_WAIT_TICKS);
+    const space = findSpaceById(this.regions.config, req.spaceId);
+    if (!space) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.UNKNOWNSPACE, attr: '', message: `no space with id ${req.spaceId} (configuration ${this.regions.version})` });
+    if (req.kind === 'search' || req.kind === 'count' || req.kind === 'group-del') return this.searches.onSearch(ev, space, req);
     const bad = checkKey(space.spec, req.key);
     if (bad) return this.replyFailure(ev.client, ev.requestId, req, bad);
     const region = keyRegion(space, req.key);
-    const served = this.served(region.id);
-    if (served === 'wait') return this.park(ev, HANDOFF_WAIT_TICKS);
+    const served = this.regions.served(region.id);
+    if (served === 'wait') return this.parking.park(ev, HANDOFF_WAIT_TICKS);
     if (!('space' in served)) return this.replyFailure(ev.client, ev.requestId, req, served);
-    const slot = this.slotFor(region.id, req.key);
+    const slot = this.keys.slotFor(region.id, req.key);
     if (req.kind === 'get') {
       slot.readers.push((s) => this.replyGet(ev.client, ev.requestId, s.stable ?? null));
     } else {
       if (slot.writes.length >= KEY_WRITES_MAX) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.OVERFLOW, attr: '', message: `over ${KEY_WRITES_MAX} writes wait for this key` });
       slot.writes.push({ request: req, respond: (o) => this.replyWrite(ev.client, ev.requestId, o) });
     }
-    this.schedule(slot);
+    this.keys.schedule(slot);
   }
 
   private replyFailure(client: number, requestId: number, req: ClientRequest, o: Outcome): void {
-    let reply: ClientReply;
-    if (req.kind === 'get') reply = { kind: 'get', status: o.status, attr: o.attr, message: o.message };
-    else if (req.kind === 'write') reply = { kind: 'write', status: o.status, attr: o.attr, message: o.message };
-    else if (req.kind === 'search') reply = { kind: 'search', status: o.status, attr: o.attr, message: o.message, objects: [] };
-    else reply = { kind: req.kind, status: o.status, attr: o.attr, message: o.message, count: 0 };
-    this.ready.replies.push({ client, requestId, reply });
+    this.effects.reply(client, requestId, failureReply(req, o));
   }
 
   private replyWrite(client: number, requestId: number, o: Outcome): void {
-    this.ready.replies.push({ client, requestId, reply: { kind: 'write', status: o.status, attr: o.attr, message: o.message } });
+    this.effects.reply(client, requestId, writeReply(o));
   }
 
   private replyGet(client: number, requestId: number, rec: StoredRecord | null): void {
-    const reply: ClientReply = rec?.values ? { kind: 'get', status: Status.SUCCESS, message: '', values: rec.values } : { kind: 'get', status: Status.NOTFOUND, message: '' };
-    this.ready.replies.push({ client, requestId, reply });
-  }
-
-  // ---- slots: one key's work, in order ---------------------------------------------------------
-
-  /** The slot of a key in a region of the current configuration. */
-  private slotFor(regionId: number, key: Buffer): Slot {
-    const name = slotName(regionId, key);
-    let slot = this.slots.get(name);
-    if (!slot) {
-      const ref = this.regionIndex.get(regionId);
-      assert(ref, `slot for region ${regionId}, which is not in configuration ${this.config.version}`);
-      slot = newSlot({ spaceId: ref.space.id, subspace: ref.subspace, regionId }, key);
-      this.slots.set(name, slot);
-    }
-    return slot;
-  }
-
-  /** Runs what can run on a slot now: loads it if unknown, then readers, queued work, writes. */
-  private schedule(slot: Slot): void {
-    if (slot.record === undefined) {
-      if (slot.loading) return;
-      const known = this.store.peek(slot.address, slot.key);
-      if (known === undefined) {
-        slot.loading = true;
-        const token = this.nextToken++;
-        this.loads.set(token, slot);
-        this.ready.loads.push({ token, region: slot.address, key: slot.key });
-        return;
-      }
-      slot.record = known;
-      slot.stable = known;
-    }
-    for (const r of slot.readers.splice(0)) r(slot);
-    for (let i = 0; !slot.busy && slot.queue.length > 0; i++) {
-      assert(i <= KEY_WRITES_MAX * 4, 'slot queue does not drain');
-      slot.queue.shift()!(slot);
-    }
-    if (!slot.busy && slot.writes.length > 0) this.startCommit(slot);
-    if (slotIdle(slot)) this.slots.delete(slotName(slot.regionId, slot.key));
-  }
-
-  private onLoaded(token: number, record: StoredRecord | null): void {
-    const slot = this.loads.get(token);
-    if (!slot) return;
-    this.loads.delete(token);
-    slot.loading = false;
-    if (slot.record === undefined) {
-      slot.record = record;
-      slot.stable = record;
-    }
-    this.schedule(slot);
-  }
-
-  /** Marks a slot busy (counted as work on its region) until `release`. */
-  private hold(slot: Slot): void {
-    assert(!slot.busy, `slot ${slot.regionId} held twice`);
-    slot.busy = true;
-    this.addWork(slot.regionId, 1);
-  }
-
-  private release(slot: Slot): void {
-    assert(slot.busy, `slot ${slot.regionId} released while free`);
-    slot.busy = false;
-    this.addWork(slot.regionId, -1);
-    this.schedule(slot);
-  }
-
-  // ---- writes at the point leader ---------------------------------------------------------------
-
-  private startCommit(slot: Slot): void {
-    const group = slot.writes.splice(0, GROUP_MAX);
-    const served = this.served(slot.regionId);
-    if (served === 'wait' || !('space' in served)) {
-      const why = served === 'wait' ? reconfigure(`region ${slot.regionId} awaits its handoff`) : served;
-      for (const w of group) w.respond(why);
-      return;
-    }
-    const space = served.space;
-    const base = slot.record!;
-    const before: StoredObject | undefined = base?.values ? { version: base.version, values: base.values } : undefined;
-    let state = before;
-    let changed = false;
-    const replies: Commit['replies'] = [];
-    for (const w of group) {
-      const r = applyAtomic(space.spec, slot.key, state, w.request);
-      replies.push({ respond: w.respond, outcome: r.outcome });
-      if (r.next || r.erase) {
-        state = r.next;
-        changed = true;
-      }
-    }
-    if (!changed) {
-      for (const r of replies) r.respond(r.outcome);
-      return;
-    }
-    // Versions come from the record, tombstones included: a key's version never goes backwards.
-    const version = (base?.version ?? 0) + 1;
-    const record: StoredRecord = { version, values: state ? state.values : null };
-    const intent: Intent = { spaceId: space.id, key: slot.key, version, before: before?.values ?? null, after: record.values };
-    const keyWrite: StoreWrite = { op: 'put', regionId: slot.regionId, spaceId: space.id, subspace: 0, key: slot.key, record };
-    if (this.commitHere(slot, space, intent, keyWrite, replies)) return;
-    const commit: Commit = { slot, space, intent, replies, pending: 0 };
-    this.hold(slot);
-    slot.record = record;
-    const writes: StoreWrite[] = [
-      keyWrite,
-      { op: 'intent', spaceId: space.id, key: slot.key, intent },
-    ];
-    this.persist(writes, (ok, message) => {
-      if (ok) return this.driveChain(commit);
-      // Nothing is known of a batch that failed: read the record again.
-      slot.record = undefined;
-      slot.stable = undefined;
-      for (const r of replies) r.respond({ status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
-      this.release(slot);
-    });
-  }
-
-  /**
-   * A commit whose whole chain is here: every region it updates is headed and served by this
-   * daemon, not moving, and its key free. Then the key's record and every update go in one batch,
-   * which lands whole or not at all, so no intent is needed (nothing can be half done); the client
-   * hears back when it is written. False when anything of the chain is elsewhere or busy.
-   */
-  private commitHere(slot: Slot, space: SpaceLayout, intent: Intent, keyWrite: StoreWrite, replies: Commit['replies']): boolean {
-    const steps = this.chainSteps(space, intent, slot.regionId);
-    const here: { slot: Slot; record: StoredRecord | null; write: StoreWrite }[] = [];
-    for (const s of steps) {
-      const ref = this.regionIndex.get(s.regionId);
-      if (s.transfer || !ref || ref.region.replicas[0] !== this.serverId || this.awaitingHandoff.has(s.regionId) || this.onwardOf(s.regionId) !== null) return false;
-      const name = slotName(s.regionId, intent.key);
-      const existing = this.slots.get(name);
-      if (existing && (existing.busy || existing.record === undefined || existing.queue.length > 0)) return false;
-      // What the region holds of the key need not be read: its updates come from this point
-      // leader alone, which holds the key, so it is older than this version whatever it is.
-      const held = existing ? existing.record : this.store.peek({ spaceId: space.id, subspace: s.subspace, regionId: s.regionId }, intent.key);
-      assert(!held || held.version < intent.version, `region ${s.regionId} holds version ${held?.version} of a key at version ${intent.version}`);
-      const record: StoredRecord = { version: intent.version, values: s.values };
-      here.push({ slot: existing ?? this.slotFor(s.regionId, intent.key), record: s.values === null ? null : record, write: this.updateWrite(ref, intent.key, record) });
-    }
-    const touched = [slot, ...here.map((h) => h.slot)];
-    for (const t of touched) this.hold(t);
-    slot.record = { version: intent.version, values: intent.after };
-    for (const h of here) h.slot.record = h.record;
-    const finish = (ok: boolean, message: string) => {
-      for (const t of touched) {
-        // After a failed batch nothing is known of these keys: read them again.
-        t.record = ok ? t.record : undefined;
-        t.stable = t.record;
-      }
-      for (const r of replies) r.respond(ok && message === '' ? r.outcome : ok ? LATE_WRITE_LOST : { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
-      for (const t of touched) this.release(t);
-    };
-    this.persist([keyWrite, ...here.map((h) => h.write)], (ok, message) => {
-      if (!ok) return finish(ok, message);
-      // A region may have begun to move (or moved away) while the batch was written: the write
-      // follows it to its next head before the client hears back.
-      const forwards = touched
-        .filter((t) => this.onwardOf(t.regionId) !== null)
-        .map((t) => ({ regionId: t.regionId, subspace: t.address.subspace, values: t.record?.values ?? null, transfer: true }));
-      const commit: Commit = { slot, space, intent, replies, pending: 0 };
-      this.sendSteps(commit, forwards, () => finish(true, commit.lost ? LATE_WRITE_LOST.message : ''));
-    });
-    return true;
-  }
-
-  /** How a region stores an update of one key (one rule for chain steps, copies and forwards). */
-  private updateWrite(ref: RegionRef, key: Buffer, record: StoredRecord): StoreWrite {
-    const at = { regionId: ref.region.id, spaceId: ref.space.id, subspace: ref.subspace, key };
-    // The key subspace keeps a deleted key's version (a tombstone); the others forget the object.
-    if (ref.subspace === 0) return { op: 'put', ...at, record };
-    if (record.values === null) return { op: 'del', ...at };
-    return { op: 'put', ...at, record, coord: axisCoordinate(ref.space, ref.space.subspaces[ref.subspace].attributes[0], key, record.values) };
-  }
-
-  /** The updates of a committed write: each secondary region's gain or loss, and the key region's next head. */
-  private chainSteps(space: SpaceLayout, intent: Intent, keyRegionId: number): { regionId: number; subspace: number; values: readonly Buffer[] | null; transfer: boolean }[] {
-    const steps: { regionId: number; subspace: number; values: readonly Buffer[] | null; transfer: boolean }[] = [];
-    for (let i = 1; i < space.subspaces.length; i++) {
-      const from = intent.before ? regionOf(space, i, intent.key, intent.before).id : undefined;
-      const to = intent.after ? regionOf(space, i, intent.key, intent.after).id : undefined;
-      if (to !== undefined) steps.push({ regionId: to, subspace: i, values: intent.after, transfer: false });
-      if (from !== undefined && from !== to) steps.push({ regionId: from, subspace: i, values: null, transfer: false });
-    }
-    if (this.onwardOf(keyRegionId) !== null) steps.push({ regionId: keyRegionId, subspace: 0, values: intent.after, transfer: true });
-    return steps;
-  }
-
-  /**
-   * Sends a commit's updates: first every region that gains or keeps the object (and the key
-   * region's next head), then, once those are acknowledged, every region that loses it. An object
-   * moving between two regions of a subspace is thus in both for a moment, never in neither, so a
-   * search running then finds it (perhaps twice: clients keep one per key).
-   */
-  private driveChain(commit: Commit): void {
-    const steps = this.chainSteps(commit.space, commit.intent, commit.slot.regionId);
-    const gains = steps.filter((s) => s.values !== null || s.subspace === 0);
-    const losses = steps.filter((s) => !(s.values !== null || s.subspace === 0));
-    this.sendSteps(commit, gains, () => this.sendSteps(commit, losses, () => this.finishCommit(commit)));
-  }
-
-  private sendSteps(commit: Commit, steps: ReturnType<DaemonCore['chainSteps']>, then: () => void): void {
-    const { space, intent } = commit;
-    commit.pending = steps.length;
-    if (steps.length === 0) return then();
-    for (const s of steps) {
-      const record: StoredRecord = { version: intent.version, values: s.values };
-      // The head of the region (or its next head, for the key region's forward); a region that
-      // is gone (its space removed) needs nothing more.
-      const target = () => {
-        if (s.transfer) return this.onwardOf(s.regionId);
-        const ref = this.regionIndex.get(s.regionId);
-        return ref ? ref.region.replicas[0] : null;
-      };
-      const message: PeerMessage = { type: 'update', id: this.peers.newId(), configVersion: this.config.version, spaceId: space.id, subspace: s.subspace, regionId: s.regionId, key: intent.key, record, transfer: s.transfer };
-      const done = (status: number) => {
-        if (status === Status.RECONFIGURE) commit.lost = true;
-        commit.pending--;
-        if (commit.pending === 0) then();
-      };
-      this.sendTracked(message, target, done, (status) => status === Status.UNKNOWNSPACE || (s.transfer && this.lateRefused(s.regionId, status)));
-    }
-  }
-
-  private finishCommit(commit: Commit): void {
-    const { slot, intent } = commit;
-    slot.stable = { version: intent.version, values: intent.after };
-    this.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], () => undefined);
-    for (const r of commit.replies) r.respond(commit.lost ? LATE_WRITE_LOST : r.outcome);
-    this.release(slot);
-  }
-
-  /**
-   * A forward of a late write (taken here after the region moved away) that the region's head
-   * refused: it waited for this daemon's handoff no longer. Sending it again would never end.
-   */
-  private lateRefused(regionId: number, status: number): boolean {
-    const r = this.regionIndex.get(regionId)?.region;
-    return status === Status.RECONFIGURE && r !== undefined && r.replicas[0] !== this.serverId && r.moving !== this.serverId;
-  }
-
-  /** After a restart: the chains of writes made durable here but perhaps not carried out. */
-  private redoIntents(): void {
-    const intents = this.intents;
-    this.intents = [];
-    for (const intent of intents) {
-      const space = findSpaceById(this.config, intent.spaceId);
-      if (!space) {
-        this.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], () => undefined);
-        continue;
-      }
-      const region = keyRegion(space, intent.key);
-      const slot = this.slotFor(region.id, intent.key);
-      slot.queue.push((s) => {
-        this.hold(s);
-        this.driveChain({ slot: s, space, intent, replies: [], pending: 0 });
-      });
-      this.schedule(slot);
-    }
+    this.effects.reply(client, requestId, getReply(rec));
   }
 
   // ---- messages between daemons -----------------------------------------------------------------
 
-  /**
-   * Sends a message and keeps it until acknowledged: sent again every RESEND_TICKS, to whichever
-   * daemon `target` names then (with a new message id when that changes; null gives up).
-   * `onDone` runs once: at a SUCCESS ack, one that `final` accepts, or giving up. Other answers
-   * (RECONFIGURE, a failed store) are retried at the next resend.
-   */
-  private sendTracked(message: PeerMessage, target: () => ServerId | undefined | null, onDone: (status: number) => void, final: (status: number) => boolean = () => false): void {
-    const to = target();
-    if (to === null) return onDone(GAVE_UP);
-    const onAck = (status: number) => {
-      if (status === Status.SUCCESS || status === GAVE_UP || final(status)) return onDone(status);
-      this.peers.track(to ?? -1, message, this.now, onAck, target);
-    };
-    this.peers.track(to ?? -1, message, this.now, onAck, target);
-    if (to !== undefined) this.sendNow(to, message);
-  }
-
-  private sendNow(to: ServerId, message: PeerMessage): void {
-    if (to === this.serverId) this.selfInbox.push(message);
-    else this.ready.send.push({ to, message });
-  }
-
-  private resendDue(): void {
-    for (const o of this.peers.due(this.now)) {
-      const to = o.target();
-      if (to === null) {
-        this.peers.outstanding.delete(o.message.id.seq);
-        o.onAck(GAVE_UP, 'gave up');
-        continue;
-      }
-      o.sentAt = this.now;
-      if (to === undefined) continue;
-      if (to !== o.to) {
-        // Another daemon now: a new message (the old one, if it arrives, is judged on its own).
-        this.peers.outstanding.delete(o.message.id.seq);
-        const message = { ...o.message, id: this.peers.newId(), configVersion: this.config.version } as PeerMessage;
-        this.peers.track(to, message, this.now, o.onAck, o.target);
-        this.sendNow(to, message);
-        continue;
-      }
-      o.sends++;
-      this.sendNow(to, o.message);
-    }
-  }
-
-  private ack(to: ServerId, m: PeerMessage, status: number, message: string): void {
-    this.peers.answered(to, m.id, status, message);
-    this.sendNow(to, { type: 'ack', id: m.id, status, message });
-  }
-
   private onPeer(from: ServerId, m: PeerMessage): void {
-    if (m.type === 'ack') {
-      const o = this.peers.acked(m.id);
-      if (o) o.onAck(m.status, m.message);
-      return;
-    }
-    const seen = this.peers.receive(from, m.id);
-    if (seen === 'stale' || seen === 'pending') return;
-    if (seen !== 'new') return this.sendNow(from, { type: 'ack', id: m.id, status: seen.status, message: seen.message });
-    this.handlePeer(from, m);
+    const request = this.messenger.receive(from, m);
+    if (request) this.handlePeer(from, request);
   }
 
   /** A message admitted once (not a resend): parked and handled again without the check. */
-  private handlePeer(from: ServerId, m: Exclude<PeerMessage, { type: 'ack' }>): void {
-    if (m.configVersion > this.config.version) return this.park({ type: 'peer', from, message: m }, CONFIG_WAIT_TICKS);
-    if (m.type === 'update') return this.onUpdate(from, m);
-    if (m.type === 'reset') return this.onReset(from, m);
-    if (m.type === 'erase') return this.onErase(from, m);
-    return this.onHandoff(from, m);
+  private handlePeer(from: ServerId, m: PeerRequest): void {
+    if (m.configVersion > this.regions.version) return this.parking.park({ type: 'peer', from, message: m }, CONFIG_WAIT_TICKS);
+    if (m.type === 'update') return this.replica.onUpdate(from, m);
+    if (m.type === 'reset') return this.replica.onReset(from, m);
+    if (m.type === 'erase') return this.searches.onErase(from, m);
+    return this.replica.onHandoff(from, m);
   }
 
-  private onUpdate(from: ServerId, m: Extract<PeerMessage, { type: 'update' }>): void {
-    const ref = this.regionIndex.get(m.regionId);
-    if (!ref || ref.space.id !== m.spaceId || ref.subspace !== m.subspace) return this.ack(from, m, ref ? Status.BADREQUEST : Status.UNKNOWNSPACE, `no region ${m.regionId} here`);
-    const head = ref.region.replicas[0] === this.serverId;
-    const awaiting = this.awaitingHandoff.has(m.regionId);
-    if (m.transfer) {
-      // Copies and forwards from the current head while the region moves here, or from the
-      // previous head until it has handed the region off.
-      if (ref.region.moving !== this.serverId && !(head && awaiting)) return this.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
-    } else {
-      if (!head) return this.ack(from, m, Status.RECONFIGURE, `server ${this.serverId} does not head region ${m.regionId}`);
-      if (awaiting) return this.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
-    }
-    const slot = this.slotFor(m.regionId, m.key);
-    slot.queue.push((s) => this.applyUpdate(s, from, m));
-    this.schedule(slot);
-  }
-
-  /** Applies an update if it is newer than the record held, forwards it while the region moves, acks. */
-  private applyUpdate(slot: Slot, from: ServerId, m: Extract<PeerMessage, { type: 'update' }>): void {
-    const have = slot.record!;
-    if (have && have.version >= m.record.version) return this.ack(from, m, Status.SUCCESS, '');
-    this.hold(slot);
-    const write = this.updateWrite(this.regionIndex.get(m.regionId)!, m.key, m.record);
-    const next = write.op === 'del' ? null : m.record;
-    slot.record = next;
-    this.persist([write], (ok, message) => {
-      if (!ok) {
-        slot.record = undefined;
-        slot.stable = undefined;
-        this.ack(from, m, Status.SERVERERROR, `storage: ${message}`);
-        return this.release(slot);
-      }
-      slot.stable = next;
-      const onward = this.onwardOf(m.regionId);
-      if (onward === null) {
-        this.ack(from, m, Status.SUCCESS, '');
-        return this.release(slot);
-      }
-      // The region moves on: its next head gets the update before the sender hears back.
-      const forward: PeerMessage = { ...m, id: this.peers.newId(), configVersion: this.config.version, transfer: true };
-      // Refused as late, the sender hears RECONFIGURE and sends the update to the region's head.
-      this.sendTracked(
-        forward,
-        () => this.onwardOf(m.regionId),
-        (status) => {
-          this.ack(from, m, status === Status.RECONFIGURE ? Status.RECONFIGURE : Status.SUCCESS, status === Status.RECONFIGURE ? `region ${m.regionId} moved away from server ${this.serverId}` : '');
-          this.release(slot);
-        },
-        (status) => status === Status.UNKNOWNSPACE || this.lateRefused(m.regionId, status),
-      );
-    });
-  }
-
-  private onReset(from: ServerId, m: Extract<PeerMessage, { type: 'reset' }>): void {
-    const ref = this.regionIndex.get(m.regionId);
-    if (!ref || ref.region.moving !== this.serverId) return this.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
-    // Copies of an earlier attempt still being applied: the reset waits for them.
-    if (this.regionWork.has(m.regionId)) return this.park({ type: 'peer', from, message: m }, this.peers.resendTicks);
-    for (const [name, slot] of [...this.slots]) {
-      if (slot.regionId !== m.regionId) continue;
-      if (slotIdle(slot)) this.slots.delete(name);
-      else {
-        slot.record = undefined;
-        slot.stable = undefined;
-      }
-    }
-    this.persist([{ op: 'drop-region', region: { spaceId: ref.space.id, subspace: ref.subspace, regionId: m.regionId } }], (ok, message) => this.ack(from, m, ok ? Status.SUCCESS : Status.SERVERERROR, message));
-  }
-
-  private onHandoff(from: ServerId, m: Extract<PeerMessage, { type: 'handoff' }>): void {
-    if (!this.awaitingHandoff.delete(m.regionId)) this.handoffsEarly.add(m.regionId);
-    this.ack(from, m, Status.SUCCESS, '');
-    this.unpark();
-  }
-
-  // ---- moving a region to its next head --------------------------------------------------------
-
-  private startMove(regionId: number, to: ServerId): void {
-    if (this.moves.has(regionId)) return;
-    const mv: Move = { regionId, to, startVersion: this.config.version, rows: [], next: 0, inflight: 0, failed: false };
-    this.moves.set(regionId, mv);
-    const live = () => this.moves.get(regionId) === mv;
-    const reset: PeerMessage = { type: 'reset', id: this.peers.newId(), configVersion: this.config.version, regionId };
-    this.sendTracked(
-      reset,
-      () => (live() ? to : null),
-      () => {
-        if (!live()) return;
-        const ref = this.regionIndex.get(regionId);
-        if (!ref) return;
-        this.scanRegion(ref, undefined, (rows) => {
-          if (!live()) return;
-          mv.rows = rows.map(([k]) => k);
-          this.pumpMove(mv);
-        });
-      },
-    );
-  }
-
-  private pumpMove(mv: Move): void {
-    const live = () => this.moves.get(mv.regionId) === mv;
-    while (live() && mv.inflight < MOVE_WINDOW && mv.next < mv.rows.length) {
-      const key = mv.rows[mv.next++];
-      mv.inflight++;
-      const slot = this.slotFor(mv.regionId, key);
-      slot.queue.push((s) => this.copyKey(s, mv));
-      this.schedule(slot);
-    }
-    if (live() && mv.inflight === 0 && mv.next >= mv.rows.length) {
-      this.movedReports.set(mv.regionId, { to: mv.to, startVersion: mv.startVersion });
-      this.ready.toCoordinator.push({ type: 'region-moved', configVersion: mv.startVersion, regionId: mv.regionId, to: mv.to });
-    }
-  }
-
-  /** Copies one key of a moving region; the key waits until the copy is acknowledged. */
-  private copyKey(slot: Slot, mv: Move): void {
-    const live = () => this.moves.get(mv.regionId) === mv;
-    const ref = this.regionIndex.get(mv.regionId);
-    if (!live() || !slot.record || !ref) {
-      mv.inflight--;
-      return this.pumpMove(mv);
-    }
-    this.hold(slot);
-    const message: PeerMessage = { type: 'update', id: this.peers.newId(), configVersion: this.config.version, spaceId: ref.space.id, subspace: ref.subspace, regionId: mv.regionId, key: slot.key, record: slot.record, transfer: true };
-    this.sendTracked(
-      message,
-      () => (live() ? mv.to : null),
-      () => {
-        mv.inflight--;
-        this.release(slot);
-        this.pumpMove(mv);
-      },
-      (status) => status === Status.UNKNOWNSPACE || !live(),
-    );
-  }
-
-  // ---- searches and counts ---------------------------------------------------------------------
-
-  private scanRegion(ref: RegionRef, interval: readonly [bigint, bigint] | undefined, then: (rows: readonly (readonly [Buffer, StoredRecord])[]) => void): void {
-    const token = this.nextToken++;
-    this.scans.set(token, then);
-    const region = { spaceId: ref.space.id, subspace: ref.subspace, regionId: ref.region.id };
-    this.ready.scans.push(interval ? { token, region, interval } : { token, region });
-  }
-
-  private onSearch(ev: Extract<CoreEvent, { type: 'request' }>, space: SpaceLayout, req: Extract<ClientRequest, { kind: 'search' | 'count' | 'group-del' }>): void {
-    const fail = (o: Outcome) => this.replyFailure(ev.client, ev.requestId, req, o);
-    if (req.subspace >= space.subspaces.length) return fail({ status: Status.BADREQUEST, attr: '', message: `space ${space.name} has no subspace ${req.subspace}` });
-    const checks = resolveChecks(space.spec, req.checks);
-    if (!Array.isArray(checks)) return fail(checks);
-    for (const id of req.regions) {
-      const served = this.served(id);
-      if (served === 'wait') return this.park(ev, HANDOFF_WAIT_TICKS);
-      if (!('space' in served) || served.space.id !== space.id || served.subspace !== req.subspace) return fail('space' in served ? reconfigure(`region ${id} is not of subspace ${req.subspace}`) : served);
-    }
-    const objects: { key: Buffer; values: readonly Buffer[] }[] = [];
-    let waiting = req.regions.length;
-    const finish = () => {
-      if (req.kind === 'group-del') return this.eraseMatches(space, objects.map((o) => o.key), req.checks, (count) => this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'group-del', status: Status.SUCCESS, message: '', count } }));
-      if (req.kind === 'count') this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'count', status: Status.SUCCESS, message: '', count: objects.length } });
-      else this.ready.replies.push({ client: ev.client, requestId: ev.requestId, reply: { kind: 'search', status: Status.SUCCESS, message: '', objects } });
-    };
-    // The store may read only the interval of the subspace's first axis that the checks allow.
-    const first = space.subspaces[req.subspace].attributes[0];
-    const firstAttr = attributeByName(space.spec, first)!;
-    const interval = req.subspace > 0 ? axisInterval(firstAttr.attr.type, req.checks.filter((c) => c.name === first)) : undefined;
-    for (const id of req.regions) {
-      this.addWork(id, 1);
-      this.scanRegion(this.regionIndex.get(id)!, interval ?? undefined, (rows) => {
-        for (const [key, rec] of rows) if (rec.values && !firstFailingCheck(checks, key, rec.values)) objects.push({ key, values: rec.values });
-        this.addWork(id, -1);
-        if (--waiting === 0) finish();
-      });
-    }
-    if (waiting === 0) finish();
-  }
-
-  /**
-   * group_del's deletes: each match is erased through its point leader, which deletes it only if
-   * it still matches then. `done` gets how many were deleted.
-   */
-  private eraseMatches(space: SpaceLayout, keys: readonly Buffer[], checks: readonly WireCheck[], done: (count: number) => void): void {
-    let waiting = keys.length;
-    let deleted = 0;
-    if (waiting === 0) return done(0);
-    for (const key of keys) {
-      const message: PeerMessage = { type: 'erase', id: this.peers.newId(), configVersion: this.config.version, spaceId: space.id, key, checks };
-      const leader = () => {
-        const now = findSpaceById(this.config, space.id);
-        return now ? keyRegion(now, key).replicas[0] : null;
-      };
-      // An erase is not idempotent: it goes to one point leader until that one answers that it
-      // did nothing (RECONFIGURE); only then to the next. Sent elsewhere after a silence, it could
-      // be applied twice and delete a newer object.
-      let to = leader();
-      this.sendTracked(
-        message,
-        () => (to === null || to === undefined || findServer(this.config, to) ? to : null),
-        (status) => {
-          if (status === Status.SUCCESS) deleted++;
-          if (--waiting === 0) done(deleted);
-        },
-        (status) => {
-          if (status !== Status.RECONFIGURE) return true;
-          to = leader();
-          return false;
-        },
-      );
-    }
-  }
-
-  /** An erase from a group_del: a write at this point leader whose outcome goes back as the ack. */
-  private onErase(from: ServerId, m: Extract<PeerMessage, { type: 'erase' }>): void {
-    const space = findSpaceById(this.config, m.spaceId);
-    if (!space) return this.ack(from, m, Status.UNKNOWNSPACE, `no space with id ${m.spaceId}`);
-    if (checkKey(space.spec, m.key)) return this.ack(from, m, Status.BADREQUEST, 'a malformed key');
-    const region = keyRegion(space, m.key);
-    const served = this.served(region.id);
-    if (served === 'wait') return this.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
-    if (!('space' in served)) return this.ack(from, m, served.status, served.message);
-    const request = { configVersion: this.config.version, spaceId: m.spaceId, key: m.key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: m.checks, funcs: [] };
-    const slot = this.slotFor(region.id, m.key);
-    slot.writes.push({ request, respond: (o) => this.ack(from, m, o.status, o.message) });
-    this.schedule(slot);
-  }
-
-  // ---- storage and time -------------------------------------------------------------------------
-
-  private persist(writes: StoreWrite[], done: (ok: boolean, message: string) => void): void {
-    const token = this.nextToken++;
-    this.persists.set(token, done);
-    this.ready.persist.push({ token, writes });
-  }
-
-  /**
-   * A new link to the coordinator (a reconnection): copies reported on an earlier link, whose move
-   * the configuration still shows pending, are copied again rather than reported again. The move
-   * may have been cancelled and begun again while this daemon was away, unseen here, and the
-   * coordinator ignores a report of a copy begun before the move's latest start.
-   */
-  private onCoordinatorLink(): void {
-    for (const [id, r] of [...this.movedReports]) {
-      this.movedReports.delete(id);
-      const ref = this.regionIndex.get(id);
-      if (this.moves.get(id)?.to === r.to) this.moves.delete(id);
-      if (ref && ref.region.replicas[0] === this.serverId && ref.region.moving === r.to) this.startMove(id, r.to);
-    }
-  }
+  // ---- time -------------------------------------------------------------------------------------
 
   private onTick(): void {
-    this.now++;
-    this.resendDue();
-    for (const [id, since] of [...this.awaitingHandoff]) if (this.now - since >= HANDOFF_WAIT_TICKS) this.awaitingHandoff.delete(id);
-    if (this.now - this.lastMovedReport >= MOVED_REPORT_TICKS) {
-      this.lastMovedReport = this.now;
-      for (const [regionId, r] of this.movedReports) this.ready.toCoordinator.push({ type: 'region-moved', configVersion: r.startVersion, regionId, to: r.to });
-    }
-    const parked = this.parked;
-    this.parked = [];
-    for (const p of parked) {
-      if (p.until > this.now) this.parked.push(p);
-      else if (p.event.type === 'request' && p.event.request.configVersion <= this.config.version) this.redispatch(p.event);
-      else this.refuse(p.event, reconfigure(`waited ${CONFIG_WAIT_TICKS} ticks for configuration ${p.event.type === 'request' ? p.event.request.configVersion : '?'}`));
-    }
-    this.drainRegions();
+    this.clock.tick();
+    this.messenger.resendDue(this.regions.version);
+    this.regions.expireHandoffWaits();
+    this.mover.reportDue();
+    this.parking.expire(this.regions.version);
+    this.regions.drain();
   }
 
   // ---- invariants ---------------------------------------------------------------------------------
 
   /** Checked after every step; cheap enough to keep on. */
   private checkInvariants(): void {
-    assert(this.parked.length <= PARKED_MAX, 'parked requests bounded');
-    for (const [id, n] of this.regionWork) assert(n > 0, `region ${id} work count ${n}`);
+    this.parking.checkInvariants();
+    this.regions.checkInvariants();
   }
 
   /** For tests and the simulator: how much the core holds. */
   stats(): { slots: number; parked: number; outstanding: number; moves: number; awaitingHandoff: number } {
-    return { slots: this.slots.size, parked: this.parked.length, outstanding: this.peers.outstanding.size, moves: this.moves.size, awaitingHandoff: this.awaitingHandoff.size };
+    return { slots: this.keys.size, parked: this.parking.size, outstanding: this.messenger.outstanding, moves: this.mover.count, awaitingHandoff: this.regions.awaitingCount };
   }
 }

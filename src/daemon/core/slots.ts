@@ -1,11 +1,18 @@
 // Per-key state the core keeps while a key is in use, and only then: what it knows of the key's
 // record, and the work waiting for the key. Work on one key runs one piece at a time, so that a
 // key's updates are applied, copied and forwarded in version order; a key that nothing uses has
-// no slot (the store knows it).
+// no slot (the store knows it). KeySlots keeps the slots and runs their work.
 
 import { AtomicRequest } from '../../common/messages';
+import { Status } from '../../common/protocol';
 import { Outcome } from '../apply';
-import { RegionAddress, StoredRecord } from './types';
+import { assert } from './assert';
+import { Effects } from './effects';
+import { Regions } from './regions';
+import { CoreStore, RegionAddress, StoredRecord } from './types';
+
+/** Writes waiting for one key at most; more are refused. */
+export const KEY_WRITES_MAX = 4096;
 
 /** A write waiting at the point leader for its key: a client's, or a group_del's erase. */
 export interface PendingWrite {
@@ -33,15 +40,118 @@ export interface Slot {
   readonly writes: PendingWrite[];
 }
 
-export function slotName(regionId: number, key: Buffer): string {
+function slotName(regionId: number, key: Buffer): string {
   return `${regionId}:${key.toString('latin1')}`;
 }
 
-export function newSlot(address: RegionAddress, key: Buffer): Slot {
+function newSlot(address: RegionAddress, key: Buffer): Slot {
   return { address, regionId: address.regionId, key, record: undefined, stable: undefined, loading: false, busy: false, queue: [], readers: [], writes: [] };
 }
 
 /** A slot nothing needs any more: the store holds all it knows. */
-export function slotIdle(s: Slot): boolean {
+function slotIdle(s: Slot): boolean {
   return !s.busy && !s.loading && s.queue.length === 0 && s.readers.length === 0 && s.writes.length === 0;
+}
+
+/** The slots of the keys in use, and the order their work runs in. */
+export class KeySlots {
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(
+    private readonly store: CoreStore,
+    private readonly effects: Pick<Effects, 'load'>,
+    private readonly regions: Pick<Regions, 'addWork' | 'ref' | 'version'>,
+    /** Commits the writes waiting on a free key whose record is known (at the point leader). */
+    private readonly startCommit: (slot: Slot) => void,
+  ) {}
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** The slot of a key in a region of the current configuration. */
+  slotFor(regionId: number, key: Buffer): Slot {
+    const name = slotName(regionId, key);
+    let slot = this.slots.get(name);
+    if (!slot) {
+      const ref = this.regions.ref(regionId);
+      assert(ref, `slot for region ${regionId}, which is not in configuration ${this.regions.version}`);
+      slot = newSlot({ spaceId: ref.space.id, subspace: ref.subspace, regionId }, key);
+      this.slots.set(name, slot);
+    }
+    return slot;
+  }
+
+  /** The slot of a key, only if it is in use. */
+  existing(regionId: number, key: Buffer): Slot | undefined {
+    return this.slots.get(slotName(regionId, key));
+  }
+
+  /** Runs what can run on a slot now: loads it if unknown, then readers, queued work, writes. */
+  schedule(slot: Slot): void {
+    if (slot.record === undefined) {
+      if (slot.loading) return;
+      const known = this.store.peek(slot.address, slot.key);
+      if (known === undefined) {
+        slot.loading = true;
+        this.effects.load(slot.address, slot.key, (record) => this.loaded(slot, record));
+        return;
+      }
+      slot.record = known;
+      slot.stable = known;
+    }
+    for (const r of slot.readers.splice(0)) r(slot);
+    for (let i = 0; !slot.busy && slot.queue.length > 0; i++) {
+      assert(i <= KEY_WRITES_MAX * 4, 'slot queue does not drain');
+      slot.queue.shift()!(slot);
+    }
+    if (!slot.busy && slot.writes.length > 0) this.startCommit(slot);
+    if (slotIdle(slot)) this.slots.delete(slotName(slot.regionId, slot.key));
+  }
+
+  /** Marks a slot busy (counted as work on its region) until `release`. */
+  hold(slot: Slot): void {
+    assert(!slot.busy, `slot ${slot.regionId} held twice`);
+    slot.busy = true;
+    this.regions.addWork(slot.regionId, 1);
+  }
+
+  release(slot: Slot): void {
+    assert(slot.busy, `slot ${slot.regionId} released while free`);
+    slot.busy = false;
+    this.regions.addWork(slot.regionId, -1);
+    this.schedule(slot);
+  }
+
+  /** A space was removed: writes waiting on its keys (or on keys of no region now) fail. */
+  dropSpace(spaceId: number): void {
+    for (const [name, slot] of [...this.slots]) {
+      const ref = this.regions.ref(slot.regionId);
+      if (ref && ref.space.id !== spaceId) continue;
+      // Writes waiting on a key of a removed space: the space is gone.
+      for (const w of slot.writes.splice(0)) w.respond({ status: Status.UNKNOWNSPACE, attr: '', message: `space ${spaceId} was removed` });
+      if (slotIdle(slot)) this.slots.delete(name);
+    }
+  }
+
+  /** A region is copied here afresh: what is known of its keys is forgotten (read again when needed). */
+  forgetRegion(regionId: number): void {
+    for (const [name, slot] of [...this.slots]) {
+      if (slot.regionId !== regionId) continue;
+      if (slotIdle(slot)) this.slots.delete(name);
+      else {
+        slot.record = undefined;
+        slot.stable = undefined;
+      }
+    }
+  }
+
+  private loaded(slot: Slot, record: StoredRecord | null): void {
+    slot.loading = false;
+    if (slot.record === undefined) {
+      slot.record = record;
+      slot.stable = record;
+    }
+    this.schedule(slot);
+  }
 }

@@ -1,0 +1,79 @@
+// What a step asks of the shell, and who waits for each answer. The Ready being built lives here,
+// with one counter for the tokens of every persist, load and scan, so that a token names one
+// request whatever its kind (the shell answers `persisted`, `loaded` or `scanned` with it).
+
+import { ServerId } from '../../common/config';
+import { ClientReply, CoordinatorMessage, emptyReady, PeerMessage, Ready, RegionAddress, StoredRecord, StoreWrite } from './types';
+
+export type Rows = readonly (readonly [Buffer, StoredRecord])[];
+
+export class Effects {
+  private ready: Ready = emptyReady();
+  private nextToken = 1;
+  private readonly persists = new Map<number, (ok: boolean, message: string) => void>();
+  private readonly loads = new Map<number, (record: StoredRecord | null) => void>();
+  private readonly scans = new Map<number, (rows: Rows) => void>();
+
+  /** Asks for an atomic batch of writes; `done` runs when the shell says it was written (or failed). */
+  persist(writes: StoreWrite[], done: (ok: boolean, message: string) => void): void {
+    const token = this.nextToken++;
+    this.persists.set(token, done);
+    this.ready.persist.push({ token, writes });
+  }
+
+  /** Asks for a record the store does not know without I/O. */
+  load(region: RegionAddress, key: Buffer, then: (record: StoredRecord | null) => void): void {
+    const token = this.nextToken++;
+    this.loads.set(token, then);
+    this.ready.loads.push({ token, region, key });
+  }
+
+  /** Asks for a region's rows (only those in `interval` on its first axis are needed, if given). */
+  scan(region: RegionAddress, interval: readonly [bigint, bigint] | undefined, then: (rows: Rows) => void): void {
+    const token = this.nextToken++;
+    this.scans.set(token, then);
+    this.ready.scans.push(interval ? { token, region, interval } : { token, region });
+  }
+
+  send(to: ServerId, message: PeerMessage): void {
+    this.ready.send.push({ to, message });
+  }
+
+  report(message: CoordinatorMessage): void {
+    this.ready.toCoordinator.push(message);
+  }
+
+  reply(client: number, requestId: number, reply: ClientReply): void {
+    this.ready.replies.push({ client, requestId, reply });
+  }
+
+  // An answer whose token is unknown is one this core no longer waits for: ignored.
+
+  persisted(token: number, ok: boolean, message: string): void {
+    const done = this.persists.get(token);
+    if (!done) return;
+    this.persists.delete(token);
+    done(ok, message);
+  }
+
+  loaded(token: number, record: StoredRecord | null): void {
+    const then = this.loads.get(token);
+    if (!then) return;
+    this.loads.delete(token);
+    then(record);
+  }
+
+  scanned(token: number, rows: Rows): void {
+    const then = this.scans.get(token);
+    if (!then) return;
+    this.scans.delete(token);
+    then(rows);
+  }
+
+  /** The step's effects, handed to the shell; the next step starts an empty Ready. */
+  take(): Ready {
+    const out = this.ready;
+    this.ready = emptyReady();
+    return out;
+  }
+}

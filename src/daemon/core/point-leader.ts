@@ -1,0 +1,239 @@
+// Writes at the point leader (the head of a key's region): it orders a key's writes with versions,
+// applies them (apply.ts) to the newest record and commits them. First the key's record and an
+// intent, durably, in one batch; then an update to the head of each secondary region that gains or
+// loses the object (and, while a region moves, to its next head); the client hears back when every
+// one is acknowledged, and the intent is cleared. A point leader that restarts redoes the chains
+// of its intents. Writes of a key that arrive while it commits wait and commit together.
+
+import { findSpaceById, keyRegion, regionOf, ServerId, SpaceLayout } from '../../common/config';
+import { Status } from '../../common/protocol';
+import { applyAtomic, Outcome, StoredObject } from '../apply';
+import { assert } from './assert';
+import { Effects } from './effects';
+import { Messenger } from './messenger';
+import { Regions, updateWrite } from './regions';
+import { reconfigure } from './replies';
+import { KeySlots, Slot } from './slots';
+import { CoreStore, Intent, PeerMessage, StoredRecord, StoreWrite } from './types';
+
+/** Writes of one key committed together at most. */
+export const GROUP_MAX = 256;
+
+/** A commit at the point leader: the chain of one group of writes. */
+interface Commit {
+  readonly slot: Slot;
+  readonly space: SpaceLayout;
+  readonly intent: Intent;
+  readonly replies: { readonly respond: (o: Outcome) => void; readonly outcome: Outcome }[];
+  /** Chain steps not yet acknowledged. */
+  pending: number;
+  /**
+   * Set when a late write's forward was refused: this daemon took the write after its region
+   * moved away, and the new head, no longer waiting for this daemon's handoff, would not take it.
+   */
+  lost?: true;
+}
+
+/** What a client hears of a write taken by a point leader that no longer was one (Commit.lost). */
+const LATE_WRITE_LOST: Outcome = {
+  status: Status.SERVERERROR,
+  attr: '',
+  message: 'this daemon took the write after its region had moved away, and the new head did not take it: it did not take effect',
+};
+
+/** One update of a committed write: a region that gains or loses the object, or a forward. */
+interface ChainStep {
+  readonly regionId: number;
+  readonly subspace: number;
+  readonly values: readonly Buffer[] | null;
+  /** To the region's next head (the key region's forward while it moves), not its head. */
+  readonly transfer: boolean;
+}
+
+export class PointLeader {
+  constructor(
+    private readonly serverId: ServerId,
+    private readonly store: CoreStore,
+    private readonly effects: Pick<Effects, 'persist'>,
+    private readonly regions: Pick<Regions, 'awaitsHandoff' | 'config' | 'lateRefused' | 'onwardOf' | 'ref' | 'served' | 'version'>,
+    private readonly keys: Pick<KeySlots, 'existing' | 'hold' | 'release' | 'schedule' | 'slotFor'>,
+    private readonly messenger: Pick<Messenger, 'newId' | 'sendTracked'>,
+    /** Intents found in the store at start: chains to finish once a configuration is known. */
+    private intents: readonly Intent[],
+  ) {}
+
+  /** Commits (up to GROUP_MAX of) the writes waiting on a free key whose record is known. */
+  startCommit(slot: Slot): void {
+    const group = slot.writes.splice(0, GROUP_MAX);
+    const served = this.regions.served(slot.regionId);
+    if (served === 'wait' || !('space' in served)) {
+      const why = served === 'wait' ? reconfigure(`region ${slot.regionId} awaits its handoff`) : served;
+      for (const w of group) w.respond(why);
+      return;
+    }
+    const space = served.space;
+    const base = slot.record!;
+    const before: StoredObject | undefined = base?.values ? { version: base.version, values: base.values } : undefined;
+    let state = before;
+    let changed = false;
+    const replies: Commit['replies'] = [];
+    for (const w of group) {
+      const r = applyAtomic(space.spec, slot.key, state, w.request);
+      replies.push({ respond: w.respond, outcome: r.outcome });
+      if (r.next || r.erase) {
+        state = r.next;
+        changed = true;
+      }
+    }
+    if (!changed) {
+      for (const r of replies) r.respond(r.outcome);
+      return;
+    }
+    // Versions come from the record, tombstones included: a key's version never goes backwards.
+    const version = (base?.version ?? 0) + 1;
+    const record: StoredRecord = { version, values: state ? state.values : null };
+    const intent: Intent = { spaceId: space.id, key: slot.key, version, before: before?.values ?? null, after: record.values };
+    const keyWrite: StoreWrite = { op: 'put', regionId: slot.regionId, spaceId: space.id, subspace: 0, key: slot.key, record };
+    if (this.commitHere(slot, space, intent, keyWrite, replies)) return;
+    const commit: Commit = { slot, space, intent, replies, pending: 0 };
+    this.keys.hold(slot);
+    slot.record = record;
+    const writes: StoreWrite[] = [
+      keyWrite,
+      { op: 'intent', spaceId: space.id, key: slot.key, intent },
+    ];
+    this.effects.persist(writes, (ok, message) => {
+      if (ok) return this.driveChain(commit);
+      // Nothing is known of a batch that failed: read the record again.
+      slot.record = undefined;
+      slot.stable = undefined;
+      for (const r of replies) r.respond({ status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
+      this.keys.release(slot);
+    });
+  }
+
+  /**
+   * A commit whose whole chain is here: every region it updates is headed and served by this
+   * daemon, not moving, and its key free. Then the key's record and every update go in one batch,
+   * which lands whole or not at all, so no intent is needed (nothing can be half done); the client
+   * hears back when it is written. False when anything of the chain is elsewhere or busy.
+   */
+  private commitHere(slot: Slot, space: SpaceLayout, intent: Intent, keyWrite: StoreWrite, replies: Commit['replies']): boolean {
+    const steps = this.chainSteps(space, intent, slot.regionId);
+    const here: { slot: Slot; record: StoredRecord | null; write: StoreWrite }[] = [];
+    for (const s of steps) {
+      const ref = this.regions.ref(s.regionId);
+      if (s.transfer || !ref || ref.region.replicas[0] !== this.serverId || this.regions.awaitsHandoff(s.regionId) || this.regions.onwardOf(s.regionId) !== null) return false;
+      const existing = this.keys.existing(s.regionId, intent.key);
+      if (existing && (existing.busy || existing.record === undefined || existing.queue.length > 0)) return false;
+      // What the region holds of the key need not be read: its updates come from this point
+      // leader alone, which holds the key, so it is older than this version whatever it is.
+      const held = existing ? existing.record : this.store.peek({ spaceId: space.id, subspace: s.subspace, regionId: s.regionId }, intent.key);
+      assert(!held || held.version < intent.version, `region ${s.regionId} holds version ${held?.version} of a key at version ${intent.version}`);
+      const record: StoredRecord = { version: intent.version, values: s.values };
+      here.push({ slot: existing ?? this.keys.slotFor(s.regionId, intent.key), record: s.values === null ? null : record, write: updateWrite(ref, intent.key, record) });
+    }
+    const touched = [slot, ...here.map((h) => h.slot)];
+    for (const t of touched) this.keys.hold(t);
+    slot.record = { version: intent.version, values: intent.after };
+    for (const h of here) h.slot.record = h.record;
+    const finish = (ok: boolean, message: string) => {
+      for (const t of touched) {
+        // After a failed batch nothing is known of these keys: read them again.
+        t.record = ok ? t.record : undefined;
+        t.stable = t.record;
+      }
+      for (const r of replies) r.respond(ok && message === '' ? r.outcome : ok ? LATE_WRITE_LOST : { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
+      for (const t of touched) this.keys.release(t);
+    };
+    this.effects.persist([keyWrite, ...here.map((h) => h.write)], (ok, message) => {
+      if (!ok) return finish(ok, message);
+      // A region may have begun to move (or moved away) while the batch was written: the write
+      // follows it to its next head before the client hears back.
+      const forwards = touched
+        .filter((t) => this.regions.onwardOf(t.regionId) !== null)
+        .map((t) => ({ regionId: t.regionId, subspace: t.address.subspace, values: t.record?.values ?? null, transfer: true }));
+      const commit: Commit = { slot, space, intent, replies, pending: 0 };
+      this.sendSteps(commit, forwards, () => finish(true, commit.lost ? LATE_WRITE_LOST.message : ''));
+    });
+    return true;
+  }
+
+  /** The updates of a committed write: each secondary region's gain or loss, and the key region's next head. */
+  private chainSteps(space: SpaceLayout, intent: Intent, keyRegionId: number): ChainStep[] {
+    const steps: ChainStep[] = [];
+    for (let i = 1; i < space.subspaces.length; i++) {
+      const from = intent.before ? regionOf(space, i, intent.key, intent.before).id : undefined;
+      const to = intent.after ? regionOf(space, i, intent.key, intent.after).id : undefined;
+      if (to !== undefined) steps.push({ regionId: to, subspace: i, values: intent.after, transfer: false });
+      if (from !== undefined && from !== to) steps.push({ regionId: from, subspace: i, values: null, transfer: false });
+    }
+    if (this.regions.onwardOf(keyRegionId) !== null) steps.push({ regionId: keyRegionId, subspace: 0, values: intent.after, transfer: true });
+    return steps;
+  }
+
+  /**
+   * Sends a commit's updates: first every region that gains or keeps the object (and the key
+   * region's next head), then, once those are acknowledged, every region that loses it. An object
+   * moving between two regions of a subspace is thus in both for a moment, never in neither, so a
+   * search running then finds it (perhaps twice: clients keep one per key).
+   */
+  private driveChain(commit: Commit): void {
+    const steps = this.chainSteps(commit.space, commit.intent, commit.slot.regionId);
+    const gains = steps.filter((s) => s.values !== null || s.subspace === 0);
+    const losses = steps.filter((s) => !(s.values !== null || s.subspace === 0));
+    this.sendSteps(commit, gains, () => this.sendSteps(commit, losses, () => this.finishCommit(commit)));
+  }
+
+  private sendSteps(commit: Commit, steps: readonly ChainStep[], then: () => void): void {
+    const { space, intent } = commit;
+    commit.pending = steps.length;
+    if (steps.length === 0) return then();
+    for (const s of steps) {
+      const record: StoredRecord = { version: intent.version, values: s.values };
+      // The head of the region (or its next head, for the key region's forward); a region that
+      // is gone (its space removed) needs nothing more.
+      const target = () => {
+        if (s.transfer) return this.regions.onwardOf(s.regionId);
+        const ref = this.regions.ref(s.regionId);
+        return ref ? ref.region.replicas[0] : null;
+      };
+      const message: PeerMessage = { type: 'update', id: this.messenger.newId(), configVersion: this.regions.version, spaceId: space.id, subspace: s.subspace, regionId: s.regionId, key: intent.key, record, transfer: s.transfer };
+      const done = (status: number) => {
+        if (status === Status.RECONFIGURE) commit.lost = true;
+        commit.pending--;
+        if (commit.pending === 0) then();
+      };
+      this.messenger.sendTracked(message, target, done, (status) => status === Status.UNKNOWNSPACE || (s.transfer && this.regions.lateRefused(s.regionId, status)));
+    }
+  }
+
+  private finishCommit(commit: Commit): void {
+    const { slot, intent } = commit;
+    slot.stable = { version: intent.version, values: intent.after };
+    this.effects.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], () => undefined);
+    for (const r of commit.replies) r.respond(commit.lost ? LATE_WRITE_LOST : r.outcome);
+    this.keys.release(slot);
+  }
+
+  /** After a restart: the chains of writes made durable here but perhaps not carried out. */
+  redoIntents(): void {
+    if (this.intents.length === 0) return;
+    const intents = this.intents;
+    this.intents = [];
+    for (const intent of intents) {
+      const space = findSpaceById(this.regions.config, intent.spaceId);
+      if (!space) {
+        this.effects.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], () => undefined);
+        continue;
+      }
+      const region = keyRegion(space, intent.key);
+      const slot = this.keys.slotFor(region.id, intent.key);
+      slot.queue.push((s) => {
+        this.keys.hold(s);
+        this.driveChain({ slot: s, space, intent, replies: [], pending: 0 });
+      });
+      this.keys.schedule(slot);
+    }
+  }
+}
