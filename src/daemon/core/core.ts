@@ -168,6 +168,11 @@ export class DaemonCore {
     const served = this.regions.served(region.id);
     if (served === 'wait') return this.parking.park(ev, HANDOFF_WAIT_TICKS);
     if (!('space' in served)) return this.replyFailure(ev.client, ev.requestId, req, served);
+    if (req.kind === 'get') {
+      // Most gets: nothing in flight for the key, and the store knows it; no slot needed.
+      const known = this.keys.settled({ spaceId: space.id, subspace: 0, regionId: region.id }, req.key);
+      if (known !== undefined) return this.replyGet(ev.client, ev.requestId, known);
+    }
     const slot = this.keys.slotFor(region.id, req.key);
     if (req.kind === 'get') {
       slot.readers.push((s) => this.replyGet(ev.client, ev.requestId, s.stable ?? null));

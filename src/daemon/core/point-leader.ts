@@ -173,16 +173,21 @@ export class PointLeader {
   }
 
   /**
-   * Sends a commit's updates: first every region that gains or keeps the object (and the key
-   * region's next head), then, once those are acknowledged, every region that loses it. An object
+   * Sends a commit's updates: first the key region's next head, if it moves or moved away (a late
+   * write), then every region that gains or keeps the object, then, once those are acknowledged,
+   * every region that loses it. An object
    * moving between two regions of a subspace is thus in both for a moment, never in neither, so a
    * search running then finds it (perhaps twice: clients keep one per key).
    */
   private driveChain(commit: Commit): void {
     const steps = this.chainSteps(commit.space, commit.intent, commit.slot.regionId);
-    const gains = steps.filter((s) => s.values !== null || s.subspace === 0);
-    const losses = steps.filter((s) => !(s.values !== null || s.subspace === 0));
-    this.sendSteps(commit, gains, () => this.sendSteps(commit, losses, () => this.finishCommit(commit)));
+    // The key region's next head first: a late write that head refuses (commit.lost) goes no
+    // further, so no secondary region holds what the key region never took.
+    const onward = steps.filter((s) => s.subspace === 0);
+    const gains = steps.filter((s) => s.subspace > 0 && s.values !== null);
+    const losses = steps.filter((s) => s.subspace > 0 && s.values === null);
+    const rest = () => this.sendSteps(commit, gains, () => this.sendSteps(commit, losses, () => this.finishCommit(commit)));
+    this.sendSteps(commit, onward, () => (commit.lost ? this.finishCommit(commit) : rest()));
   }
 
   private sendSteps(commit: Commit, steps: readonly ChainStep[], then: () => void): void {

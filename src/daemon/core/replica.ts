@@ -45,8 +45,11 @@ export class Replica {
   private applyUpdate(slot: Slot, from: ServerId, m: Extract<PeerMessage, { type: 'update' }>): void {
     const have = slot.record!;
     if (have && have.version >= m.record.version) return this.messenger.ack(from, m, Status.SUCCESS, '');
+    // The region may have gone (its space removed) while the record was loaded.
+    const ref = this.regions.ref(m.regionId);
+    if (!ref) return this.messenger.ack(from, m, Status.UNKNOWNSPACE, `region ${m.regionId} is gone`);
     this.keys.hold(slot);
-    const write = updateWrite(this.regions.ref(m.regionId)!, m.key, m.record);
+    const write = updateWrite(ref, m.key, m.record);
     const next = write.op === 'del' ? null : m.record;
     slot.record = next;
     this.effects.persist([write], (ok, message) => {

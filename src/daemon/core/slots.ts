@@ -87,6 +87,15 @@ export class KeySlots {
     return this.slots.get(slotName(regionId, key));
   }
 
+  /**
+   * What reads see of a key that has no slot (nothing in flight for it): the store's record, if
+   * the store knows it without I/O; undefined when it does not, or when the key is in use.
+   */
+  settled(address: RegionAddress, key: Buffer): StoredRecord | null | undefined {
+    if (this.slots.has(slotName(address.regionId, key))) return undefined;
+    return this.store.peek(address, key);
+  }
+
   /** Runs what can run on a slot now: loads it if unknown, then readers, queued work, writes. */
   schedule(slot: Slot): void {
     if (slot.record === undefined) {
