@@ -277,27 +277,41 @@ parse_string_bytes(struct parser* ps, struct sbuf* s)
 
 static struct json* parse_value(struct parser* ps, int depth);
 
+/* Appends an element (and for an object its key). items and keys grow by doubling, so that an array
+ * of n elements costs O(n) copying: growing by one each time was quadratic, which an allocator that
+ * always moves on realloc (AddressSanitizer's) made take seconds for the bridge's 65,536-entry maps. */
 static int
 push_item(struct parser* ps, struct json* j, struct json* item, char* key)
 {
-    struct json** items = realloc(j->items, (j->count + 1) * sizeof *items);
-    if (items == NULL)
+    if (j->count == j->items_cap)
     {
-        fail(ps, "out of memory");
-        return -1;
-    }
-    j->items = items;
-    if (j->kind == JSON_OBJECT)
-    {
-        char** keys = realloc(j->keys, (j->count + 1) * sizeof *keys);
-        if (keys == NULL)
+        if (j->items_cap > ((size_t)-1 / 2) / sizeof(struct json*))
         {
             fail(ps, "out of memory");
             return -1;
         }
-        j->keys = keys;
-        j->keys[j->count] = key;
+        size_t cap = j->items_cap ? 2 * j->items_cap : 4;
+        struct json** items = realloc(j->items, cap * sizeof *items);
+        if (items == NULL)
+        {
+            fail(ps, "out of memory");
+            return -1;
+        }
+        j->items = items;
+        if (j->kind == JSON_OBJECT)
+        {
+            char** keys = realloc(j->keys, cap * sizeof *keys);
+            if (keys == NULL)
+            {
+                fail(ps, "out of memory");
+                return -1;
+            }
+            j->keys = keys;
+        }
+        /* both arrays hold cap now (an object's keys were grown with its items) */
+        j->items_cap = cap;
     }
+    if (j->kind == JSON_OBJECT) j->keys[j->count] = key;
     j->items[j->count++] = item;
     return 0;
 }

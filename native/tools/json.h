@@ -23,6 +23,7 @@ struct json
     char* text;        /* JSON_NUMBER: the number as written; JSON_STRING: the bytes, NUL-ended */
     size_t text_len;   /* bytes in text, the final NUL excluded */
     size_t count;      /* JSON_ARRAY, JSON_OBJECT: elements or members */
+    size_t items_cap;  /* room in items (and keys) for the parser; count of them are set */
     struct json** items;
     char** keys;       /* JSON_OBJECT: member names, NUL-ended */
 };

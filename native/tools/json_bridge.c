@@ -10,7 +10,9 @@
  * given up on this way stays outstanding in the library, which may still write its status and
  * attributes, so its storage is kept until the client is destroyed.
  *
- * Lines are bounded (16 MiB); bad JSON, unknown ops and malformed fields print an error line. */
+ * Lines are bounded (16 MiB); bad JSON, unknown ops and malformed fields print an error line. A request
+ * names at most FIELDS_MAX attributes or checks, and a map operation at most MAP_ENTRIES_MAX entries
+ * (one micro-operation each); the arrays those entries need are allocated per request, sized to it. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -27,8 +29,14 @@
 
 #define LINE_BYTES_MAX ((size_t)16 << 20)
 #define TIMEOUT_MS_DEFAULT 30000
-/* the C API's per-request limit on attributes (docs/protocol.md 4.1) */
-#define FIELDS_MAX 256
+/* the C API's per-request limit on attributes and checks (docs/protocol.md 4.1) */
+#define FIELDS_MAX HYPERDEX_ATTRIBUTES_PER_REQUEST_MAX
+/* values and names of a request other than a map operation: condput's condition and attrs, or a
+ * predicate's checks (two per range) */
+#define VALUES_MAX (3 * FIELDS_MAX)
+/* the C API's per-request limit on the entries of a map operation, each one micro-operation
+ * (docs/protocol.md 4.1); more is refused with OVERFLOW, as libhyperclient refuses it */
+#define MAP_ENTRIES_MAX HYPERDEX_MICRO_OPS_PER_REQUEST_MAX
 /* 2^53 - 1: integers beyond it print as {"int": "..."} so that every JSON reader keeps them exact */
 #define SAFE_INTEGER_MAX INT64_C(9007199254740991)
 
@@ -110,6 +118,14 @@ struct req
     char reason[256];
     long line;
 };
+
+/* A programmer error (an invariant broken), not an operating one: stop rather than go on wrong. */
+static _Noreturn void
+bridge_bug(const char* what)
+{
+    fprintf(stderr, "hyperclient-json-bridge: bug: %s\n", what);
+    abort();
+}
 
 static void
 req_fail(struct req* r, const char* code, const char* fmt, const char* what)
@@ -896,27 +912,59 @@ print_object(struct buf* b, const struct hyperclient_attribute* attrs, size_t n)
 /* ---- attribute lists of a request ------------------------------------------------------------ */
 
 /* Every name and value given, in request order: `names[i]` is the attribute that index i of the
- * C call's combined arrays refers to, so that a `-1 - idx` return can name it. */
+ * C call's combined arrays refers to, so that a `-1 - idx` return can name it.
+ *
+ * attrs, maps, vals and names are on the heap, reserved once per request before anything is added
+ * (fields_reserve): a map operation fills them once per entry, up to MAP_ENTRIES_MAX, so they are
+ * sized to its entries; any other request gets FIELDS_MAX attributes and VALUES_MAX values and
+ * names, as before. They never grow, so a pointer to a val stays valid for the whole request. */
 struct fields
 {
-    struct hyperclient_attribute attrs[FIELDS_MAX];
-    struct hyperclient_map_attribute maps[FIELDS_MAX];
+    struct hyperclient_attribute* attrs;
+    struct hyperclient_map_attribute* maps;
+    struct val* vals;
+    const char** names;
+    size_t attrs_max, maps_max, vals_max, names_max;
+    size_t attrs_n, maps_n, vals_n, names_n;
     struct hyperclient_attribute_check checks[FIELDS_MAX];
     struct hyperclient_attribute eq[FIELDS_MAX];
     struct hyperclient_range_query rn[FIELDS_MAX];
-    size_t attrs_n, maps_n, checks_n, eq_n, rn_n;
-    struct val vals[3 * FIELDS_MAX];
-    size_t vals_n;
-    const char* names[3 * FIELDS_MAX];
-    size_t names_n;
+    size_t checks_n, eq_n, rn_n;
+    /* a map operation with more than MAP_ENTRIES_MAX entries, all well formed: refused with
+     * OVERFLOW without calling the library (which would refuse it so before reading them) */
+    int overflow;
 };
+
+/* Room for the request's attributes, map entries, values and names; 0, or -1 with NOMEM. */
+static int
+fields_reserve(struct req* r, struct fields* f, size_t attrs_max, size_t maps_max, size_t vals_max, size_t names_max)
+{
+    /* reserved once: the arrays must not move under the pointers handed out */
+    if (f->attrs || f->maps || f->vals || f->names) bridge_bug("a request's fields reserved twice");
+    f->attrs = calloc(attrs_max ? attrs_max : 1, sizeof(*f->attrs));
+    f->maps = calloc(maps_max ? maps_max : 1, sizeof(*f->maps));
+    f->vals = calloc(vals_max ? vals_max : 1, sizeof(*f->vals));
+    f->names = calloc(names_max ? names_max : 1, sizeof(*f->names));
+    if (!f->attrs || !f->maps || !f->vals || !f->names)
+    {
+        req_fail(r, E_NOMEM, "out of memory%s", NULL);
+        return -1; /* fields_free releases what was allocated */
+    }
+    f->attrs_max = attrs_max;
+    f->maps_max = maps_max;
+    f->vals_max = vals_max;
+    f->names_max = names_max;
+    return 0;
+}
 
 static struct val*
 new_val(struct req* r, struct fields* f)
 {
-    if (f->vals_n == sizeof(f->vals) / sizeof(f->vals[0]))
+    if (f->vals_n == f->vals_max)
     {
-        req_fail(r, E_BADARG, "more than %s values in one request", "768");
+        char max[24];
+        snprintf(max, sizeof(max), "%zu", f->vals_max);
+        req_fail(r, E_BADARG, "more than %s values in one request", max);
         return NULL;
     }
     struct val* v = &f->vals[f->vals_n++];
@@ -928,13 +976,22 @@ static void
 fields_free(struct fields* f)
 {
     for (size_t i = 0; i < f->vals_n; i++) val_free(&f->vals[i]);
-    f->vals_n = 0;
+    free(f->attrs);
+    free(f->maps);
+    free(f->vals);
+    free(f->names);
+    f->attrs = NULL;
+    f->maps = NULL;
+    f->vals = NULL;
+    f->names = NULL;
+    f->attrs_max = f->maps_max = f->vals_max = f->names_max = 0;
+    f->attrs_n = f->maps_n = f->vals_n = f->names_n = 0;
 }
 
 static int
 add_name(struct req* r, struct fields* f, const char* name)
 {
-    if (f->names_n == sizeof(f->names) / sizeof(f->names[0]))
+    if (f->names_n == f->names_max)
     {
         req_fail(r, E_BADARG, "too many attributes%s", NULL);
         return -1;
@@ -977,11 +1034,35 @@ attrs_from(struct req* r, struct fields* f, const struct json* obj, struct hyper
     return 0;
 }
 
+/* The entries of the attributes of a map operation that are maps, {"m": {"map": [...]}}; the others
+ * fail in map_entries_from. Bounded by the line's bytes (an entry takes at least 5). */
+static size_t
+map_entries_counted(const struct json* obj)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < obj->count; i++)
+    {
+        const struct json* m = obj->items[i];
+        const struct json* entries = m->kind == JSON_OBJECT && m->count == 1 ? json_get(m, "map") : NULL;
+        if (entries && entries->kind == JSON_ARRAY) n += entries->count;
+    }
+    return n;
+}
+
 /* {"m": {"map": [[k, v], ...]}, ...}: one hyperclient_map_attribute per entry. With keys_only,
- * (map_remove) one hyperclient_attribute per key, the values ignored. */
+ * (map_remove) one hyperclient_attribute per key, the values ignored. Reserves f's arrays for the
+ * request's entries. Past MAP_ENTRIES_MAX entries nothing is reserved: every entry is still
+ * encoded (into one scratch value), so that a malformed one is BADARG as at any size, and then
+ * f->overflow is set. */
 static int
 map_entries_from(struct req* r, struct fields* f, const struct json* obj, int keys_only)
 {
+    size_t n = map_entries_counted(obj);
+    int over = n > MAP_ENTRIES_MAX;
+    if (!over && fields_reserve(r, f, keys_only ? n : 0, keys_only ? 0 : n, keys_only ? n : 2 * n, n)) return -1;
+    struct val scratch;
+    memset(&scratch, 0, sizeof(scratch));
+    int rc = -1;
     for (size_t i = 0; i < obj->count; i++)
     {
         const struct json* m = obj->items[i];
@@ -989,7 +1070,7 @@ map_entries_from(struct req* r, struct fields* f, const struct json* obj, int ke
         if (!entries || entries->kind != JSON_ARRAY)
         {
             req_fail(r, E_BADARG, "map operations take {\"ATTR\": {\"map\": [[key, value], ...]}}%s", NULL);
-            return -1;
+            goto out;
         }
         for (size_t e = 0; e < entries->count; e++)
         {
@@ -997,15 +1078,19 @@ map_entries_from(struct req* r, struct fields* f, const struct json* obj, int ke
             if (pair->kind != JSON_ARRAY || pair->count != 2)
             {
                 req_fail(r, E_BADARG, "a map's entries are [key, value] pairs%s", NULL);
-                return -1;
+                goto out;
             }
-            if (f->maps_n == FIELDS_MAX || f->attrs_n == FIELDS_MAX)
+            if (over)
             {
-                req_fail(r, E_BADARG, "more than 256 map entries%s", NULL);
-                return -1;
+                if (encode_scalar(r, pair->items[0], &scratch) || (!keys_only && encode_scalar(r, pair->items[1], &scratch)))
+                    goto out;
+                continue;
             }
+            /* counted by map_entries_counted, so never past the room reserved */
+            if (keys_only ? f->attrs_n == f->attrs_max : f->maps_n == f->maps_max)
+                bridge_bug("more map entries than map_entries_counted counted");
             struct val* k = new_val(r, f);
-            if (!k || encode_scalar(r, pair->items[0], k) || add_name(r, f, obj->keys[i])) return -1;
+            if (!k || encode_scalar(r, pair->items[0], k) || add_name(r, f, obj->keys[i])) goto out;
             const char* kp = k->bytes.data ? k->bytes.data : "";
             if (keys_only)
             {
@@ -1013,12 +1098,16 @@ map_entries_from(struct req* r, struct fields* f, const struct json* obj, int ke
                 continue;
             }
             struct val* v = new_val(r, f);
-            if (!v || encode_scalar(r, pair->items[1], v)) return -1;
+            if (!v || encode_scalar(r, pair->items[1], v)) goto out;
             f->maps[f->maps_n++] = (struct hyperclient_map_attribute){
                 obj->keys[i], kp, k->bytes.len, v->bytes.data ? v->bytes.data : "", v->bytes.len, v->datatype};
         }
     }
-    return 0;
+    f->overflow = over;
+    rc = 0;
+out:
+    val_free(&scratch);
+    return rc;
 }
 
 static int
@@ -1582,10 +1671,23 @@ members_allowed(struct req* r, enum op_shape s)
     return 0;
 }
 
+/* A map operation past MAP_ENTRIES_MAX entries: what libhyperclient returns for one (-1 with
+ * OVERFLOW, checked before the space or any entry), without building arrays that size for it. */
+static int64_t
+refuse_overflow(enum hyperclient_returncode* status)
+{
+    *status = HYPERCLIENT_OVERFLOW;
+    return -1;
+}
+
 static void
 run_op(struct bridge* br, struct req* r, const struct op* op, struct fields* f)
 {
     if (members_allowed(r, op->shape)) return;
+    /* a map operation's arrays are sized to its entries (map_entries_from); the others' to the
+     * library's bound on attributes and checks */
+    int map_op = op->shape == OP_MAPS || op->shape == OP_MAP_KEYS;
+    if (!map_op && fields_reserve(r, f, FIELDS_MAX, 0, VALUES_MAX, VALUES_MAX)) return;
     const char* space = NULL;
     struct val key;
     memset(&key, 0, sizeof(key));
@@ -1625,11 +1727,17 @@ run_op(struct bridge* br, struct req* r, const struct op* op, struct fields* f)
         break;
     case OP_MAPS:
         if (!(j = member(r, "attrs", JSON_OBJECT)) || map_entries_from(r, f, j, 0)) break;
-        p->id = op->maps(br->client, space, kp, kn, f->maps, f->maps_n, &p->status);
+        if (f->overflow)
+            p->id = refuse_overflow(&p->status);
+        else
+            p->id = op->maps(br->client, space, kp, kn, f->maps, f->maps_n, &p->status);
         break;
     case OP_MAP_KEYS:
         if (!(j = member(r, "attrs", JSON_OBJECT)) || map_entries_from(r, f, j, 1)) break;
-        p->id = op->attrs(br->client, space, kp, kn, f->attrs, f->attrs_n, &p->status);
+        if (f->overflow)
+            p->id = refuse_overflow(&p->status);
+        else
+            p->id = op->attrs(br->client, space, kp, kn, f->attrs, f->attrs_n, &p->status);
         break;
     case OP_GET:
         kind = R_GET;
@@ -1757,7 +1865,7 @@ run_line(struct bridge* br, const char* line, size_t len, long lineno)
         req_fail(&r, E_BADOP, "unknown or missing \"op\": %s", name ? name : "(none)");
     else
     {
-        /* big (about 30 KB), so on the heap rather than the stack */
+        /* big (about 22 KB of checks), so on the heap rather than the stack */
         struct fields* f = calloc(1, sizeof(*f));
         if (!f)
             req_fail(&r, E_NOMEM, "out of memory%s", NULL);
