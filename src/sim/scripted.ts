@@ -16,7 +16,7 @@ import { DaemonCore, HANDOFF_WAIT_TICKS } from '../daemon/core/core';
 import { ClientRequest, CoreEvent, Ready, StoreWrite } from '../daemon/core/types';
 import { checkHistory, CheckResult } from './check';
 import { SimDisk } from './disk';
-import { ClientPatience, DEFAULT_PATIENCE, HistoryOp, randomOperation, runGroupDel, runKeyOperation, runSearch } from './workload';
+import { ClientPatience, DEFAULT_PATIENCE, HistoryOp, randomOperation, runKeyOperation, runSearch } from './workload';
 import { Faults, Hold, Holdable, LinkEnd, Node, NO_FAULTS, Payload, SimClient, World } from './world';
 
 /** Attribute values as a scenario writes them: numbers (or bigints) for int64 attributes, text for strings. */
@@ -60,6 +60,17 @@ export interface Busy {
   readonly operations: number;
   /** Clients still inside an operation. */
   readonly running: number;
+}
+
+/** The counts behind a Busy. */
+class BusyClients implements Busy {
+  stopped = false;
+  operations = 0;
+  running = 0;
+
+  stop(): void {
+    this.stopped = true;
+  }
 }
 
 /**
@@ -310,39 +321,26 @@ export class Script {
   }
 
   /**
-   * Keeps clients running random operations (workload.ts) on a space until stopped. Given `keys`,
-   * the clients keep to them: a group_del, which erases what matches in the whole space (objects
-   * a scenario reads back with expectLatest included), is asked as a count with the same checks.
+   * Keeps clients running random operations (workload.ts) on a space until stopped, on `keys` when
+   * given. No group_del: it erases what matches in the whole space, objects a scenario reads back
+   * with expectLatest included; where the workload rolls one, the clients ask a count instead.
    */
   keepBusy(clients: readonly SimClient[], space: SpaceLayout, keys?: readonly string[]): Busy {
-    let stopped = false;
-    let operations = 0;
-    let running = 0;
+    const busy = new BusyClients();
     const next = (c: SimClient) => {
-      if (stopped) return;
-      running++;
+      if (busy.stopped) return;
+      busy.running++;
       const after = () => {
-        running--;
-        operations++;
+        busy.running--;
+        busy.operations++;
         this.world.at(this.world.rng.between(0, 3), () => next(c));
       };
-      // No group_del: a scenario's expectations follow each key's puts.
       const request = randomOperation(this.world, space, keys, false);
-      if (request.kind === 'search' || request.kind === 'count') runSearch(this.world, c, request, this.searches, after, this.patience);
-      else if (request.kind === 'group-del' && keys) runSearch(this.world, c, { ...request, kind: 'count' }, this.searches, after, this.patience);
-      else if (request.kind === 'group-del') runGroupDel(this.world, c, request, this.history, after, undefined, this.patience);
-      else runKeyOperation(this.world, c, request, this.history, after, this.patience);
+      if (request.kind === 'get' || request.kind === 'write') runKeyOperation(this.world, c, request, this.history, after, this.patience);
+      else runSearch(this.world, c, request.kind === 'group-del' ? { ...request, kind: 'count' } : request, this.searches, after, this.patience);
     };
     for (const c of clients) next(c);
-    return {
-      stop: () => void (stopped = true),
-      get operations() {
-        return operations;
-      },
-      get running() {
-        return running;
-      },
-    };
+    return busy;
   }
 
   /**
@@ -351,30 +349,20 @@ export class Script {
    * put a read saw.
    */
   keepPutting(clients: readonly SimClient[], space: SpaceLayout, keysOf: (c: SimClient) => readonly string[], attrs: (count: number, c: SimClient) => Attrs): Busy {
-    let stopped = false;
-    let operations = 0;
-    let running = 0;
+    const busy = new BusyClients();
     let count = 0;
     const next = (c: SimClient, i: number) => {
-      if (stopped) return;
-      running++;
+      if (busy.stopped) return;
+      busy.running++;
       const keys = keysOf(c);
       this.put(c, space, keys[i % keys.length], attrs(++count, c), () => {
-        running--;
-        operations++;
+        busy.running--;
+        busy.operations++;
         this.world.at(this.world.rng.between(0, 3), () => next(c, i + 1));
       });
     };
     for (const c of clients) next(c, 0);
-    return {
-      stop: () => void (stopped = true),
-      get operations() {
-        return operations;
-      },
-      get running() {
-        return running;
-      },
-    };
+    return busy;
   }
 
   /** Whether an operation has ended (its outcome known or not). */
