@@ -489,7 +489,7 @@ export function encodePeerAck(a: PeerAck): unknown[] {
 
 export function decodePeerAck(body: Buffer): PeerAck {
   const v = decodeArray(body, 'REPLICA_ACK', 4);
-  return { id: { incarnation: uint(v[0], 'incarnation'), seq: uint(v[1], 'sequence number') }, status: uint(v[2], 'status', 0xffff), message: str(v[3], 'message', 4096) };
+  return { id: { incarnation: uint(v[0], 'incarnation'), seq: uint(v[1], 'sequence number') }, status: uint(v[2], 'status', 0xffff), message: str(v[3], 'message', 65536) };
 }
 
 /** PEER_ERASE: group_del's delete of one key, at its point leader, if the checks still hold. */
