@@ -120,6 +120,8 @@ export class Daemon {
   private readonly clients = new Set<FramedConnection>();
   private readonly gates = new Map<FramedConnection, PeerGate>();
   private readonly pending = new Map<number, Pending>();
+  /** Events of this turn, not yet handed to the core (see step). */
+  private gathered: CoreEvent[] = [];
   private nextRequest = 1;
   private ticker?: NodeJS.Timeout;
   private stopping = false;
@@ -256,9 +258,21 @@ export class Daemon {
 
   // ---- the core: events in, effects out -----------------------------------------------------------
 
+  /**
+   * Events are gathered until the end of the current turn (a microtask), then handed to the core
+   * together: one step, one Ready for a socket read's requests or a store batch's completions.
+   */
   private step(ev: CoreEvent): void {
     if (!this.core || this.stopping) return;
-    this.carryOut(this.core.step(ev));
+    this.gathered.push(ev);
+    if (this.gathered.length === 1) queueMicrotask(() => this.stepGathered());
+  }
+
+  private stepGathered(): void {
+    const events = this.gathered;
+    this.gathered = [];
+    if (!this.core || this.stopping || events.length === 0) return;
+    this.carryOut(this.core.stepAll(events));
   }
 
   private carryOut(r: Ready): void {

@@ -978,8 +978,8 @@ export class LevelObjectStore implements ObjectStore {
    */
   peekRecord(a: RegionAddress, key: Buffer): StoredRecord | null | undefined {
     if (a.subspace !== 0) return undefined;
-    const r = this.cache.get(a.spaceId, 0, a.regionId, key);
-    return r ? coreRecord(r) : r;
+    // The cached record itself (a StoredRecord, with its coordinate beside): no copy per read.
+    return this.cache.get(a.spaceId, 0, a.regionId, key);
   }
 
   /** A record as LevelDB has it (through the cache for the key subspace), tombstones included. */

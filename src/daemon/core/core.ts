@@ -85,7 +85,16 @@ export class DaemonCore {
 
   /** Hands the core one event; returns what the shell must do. */
   step(ev: CoreEvent): Ready {
-    this.dispatch(ev);
+    return this.stepAll([ev]);
+  }
+
+  /**
+   * Hands the core several events at once, in order: one Ready for them all. The shell gathers
+   * what one turn of its event loop brought (a socket read's frames, a batch's completions), so
+   * that the effects of many operations go out together.
+   */
+  stepAll(events: readonly CoreEvent[]): Ready {
+    for (const ev of events) this.dispatch(ev);
     // What this daemon sent itself (a chain step to a region it also heads, say) is handled in this step.
     for (let i = 0; ; i++) {
       const m = this.messenger.takeFromSelf();

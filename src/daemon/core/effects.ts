@@ -3,12 +3,20 @@
 // request whatever its kind (the shell answers `persisted`, `loaded` or `scanned` with it).
 
 import { ServerId } from '../../common/config';
-import { ClientReply, CoordinatorMessage, emptyReady, PeerMessage, Ready, RegionAddress, StoredRecord, StoreWrite } from './types';
+import { ClientReply, CoordinatorMessage, PeerMessage, Ready, RegionAddress, StoredRecord, StoreWrite } from './types';
 
 export type Rows = readonly (readonly [Buffer, StoredRecord])[];
 
+/** What a Ready holds where a step asked nothing of a kind: one shared, frozen, empty list. */
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+
+/** A Ready whose lists are made at their first entry: most steps fill one or two of the six. */
+function lazyReady(): { -readonly [K in keyof Ready]: Ready[K] } {
+  return { persist: NONE, loads: NONE, scans: NONE, send: NONE, toCoordinator: NONE, replies: NONE };
+}
+
 export class Effects {
-  private ready: Ready = emptyReady();
+  private ready = lazyReady();
   private nextToken = 1;
   private readonly persists = new Map<number, (ok: boolean, message: string) => void>();
   private readonly loads = new Map<number, (record: StoredRecord | null) => void>();
@@ -18,6 +26,7 @@ export class Effects {
   persist(writes: StoreWrite[], done: (ok: boolean, message: string) => void): void {
     const token = this.nextToken++;
     this.persists.set(token, done);
+    if (this.ready.persist === NONE) this.ready.persist = [];
     this.ready.persist.push({ token, writes });
   }
 
@@ -25,6 +34,7 @@ export class Effects {
   load(region: RegionAddress, key: Buffer, then: (record: StoredRecord | null) => void): void {
     const token = this.nextToken++;
     this.loads.set(token, then);
+    if (this.ready.loads === NONE) this.ready.loads = [];
     this.ready.loads.push({ token, region, key });
   }
 
@@ -32,18 +42,22 @@ export class Effects {
   scan(region: RegionAddress, interval: readonly [bigint, bigint] | undefined, then: (rows: Rows) => void): void {
     const token = this.nextToken++;
     this.scans.set(token, then);
+    if (this.ready.scans === NONE) this.ready.scans = [];
     this.ready.scans.push(interval ? { token, region, interval } : { token, region });
   }
 
   send(to: ServerId, message: PeerMessage): void {
+    if (this.ready.send === NONE) this.ready.send = [];
     this.ready.send.push({ to, message });
   }
 
   report(message: CoordinatorMessage): void {
+    if (this.ready.toCoordinator === NONE) this.ready.toCoordinator = [];
     this.ready.toCoordinator.push(message);
   }
 
   reply(client: number, requestId: number, reply: ClientReply): void {
+    if (this.ready.replies === NONE) this.ready.replies = [];
     this.ready.replies.push({ client, requestId, reply });
   }
 
@@ -73,7 +87,7 @@ export class Effects {
   /** The step's effects, handed to the shell; the next step starts an empty Ready. */
   take(): Ready {
     const out = this.ready;
-    this.ready = emptyReady();
+    this.ready = lazyReady();
     return out;
   }
 }

@@ -127,11 +127,3 @@ export interface Ready {
   readonly toCoordinator: CoordinatorMessage[];
   readonly replies: { readonly client: number; readonly requestId: number; readonly reply: ClientReply }[];
 }
-
-export function emptyReady(): Ready {
-  return { persist: [], loads: [], scans: [], send: [], toCoordinator: [], replies: [] };
-}
-
-export function readyIsEmpty(r: Ready): boolean {
-  return r.persist.length + r.loads.length + r.scans.length + r.send.length + r.toCoordinator.length + r.replies.length === 0;
-}
