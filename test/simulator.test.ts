@@ -3,6 +3,8 @@
 // allows). No processes, no sleeps: time is simulated.
 
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { simulateMany, simulateSeed } from '../src/sim/simulate';
 import { runScenario } from '../src/sim/scenario';
 import { DEFAULT_FAULTS, NO_FAULTS } from '../src/sim/world';
@@ -32,4 +34,19 @@ test('without faults, with five daemons and eight clients', (t) => {
     const r = simulateSeed({ seed, daemons: 5, ops: 40, clients: 8, faults: NO_FAULTS });
     t.is(r.problem, undefined, `seed ${seed}`);
   }
+});
+
+test('the command line: --help, a summary of the seeds run, one-line errors for bad arguments', (t) => {
+  const run = (args: string[]) => spawnSync(process.execPath, [path.join(__dirname, '../src/sim/simulate.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+  const help = run(['--help']);
+  t.is(help.status, 0);
+  t.regex(help.stdout, /--seeds N/);
+  const bad = run(['--seeds', 'x']);
+  t.is(bad.status, 2);
+  t.is(bad.stderr.trim().split('\n').length, 1);
+  t.regex(bad.stderr, /--seeds takes a whole number/);
+  const few = run(['--seeds', '2', '--seed', '5', '--ops', '20']);
+  t.is(few.status, 0, few.stdout + few.stderr);
+  t.regex(few.stdout, /^2 seeds, \d+ operations, 0 failed/m);
+  t.regex(few.stdout, /faults: \d+ messages dropped/);
 });
