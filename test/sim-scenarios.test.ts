@@ -94,20 +94,11 @@ function reported(kept: readonly Holdable[], regionId: number): boolean {
 for (const seed of SEEDS) {
   test(`seed ${seed}: late writes at the old head of a moving region are forwarded, not lost, and read back from the new head`, (t) => {
     const s = new Script({ seed });
-    const [d1] = s.startDaemons(1);
-    const space = s.addSpace(SPACE);
-    const writer = s.client();
-    s.putMany(writer, space, Array.from({ length: 40 }, (_, i) => [`o${i}`, { n: i, s: 'w0' }] as const));
-
     // A second daemon joins; d1 copies regions to it, but the coordinator hears nothing of it yet.
-    const reports = s.holdMoveReports(d1);
-    const d2 = s.addDaemon();
-    s.until('a key region moves to d2', () => s.space('kv').subspaces[0].regions.some((r) => r.moving === d2), 100);
-    const R = s.space('kv').subspaces[0].regions.find((r) => r.moving === d2)!.id;
+    const { d1, d2, space, R, reports, loader: writer } = copiedNotSwitched(s, 40);
     const inR = (key: string) => s.keyRegion(space, key).id === R;
     const k = s.findKey('o', inR);
     const k3 = s.findKey('o', (key) => inR(key) && key !== k);
-    s.until(`d1 finishes copying region ${R}`, () => reported(reports.kept, R), 500);
 
     // W1: after the copy, before the switch.
     const w1 = s.put(writer, space, k, { n: 101, s: 'w1' });
@@ -281,11 +272,11 @@ for (const seed of SEEDS) {
  * One daemon with a space and some objects; a second joins and d1 copies regions to it. Returns
  * when d1 has finished copying a key region R, with the coordinator not told yet (`reports`).
  */
-function copiedNotSwitched(s: Script): { d1: ServerId; d2: ServerId; space: SpaceLayout; R: number; reports: Hold; loader: SimClient } {
+function copiedNotSwitched(s: Script, objects = 20): { d1: ServerId; d2: ServerId; space: SpaceLayout; R: number; reports: Hold; loader: SimClient } {
   const [d1] = s.startDaemons(1);
   const space = s.addSpace(SPACE);
   const loader = s.client();
-  s.putMany(loader, space, Array.from({ length: 20 }, (_, i) => [`o${i}`, { n: i, s: 'w0' }] as const));
+  s.putMany(loader, space, Array.from({ length: objects }, (_, i) => [`o${i}`, { n: i, s: 'w0' }] as const));
   const reports = s.holdMoveReports(d1);
   const d2 = s.addDaemon();
   s.until('a key region moves to d2', () => s.space('kv').subspaces[0].regions.some((r) => r.moving === d2), 100);
