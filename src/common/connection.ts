@@ -6,6 +6,8 @@ import { FRAME, LIMITS } from './protocol';
 
 export interface ConnectionHandlers {
   onFrame(frame: Frame): void;
+  /** Called after the frames of one read were handed to onFrame, before what they queued is written. */
+  onFramesHandled?(): void;
   /** Called once, when the connection is gone for whatever reason. */
   onClose(reason: string): void;
 }
@@ -163,6 +165,7 @@ export class FramedConnection {
         if (this.closed) return;
         this.handlers.onFrame(f);
       }
+      if (frames.length > 0 && !this.closed) this.handlers.onFramesHandled?.();
     } finally {
       if (--handing === 0) flushDirty();
     }

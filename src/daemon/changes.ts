@@ -1,11 +1,14 @@
 // What a new configuration means for one daemon's regions. Pure: compares two configurations.
 
 import { ClusterConfig, RegionLayout, ServerId, SpaceLayout } from '../common/config';
+import { RegionAddress } from './core/types';
 
 export interface RegionRef {
   readonly space: SpaceLayout;
   readonly subspace: number;
   readonly region: RegionLayout;
+  /** Where the region's records are in the store. */
+  readonly address: RegionAddress;
 }
 
 export interface RegionChanges {
@@ -17,16 +20,19 @@ export interface RegionChanges {
   readonly gained: (RegionRef & { from: ServerId | undefined })[];
 }
 
-function heads(config: ClusterConfig): Map<number, RegionRef> {
+/** Every region of a configuration, by id. */
+export function regionRefs(config: ClusterConfig): Map<number, RegionRef> {
   const out = new Map<number, RegionRef>();
   for (const space of config.spaces)
-    space.subspaces.forEach((ss, subspace) => ss.regions.forEach((region) => out.set(region.id, { space, subspace, region })));
+    space.subspaces.forEach((ss, subspace) =>
+      ss.regions.forEach((region) => out.set(region.id, { space, subspace, region, address: { spaceId: space.id, subspace, regionId: region.id } })),
+    );
   return out;
 }
 
 export function regionChanges(old: ClusterConfig, next: ClusterConfig, me: ServerId): RegionChanges {
-  const before = heads(old);
-  const after = heads(next);
+  const before = regionRefs(old);
+  const after = regionRefs(next);
   const movesStarted: (RegionRef & { to: ServerId })[] = [];
   const lost: (RegionRef & { to: ServerId | undefined })[] = [];
   const gained: (RegionRef & { from: ServerId | undefined })[] = [];

@@ -92,7 +92,7 @@ function nextIncarnation(dataDir: string): number {
   return last + 1;
 }
 
-/** A request the core is working on: where its reply goes, and how it is framed. */
+/** A request the core is working on: where its reply goes, and how it is framed (the core's ClientHandle). */
 interface Pending {
   readonly conn: FramedConnection;
   readonly frameId: bigint;
@@ -119,10 +119,8 @@ export class Daemon {
   private server?: net.Server;
   private readonly clients = new Set<FramedConnection>();
   private readonly gates = new Map<FramedConnection, PeerGate>();
-  private readonly pending = new Map<number, Pending>();
   /** Events of this turn, not yet handed to the core (see step). */
   private gathered: CoreEvent[] = [];
-  private nextRequest = 1;
   private ticker?: NodeJS.Timeout;
   private stopping = false;
   private readonly link: CoordinatorLink;
@@ -217,6 +215,8 @@ export class Daemon {
       socket,
       {
         onFrame: (f) => this.onFrame(conn, f),
+        // A read's requests are stepped at once, so that their replies leave in the read's own write.
+        onFramesHandled: () => this.stepGathered(),
         onClose: () => {
           this.clients.delete(conn);
           this.gates.delete(conn);
@@ -259,8 +259,9 @@ export class Daemon {
   // ---- the core: events in, effects out -----------------------------------------------------------
 
   /**
-   * Events are gathered until the end of the current turn (a microtask), then handed to the core
-   * together: one step, one Ready for a socket read's requests or a store batch's completions.
+   * Events are gathered, then handed to the core together: at the end of a socket read (its
+   * requests), or else at the end of the current turn (a microtask: a store batch's completions).
+   * One step, one Ready for them all.
    */
   private step(ev: CoreEvent): void {
     if (!this.core || this.stopping) return;
@@ -276,14 +277,7 @@ export class Daemon {
   }
 
   private carryOut(r: Ready): void {
-    for (const p of r.persist)
-      this.store.write(p.writes).then(
-        () => this.step({ type: 'persisted', token: p.token, ok: true }),
-        (e: Error) => {
-          this.log(`storage: ${e.message}`, 'error');
-          this.step({ type: 'persisted', token: p.token, ok: false, message: e.message });
-        },
-      );
+    if (r.persist.length > 0) this.persist(r.persist);
     for (const l of r.loads)
       this.store.load(l.region, l.key).then(
         (record) => this.step({ type: 'loaded', token: l.token, record }),
@@ -302,7 +296,25 @@ export class Daemon {
     }
     for (const s of r.send) this.sendPeer(s.to, s.message);
     for (const c of r.toCoordinator) this.link.send(MsgType.REGION_MOVED, m.encodeRegionMoved({ regionId: c.regionId, to: c.to, configVersion: c.configVersion }));
-    for (const x of r.replies) this.reply(x.requestId, x.reply);
+    for (const x of r.replies) this.reply(x.client as Pending, x.reply);
+  }
+
+  /**
+   * A step's batches, written as one (atomically, in order: see Ready.persist): one store write and
+   * one completion per turn, however many operations the turn brought.
+   */
+  private persist(batches: Ready['persist']): void {
+    const writes = batches.length === 1 ? batches[0].writes : batches.flatMap((b) => b.writes);
+    const done = (ok: boolean, message?: string) => {
+      for (const b of batches) this.step({ type: 'persisted', token: b.token, ok, message });
+    };
+    this.store.write(writes).then(
+      () => done(true),
+      (e: Error) => {
+        this.log(`storage: ${e.message}`, 'error');
+        done(false, e.message);
+      },
+    );
   }
 
   /** A store that cannot read is no store: stop rather than answer wrongly. */
@@ -335,14 +347,16 @@ export class Daemon {
       switch (f.type) {
         case MsgType.REQ_GET: {
           const r = decodeGetFast(f.body) ?? m.decodeGet(f.body);
-          return this.request(conn, f.id, MsgType.RESP_GET, { kind: 'get', ...r });
+          return this.request(conn, f.id, MsgType.RESP_GET, { kind: 'get', configVersion: r.configVersion, spaceId: r.spaceId, key: r.key });
         }
-        case MsgType.REQ_ATOMIC:
-          return this.request(conn, f.id, MsgType.RESP_ATOMIC, { kind: 'write', ...(decodeAtomicFast(f.body) ?? m.decodeAtomic(f.body)) });
+        case MsgType.REQ_ATOMIC: {
+          const r = decodeAtomicFast(f.body) ?? m.decodeAtomic(f.body);
+          return this.request(conn, f.id, MsgType.RESP_ATOMIC, { kind: 'write', configVersion: r.configVersion, spaceId: r.spaceId, key: r.key, flags: r.flags, checks: r.checks, funcs: r.funcs });
+        }
         case MsgType.REQ_DEL: {
           // A delete is an erase with no conditions: NOTFOUND when there is nothing to delete.
           const r = decodeGetFast(f.body) ?? m.decodeDel(f.body);
-          return this.request(conn, f.id, MsgType.RESP_DEL, { kind: 'write', ...r, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: [], funcs: [] });
+          return this.request(conn, f.id, MsgType.RESP_DEL, { kind: 'write', configVersion: r.configVersion, spaceId: r.spaceId, key: r.key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: [], funcs: [] });
         }
         case MsgType.REQ_SEARCH:
           return this.search(conn, f.id, decodeSearchFast(f.body) ?? m.decodeSearch(f.body));
@@ -420,11 +434,10 @@ export class Daemon {
   }
 
   /** Hands a client's request to the core, remembering where its reply goes. */
-  private request(conn: FramedConnection, frameId: bigint, type: number, request: ClientRequest, extra: Partial<Pending> = {}): void {
+  private request(conn: FramedConnection, frameId: bigint, type: number, request: ClientRequest, sort?: Pending['sort']): void {
     if (!this.core) return void conn.send(MsgType.ERROR, frameId, [Status.RECONFIGURE, 'this daemon has not registered with the coordinator yet']);
-    const requestId = this.nextRequest++;
-    this.pending.set(requestId, { conn, frameId, type, space: findSpaceById(this.config, request.spaceId), ...extra });
-    this.step({ type: 'request', client: 0, requestId, request });
+    const client: Pending = { conn, frameId, type, space: findSpaceById(this.config, request.spaceId), sort };
+    this.step({ type: 'request', client, requestId: 0, request });
   }
 
   /** A search, or a sorted_search (sorted and cut here, from what the core found). */
@@ -438,7 +451,7 @@ export class Daemon {
       sort = { index: found.index, descending: r.descending, limit: r.limit };
     }
     const request: ClientRequest = { kind: 'search', configVersion: r.configVersion, spaceId: r.spaceId, checks: r.checks, subspace: r.subspace, regions: r.regions };
-    this.request(conn, frameId, MsgType.RESP_SEARCH_DONE, request, { space, sort });
+    this.request(conn, frameId, MsgType.RESP_SEARCH_DONE, request, sort);
   }
 
   // ---- replies ----------------------------------------------------------------------------------
@@ -453,10 +466,7 @@ export class Daemon {
     return shapes;
   }
 
-  private reply(requestId: number, r: ClientReply): void {
-    const p = this.pending.get(requestId);
-    if (!p) return;
-    this.pending.delete(requestId);
+  private reply(p: Pending, r: ClientReply): void {
     const { conn, frameId: id } = p;
     if (conn.isClosed) return;
     switch (r.kind) {

@@ -214,9 +214,11 @@ function applyOnMapValue(f: ResolvedFunc, mapKey: Buffer, work: MapWork): FuncEr
  * and that no other func names that map, so their order among themselves does not matter.
  */
 export function applyFuncs(funcs: readonly ResolvedFunc[], values: Buffer[]): FuncError | undefined {
-  const maps = new Map<number, MapWork>();
+  // Made at the first map value (most writes have none).
+  let maps: Map<number, MapWork> | undefined;
   for (const f of funcs) {
     if (f.mapKey) {
+      maps ??= new Map();
       let work = maps.get(f.index);
       if (!work) maps.set(f.index, (work = mapWork(f.attr.type as MapType, values[f.index])));
       const failed = applyOnMapValue(f, f.mapKey, work);
@@ -227,7 +229,7 @@ export function applyFuncs(funcs: readonly ResolvedFunc[], values: Buffer[]): Fu
     if (!('bytes' in r)) return r;
     values[f.index] = r.bytes;
   }
-  for (const [index, work] of maps) values[index] = writeMap(work.type, [...work.entries.values()]);
+  if (maps) for (const [index, work] of maps) values[index] = writeMap(work.type, [...work.entries.values()]);
   return undefined;
 }
 

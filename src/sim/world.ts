@@ -419,7 +419,8 @@ export class World {
     }
     for (const s of r.send) this.send(me, { kind: 'daemon', id: s.to }, { type: 'peer', message: s.message });
     for (const m of r.toCoordinator) this.send(me, { kind: 'coordinator' }, { type: 'to-coordinator', message: m });
-    for (const x of r.replies) this.send(me, { kind: 'client', id: x.client }, { type: 'reply', requestId: x.requestId, reply: x.reply });
+    // The simulator's client handle is the client's id (see the request's feed above).
+    for (const x of r.replies) this.send(me, { kind: 'client', id: x.client as number }, { type: 'reply', requestId: x.requestId, reply: x.reply });
   }
 
   /**

@@ -33,7 +33,7 @@ import { Replica } from './replica';
 import { failureReply, getReply, writeReply } from './replies';
 import { Searches } from './searches';
 import { KEY_WRITES_MAX, KeySlots } from './slots';
-import { ClientRequest, CoreEvent, CoreStore, Intent, PeerMessage, Ready, StoredRecord } from './types';
+import { ClientHandle, ClientRequest, CoreEvent, CoreStore, Intent, PeerMessage, Ready, StoredRecord } from './types';
 
 // The core's limits and waits, where they have always been imported from.
 export { CoreAssertionError } from './assert';
@@ -179,7 +179,7 @@ export class DaemonCore {
     if (!('space' in served)) return this.replyFailure(ev.client, ev.requestId, req, served);
     if (req.kind === 'get') {
       // Most gets: nothing in flight for the key, and the store knows it; no slot needed.
-      const known = this.keys.settled({ spaceId: space.id, subspace: 0, regionId: region.id }, req.key);
+      const known = this.keys.settled(served.address, req.key);
       if (known !== undefined) return this.replyGet(ev.client, ev.requestId, known);
     }
     const slot = this.keys.slotFor(region.id, req.key);
@@ -192,15 +192,15 @@ export class DaemonCore {
     this.keys.schedule(slot);
   }
 
-  private replyFailure(client: number, requestId: number, req: ClientRequest, o: Outcome): void {
+  private replyFailure(client: ClientHandle, requestId: number, req: ClientRequest, o: Outcome): void {
     this.effects.reply(client, requestId, failureReply(req, o));
   }
 
-  private replyWrite(client: number, requestId: number, o: Outcome): void {
+  private replyWrite(client: ClientHandle, requestId: number, o: Outcome): void {
     this.effects.reply(client, requestId, writeReply(o));
   }
 
-  private replyGet(client: number, requestId: number, rec: StoredRecord | null): void {
+  private replyGet(client: ClientHandle, requestId: number, rec: StoredRecord | null): void {
     this.effects.reply(client, requestId, getReply(rec));
   }
 

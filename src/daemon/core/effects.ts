@@ -3,7 +3,7 @@
 // request whatever its kind (the shell answers `persisted`, `loaded` or `scanned` with it).
 
 import { ServerId } from '../../common/config';
-import { ClientReply, CoordinatorMessage, PeerMessage, Ready, RegionAddress, StoredRecord, StoreWrite } from './types';
+import { ClientHandle, ClientReply, CoordinatorMessage, PeerMessage, Ready, RegionAddress, StoredRecord, StoreWrite } from './types';
 
 export type Rows = readonly (readonly [Buffer, StoredRecord])[];
 
@@ -56,7 +56,7 @@ export class Effects {
     this.ready.toCoordinator.push(message);
   }
 
-  reply(client: number, requestId: number, reply: ClientReply): void {
+  reply(client: ClientHandle, requestId: number, reply: ClientReply): void {
     if (this.ready.replies === NONE) this.ready.replies = [];
     this.ready.replies.push({ client, requestId, reply });
   }

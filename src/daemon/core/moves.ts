@@ -9,7 +9,7 @@ import { RegionChanges } from '../changes';
 import { Clock } from './clock';
 import { Effects } from './effects';
 import { Messenger } from './messenger';
-import { addressOf, Regions } from './regions';
+import { Regions } from './regions';
 import { KeySlots, Slot } from './slots';
 import { PeerMessage } from './types';
 
@@ -100,7 +100,7 @@ export class Mover {
         if (!live()) return;
         const ref = this.regions.ref(regionId);
         if (!ref) return;
-        this.effects.scan(addressOf(ref), undefined, (rows) => {
+        this.effects.scan(ref.address, undefined, (rows) => {
           if (!live()) return;
           mv.rows = rows.map(([k]) => k);
           this.pumpMove(mv);

@@ -120,23 +120,30 @@ export class PointLeader {
    */
   private commitHere(slot: Slot, space: SpaceLayout, intent: Intent, keyWrite: StoreWrite, replies: Commit['replies']): boolean {
     const steps = this.chainSteps(space, intent, slot.regionId);
-    const here: { slot: Slot; record: StoredRecord | null; write: StoreWrite }[] = [];
     for (const s of steps) {
       const ref = this.regions.ref(s.regionId);
       if (s.transfer || !ref || ref.region.replicas[0] !== this.serverId || this.regions.awaitsHandoff(s.regionId) || this.regions.onwardOf(s.regionId) !== null) return false;
       const existing = this.keys.existing(s.regionId, intent.key);
       if (existing && (existing.busy || existing.record === undefined || existing.queue.length > 0)) return false;
+    }
+    // The whole chain is here and free: from now on nothing refuses.
+    const touched: Slot[] = [slot];
+    const writes: StoreWrite[] = [keyWrite];
+    slot.record = { version: intent.version, values: intent.after };
+    for (const s of steps) {
+      const ref = this.regions.ref(s.regionId)!;
+      const existing = this.keys.existing(s.regionId, intent.key);
       // What the region holds of the key need not be read: its updates come from this point
       // leader alone, which holds the key, so it is older than this version whatever it is.
-      const held = existing ? existing.record : this.store.peek({ spaceId: space.id, subspace: s.subspace, regionId: s.regionId }, intent.key);
+      const held = existing ? existing.record : this.store.peek(ref.address, intent.key);
       assert(!held || held.version < intent.version, `region ${s.regionId} holds version ${held?.version} of a key at version ${intent.version}`);
       const record: StoredRecord = { version: intent.version, values: s.values };
-      here.push({ slot: existing ?? this.keys.slotFor(s.regionId, intent.key), record: s.values === null ? null : record, write: updateWrite(ref, intent.key, record) });
+      const target = existing ?? this.keys.slotFor(s.regionId, intent.key);
+      target.record = s.values === null ? null : record;
+      touched.push(target);
+      writes.push(updateWrite(ref, intent.key, record));
     }
-    const touched = [slot, ...here.map((h) => h.slot)];
     for (const t of touched) this.keys.hold(t);
-    slot.record = { version: intent.version, values: intent.after };
-    for (const h of here) h.slot.record = h.record;
     const finish = (ok: boolean, message: string) => {
       for (const t of touched) {
         // After a failed batch nothing is known of these keys: read them again.
@@ -146,13 +153,13 @@ export class PointLeader {
       for (const r of replies) r.respond(ok && message === '' ? r.outcome : ok ? LATE_WRITE_LOST : { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
       for (const t of touched) this.keys.release(t);
     };
-    this.effects.persist([keyWrite, ...here.map((h) => h.write)], (ok, message) => {
+    this.effects.persist(writes, (ok, message) => {
       if (!ok) return finish(ok, message);
       // A region may have begun to move (or moved away) while the batch was written: the write
       // follows it to its next head before the client hears back.
-      const forwards = touched
-        .filter((t) => this.regions.onwardOf(t.regionId) !== null)
-        .map((t) => ({ regionId: t.regionId, subspace: t.address.subspace, values: t.record?.values ?? null, transfer: true }));
+      let forwards: ChainStep[] | undefined;
+      for (const t of touched) if (this.regions.onwardOf(t.regionId) !== null) (forwards ??= []).push({ regionId: t.regionId, subspace: t.address.subspace, values: t.record?.values ?? null, transfer: true });
+      if (!forwards) return finish(true, '');
       const commit: Commit = { slot, space, intent, replies, pending: 0 };
       this.sendSteps(commit, forwards, () => finish(true, commit.lost ? LATE_WRITE_LOST.message : ''));
     });

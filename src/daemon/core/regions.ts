@@ -6,13 +6,13 @@
 import { axisCoordinate, ClusterConfig, EMPTY_CONFIG, RegionLayout, ServerId } from '../../common/config';
 import { Status } from '../../common/protocol';
 import { Outcome } from '../apply';
-import { RegionChanges, RegionRef } from '../changes';
+import { RegionChanges, RegionRef, regionRefs } from '../changes';
 import { assert } from './assert';
 import { Clock } from './clock';
 import { Effects } from './effects';
 import { Messenger } from './messenger';
 import { reconfigure } from './replies';
-import { RegionAddress, StoredRecord, StoreWrite } from './types';
+import { StoredRecord, StoreWrite } from './types';
 
 export { RegionRef } from '../changes';
 
@@ -26,7 +26,11 @@ export class Regions {
   private readonly awaitingHandoff = new Map<number, number>();
   /** Handoffs that came before the configuration that makes this daemon the head. */
   private readonly handoffsEarly = new Set<number>();
-  /** Work in progress per region (busy keys, scans): a region is handed off when it has none. */
+  /**
+   * Work in progress per region (busy keys, scans): a region is handed off when it has none. A
+   * count that falls to zero stays (as 0): a map emptied and filled again on every write would
+   * be made anew each time. Pruned to the regions of the configuration at each install.
+   */
   private readonly work = new Map<number, number>();
   /** Regions lost to another head, waiting for their work to end before the handoff. */
   private readonly draining = new Map<number, ServerId | undefined>();
@@ -60,8 +64,8 @@ export class Regions {
   install(next: ClusterConfig): void {
     assert(next.version > this.current.version, `configuration ${next.version} after ${this.current.version}`);
     this.current = next;
-    this.index = new Map();
-    for (const space of next.spaces) space.subspaces.forEach((ss, subspace) => ss.regions.forEach((region) => this.index.set(region.id, { space, subspace, region })));
+    this.index = regionRefs(next);
+    for (const [id, n] of this.work) if (n === 0 && !this.index.has(id)) this.work.delete(id);
   }
 
   /**
@@ -133,21 +137,20 @@ export class Regions {
   }
 
   hasWork(regionId: number): boolean {
-    return this.work.has(regionId);
+    return (this.work.get(regionId) ?? 0) > 0;
   }
 
   addWork(regionId: number, n: number): void {
     const v = (this.work.get(regionId) ?? 0) + n;
     assert(v >= 0, `region ${regionId} work below zero`);
-    if (v === 0) this.work.delete(regionId);
-    else this.work.set(regionId, v);
+    this.work.set(regionId, v);
     if (v === 0 && this.draining.has(regionId)) this.drain();
   }
 
   /** Hands off every lost region that has no work left, then drops this daemon's copy of it. */
   drain(): void {
     for (const [id, to] of [...this.draining]) {
-      if (this.work.has(id)) continue;
+      if (this.hasWork(id)) continue;
       const ref = this.index.get(id);
       if (ref && (ref.region.replicas[0] === this.serverId || ref.region.moving === this.serverId)) {
         this.draining.delete(id); // it came back
@@ -165,13 +168,8 @@ export class Regions {
   }
 
   checkInvariants(): void {
-    for (const [id, n] of this.work) assert(n > 0, `region ${id} work count ${n}`);
+    for (const [id, n] of this.work) assert(n >= 0, `region ${id} work count ${n}`);
   }
-}
-
-/** Where a region's records are in the store. */
-export function addressOf(ref: RegionRef): RegionAddress {
-  return { spaceId: ref.space.id, subspace: ref.subspace, regionId: ref.region.id };
 }
 
 /** How a region stores an update of one key (one rule for chain steps, copies and forwards). */

@@ -13,7 +13,7 @@ import { checkKey, Outcome } from '../apply';
 import { Effects } from './effects';
 import { Messenger } from './messenger';
 import { Parking } from './parking';
-import { addressOf, HANDOFF_WAIT_TICKS, Regions } from './regions';
+import { HANDOFF_WAIT_TICKS, Regions } from './regions';
 import { failureReply, reconfigure } from './replies';
 import { KeySlots } from './slots';
 import { ClientRequest, CoreEvent, PeerMessage } from './types';
@@ -51,7 +51,7 @@ export class Searches {
     const interval = req.subspace > 0 ? axisInterval(firstAttr.attr.type, req.checks.filter((c) => c.name === first)) : undefined;
     for (const id of req.regions) {
       this.regions.addWork(id, 1);
-      this.effects.scan(addressOf(this.regions.ref(id)!), interval ?? undefined, (rows) => {
+      this.effects.scan(this.regions.ref(id)!.address, interval ?? undefined, (rows) => {
         for (const [key, rec] of rows) if (rec.values && !firstFailingCheck(checks, key, rec.values)) objects.push({ key, values: rec.values });
         this.regions.addWork(id, -1);
         if (--waiting === 0) finish();

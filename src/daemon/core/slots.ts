@@ -22,6 +22,8 @@ export interface PendingWrite {
 }
 
 export interface Slot {
+  /** The slot's name in KeySlots (slotName). */
+  readonly name: string;
   readonly address: RegionAddress;
   readonly regionId: number;
   readonly key: Buffer;
@@ -44,8 +46,8 @@ function slotName(regionId: number, key: Buffer): string {
   return `${regionId}:${key.toString('latin1')}`;
 }
 
-function newSlot(address: RegionAddress, key: Buffer): Slot {
-  return { address, regionId: address.regionId, key, record: undefined, stable: undefined, loading: false, busy: false, queue: [], readers: [], writes: [] };
+function newSlot(name: string, address: RegionAddress, key: Buffer): Slot {
+  return { name, address, regionId: address.regionId, key, record: undefined, stable: undefined, loading: false, busy: false, queue: [], readers: [], writes: [] };
 }
 
 /** A slot nothing needs any more: the store holds all it knows. */
@@ -76,7 +78,7 @@ export class KeySlots {
     if (!slot) {
       const ref = this.regions.ref(regionId);
       assert(ref, `slot for region ${regionId}, which is not in configuration ${this.regions.version}`);
-      slot = newSlot({ spaceId: ref.space.id, subspace: ref.subspace, regionId }, key);
+      slot = newSlot(name, ref.address, key);
       this.slots.set(name, slot);
     }
     return slot;
@@ -92,7 +94,7 @@ export class KeySlots {
    * the store knows it without I/O; undefined when it does not, or when the key is in use.
    */
   settled(address: RegionAddress, key: Buffer): StoredRecord | null | undefined {
-    if (this.slots.has(slotName(address.regionId, key))) return undefined;
+    if (this.slots.size > 0 && this.slots.has(slotName(address.regionId, key))) return undefined;
     return this.store.peek(address, key);
   }
 
@@ -109,13 +111,13 @@ export class KeySlots {
       slot.record = known;
       slot.stable = known;
     }
-    for (const r of slot.readers.splice(0)) r(slot);
+    if (slot.readers.length > 0) for (const r of slot.readers.splice(0)) r(slot);
     for (let i = 0; !slot.busy && slot.queue.length > 0; i++) {
       assert(i <= KEY_WRITES_MAX * 4, 'slot queue does not drain');
       slot.queue.shift()!(slot);
     }
     if (!slot.busy && slot.writes.length > 0) this.startCommit(slot);
-    if (slotIdle(slot)) this.slots.delete(slotName(slot.regionId, slot.key));
+    if (slotIdle(slot)) this.slots.delete(slot.name);
   }
 
   /** Marks a slot busy (counted as work on its region) until `release`. */

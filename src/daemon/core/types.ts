@@ -49,7 +49,13 @@ export interface CoreStore {
   peek(region: RegionAddress, key: Buffer): StoredRecord | null | undefined;
 }
 
-/** A client's request, decoded by the shell. `client` names the connection that gets the reply. */
+/**
+ * Where a request's reply goes: the shell's own handle (a connection and frame id, say). The core
+ * never looks inside it; it hands it back with the reply.
+ */
+export type ClientHandle = unknown;
+
+/** A client's request, decoded by the shell. `client` names where the reply goes. */
 export type ClientRequest =
   | { readonly kind: 'get'; readonly configVersion: number; readonly spaceId: number; readonly key: Buffer }
   | ({ readonly kind: 'write' } & AtomicRequest)
@@ -102,7 +108,7 @@ export type CoordinatorMessage = { readonly type: 'region-moved'; readonly confi
 
 export type CoreEvent =
   | { readonly type: 'config'; readonly config: ClusterConfig }
-  | { readonly type: 'request'; readonly client: number; readonly requestId: number; readonly request: ClientRequest }
+  | { readonly type: 'request'; readonly client: ClientHandle; readonly requestId: number; readonly request: ClientRequest }
   | { readonly type: 'peer'; readonly from: ServerId; readonly message: PeerMessage }
   | { readonly type: 'loaded'; readonly token: number; readonly record: StoredRecord | null }
   | { readonly type: 'persisted'; readonly token: number; readonly ok: boolean; readonly message?: string }
@@ -113,7 +119,10 @@ export type CoreEvent =
 
 /** What the shell must do after a step, like etcd-io/raft's Ready. */
 export interface Ready {
-  /** Atomic batches to write; tell the core `persisted` with the token when each is written. */
+  /**
+   * Atomic batches to write, in order; tell the core `persisted` with the token when each is
+   * written. The shell may write several in one batch (all of them atomically).
+   */
   readonly persist: { readonly token: number; readonly writes: readonly StoreWrite[] }[];
   /** Records to read (peek did not know them); answer with `loaded`. */
   readonly loads: { readonly token: number; readonly region: RegionAddress; readonly key: Buffer }[];
@@ -125,5 +134,5 @@ export interface Ready {
   readonly scans: { readonly token: number; readonly region: RegionAddress; readonly interval?: readonly [bigint, bigint] }[];
   readonly send: { readonly to: ServerId; readonly message: PeerMessage }[];
   readonly toCoordinator: CoordinatorMessage[];
-  readonly replies: { readonly client: number; readonly requestId: number; readonly reply: ClientReply }[];
+  readonly replies: { readonly client: ClientHandle; readonly requestId: number; readonly reply: ClientReply }[];
 }
