@@ -3,6 +3,10 @@
 
 export class CoreAssertionError extends Error {}
 
-export function assert(cond: unknown, what: string): asserts cond {
-  if (!cond) throw new CoreAssertionError(`core invariant: ${what}`);
+/**
+ * A message built from values (a template) is passed as a function, so that it is built only
+ * when the assertion fails: these run on every operation.
+ */
+export function assert(cond: unknown, what: string | (() => string)): asserts cond {
+  if (!cond) throw new CoreAssertionError(`core invariant: ${typeof what === 'string' ? what : what()}`);
 }

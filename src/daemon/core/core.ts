@@ -30,9 +30,9 @@ import { CONFIG_WAIT_TICKS, Parkable, Parking } from './parking';
 import { PointLeader } from './point-leader';
 import { HANDOFF_WAIT_TICKS, Regions } from './regions';
 import { Replica } from './replica';
-import { failureReply, getReply, writeReply } from './replies';
+import { failureReply, getReply } from './replies';
 import { Searches } from './searches';
-import { KEY_WRITES_MAX, KeySlots } from './slots';
+import { addReader, addWrite, KEY_WRITES_MAX, KeySlots } from './slots';
 import { ClientHandle, ClientRequest, CoreEvent, CoreStore, Intent, PeerMessage, Ready, StoredRecord } from './types';
 
 // The core's limits and waits, where they have always been imported from.
@@ -184,20 +184,16 @@ export class DaemonCore {
     }
     const slot = this.keys.slotFor(region.id, req.key);
     if (req.kind === 'get') {
-      slot.readers.push((s) => this.replyGet(ev.client, ev.requestId, s.stable ?? null));
+      addReader(slot, (s) => this.replyGet(ev.client, ev.requestId, s.stable ?? null));
     } else {
       if (slot.writes.length >= KEY_WRITES_MAX) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.OVERFLOW, attr: '', message: `over ${KEY_WRITES_MAX} writes wait for this key` });
-      slot.writes.push({ request: req, respond: (o) => this.replyWrite(ev.client, ev.requestId, o) });
+      addWrite(slot, { request: req, client: ev.client, requestId: ev.requestId });
     }
     this.keys.schedule(slot);
   }
 
   private replyFailure(client: ClientHandle, requestId: number, req: ClientRequest, o: Outcome): void {
     this.effects.reply(client, requestId, failureReply(req, o));
-  }
-
-  private replyWrite(client: ClientHandle, requestId: number, o: Outcome): void {
-    this.effects.reply(client, requestId, writeReply(o));
   }
 
   private replyGet(client: ClientHandle, requestId: number, rec: StoredRecord | null): void {

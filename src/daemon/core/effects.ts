@@ -7,6 +7,12 @@ import { ClientHandle, ClientReply, CoordinatorMessage, PeerMessage, Ready, Regi
 
 export type Rows = readonly (readonly [Buffer, StoredRecord])[];
 
+/** Told when a persist is written (or failed): a function, or an object (no closure per write). */
+export type PersistDone = ((ok: boolean, message: string) => void) | { persisted(ok: boolean, message: string): void };
+
+/** For a persist that nothing waits for. */
+export const NOTHING_WAITS: PersistDone = () => undefined;
+
 /** What a Ready holds where a step asked nothing of a kind: one shared, frozen, empty list. */
 const NONE: never[] = Object.freeze([]) as unknown as never[];
 
@@ -18,12 +24,12 @@ function lazyReady(): { -readonly [K in keyof Ready]: Ready[K] } {
 export class Effects {
   private ready = lazyReady();
   private nextToken = 1;
-  private readonly persists = new Map<number, (ok: boolean, message: string) => void>();
+  private readonly persists = new Map<number, PersistDone>();
   private readonly loads = new Map<number, (record: StoredRecord | null) => void>();
   private readonly scans = new Map<number, (rows: Rows) => void>();
 
   /** Asks for an atomic batch of writes; `done` runs when the shell says it was written (or failed). */
-  persist(writes: StoreWrite[], done: (ok: boolean, message: string) => void): void {
+  persist(writes: StoreWrite[], done: PersistDone): void {
     const token = this.nextToken++;
     this.persists.set(token, done);
     if (this.ready.persist === NONE) this.ready.persist = [];
@@ -67,7 +73,8 @@ export class Effects {
     const done = this.persists.get(token);
     if (!done) return;
     this.persists.delete(token);
-    done(ok, message);
+    if (typeof done === 'function') done(ok, message);
+    else done.persisted(ok, message);
   }
 
   loaded(token: number, record: StoredRecord | null): void {

@@ -10,7 +10,7 @@ import { Clock } from './clock';
 import { Effects } from './effects';
 import { Messenger } from './messenger';
 import { Regions } from './regions';
-import { KeySlots, Slot } from './slots';
+import { enqueue, KeySlots, Slot } from './slots';
 import { PeerMessage } from './types';
 
 /** Ticks between reports of a finished copy to the coordinator, until it acts. */
@@ -115,7 +115,7 @@ export class Mover {
       const key = mv.rows[mv.next++];
       mv.inflight++;
       const slot = this.keys.slotFor(mv.regionId, key);
-      slot.queue.push((s) => this.copyKey(s, mv));
+      enqueue(slot, (s) => this.copyKey(s, mv));
       this.keys.schedule(slot);
     }
     if (live() && mv.inflight === 0 && mv.next >= mv.rows.length) {

@@ -9,11 +9,11 @@ import { findSpaceById, keyRegion, regionOf, ServerId, SpaceLayout } from '../..
 import { Status } from '../../common/protocol';
 import { applyAtomic, Outcome, StoredObject } from '../apply';
 import { assert } from './assert';
-import { Effects } from './effects';
+import { Effects, NOTHING_WAITS } from './effects';
 import { Messenger } from './messenger';
 import { Regions, updateWrite } from './regions';
 import { reconfigure } from './replies';
-import { KeySlots, Slot } from './slots';
+import { answerWrite, enqueue, KeySlots, PendingWrite, Slot, takeWrites } from './slots';
 import { CoreStore, Intent, PeerMessage, StoredRecord, StoreWrite } from './types';
 
 /** Writes of one key committed together at most. */
@@ -24,7 +24,9 @@ interface Commit {
   readonly slot: Slot;
   readonly space: SpaceLayout;
   readonly intent: Intent;
-  readonly replies: { readonly respond: (o: Outcome) => void; readonly outcome: Outcome }[];
+  /** The group's writes, and the outcome each is told once the commit ends (unless it fails). */
+  readonly writes: readonly PendingWrite[];
+  readonly outcomes: readonly Outcome[];
   /** Chain steps not yet acknowledged. */
   pending: number;
   /**
@@ -54,7 +56,7 @@ export class PointLeader {
   constructor(
     private readonly serverId: ServerId,
     private readonly store: CoreStore,
-    private readonly effects: Pick<Effects, 'persist'>,
+    private readonly effects: Pick<Effects, 'persist' | 'reply'>,
     private readonly regions: Pick<Regions, 'awaitsHandoff' | 'config' | 'lateRefused' | 'onwardOf' | 'ref' | 'served' | 'version'>,
     private readonly keys: Pick<KeySlots, 'existing' | 'hold' | 'release' | 'schedule' | 'slotFor'>,
     private readonly messenger: Pick<Messenger, 'newId' | 'sendTracked'>,
@@ -64,29 +66,29 @@ export class PointLeader {
 
   /** Commits (up to GROUP_MAX of) the writes waiting on a free key whose record is known. */
   startCommit(slot: Slot): void {
-    const group = slot.writes.splice(0, GROUP_MAX);
+    const group = takeWrites(slot, GROUP_MAX);
     const served = this.regions.served(slot.regionId);
     if (served === 'wait' || !('space' in served)) {
       const why = served === 'wait' ? reconfigure(`region ${slot.regionId} awaits its handoff`) : served;
-      for (const w of group) w.respond(why);
+      for (const w of group) answerWrite(this.effects, w, why);
       return;
     }
     const space = served.space;
     const base = slot.record!;
-    const before: StoredObject | undefined = base?.values ? { version: base.version, values: base.values } : undefined;
+    const before = base?.values ? (base as StoredObject) : undefined;
     let state = before;
     let changed = false;
-    const replies: Commit['replies'] = [];
+    const outcomes: Outcome[] = [];
     for (const w of group) {
       const r = applyAtomic(space.spec, slot.key, state, w.request);
-      replies.push({ respond: w.respond, outcome: r.outcome });
+      outcomes.push(r.outcome);
       if (r.next || r.erase) {
         state = r.next;
         changed = true;
       }
     }
     if (!changed) {
-      for (const r of replies) r.respond(r.outcome);
+      for (let i = 0; i < group.length; i++) answerWrite(this.effects, group[i], outcomes[i]);
       return;
     }
     // Versions come from the record, tombstones included: a key's version never goes backwards.
@@ -94,8 +96,8 @@ export class PointLeader {
     const record: StoredRecord = { version, values: state ? state.values : null };
     const intent: Intent = { spaceId: space.id, key: slot.key, version, before: before?.values ?? null, after: record.values };
     const keyWrite: StoreWrite = { op: 'put', regionId: slot.regionId, spaceId: space.id, subspace: 0, key: slot.key, record };
-    if (this.commitHere(slot, space, intent, keyWrite, replies)) return;
-    const commit: Commit = { slot, space, intent, replies, pending: 0 };
+    const commit: Commit = { slot, space, intent, writes: group, outcomes, pending: 0 };
+    if (this.commitHere(commit, keyWrite)) return;
     this.keys.hold(slot);
     slot.record = record;
     const writes: StoreWrite[] = [
@@ -107,9 +109,14 @@ export class PointLeader {
       // Nothing is known of a batch that failed: read the record again.
       slot.record = undefined;
       slot.stable = undefined;
-      for (const r of replies) r.respond({ status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
+      this.answer(commit, { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
       this.keys.release(slot);
     });
+  }
+
+  /** Tells a commit's writes their outcomes, or all of them `instead`. */
+  answer(commit: Commit, instead?: Outcome): void {
+    for (let i = 0; i < commit.writes.length; i++) answerWrite(this.effects, commit.writes[i], instead ?? commit.outcomes[i]);
   }
 
   /**
@@ -118,7 +125,8 @@ export class PointLeader {
    * which lands whole or not at all, so no intent is needed (nothing can be half done); the client
    * hears back when it is written. False when anything of the chain is elsewhere or busy.
    */
-  private commitHere(slot: Slot, space: SpaceLayout, intent: Intent, keyWrite: StoreWrite, replies: Commit['replies']): boolean {
+  private commitHere(commit: Commit, keyWrite: StoreWrite): boolean {
+    const { slot, space, intent } = commit;
     const steps = this.chainSteps(space, intent, slot.regionId);
     for (const s of steps) {
       const ref = this.regions.ref(s.regionId);
@@ -127,7 +135,7 @@ export class PointLeader {
       if (existing && (existing.busy || existing.record === undefined || existing.queue.length > 0)) return false;
     }
     // The whole chain is here and free: from now on nothing refuses.
-    const touched: Slot[] = [slot];
+    const here = new HereCommit(this, commit);
     const writes: StoreWrite[] = [keyWrite];
     slot.record = { version: intent.version, values: intent.after };
     for (const s of steps) {
@@ -136,34 +144,36 @@ export class PointLeader {
       // What the region holds of the key need not be read: its updates come from this point
       // leader alone, which holds the key, so it is older than this version whatever it is.
       const held = existing ? existing.record : this.store.peek(ref.address, intent.key);
-      assert(!held || held.version < intent.version, `region ${s.regionId} holds version ${held?.version} of a key at version ${intent.version}`);
+      assert(!held || held.version < intent.version, () => `region ${s.regionId} holds version ${held?.version} of a key at version ${intent.version}`);
       const record: StoredRecord = { version: intent.version, values: s.values };
       const target = existing ?? this.keys.slotFor(s.regionId, intent.key);
       target.record = s.values === null ? null : record;
-      touched.push(target);
+      here.touched.push(target);
       writes.push(updateWrite(ref, intent.key, record));
     }
-    for (const t of touched) this.keys.hold(t);
-    const finish = (ok: boolean, message: string) => {
-      for (const t of touched) {
-        // After a failed batch nothing is known of these keys: read them again.
-        t.record = ok ? t.record : undefined;
-        t.stable = t.record;
-      }
-      for (const r of replies) r.respond(ok && message === '' ? r.outcome : ok ? LATE_WRITE_LOST : { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
-      for (const t of touched) this.keys.release(t);
-    };
-    this.effects.persist(writes, (ok, message) => {
-      if (!ok) return finish(ok, message);
-      // A region may have begun to move (or moved away) while the batch was written: the write
-      // follows it to its next head before the client hears back.
-      let forwards: ChainStep[] | undefined;
-      for (const t of touched) if (this.regions.onwardOf(t.regionId) !== null) (forwards ??= []).push({ regionId: t.regionId, subspace: t.address.subspace, values: t.record?.values ?? null, transfer: true });
-      if (!forwards) return finish(true, '');
-      const commit: Commit = { slot, space, intent, replies, pending: 0 };
-      this.sendSteps(commit, forwards, () => finish(true, commit.lost ? LATE_WRITE_LOST.message : ''));
-    });
+    for (const t of here.touched) this.keys.hold(t);
+    this.effects.persist(writes, here);
     return true;
+  }
+
+  /** A one-batch commit is written: a region that began to move meanwhile gets it too, then the client hears. */
+  hereWritten(here: HereCommit): void {
+    let forwards: ChainStep[] | undefined;
+    for (const t of here.touched)
+      if (this.regions.onwardOf(t.regionId) !== null) (forwards ??= []).push({ regionId: t.regionId, subspace: t.address.subspace, values: t.record?.values ?? null, transfer: true });
+    if (!forwards) return this.hereDone(here, true, '');
+    const commit = here.commit;
+    this.sendSteps(commit, forwards, () => this.hereDone(here, true, commit.lost ? LATE_WRITE_LOST.message : ''));
+  }
+
+  hereDone(here: HereCommit, ok: boolean, message: string): void {
+    for (const t of here.touched) {
+      // After a failed batch nothing is known of these keys: read them again.
+      t.record = ok ? t.record : undefined;
+      t.stable = t.record;
+    }
+    this.answer(here.commit, ok && message === '' ? undefined : ok ? LATE_WRITE_LOST : { status: Status.SERVERERROR, attr: '', message: `storage: ${message}` });
+    for (const t of here.touched) this.keys.release(t);
   }
 
   /** The updates of a committed write: each secondary region's gain or loss, and the key region's next head. */
@@ -223,8 +233,8 @@ export class PointLeader {
   private finishCommit(commit: Commit): void {
     const { slot, intent } = commit;
     slot.stable = { version: intent.version, values: intent.after };
-    this.effects.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], () => undefined);
-    for (const r of commit.replies) r.respond(commit.lost ? LATE_WRITE_LOST : r.outcome);
+    this.effects.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], NOTHING_WAITS);
+    this.answer(commit, commit.lost ? LATE_WRITE_LOST : undefined);
     this.keys.release(slot);
   }
 
@@ -236,16 +246,34 @@ export class PointLeader {
     for (const intent of intents) {
       const space = findSpaceById(this.regions.config, intent.spaceId);
       if (!space) {
-        this.effects.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], () => undefined);
+        this.effects.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], NOTHING_WAITS);
         continue;
       }
       const region = keyRegion(space, intent.key);
       const slot = this.keys.slotFor(region.id, intent.key);
-      slot.queue.push((s) => {
+      enqueue(slot, (s) => {
         this.keys.hold(s);
-        this.driveChain({ slot: s, space, intent, replies: [], pending: 0 });
+        this.driveChain({ slot: s, space, intent, writes: [], outcomes: [], pending: 0 });
       });
       this.keys.schedule(slot);
     }
+  }
+}
+
+/** A commit written in one batch (commitHere), told when the batch is written: no closure per write. */
+class HereCommit {
+  /** The key's slot and the slots of every region the batch updates, held until it is done. */
+  readonly touched: Slot[];
+
+  constructor(
+    private readonly leader: PointLeader,
+    readonly commit: Commit,
+  ) {
+    this.touched = [commit.slot];
+  }
+
+  persisted(ok: boolean, message: string): void {
+    if (ok) this.leader.hereWritten(this);
+    else this.leader.hereDone(this, false, message);
   }
 }

@@ -62,7 +62,7 @@ export class Regions {
 
   /** Makes `next` the current configuration (newer than the current one). */
   install(next: ClusterConfig): void {
-    assert(next.version > this.current.version, `configuration ${next.version} after ${this.current.version}`);
+    assert(next.version > this.current.version, () => `configuration ${next.version} after ${this.current.version}`);
     this.current = next;
     this.index = regionRefs(next);
     for (const [id, n] of this.work) if (n === 0 && !this.index.has(id)) this.work.delete(id);
@@ -142,7 +142,7 @@ export class Regions {
 
   addWork(regionId: number, n: number): void {
     const v = (this.work.get(regionId) ?? 0) + n;
-    assert(v >= 0, `region ${regionId} work below zero`);
+    assert(v >= 0, () => `region ${regionId} work below zero`);
     this.work.set(regionId, v);
     if (v === 0 && this.draining.has(regionId)) this.drain();
   }
@@ -168,7 +168,7 @@ export class Regions {
   }
 
   checkInvariants(): void {
-    for (const [id, n] of this.work) assert(n >= 0, `region ${id} work count ${n}`);
+    for (const [id, n] of this.work) assert(n >= 0, () => `region ${id} work count ${n}`);
   }
 }
 

@@ -9,7 +9,7 @@ import { Effects } from './effects';
 import { Messenger } from './messenger';
 import { Parking } from './parking';
 import { HANDOFF_WAIT_TICKS, Regions, updateWrite } from './regions';
-import { KeySlots, Slot } from './slots';
+import { enqueue, KeySlots, Slot } from './slots';
 import { PeerMessage } from './types';
 
 export class Replica {
@@ -37,7 +37,7 @@ export class Replica {
       if (awaiting) return this.parking.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
     }
     const slot = this.keys.slotFor(m.regionId, m.key);
-    slot.queue.push((s) => this.applyUpdate(s, from, m));
+    enqueue(slot, (s) => this.applyUpdate(s, from, m));
     this.keys.schedule(slot);
   }
 

@@ -15,7 +15,7 @@ import { Messenger } from './messenger';
 import { Parking } from './parking';
 import { HANDOFF_WAIT_TICKS, Regions } from './regions';
 import { failureReply, reconfigure } from './replies';
-import { KeySlots } from './slots';
+import { addWrite, KeySlots } from './slots';
 import { ClientRequest, CoreEvent, PeerMessage } from './types';
 
 export class Searches {
@@ -105,7 +105,7 @@ export class Searches {
     if (!('space' in served)) return this.messenger.ack(from, m, served.status, served.message);
     const request = { configVersion: this.regions.version, spaceId: m.spaceId, key: m.key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: m.checks, funcs: [] };
     const slot = this.keys.slotFor(region.id, m.key);
-    slot.writes.push({ request, respond: (o) => this.messenger.ack(from, m, o.status, o.message) });
+    addWrite(slot, { request, respond: (o) => this.messenger.ack(from, m, o.status, o.message) });
     this.keys.schedule(slot);
   }
 }

@@ -9,16 +9,25 @@ import { Outcome } from '../apply';
 import { assert } from './assert';
 import { Effects } from './effects';
 import { Regions } from './regions';
-import { CoreStore, RegionAddress, StoredRecord } from './types';
+import { writeReply } from './replies';
+import { ClientHandle, CoreStore, RegionAddress, StoredRecord } from './types';
 
 /** Writes waiting for one key at most; more are refused. */
 export const KEY_WRITES_MAX = 4096;
 
-/** A write waiting at the point leader for its key: a client's, or a group_del's erase. */
-export interface PendingWrite {
-  readonly request: AtomicRequest;
-  /** Told the write's outcome, once it is decided and (if it changed anything) committed. */
-  readonly respond: (o: Outcome) => void;
+/**
+ * A write waiting at the point leader for its key: a client's (answered with a reply to its
+ * handle), or a group_del's erase (whose `respond` is told the outcome). Either hears once the
+ * write is decided and, if it changed anything, committed.
+ */
+export type PendingWrite =
+  | { readonly request: AtomicRequest; readonly client: ClientHandle; readonly requestId: number }
+  | { readonly request: AtomicRequest; readonly respond: (o: Outcome) => void };
+
+/** Tells a pending write its outcome. */
+export function answerWrite(effects: Pick<Effects, 'reply'>, w: PendingWrite, o: Outcome): void {
+  if ('respond' in w) w.respond(o);
+  else effects.reply(w.client, w.requestId, writeReply(o));
 }
 
 export interface Slot {
@@ -34,12 +43,45 @@ export interface Slot {
   loading: boolean;
   /** A write, copy or forward of this key is in flight: the rest waits. */
   busy: boolean;
-  /** Work to run, in order, once the record is known and the key is not busy. */
-  readonly queue: ((slot: Slot) => void)[];
+  /**
+   * Work to run, in order, once the record is known and the key is not busy. This list and the
+   * two below are the shared empty NONE until their first entry (enqueue, addReader, addWrite):
+   * most slots live for one write, and need one list at most.
+   */
+  queue: ((slot: Slot) => void)[];
   /** Reads waiting for the record to be known. */
-  readonly readers: ((slot: Slot) => void)[];
+  readers: ((slot: Slot) => void)[];
   /** Client writes at the point leader, committed together when the key is free. */
-  readonly writes: PendingWrite[];
+  writes: PendingWrite[];
+}
+
+/** A slot's list that has had no entry: shared, and frozen so that a push on it throws. */
+export const NONE: never[] = Object.freeze([]) as unknown as never[];
+
+/** Work for a key, run in order once its record is known and it is free. */
+export function enqueue(slot: Slot, work: (slot: Slot) => void): void {
+  if (slot.queue === NONE) slot.queue = [];
+  slot.queue.push(work);
+}
+
+export function addReader(slot: Slot, reader: (slot: Slot) => void): void {
+  if (slot.readers === NONE) slot.readers = [];
+  slot.readers.push(reader);
+}
+
+export function addWrite(slot: Slot, write: PendingWrite): void {
+  if (slot.writes === NONE) slot.writes = [];
+  slot.writes.push(write);
+}
+
+/** Up to `max` of the writes waiting on a slot, in order, taken off it. */
+export function takeWrites(slot: Slot, max: number): PendingWrite[] {
+  if (slot.writes.length <= max) {
+    const all = slot.writes;
+    slot.writes = NONE;
+    return all;
+  }
+  return slot.writes.splice(0, max);
 }
 
 function slotName(regionId: number, key: Buffer): string {
@@ -47,7 +89,7 @@ function slotName(regionId: number, key: Buffer): string {
 }
 
 function newSlot(name: string, address: RegionAddress, key: Buffer): Slot {
-  return { name, address, regionId: address.regionId, key, record: undefined, stable: undefined, loading: false, busy: false, queue: [], readers: [], writes: [] };
+  return { name, address, regionId: address.regionId, key, record: undefined, stable: undefined, loading: false, busy: false, queue: NONE, readers: NONE, writes: NONE };
 }
 
 /** A slot nothing needs any more: the store holds all it knows. */
@@ -61,7 +103,7 @@ export class KeySlots {
 
   constructor(
     private readonly store: CoreStore,
-    private readonly effects: Pick<Effects, 'load'>,
+    private readonly effects: Pick<Effects, 'load' | 'reply'>,
     private readonly regions: Pick<Regions, 'addWork' | 'ref' | 'version'>,
     /** Commits the writes waiting on a free key whose record is known (at the point leader). */
     private readonly startCommit: (slot: Slot) => void,
@@ -77,7 +119,7 @@ export class KeySlots {
     let slot = this.slots.get(name);
     if (!slot) {
       const ref = this.regions.ref(regionId);
-      assert(ref, `slot for region ${regionId}, which is not in configuration ${this.regions.version}`);
+      assert(ref, () => `slot for region ${regionId}, which is not in configuration ${this.regions.version}`);
       slot = newSlot(name, ref.address, key);
       this.slots.set(name, slot);
     }
@@ -111,7 +153,11 @@ export class KeySlots {
       slot.record = known;
       slot.stable = known;
     }
-    if (slot.readers.length > 0) for (const r of slot.readers.splice(0)) r(slot);
+    if (slot.readers.length > 0) {
+      const readers = slot.readers;
+      slot.readers = NONE;
+      for (const r of readers) r(slot);
+    }
     for (let i = 0; !slot.busy && slot.queue.length > 0; i++) {
       assert(i <= KEY_WRITES_MAX * 4, 'slot queue does not drain');
       slot.queue.shift()!(slot);
@@ -122,13 +168,13 @@ export class KeySlots {
 
   /** Marks a slot busy (counted as work on its region) until `release`. */
   hold(slot: Slot): void {
-    assert(!slot.busy, `slot ${slot.regionId} held twice`);
+    assert(!slot.busy, () => `slot ${slot.regionId} held twice`);
     slot.busy = true;
     this.regions.addWork(slot.regionId, 1);
   }
 
   release(slot: Slot): void {
-    assert(slot.busy, `slot ${slot.regionId} released while free`);
+    assert(slot.busy, () => `slot ${slot.regionId} released while free`);
     slot.busy = false;
     this.regions.addWork(slot.regionId, -1);
     this.schedule(slot);
@@ -140,7 +186,7 @@ export class KeySlots {
       const ref = this.regions.ref(slot.regionId);
       if (ref && ref.space.id !== spaceId) continue;
       // Writes waiting on a key of a removed space: the space is gone.
-      for (const w of slot.writes.splice(0)) w.respond({ status: Status.UNKNOWNSPACE, attr: '', message: `space ${spaceId} was removed` });
+      for (const w of takeWrites(slot, Infinity)) answerWrite(this.effects, w, { status: Status.UNKNOWNSPACE, attr: '', message: `space ${spaceId} was removed` });
       if (slotIdle(slot)) this.slots.delete(name);
     }
   }

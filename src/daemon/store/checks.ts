@@ -11,8 +11,13 @@ export const COORD_MAX = (1n << 64n) - 1n;
 /** Values of an object at most: their count is a u16 in the record. */
 export const VALUES_MAX = U16_MAX;
 
+function fail(what: string): never {
+  throw new StoreAssertionError(`store: ${what}`);
+}
+
+/** For fixed messages; a message built from values is built only on failure (`if (...) fail(...)`). */
 function check(cond: unknown, what: string): asserts cond {
-  if (!cond) throw new StoreAssertionError(`store: ${what}`);
+  if (!cond) fail(what);
 }
 
 const isU32 = (n: number) => Number.isInteger(n) && n >= 0 && n <= U32_MAX;
@@ -20,7 +25,7 @@ const isU16 = (n: number) => Number.isInteger(n) && n >= 0 && n <= U16_MAX;
 const isVersion = (n: number) => Number.isSafeInteger(n) && n >= 0;
 
 export function checkRegion(a: RegionAddress): void {
-  check(isU32(a.spaceId) && isU16(a.subspace) && isU32(a.regionId), `region address out of range: space ${a.spaceId} subspace ${a.subspace} region ${a.regionId}`);
+  if (!(isU32(a.spaceId) && isU16(a.subspace) && isU32(a.regionId))) fail(`region address out of range: space ${a.spaceId} subspace ${a.subspace} region ${a.regionId}`);
 }
 
 export function checkKey(key: Buffer): void {
@@ -29,19 +34,19 @@ export function checkKey(key: Buffer): void {
 
 export function checkInterval(interval: readonly [bigint, bigint] | undefined): void {
   if (interval === undefined) return;
-  check(interval[0] >= 0n && interval[1] <= COORD_MAX, `interval [${interval[0]}, ${interval[1]}] outside the coordinates`);
+  if (!(interval[0] >= 0n && interval[1] <= COORD_MAX)) fail(`interval [${interval[0]}, ${interval[1]}] outside the coordinates`);
 }
 
 function checkValues(values: readonly Buffer[] | null, what: string): void {
   if (values === null) return;
-  check(values.length <= VALUES_MAX, `${what}: ${values.length} values, more than ${VALUES_MAX}`);
-  for (const v of values) check(Buffer.isBuffer(v), `${what}: a value must be a Buffer`);
+  if (values.length > VALUES_MAX) fail(`${what}: ${values.length} values, more than ${VALUES_MAX}`);
+  for (const v of values) if (!Buffer.isBuffer(v)) fail(`${what}: a value must be a Buffer`);
 }
 
 function checkIntent(spaceId: number, key: Buffer, intent: Intent | null): void {
   if (intent === null) return;
   check(intent.spaceId === spaceId && intent.key.equals(key), 'an intent must be filed under its own space and key');
-  check(isVersion(intent.version), `intent version ${intent.version} is not a whole number`);
+  if (!isVersion(intent.version)) fail(`intent version ${intent.version} is not a whole number`);
   checkValues(intent.before, 'intent before');
   checkValues(intent.after, 'intent after');
 }
@@ -54,7 +59,7 @@ export function checkWrites(writes: readonly StoreWrite[]): void {
       case 'put': {
         checkRegion(w);
         checkKey(w.key);
-        check(isVersion(w.record.version), `version ${w.record.version} is not a whole number`);
+        if (!isVersion(w.record.version)) fail(`version ${w.record.version} is not a whole number`);
         checkValues(w.record.values, 'put');
         if (w.record.values === null) check(w.subspace === 0 && w.coord === undefined, 'a tombstone belongs to the key subspace alone');
         else if (w.subspace === 0) check(w.coord === undefined, 'the key subspace is not indexed: no coordinate');
@@ -69,15 +74,15 @@ export function checkWrites(writes: readonly StoreWrite[]): void {
         checkRegion(w.region);
         break;
       case 'drop-space':
-        check(isU32(w.spaceId), `space ${w.spaceId} out of range`);
+        if (!isU32(w.spaceId)) fail(`space ${w.spaceId} out of range`);
         break;
       case 'intent':
-        check(isU32(w.spaceId), `space ${w.spaceId} out of range`);
+        if (!isU32(w.spaceId)) fail(`space ${w.spaceId} out of range`);
         checkKey(w.key);
         checkIntent(w.spaceId, w.key, w.intent);
         break;
       default:
-        check(false, `unknown write ${(w as { op: unknown }).op}`);
+        fail(`unknown write ${(w as { op: unknown }).op}`);
     }
   }
 }
