@@ -11,7 +11,7 @@ import { ServerState, Status } from '../src/common/protocol';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT, startCluster, stopProcess } from './helpers/cluster';
+import { ROOT, startCluster, startCoordinator, stopProcess } from './helpers/cluster';
 import { waitForClientConfig } from './helpers/client-config';
 
 /** How late past its deadline (or its abort) an operation may end on a busy 2-core machine. */
@@ -134,6 +134,31 @@ test('an abort ends an operation waiting for a reply; the client stays usable an
   t.true(await c.put('kv', 'k2', { v: 'two' }));
   t.deepEqual(await c.get('kv', 'k2'), { v: 'two', n: 0 });
   t.is(link.outstanding, 0);
+});
+
+test('connecting to a coordinator that never answers ends at the deadline or the abort, and closing does not wait', async (t) => {
+  const coord = await startCoordinator(t);
+  process.kill(coord.pid, 'SIGSTOP');
+  t.teardown(() => {
+    if (coord.child.exitCode === null) process.kill(coord.pid, 'SIGCONT');
+  });
+  // The kernel accepts the connection; the subscription is never answered.
+  assertTimeout(t, await rejection(() => Client.connect('127.0.0.1', coord.port, { timeoutMs: 600 })), 600, 'connect');
+  const aborted = await rejection(() => Client.connect('127.0.0.1', coord.port, { timeoutMs: 10_000, signal: AbortSignal.timeout(300) }));
+  t.true(aborted.error instanceof AbortError, String(aborted.error));
+  t.true(aborted.ms < 300 + SLACK_MS, `connect rejected after ${aborted.ms.toFixed(0)} ms, aborted at 300 ms`);
+  // An operation in flight when its client closes fails at once with DISCONNECT.
+  process.kill(coord.pid, 'SIGCONT');
+  const c = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 10_000 });
+  process.kill(coord.pid, 'SIGSTOP');
+  const listing = rejection(() => c.listSpaces());
+  const closing = performance.now();
+  await c.close();
+  const r = await listing;
+  t.true(r.error instanceof HyperClientError && r.error.code === 'HYPERCLIENT_DISCONNECT', String(r.error));
+  t.true(performance.now() - closing < SLACK_MS);
+  const later = (await rejection(() => c.get('kv', 'k'))).error;
+  t.true(later instanceof HyperClientError && later.code === 'HYPERCLIENT_COORDFAIL', String(later));
 });
 
 test('an operation given a signal that has already fired rejects without sending anything', async (t) => {

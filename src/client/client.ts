@@ -65,6 +65,8 @@ export class Client {
   private config: ClusterConfig | undefined;
   private coordinator: Promise<Link> | undefined;
   private readonly daemons = new Map<string, Promise<Link>>();
+  /** Every link open now, the coordinator's while it subscribes included: close() closes them. */
+  private readonly links = new Set<Link>();
   private readonly configWaiters = new ConditionWaiters();
   private nextId = 1n;
   private closed = false;
@@ -114,13 +116,18 @@ export class Client {
   private coordinatorLink(): Promise<Link> {
     if (this.closed) return Promise.reject(new HyperClientError(Status.COORDFAIL, 'client is closed'));
     if (!this.coordinator) {
-      const attempt = Link.open(this.host, this.port, this.connectTimeoutMs, (f) => this.onConfigPush(f), () => {
+      const attempt = this.openLink(this.host, this.port, (f) => this.onConfigPush(f), () => {
         this.coordinator = undefined;
       }).then(
         async (link) => {
-          // Shared by every operation waiting for it, each within its own deadline: this one is the client's.
-          const reply = await link.request(MsgType.CONFIG_SUBSCRIBE, this.id(), [], new Deadline('subscribing to the configuration', this.timeoutMs, undefined));
-          this.onConfigPush(reply);
+          try {
+            // Shared by every operation waiting for it, each within its own deadline: this one is the client's.
+            const reply = await link.request(MsgType.CONFIG_SUBSCRIBE, this.id(), [], new Deadline('subscribing to the configuration', this.timeoutMs, undefined));
+            this.onConfigPush(reply);
+          } catch (e) {
+            link.close(); // no use without a subscription; the next operation opens another
+            throw e;
+          }
           this.reconnectDelayMs = 100;
           return link;
         },
@@ -550,7 +557,7 @@ export class Client {
     const name = `${id}@${host}:${port}`;
     let link = this.daemons.get(name);
     if (!link) {
-      link = Link.open(host, port, this.connectTimeoutMs, undefined, () => this.daemons.delete(name)).catch((e: Error) => {
+      link = this.openLink(host, port, undefined, () => this.daemons.delete(name)).catch((e: Error) => {
         this.daemons.delete(name);
         throw new HyperClientError(Status.CONNECTFAIL, `cannot reach daemon ${id} at ${host}:${port}: ${e.message}`);
       });
@@ -559,19 +566,29 @@ export class Client {
     return link;
   }
 
-  /** Closes every connection; later operations fail. */
+  /** Opens a link that close() will close, and closes it at once if the client was closed while it connected. */
+  private async openLink(host: string, port: number, onPush: ((f: Frame) => void) | undefined, onGone: () => void): Promise<Link> {
+    const link: Link = await Link.open(host, port, this.connectTimeoutMs, onPush, () => {
+      this.links.delete(link);
+      onGone();
+    });
+    if (this.closed) {
+      link.close();
+      throw new Error('the client was closed');
+    }
+    this.links.add(link);
+    return link;
+  }
+
+  /**
+   * Closes every connection, at once: operations in flight fail with DISCONNECT, later ones with
+   * COORDFAIL. A connection still being opened is closed as soon as it opens.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    const links = [this.coordinator, ...this.daemons.values()].filter((x): x is Promise<Link> => x !== undefined);
     this.coordinator = undefined;
     this.daemons.clear();
-    for (const l of links) {
-      try {
-        (await l).close();
-      } catch {
-        // never connected: nothing to close
-      }
-    }
+    for (const link of [...this.links]) link.close();
     this.configWaiters.notify();
   }
 }
