@@ -12,6 +12,21 @@ command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v c++ >/dev/null 2>&1 || missing="$missing g++"
 # test/c-install.test.ts builds a program with pkg-config against the installed library.
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+# The Python module (scripts/build-python.sh) is built into a wheel and installed by pip, offline,
+# for the python3 on PATH: that takes pip, setuptools, wheel and Python's headers. Debian's packages
+# are Debian's python3's; a python3 of another origin (pyenv's, say) that lacks `wheel` borrows
+# python3-wheel's for the build. Each is installed only when missing, and only with a python3.
+need_deb() {
+  if ! dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; then missing="$missing $1"; fi
+}
+if command -v python3 >/dev/null 2>&1; then
+  python3 -m pip --version >/dev/null 2>&1 || need_deb python3-pip
+  python3 -c 'import setuptools' >/dev/null 2>&1 || need_deb python3-setuptools
+  python3 -c 'import wheel' >/dev/null 2>&1 || python3 -c 'import setuptools.command.bdist_wheel' >/dev/null 2>&1 ||
+    need_deb python3-wheel
+  python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' ||
+    need_deb python3-dev
+fi
 for extra in "$@"; do
   case "$extra" in
     valgrind) command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind" ;;

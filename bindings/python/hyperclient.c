@@ -25,6 +25,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#ifndef HYPERCLIENT_PY_VERSION
+#error "HYPERCLIENT_PY_VERSION (the project's version, a string) must be defined: build with setup.py"
+#endif
+
 #include <hyperclient.h>
 
 /* How long one hyperclient_loop() call may block before the GIL-holding side checks for signals
@@ -2489,6 +2493,8 @@ PyInit_hyperclient(void)
     if (PyModule_AddIntConstant(m, "MICRO_OPS_PER_REQUEST_MAX", HYPERDEX_MICRO_OPS_PER_REQUEST_MAX) < 0 ||
         PyModule_AddIntConstant(m, "ATTRIBUTES_PER_REQUEST_MAX", HYPERDEX_ATTRIBUTES_PER_REQUEST_MAX) < 0)
         goto fail;
+    /* setup.py passes the project's version (package.json), the one pip knows the module by */
+    if (PyModule_AddStringConstant(m, "__version__", HYPERCLIENT_PY_VERSION) < 0) goto fail;
     return m;
 fail:
     Py_DECREF(m);

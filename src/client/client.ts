@@ -13,11 +13,15 @@ import { AtomicFlag, CheckOp, FuncOp, LIMITS, MsgType, ServerState, Status } fro
 import { SpaceSpec } from '../common/schema';
 import { compareElements, decodeValue, defaultValueBytes, encodeValue, mapEntriesOf, readScalar, Scalar, StringMode, Value, ValueTypeError } from '../common/values';
 import { ConditionWaiters } from '../common/waiters';
+import { checkTimeoutMs, Deadline, OperationOptions } from './deadline';
 import { HyperClientError } from './errors';
 import { Link } from './link';
 
-export { HyperClientError } from './errors';
+export { AbortError, HyperClientError, statusCode } from './errors';
+export type { OperationOptions } from './deadline';
 export type { Value, Scalar } from '../common/values';
+export type { SpaceSpec, AttributeSpec, SubspaceSpec } from '../common/schema';
+export type { AttrType, ScalarType } from '../common/datatypes';
 
 export type Key = string | Buffer | number | bigint;
 /** Attributes by name. An array of pairs may name an attribute twice, which the server refuses (DUPEATTR). */
@@ -32,8 +36,12 @@ export interface SearchContacts {
 }
 
 export interface ClientOptions {
-  /** How long an operation may take before it fails with TIMEOUT. */
+  /**
+   * How long an operation may take, from its start to its result, retries included, before it
+   * fails with TIMEOUT (default 30 s). An operation's own `timeoutMs` overrides it.
+   */
   readonly timeoutMs?: number;
+  /** How long opening one TCP connection may take (default 5 s); an operation's deadline bounds it too. */
   readonly connectTimeoutMs?: number;
   /** 'auto' (default): strings come back as text when valid UTF-8, else as Buffers; 'buffer': always Buffers. */
   readonly strings?: StringMode;
@@ -44,6 +52,11 @@ export interface ClientOptions {
   readonly planSearches?: boolean;
 }
 
+/** Client.connect's options: the client's, and an AbortSignal for the wait for the configuration. */
+export interface ConnectOptions extends ClientOptions {
+  readonly signal?: AbortSignal;
+}
+
 const RECONFIGURE_RETRIES_MAX = 5;
 const CONFIG_WAIT_MS_MAX = 1000;
 const COORDINATOR_RECONNECT_MS_MAX = 2000;
@@ -52,6 +65,8 @@ export class Client {
   private config: ClusterConfig | undefined;
   private coordinator: Promise<Link> | undefined;
   private readonly daemons = new Map<string, Promise<Link>>();
+  /** Every link open now, the coordinator's while it subscribes included: close() closes them. */
+  private readonly links = new Set<Link>();
   private readonly configWaiters = new ConditionWaiters();
   private nextId = 1n;
   private closed = false;
@@ -67,17 +82,17 @@ export class Client {
     readonly port: number,
     opts: ClientOptions = {},
   ) {
-    this.timeoutMs = opts.timeoutMs ?? LIMITS.requestTimeoutMs;
-    this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
+    this.timeoutMs = checkTimeoutMs(opts.timeoutMs ?? LIMITS.requestTimeoutMs, 'timeoutMs');
+    this.connectTimeoutMs = checkTimeoutMs(opts.connectTimeoutMs ?? 5000, 'connectTimeoutMs');
     this.strings = opts.strings ?? 'auto';
     this.planSearches = opts.planSearches ?? true;
   }
 
-  /** Creates a client and waits until it holds the cluster's configuration. */
-  static async connect(host: string, port: number, opts: ClientOptions = {}): Promise<Client> {
+  /** Creates a client and waits (within timeoutMs) until it holds the cluster's configuration. */
+  static async connect(host: string, port: number, opts: ConnectOptions = {}): Promise<Client> {
     const c = new Client(host, port, opts);
     try {
-      await c.currentConfig();
+      await c.currentConfig(c.deadline(`connecting to ${host}:${port}`, { signal: opts.signal }));
     } catch (e) {
       await c.close();
       throw e;
@@ -91,15 +106,28 @@ export class Client {
     return this.nextId++;
   }
 
+  /** The deadline of one operation, named `what` in its errors. */
+  private deadline(what: string, opts: OperationOptions | undefined): Deadline {
+    const timeoutMs = opts?.timeoutMs === undefined ? this.timeoutMs : checkTimeoutMs(opts.timeoutMs, 'timeoutMs');
+    if (opts?.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+    return new Deadline(what, timeoutMs, opts?.signal);
+  }
+
   private coordinatorLink(): Promise<Link> {
     if (this.closed) return Promise.reject(new HyperClientError(Status.COORDFAIL, 'client is closed'));
     if (!this.coordinator) {
-      const attempt = Link.open(this.host, this.port, this.connectTimeoutMs, (f) => this.onConfigPush(f), () => {
+      const attempt = this.openLink(this.host, this.port, (f) => this.onConfigPush(f), () => {
         this.coordinator = undefined;
       }).then(
         async (link) => {
-          const reply = await link.request(MsgType.CONFIG_SUBSCRIBE, this.id(), [], this.timeoutMs);
-          this.onConfigPush(reply);
+          try {
+            // Shared by every operation waiting for it, each within its own deadline: this one is the client's.
+            const reply = await link.request(MsgType.CONFIG_SUBSCRIBE, this.id(), [], new Deadline('subscribing to the configuration', this.timeoutMs, undefined));
+            this.onConfigPush(reply);
+          } catch (e) {
+            link.close(); // no use without a subscription; the next operation opens another
+            throw e;
+          }
           this.reconnectDelayMs = 100;
           return link;
         },
@@ -128,27 +156,29 @@ export class Client {
   }
 
   /** The latest configuration, fetching it first if the client has none. */
-  private async currentConfig(): Promise<ClusterConfig> {
-    await this.coordinatorLink();
+  private async currentConfig(d: Deadline): Promise<ClusterConfig> {
+    await d.race(this.coordinatorLink(), `the coordinator at ${this.host}:${this.port}`);
     return this.config!;
   }
 
-  /** Waits (bounded) for a configuration newer than `version`. */
-  private async waitForConfigAfter(version: number, waitMs: number): Promise<void> {
+  /** Waits (at most CONFIG_WAIT_MS_MAX, and not past the deadline) for a configuration newer than `version`. */
+  private async waitForConfigAfter(version: number, d: Deadline): Promise<void> {
     // Make sure the coordinator link is alive, so that a new configuration can arrive at all.
     this.coordinatorLink().catch(() => {});
-    await this.configWaiters.waitFor(() => this.closed || (this.config !== undefined && this.config.version > version), waitMs);
+    const newer = () => this.closed || (this.config !== undefined && this.config.version > version);
+    await d.race(this.configWaiters.waitFor(newer, Math.min(CONFIG_WAIT_MS_MAX, d.remainingMs())), `a configuration newer than version ${version}`);
   }
 
-  private async coordinatorCall(type: number, body: unknown[]): Promise<Frame> {
+  private async coordinatorCall(type: number, body: unknown[], d: Deadline): Promise<Frame> {
     let link: Link;
     try {
-      link = await this.coordinatorLink();
+      link = await d.race(this.coordinatorLink(), `the coordinator at ${this.host}:${this.port}`);
     } catch (e) {
-      await new Promise((r) => setTimeout(r, Math.min((this.reconnectDelayMs *= 2), COORDINATOR_RECONNECT_MS_MAX)));
+      // A caller that retries at once should not hammer a coordinator that is down (unless its own time is up).
+      if (!d.ended()) await d.pause(Math.min((this.reconnectDelayMs *= 2), COORDINATOR_RECONNECT_MS_MAX));
       throw e;
     }
-    return link.request(type, this.id(), body, this.timeoutMs);
+    return link.request(type, this.id(), body, d);
   }
 
   // ---- spaces --------------------------------------------------------------------------------
@@ -157,37 +187,37 @@ export class Client {
    * Creates a space from a description in either grammar (0.4 `dimensions ...` or 1.0 `key ...
    * attributes ...`). Resolves with the coordinator's notes, e.g. that replicas were clamped.
    */
-  async addSpace(description: string): Promise<string[]> {
-    const f = await this.coordinatorCall(MsgType.SPACE_ADD, [description]);
+  async addSpace(description: string, opts?: OperationOptions): Promise<string[]> {
+    const f = await this.coordinatorCall(MsgType.SPACE_ADD, [description], this.deadline('add_space', opts));
     const r = m.decodeCoordResp(f.body);
     if (r.status !== Status.SUCCESS) throw new HyperClientError(r.status, r.message);
     // The coordinator pushes the new configuration on this link before it replies, so it is here.
     return r.message === '' ? [] : r.message.split('\n');
   }
 
-  async rmSpace(name: string): Promise<void> {
-    const f = await this.coordinatorCall(MsgType.SPACE_RM, [name]);
+  async rmSpace(name: string, opts?: OperationOptions): Promise<void> {
+    const f = await this.coordinatorCall(MsgType.SPACE_RM, [name], this.deadline(`rm_space ${name}`, opts));
     const r = m.decodeCoordResp(f.body);
     if (r.status !== Status.SUCCESS) throw new HyperClientError(r.status, r.message);
     // The coordinator pushes the new configuration on this link before it replies, so it is here.
   }
 
-  async listSpaces(): Promise<string[]> {
-    const f = await this.coordinatorCall(MsgType.SPACE_LIST, []);
+  async listSpaces(opts?: OperationOptions): Promise<string[]> {
+    const f = await this.coordinatorCall(MsgType.SPACE_LIST, [], this.deadline('list_spaces', opts));
     const [names] = decodeBody(f.body) as [string[]];
     return names.map(String);
   }
 
   /** The schema of a space, as the coordinator holds it. */
-  async describeSpace(name: string): Promise<SpaceSpec> {
-    return (await this.space(name)).spec;
+  async describeSpace(name: string, opts?: OperationOptions): Promise<SpaceSpec> {
+    return (await this.spaceInConfig(name, this.deadline(`describe_space ${name}`, opts))).layout.spec;
   }
 
   // ---- key operations ------------------------------------------------------------------------
 
   /** The object stored under `key`, or null when there is none. */
-  async get(space: string, key: Key): Promise<HyperObject | null> {
-    return this.keyOperation(space, key, (layout, keyBytes, version) =>
+  async get(space: string, key: Key, opts?: OperationOptions): Promise<HyperObject | null> {
+    return this.keyOperation(this.deadline(`get on ${space}`, opts), space, key, (layout, keyBytes, version) =>
       [MsgType.REQ_GET, m.encodeGet({ configVersion: version, spaceId: layout.id, key: keyBytes })] as const,
     (layout, f) => {
       const r = m.decodeGetResponse(f.body);
@@ -203,18 +233,18 @@ export class Client {
   }
 
   /** Sets the named attributes, creating the object (other attributes at their defaults) if needed. */
-  async put(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.write(space, key, 0, undefined, attrs, { [Status.SUCCESS]: true });
+  async put(space: string, key: Key, attrs: Attributes, opts?: OperationOptions): Promise<boolean> {
+    return this.write(this.deadline(`put on ${space}`, opts), space, key, 0, undefined, attrs, { [Status.SUCCESS]: true });
   }
 
   /** Creates the object only if there is none under the key: false when one exists. */
-  async putIfNotExist(space: string, key: Key, attrs: Attributes): Promise<boolean> {
-    return this.write(space, key, AtomicFlag.FAIL_IF_FOUND, undefined, attrs, { [Status.SUCCESS]: true, [Status.CMPFAIL]: false });
+  async putIfNotExist(space: string, key: Key, attrs: Attributes, opts?: OperationOptions): Promise<boolean> {
+    return this.write(this.deadline(`put_if_not_exist on ${space}`, opts), space, key, AtomicFlag.FAIL_IF_FOUND, undefined, attrs, { [Status.SUCCESS]: true, [Status.CMPFAIL]: false });
   }
 
   /** Sets `attrs` only if every attribute in `condition` equals the stored value: false otherwise, or when there is no object. */
-  async condPut(space: string, key: Key, condition: Attributes, attrs: Attributes): Promise<boolean> {
-    return this.write(space, key, AtomicFlag.FAIL_IF_NOT_FOUND, condition, attrs, {
+  async condPut(space: string, key: Key, condition: Attributes, attrs: Attributes, opts?: OperationOptions): Promise<boolean> {
+    return this.write(this.deadline(`cond_put on ${space}`, opts), space, key, AtomicFlag.FAIL_IF_NOT_FOUND, condition, attrs, {
       [Status.SUCCESS]: true,
       [Status.CMPFAIL]: false,
       [Status.NOTFOUND]: false,
@@ -222,8 +252,8 @@ export class Client {
   }
 
   /** Removes the object: false when there was none. */
-  async del(space: string, key: Key): Promise<boolean> {
-    return this.keyOperation(space, key, (layout, keyBytes, version) =>
+  async del(space: string, key: Key, opts?: OperationOptions): Promise<boolean> {
+    return this.keyOperation(this.deadline(`del on ${space}`, opts), space, key, (layout, keyBytes, version) =>
       [MsgType.REQ_DEL, m.encodeGet({ configVersion: version, spaceId: layout.id, key: keyBytes })] as const,
     (_layout, f) => {
       const r = m.decodeWriteResponse(f.body);
@@ -236,11 +266,13 @@ export class Client {
   // ---- atomic read-modify-write operations ---------------------------------------------------
   // One method per entry of ATOMIC_OPERATIONS (below the class), e.g. c.atomic_add(space, key,
   // { i: 1 }) or c.map_atomic_add(space, key, { msi: { mapkey: 16 } }). Each changes all the
-  // attributes it names or none; false when there is no object under the key.
+  // attributes it names or none; false when there is no object under the key. Each takes
+  // OperationOptions as a last argument, as every operation does.
 
   /** The implementation behind every atomic method. */
-  atomic(op: number, space: string, key: Key, attrs: Attributes, onMapValues: boolean): Promise<boolean> {
+  atomic(op: number, space: string, key: Key, attrs: Attributes, onMapValues: boolean, opts?: OperationOptions): Promise<boolean> {
     return this.keyOperation(
+      this.deadline(`${atomicMethodName(op, onMapValues)} on ${space}`, opts),
       space,
       key,
       (layout, keyBytes, version) => {
@@ -264,25 +296,25 @@ export class Client {
    * attributes to a value (equality) or, for strings and numbers, to [lower, upper]: lower <= value
    * < upper. Several attributes must all match; {} matches every object. The key may be named too.
    */
-  search(space: string, predicate: Predicate): AsyncIterableIterator<HyperObject> {
-    return this.searchObjects(space, predicate, '', 0, false);
+  search(space: string, predicate: Predicate, opts?: OperationOptions): AsyncIterableIterator<HyperObject> {
+    return this.searchObjects(space, predicate, '', 0, false, opts);
   }
 
   /** The `limit` matches that sort first by `sortBy` ('ascending'/'min' or 'descending'/'max'). */
-  sortedSearch(space: string, predicate: Predicate, sortBy: string, limit: number, order: SortOrder = 'ascending'): AsyncIterableIterator<HyperObject> {
+  sortedSearch(space: string, predicate: Predicate, sortBy: string, limit: number, order: SortOrder = 'ascending', opts?: OperationOptions): AsyncIterableIterator<HyperObject> {
     if (!Number.isInteger(limit) || limit < 1) throw new HyperClientError(Status.WRONGTYPE, `limit must be a positive integer, got ${limit}`);
     const descending = order === true || order === 'descending' || order === 'max';
-    return this.searchObjects(space, predicate, sortBy, limit, descending);
+    return this.searchObjects(space, predicate, sortBy, limit, descending, opts);
   }
 
   /** How many objects match. */
-  async count(space: string, predicate: Predicate): Promise<number> {
-    return this.predicateCall(MsgType.REQ_COUNT, space, predicate);
+  async count(space: string, predicate: Predicate, opts?: OperationOptions): Promise<number> {
+    return this.predicateCall(MsgType.REQ_COUNT, space, predicate, this.deadline(`count on ${space}`, opts));
   }
 
   /** Deletes every object that matches; resolves with how many were deleted. */
-  async groupDel(space: string, predicate: Predicate): Promise<number> {
-    return this.predicateCall(MsgType.REQ_GROUP_DEL, space, predicate);
+  async groupDel(space: string, predicate: Predicate, opts?: OperationOptions): Promise<number> {
+    return this.predicateCall(MsgType.REQ_GROUP_DEL, space, predicate, this.deadline(`group_del on ${space}`, opts));
   }
 
   /**
@@ -293,8 +325,10 @@ export class Client {
     return this.lastContacts;
   }
 
-  private async *searchObjects(spaceName: string, predicate: Predicate, sortBy: string, limit: number, descending: boolean): AsyncIterableIterator<HyperObject> {
-    const { layout } = await this.spaceInConfig(spaceName);
+  /** The deadline counts from the first `next()`, when the search starts, to its last result. */
+  private async *searchObjects(spaceName: string, predicate: Predicate, sortBy: string, limit: number, descending: boolean, opts: OperationOptions | undefined): AsyncIterableIterator<HyperObject> {
+    const d = this.deadline(`${sortBy === '' ? 'search' : 'sorted_search'} on ${spaceName}`, opts);
+    const { layout } = await this.spaceInConfig(spaceName, d);
     const checks = encodePredicate(layout.spec, predicate);
     if (sortBy !== '') sortKey(layout.spec, sortBy); // refuse a bad sort attribute before sending
     const queue: HyperObject[] = [];
@@ -303,10 +337,10 @@ export class Client {
     let wake: (() => void) | undefined;
     // Each daemon's results are held until it reports success, so that a daemon that turns out not
     // to hold its regions any more (RECONFIGURE) contributes nothing and the regions are asked again.
-    void this.fanOut(layout, checks, MsgType.REQ_SEARCH, (link, plan, body) => {
+    void this.fanOut(d, layout, checks, MsgType.REQ_SEARCH, (link, plan, body) => {
       const held: HyperObject[] = [];
       return link
-        .stream(MsgType.REQ_SEARCH, this.id(), body, this.timeoutMs, (f) => {
+        .stream(MsgType.REQ_SEARCH, this.id(), body, d, (f) => {
           if (f.type === MsgType.RESP_SEARCH_ITEMS) {
             for (const o of m.decodeSearchItems(f.body)) held.push(this.searchResult(plan, o));
             return false;
@@ -368,6 +402,7 @@ export class Client {
    * (bounded), so every region is answered exactly once.
    */
   private async fanOut(
+    d: Deadline,
     first: SpaceLayout,
     checks: readonly m.WireCheck[],
     type: number,
@@ -381,6 +416,7 @@ export class Client {
     let total = 0;
     let last: HyperClientError | undefined;
     for (let attempt = 0; attempt < RECONFIGURE_RETRIES_MAX && pending.size > 0; attempt++) {
+      d.check();
       const config = this.config!;
       const layout = findSpace(config, first.name);
       if (!layout || layout.id !== first.id) throw new HyperClientError(Status.UNKNOWNSPACE, `space ${first.name} was removed`);
@@ -390,6 +426,7 @@ export class Client {
         const head = r.replicas.length > 0 ? findServer(config, r.replicas[0]) : undefined;
         if (!head || head.state !== ServerState.AVAILABLE) {
           last = new HyperClientError(Status.RECONFIGURE, `no available daemon holds region ${r.id} of space ${layout.name}`);
+          d.heldUpBy(last);
           continue;
         }
         byHead.set(head.id, [...(byHead.get(head.id) ?? []), r.id]);
@@ -398,7 +435,7 @@ export class Client {
       const replies = await Promise.all(
         [...byHead].map(async ([id, regions]) => {
           const s = findServer(config, id)!;
-          const link = await this.daemonLink(s.id, s.host, s.port);
+          const link = await d.race(this.daemonLink(s.id, s.host, s.port), `a connection to daemon ${s.id} at ${s.host}:${s.port}`);
           const base = { configVersion: config.version, spaceId: layout.id, checks, subspace: plan.subspace, regions };
           const body = type === MsgType.REQ_SEARCH ? m.encodeSearch({ ...base, ...sort }) : m.encodePredicateRequest(base);
           try {
@@ -414,19 +451,21 @@ export class Client {
         if (r.status === Status.SUCCESS) {
           total += r.count;
           for (const id of regions) pending.delete(id);
-        } else if (r.status === Status.RECONFIGURE) last = new HyperClientError(r.status, r.message);
-        else throw new HyperClientError(r.status, r.message, r.attr || undefined);
+        } else if (r.status === Status.RECONFIGURE) {
+          last = new HyperClientError(r.status, r.message);
+          d.heldUpBy(last);
+        } else throw new HyperClientError(r.status, r.message, r.attr || undefined);
       }
-      if (pending.size > 0) await this.waitForConfigAfter(config.version, CONFIG_WAIT_MS_MAX);
+      if (pending.size > 0) await this.waitForConfigAfter(config.version, d);
     }
     if (pending.size > 0) throw last ?? new HyperClientError(Status.RECONFIGURE, `${pending.size} regions of ${first.name} could not be reached`);
     return total;
   }
 
-  private async predicateCall(type: number, spaceName: string, predicate: Predicate): Promise<number> {
-    const { layout } = await this.spaceInConfig(spaceName);
+  private async predicateCall(type: number, spaceName: string, predicate: Predicate, d: Deadline): Promise<number> {
+    const { layout } = await this.spaceInConfig(spaceName, d);
     const checks = encodePredicate(layout.spec, predicate);
-    return this.fanOut(layout, checks, type, async (link, _layout, body) => m.decodeCountResponse((await link.request(type, this.id(), body, this.timeoutMs)).body));
+    return this.fanOut(d, layout, checks, type, async (link, _layout, body) => m.decodeCountResponse((await link.request(type, this.id(), body, d)).body));
   }
 
   // The manuals' spellings.
@@ -441,6 +480,7 @@ export class Client {
   list_spaces = this.listSpaces;
 
   private async write(
+    d: Deadline,
     space: string,
     key: Key,
     flags: number,
@@ -448,7 +488,7 @@ export class Client {
     attrs: Attributes,
     results: Partial<Record<number, boolean>>,
   ): Promise<boolean> {
-    return this.keyOperation(space, key, (layout, keyBytes, version) => {
+    return this.keyOperation(d, space, key, (layout, keyBytes, version) => {
       const checks = condition ? encodePredicate(layout.spec, condition) : [];
       const funcs = encodeAttributes(layout.spec, attrs, false).map((a) => ({ ...a, op: FuncOp.SET }));
       checkMicroOps(layout.spec, checks, funcs);
@@ -460,20 +500,16 @@ export class Client {
     });
   }
 
-  private async space(name: string): Promise<SpaceLayout> {
-    return (await this.spaceInConfig(name)).layout;
-  }
-
   /**
    * Finds a space in the configuration. A space this client has not heard of may have been added
    * a moment ago by someone else: ask the coordinator for its latest configuration once before
    * reporting UNKNOWNSPACE.
    */
-  private async spaceInConfig(name: string): Promise<{ config: ClusterConfig; layout: SpaceLayout }> {
-    let config = await this.currentConfig();
+  private async spaceInConfig(name: string, d: Deadline): Promise<{ config: ClusterConfig; layout: SpaceLayout }> {
+    let config = await this.currentConfig(d);
     let layout = findSpace(config, name);
     if (!layout) {
-      this.onConfigPush(await this.coordinatorCall(MsgType.CONFIG_SUBSCRIBE, []));
+      this.onConfigPush(await this.coordinatorCall(MsgType.CONFIG_SUBSCRIBE, [], d));
       config = this.config!;
       layout = findSpace(config, name);
     }
@@ -483,9 +519,11 @@ export class Client {
 
   /**
    * Routes one key operation to the head of the key's chain and interprets the reply. A reply that
-   * says the configuration moved (RECONFIGURE) is retried, bounded, under the next configuration.
+   * says the configuration moved (RECONFIGURE) is retried, bounded in count and by the deadline,
+   * under the next configuration.
    */
   private async keyOperation<T>(
+    d: Deadline,
     spaceName: string,
     key: Key,
     build: (layout: SpaceLayout, key: Buffer, version: number) => readonly [number, unknown[]],
@@ -493,7 +531,8 @@ export class Client {
   ): Promise<T> {
     let last: HyperClientError | undefined;
     for (let attempt = 0; attempt < RECONFIGURE_RETRIES_MAX; attempt++) {
-      const { config, layout } = await this.spaceInConfig(spaceName);
+      d.check();
+      const { config, layout } = await this.spaceInConfig(spaceName, d);
       const keyBytes = encodeKey(layout.spec, key);
       const [type, body] = build(layout, keyBytes, config.version);
       const region = keyRegion(layout, keyBytes);
@@ -501,14 +540,15 @@ export class Client {
       if (!head || head.state !== ServerState.AVAILABLE) {
         last = new HyperClientError(Status.RECONFIGURE, `no available daemon holds region ${region.id} of space ${spaceName}`);
       } else {
-        const link = await this.daemonLink(head.id, head.host, head.port);
-        const reply = await link.request(type, this.id(), body, this.timeoutMs);
+        const link = await d.race(this.daemonLink(head.id, head.host, head.port), `a connection to daemon ${head.id} at ${head.host}:${head.port}`);
+        const reply = await link.request(type, this.id(), body, d);
         const r = interpret(layout, reply);
         if ('done' in r) return r.done;
         if (r.status !== Status.RECONFIGURE) throw new HyperClientError(r.status, r.message || 'operation failed', r.attr || undefined);
         last = new HyperClientError(r.status, r.message);
       }
-      await this.waitForConfigAfter(config.version, CONFIG_WAIT_MS_MAX);
+      d.heldUpBy(last);
+      await this.waitForConfigAfter(config.version, d);
     }
     throw last!;
   }
@@ -517,7 +557,7 @@ export class Client {
     const name = `${id}@${host}:${port}`;
     let link = this.daemons.get(name);
     if (!link) {
-      link = Link.open(host, port, this.connectTimeoutMs, undefined, () => this.daemons.delete(name)).catch((e: Error) => {
+      link = this.openLink(host, port, undefined, () => this.daemons.delete(name)).catch((e: Error) => {
         this.daemons.delete(name);
         throw new HyperClientError(Status.CONNECTFAIL, `cannot reach daemon ${id} at ${host}:${port}: ${e.message}`);
       });
@@ -526,19 +566,29 @@ export class Client {
     return link;
   }
 
-  /** Closes every connection; later operations fail. */
+  /** Opens a link that close() will close, and closes it at once if the client was closed while it connected. */
+  private async openLink(host: string, port: number, onPush: ((f: Frame) => void) | undefined, onGone: () => void): Promise<Link> {
+    const link: Link = await Link.open(host, port, this.connectTimeoutMs, onPush, () => {
+      this.links.delete(link);
+      onGone();
+    });
+    if (this.closed) {
+      link.close();
+      throw new Error('the client was closed');
+    }
+    this.links.add(link);
+    return link;
+  }
+
+  /**
+   * Closes every connection, at once: operations in flight fail with DISCONNECT, later ones with
+   * COORDFAIL. A connection still being opened is closed as soon as it opens.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    const links = [this.coordinator, ...this.daemons.values()].filter((x): x is Promise<Link> => x !== undefined);
     this.coordinator = undefined;
     this.daemons.clear();
-    for (const l of links) {
-      try {
-        (await l).close();
-      } catch {
-        // never connected: nothing to close
-      }
-    }
+    for (const link of [...this.links]) link.close();
     this.configWaiters.notify();
   }
 }
@@ -583,12 +633,18 @@ export const ATOMIC_OPERATIONS = {
 
 export type AtomicMethod = keyof typeof ATOMIC_OPERATIONS;
 
+/** The method of ATOMIC_OPERATIONS that does `op`, for errors. */
+function atomicMethodName(op: number, onMapValues: boolean): string {
+  const entry = Object.entries(ATOMIC_OPERATIONS).find(([, e]) => e.op === op && e.onMapValues === onMapValues);
+  return entry ? entry[0] : `atomic operation ${op}`;
+}
+
 // The methods themselves, made from the table.
-export interface Client extends Record<AtomicMethod, (space: string, key: Key, attrs: Attributes) => Promise<boolean>> {}
+export interface Client extends Record<AtomicMethod, (space: string, key: Key, attrs: Attributes, opts?: OperationOptions) => Promise<boolean>> {}
 for (const [name, { op, onMapValues }] of Object.entries(ATOMIC_OPERATIONS)) {
   Object.defineProperty(Client.prototype, name, {
-    value: function (this: Client, space: string, key: Key, attrs: Attributes) {
-      return this.atomic(op, space, key, attrs, onMapValues);
+    value: function (this: Client, space: string, key: Key, attrs: Attributes, opts?: OperationOptions) {
+      return this.atomic(op, space, key, attrs, onMapValues, opts);
     },
     writable: true,
     configurable: true,

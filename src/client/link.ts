@@ -1,19 +1,20 @@
 // A client's link to one server: many requests in flight, each matched to its reply by request id,
-// each with a deadline. The reply frame is handed back undecoded.
+// each ending at its operation's deadline or abort. The reply frame is handed back undecoded.
 
 import { connectTcp, FramedConnection } from '../common/connection';
 import { decodeError } from '../common/messages';
 import { encodeFrame, Frame } from '../common/frame';
 import { LIMITS, MsgType, Status } from '../common/protocol';
+import { Deadline } from './deadline';
 import { HyperClientError } from './errors';
 
 interface Pending {
   resolve(f: Frame): void;
   reject(e: Error): void;
-  timer: NodeJS.Timeout;
+  /** Releases the deadline's timer and the abort listener. */
+  release(): void;
   /** For a streamed reply: sees each frame; true when it was the last one. */
   onFrame?: (f: Frame) => boolean;
-  timeoutMs: number;
 }
 
 export class Link {
@@ -51,20 +52,25 @@ export class Link {
     return this.pending.size;
   }
 
-  /** Sends a request and resolves with its reply frame; rejects with a HyperClientError. */
-  request(type: number, id: bigint, body: unknown[], timeoutMs: number): Promise<Frame> {
-    return this.send(type, id, body, timeoutMs, undefined);
+  /**
+   * Sends a request and resolves with its reply frame; rejects with a HyperClientError, or with
+   * the deadline's TIMEOUT or AbortError (a reply that comes after that is dropped).
+   */
+  request(type: number, id: bigint, body: unknown[], deadline: Deadline): Promise<Frame> {
+    return this.send(type, id, body, deadline, undefined);
   }
 
   /**
    * Sends a request whose reply comes as several frames: `onFrame` sees each and returns true on the
-   * last, with which the promise resolves. The deadline restarts with every frame.
+   * last, with which the promise resolves. All of them must come before the deadline.
    */
-  stream(type: number, id: bigint, body: unknown[], timeoutMs: number, onFrame: (f: Frame) => boolean): Promise<Frame> {
-    return this.send(type, id, body, timeoutMs, onFrame);
+  stream(type: number, id: bigint, body: unknown[], deadline: Deadline, onFrame: (f: Frame) => boolean): Promise<Frame> {
+    return this.send(type, id, body, deadline, onFrame);
   }
 
-  private send(type: number, id: bigint, body: unknown[], timeoutMs: number, onFrame: ((f: Frame) => boolean) | undefined): Promise<Frame> {
+  private send(type: number, id: bigint, body: unknown[], deadline: Deadline, onFrame: ((f: Frame) => boolean) | undefined): Promise<Frame> {
+    const ended = deadline.ended();
+    if (ended) return Promise.reject(ended);
     if (this.conn.isClosed) return Promise.reject(new HyperClientError(Status.DISCONNECT, `link to ${this.name} is closed`));
     if (this.pending.size >= LIMITS.pendingPerConnectionMax)
       return Promise.reject(new HyperClientError(Status.NOMEM, `more than ${LIMITS.pendingPerConnectionMax} requests outstanding to ${this.name}`));
@@ -72,21 +78,14 @@ export class Link {
     if (frame.length > LIMITS.frameBytesMax)
       return Promise.reject(new HyperClientError(Status.OVERFLOW, `request of ${frame.length} bytes exceeds the frame limit of ${LIMITS.frameBytesMax}`));
     return new Promise<Frame>((resolve, reject) => {
-      const timer = this.deadline(id, reject, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer, onFrame, timeoutMs });
-      if (!this.conn.sendFrame(frame)) {
-        clearTimeout(timer);
+      if (!this.conn.sendFrame(frame)) return reject(new HyperClientError(Status.DISCONNECT, `link to ${this.name} is closed`));
+      const p: Pending = { resolve, reject, release: () => {}, onFrame };
+      this.pending.set(id, p);
+      p.release = deadline.watch((e) => {
         this.pending.delete(id);
-        reject(new HyperClientError(Status.DISCONNECT, `link to ${this.name} is closed`));
-      }
+        reject(e);
+      }, `a reply from ${this.name}`);
     });
-  }
-
-  private deadline(id: bigint, reject: (e: Error) => void, timeoutMs: number): NodeJS.Timeout {
-    return setTimeout(() => {
-      this.pending.delete(id);
-      reject(new HyperClientError(Status.TIMEOUT, `no reply from ${this.name} within ${timeoutMs} ms`));
-    }, timeoutMs);
   }
 
   close(): void {
@@ -96,23 +95,21 @@ export class Link {
   private onFrame(f: Frame): void {
     if (f.id === 0n) return this.onPush(f);
     const p = this.pending.get(f.id);
-    if (!p) return; // a reply after its deadline
-    clearTimeout(p.timer);
+    if (!p) return; // a reply after its deadline, or to an aborted request
     if (p.onFrame && f.type !== MsgType.ERROR) {
       let last: boolean;
       try {
         last = p.onFrame(f);
       } catch (e) {
         this.pending.delete(f.id);
+        p.release();
         p.reject(e as Error);
         return;
       }
-      if (!last) {
-        p.timer = this.deadline(f.id, p.reject, p.timeoutMs);
-        return;
-      }
+      if (!last) return;
     }
     this.pending.delete(f.id);
+    p.release();
     if (f.type === MsgType.ERROR) {
       try {
         const e = decodeError(f.body);
@@ -127,7 +124,7 @@ export class Link {
 
   private onClose(reason: string): void {
     for (const [, p] of this.pending) {
-      clearTimeout(p.timer);
+      p.release();
       p.reject(new HyperClientError(Status.DISCONNECT, `lost ${this.name} (${reason}); the request may or may not have been applied`));
     }
     this.pending.clear();
