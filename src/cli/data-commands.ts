@@ -134,7 +134,8 @@ function atomicMethod(text: string): AtomicMethod {
   throw new UsageError(`unknown atomic operation '${text}' (one of ${ATOMIC_OPERATION_NAMES.join(', ')})`);
 }
 
-const TOLERANCE = (replicas: number) => `${replicas} replicas (tolerate ${replicas - 1} failures)`;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const TOLERANCE = (replicas: number) => `${plural(replicas, 'replica')} (tolerate ${plural(replicas - 1, 'failure')})`;
 
 function describeHuman(spec: SpaceSpec): string {
   const named = [spec.key, ...spec.attributes];
@@ -201,7 +202,7 @@ async function search(inv: Invocation): Promise<void> {
     inv.write(inv.json ? formatJson(obj) : `${count > 0 ? '\n' : ''}${humanObject(obj)}`);
     if (++count === limit) break;
   }
-  if (!inv.json) inv.write(`${count > 0 ? '\n' : ''}${count} ${count === 1 ? 'object' : 'objects'}`);
+  if (!inv.json) inv.write(`${count > 0 ? '\n' : ''}${plural(count, 'object')}`);
 }
 
 export const DATA_COMMANDS: readonly DataCommand[] = [
@@ -316,7 +317,7 @@ export const DATA_COMMANDS: readonly DataCommand[] = [
     options: [],
     async run(inv) {
       const n = await inv.client.groupDel(inv.args[0], predicateArgument(inv, 1));
-      printOutcome(inv, `deleted ${n} ${n === 1 ? 'object' : 'objects'}`, { deleted: n });
+      printOutcome(inv, `deleted ${plural(n, 'object')}`, { deleted: n });
     },
   },
   {

@@ -6,12 +6,21 @@
 import { UsageError } from './args';
 import { ATOMIC_OPERATION_NAMES, commandSpecs, DataCommand, findDataCommand } from './data-commands';
 
+interface Scan {
+  /** The words, the last one possibly unfinished (see `ended`). */
+  readonly words: string[];
+  /** The quote left open at the end of the line, if any. */
+  readonly openQuote: "'" | '"' | undefined;
+  /** Whether the line ends between words (after an unquoted blank, or empty). */
+  readonly ended: boolean;
+}
+
 /**
  * Splits a line into words: blanks separate words; '...' keeps everything literally; "..." keeps
  * everything but \" and \\ (a backslash before anything else stays); outside quotes a backslash
- * keeps the next character. An unclosed quote is an error, so a half-typed JSON is not run.
+ * keeps the next character.
  */
-export function tokenize(line: string): string[] {
+function scan(line: string): Scan {
   const words: string[] = [];
   let word: string | undefined;
   let quote: "'" | '"' | undefined;
@@ -36,8 +45,14 @@ export function tokenize(line: string): string[] {
       word = (word ?? '') + c;
     }
   }
-  if (quote) throw new UsageError(`unclosed ${quote === "'" ? 'single' : 'double'} quote`);
   if (word !== undefined) words.push(word);
+  return { words, openQuote: quote, ended: word === undefined };
+}
+
+/** The words of a line; an unclosed quote is an error, so that a half-typed JSON is not run. */
+export function tokenize(line: string): string[] {
+  const { words, openQuote } = scan(line);
+  if (openQuote) throw new UsageError(`unclosed ${openQuote === "'" ? 'single' : 'double'} quote`);
   return words;
 }
 
@@ -65,22 +80,24 @@ function optionNames(cmd: DataCommand): string[] {
 }
 
 /**
- * readline's completion: the candidates for the end of `line`, and the fragment they replace.
- * Words before it that are options (-...) do not count as arguments.
+ * readline's completion: the candidates for the end of `line`, and the fragment of the line they
+ * replace. Words are counted as the shell splits them (a quoted JSON with blanks is one word);
+ * words that are options (-...) do not count as arguments.
  */
 export async function complete(line: string, source: CompletionSource): Promise<[string[], string]> {
+  const { words: all, ended } = scan(line);
+  const current = ended ? undefined : all[all.length - 1];
+  const words = (ended ? all : all.slice(0, -1)).filter((w) => !w.startsWith('-'));
   const word = /\S*$/.exec(line)![0];
-  const before = line.slice(0, line.length - word.length).trim();
-  const words = before === '' ? [] : before.split(/\s+/).filter((w) => !w.startsWith('-'));
   if (words.length === 0) return [matching(source.commands, word), word];
   if (words[0] === 'help') return [words.length === 1 ? matching(source.commands, word) : [], word];
   const cmd = findDataCommand(words[0]);
   if (!cmd) return [[], word];
-  if (word.startsWith('-')) return [matching(optionNames(cmd), word), word];
+  if (current?.startsWith('-')) return [matching(optionNames(cmd), word), word];
   const param = cmd.params[words.length - 1]?.replace(/[[\]]/g, '');
   if (param === undefined || param === 'KEY') return [[], word];
   if (param === 'SPACE') return [matching(await source.spaces(), word), word];
   if (param === 'OPERATION') return [matching(ATOMIC_OPERATION_NAMES, word), word];
-  const fragment = JSON_DELIMITERS.exec(word)![0];
+  const fragment = JSON_DELIMITERS.exec(line)![0];
   return [matching(await source.attributes(words[1]), fragment), fragment];
 }
