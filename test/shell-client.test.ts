@@ -1,24 +1,27 @@
 // The shell client against a live cluster (one coordinator and one daemon for the file): every
 // data command as `hyperdex COMMAND`, human and --json output, exit statuses (0, 1 with the
 // status name, 2 for a bad command line, 3 for NOTFOUND/CMPFAIL), bad input, an unreachable
-// coordinator, and `hyperdex shell` driven through standard input. Serial: each command is a
+// coordinator, `hyperdex shell` driven through standard input, and the README's examples. Serial: each command is a
 // process, and the machine is shared.
 
 import test from 'ava';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { runCommand, SharedScope, startCluster } from './helpers/cluster';
+import * as path from 'node:path';
+import { tokenize } from '../src/cli/shell-line';
+import { ROOT, runCommand, SharedScope, startCluster } from './helpers/cluster';
 
 const scope = new SharedScope();
 let port = 0;
 
-const PHONEBOOK = 'space phonebook key username attributes first, last, int phone subspace first, last, phone create 8 partitions tolerate 0 failures';
+const PEOPLE = 'space people key username attributes first, last, int phone subspace first, last, phone create 8 partitions tolerate 0 failures';
 const KINDS =
   'space kinds key int id attributes int n, float f, list(string) ls, set(int) si, map(string, int) msi, string s create 4 partitions tolerate 0 failures';
 
 test.before(async () => {
   const { coord } = await startCluster(scope);
   port = coord.port;
-  for (const d of [PHONEBOOK, KINDS]) {
+  for (const d of [PEOPLE, KINDS]) {
     const r = await runCommand('hyperdex', ['add-space', '-p', String(port)], d);
     if (r.status !== 0) throw new Error(`add-space failed: ${r.stderr}`);
   }
@@ -32,59 +35,59 @@ const hd = (command: string, ...args: string[]) => runCommand('hyperdex', [comma
 const oneErrorLine = (stderr: string) => stderr.trim().split('\n').length === 1;
 
 test.serial('put and get, readable and --json', async (t) => {
-  const put = await hd('put', 'phonebook', 'jsmith1', '{"first": "John", "last": "Smith", "phone": 6075551024}');
+  const put = await hd('put', 'people', 'jsmith1', '{"first": "John", "last": "Smith", "phone": 6075551024}');
   t.deepEqual(put, { status: 0, stdout: 'ok\n', stderr: '' });
-  const get = await hd('get', 'phonebook', 'jsmith1');
+  const get = await hd('get', 'people', 'jsmith1');
   t.deepEqual(get, { status: 0, stdout: 'first  "John"\nlast   "Smith"\nphone  6075551024\n', stderr: '' });
-  const json = await hd('get', '--json', 'phonebook', 'jsmith1');
+  const json = await hd('get', '--json', 'people', 'jsmith1');
   t.is(json.status, 0);
   t.deepEqual(JSON.parse(json.stdout), { first: 'John', last: 'Smith', phone: 6075551024 });
   t.is(json.stdout, '{"first":"John","last":"Smith","phone":6075551024}\n');
-  const putJson = await hd('put', '--json', 'phonebook', 'jsmith1', '{"phone": 6075552048}');
+  const putJson = await hd('put', '--json', 'people', 'jsmith1', '{"phone": 6075552048}');
   t.is(putJson.stdout, '{"ok":true}\n');
-  t.is((await hd('get', '--json', 'phonebook', 'jsmith1')).stdout, '{"first":"John","last":"Smith","phone":6075552048}\n', 'other attributes kept');
+  t.is((await hd('get', '--json', 'people', 'jsmith1')).stdout, '{"first":"John","last":"Smith","phone":6075552048}\n', 'other attributes kept');
 });
 
 test.serial('a missing key is exit status 3 with NOTFOUND, nothing on stdout', async (t) => {
   for (const json of [[], ['--json']]) {
-    const r = await hd('get', ...json, 'phonebook', 'nobody');
+    const r = await hd('get', ...json, 'people', 'nobody');
     t.is(r.status, 3);
     t.is(r.stdout, '');
-    t.is(r.stderr, 'hyperdex: NOTFOUND: no object under key nobody in space phonebook\n');
+    t.is(r.stderr, 'hyperdex: NOTFOUND: no object under key nobody in space people\n');
   }
-  const del = await hd('del', 'phonebook', 'nobody');
+  const del = await hd('del', 'people', 'nobody');
   t.is(del.status, 3);
   t.regex(del.stderr, /^hyperdex: NOTFOUND: /);
-  const atomic = await hd('atomic', 'phonebook', 'nobody', 'add', '{"phone": 1}');
+  const atomic = await hd('atomic', 'people', 'nobody', 'add', '{"phone": 1}');
   t.is(atomic.status, 3);
   t.regex(atomic.stderr, /^hyperdex: NOTFOUND: /);
-  t.is((await hd('get', 'phonebook', 'nobody')).status, 3, 'the atomic operation created nothing');
+  t.is((await hd('get', 'people', 'nobody')).status, 3, 'the atomic operation created nothing');
 });
 
 test.serial('bad input: one line naming the error, exit 1 (the server or client refused) or 2 (the command line), nothing stored', async (t) => {
-  t.is((await hd('put', 'phonebook', 'typed', '{"first": "T"}')).status, 0);
+  t.is((await hd('put', 'people', 'typed', '{"first": "T"}')).status, 0);
   const cases: [string[], number, RegExp][] = [
     [['get', 'nospace', 'k'], 1, /^hyperdex: UNKNOWNSPACE: no space named nospace$/],
     [['put', 'nospace', 'k', '{}'], 1, /^hyperdex: UNKNOWNSPACE: /],
-    [['put', 'phonebook', 'typed', '{"nosuch": 1}'], 1, /^hyperdex: UNKNOWNATTR: "nosuch" is not an attribute of space phonebook$/],
-    [['put', 'phonebook', 'typed', '{"phone": "6075551024"}'], 1, /^hyperdex: WRONGTYPE: "phone" is int64: expected an integer, got string 6075551024$/],
-    [['put', 'phonebook', 'typed', '{"first": "Tom", "phone": 1.5}'], 1, /^hyperdex: WRONGTYPE: "phone" is int64: expected an integer, got number 1.5$/],
-    [['put', 'phonebook', 'typed', '{"first": 7}'], 1, /^hyperdex: WRONGTYPE: "first" is string: expected a string/],
-    [['put', 'phonebook', 'typed', '{"first": "Tom", "phone":'], 2, /^hyperdex: ATTRIBUTES is not valid JSON: .* \(see hyperdex --help\)$/],
-    [['put', 'phonebook', 'typed', '{first: "Tom"}'], 2, /^hyperdex: ATTRIBUTES is not valid JSON: /],
-    [['put', 'phonebook', 'typed', '{"first": "Tom", "first": "Tim"}'], 2, /Duplicate key 'first'/],
-    [['put', 'phonebook', 'typed', '["first", "Tom"]'], 2, /^hyperdex: ATTRIBUTES must be a JSON object such as /],
-    [['put', 'phonebook', 'typed'], 2, /^hyperdex: put takes 3 arguments \(SPACE KEY ATTRIBUTES\), got 2/],
-    [['search', 'phonebook', '{"nosuch": 1}'], 1, /^hyperdex: UNKNOWNATTR: /],
-    [['search', 'phonebook', '{"phone": [1]}'], 1, /^hyperdex: WRONGTYPE: "phone" is int64: a range is \[lower, upper\], got 1 elements$/],
-    [['count', 'phonebook', 'not json'], 2, /^hyperdex: PREDICATE is not valid JSON: /],
-    [['atomic', 'phonebook', 'typed', 'frobnicate', '{"phone": 1}'], 2, /^hyperdex: unknown atomic operation 'frobnicate' \(one of add, sub, /],
-    [['atomic', 'phonebook', 'typed', 'add', '{"first": 1}'], 1, /^hyperdex: WRONGTYPE: num_add does not apply to "first" \(string\)$/],
+    [['put', 'people', 'typed', '{"nosuch": 1}'], 1, /^hyperdex: UNKNOWNATTR: "nosuch" is not an attribute of space people$/],
+    [['put', 'people', 'typed', '{"phone": "6075551024"}'], 1, /^hyperdex: WRONGTYPE: "phone" is int64: expected an integer, got string 6075551024$/],
+    [['put', 'people', 'typed', '{"first": "Tom", "phone": 1.5}'], 1, /^hyperdex: WRONGTYPE: "phone" is int64: expected an integer, got number 1.5$/],
+    [['put', 'people', 'typed', '{"first": 7}'], 1, /^hyperdex: WRONGTYPE: "first" is string: expected a string/],
+    [['put', 'people', 'typed', '{"first": "Tom", "phone":'], 2, /^hyperdex: ATTRIBUTES is not valid JSON: .* \(see hyperdex --help\)$/],
+    [['put', 'people', 'typed', '{first: "Tom"}'], 2, /^hyperdex: ATTRIBUTES is not valid JSON: /],
+    [['put', 'people', 'typed', '{"first": "Tom", "first": "Tim"}'], 2, /Duplicate key 'first'/],
+    [['put', 'people', 'typed', '["first", "Tom"]'], 2, /^hyperdex: ATTRIBUTES must be a JSON object such as /],
+    [['put', 'people', 'typed'], 2, /^hyperdex: put takes 3 arguments \(SPACE KEY ATTRIBUTES\), got 2/],
+    [['search', 'people', '{"nosuch": 1}'], 1, /^hyperdex: UNKNOWNATTR: /],
+    [['search', 'people', '{"phone": [1]}'], 1, /^hyperdex: WRONGTYPE: "phone" is int64: a range is \[lower, upper\], got 1 elements$/],
+    [['count', 'people', 'not json'], 2, /^hyperdex: PREDICATE is not valid JSON: /],
+    [['atomic', 'people', 'typed', 'frobnicate', '{"phone": 1}'], 2, /^hyperdex: unknown atomic operation 'frobnicate' \(one of add, sub, /],
+    [['atomic', 'people', 'typed', 'add', '{"first": 1}'], 1, /^hyperdex: WRONGTYPE: num_add does not apply to "first" \(string\)$/],
     [['get', 'kinds', 'seven'], 1, /^hyperdex: WRONGTYPE: key "id" is int64: expected an integer, got string seven$/],
-    [['search', 'phonebook', '--descending'], 2, /--descending needs --sort-by/],
-    [['search', 'phonebook', '--sort-by', 'phone'], 2, /--sort-by needs --limit N/],
-    [['search', 'phonebook', '--limit', '0'], 2, /--limit must be a whole number from 1 to/],
-    [['get', '--timeout', 'soon', 'phonebook', 'k'], 2, /--timeout must be a number of seconds/],
+    [['search', 'people', '--descending'], 2, /--descending needs --sort-by/],
+    [['search', 'people', '--sort-by', 'phone'], 2, /--sort-by needs --limit N/],
+    [['search', 'people', '--limit', '0'], 2, /--limit must be a whole number from 1 to/],
+    [['get', '--timeout', 'soon', 'people', 'k'], 2, /--timeout must be a number of seconds/],
     [['get', '-p'], 2, /option --port needs a value/],
     [['describe-space', 'nospace'], 1, /^hyperdex: UNKNOWNSPACE: /],
   ];
@@ -96,7 +99,7 @@ test.serial('bad input: one line naming the error, exit 1 (the server or client 
     t.true(oneErrorLine(r.stderr), `${what}: ${r.stderr}`);
     t.is(r.stdout, '', what);
   }
-  const after = await hd('get', '--json', 'phonebook', 'typed');
+  const after = await hd('get', '--json', 'people', 'typed');
   t.is(after.stdout, '{"first":"T","last":"","phone":0}\n', 'none of the refused writes changed the object');
 });
 
@@ -110,7 +113,7 @@ async function closedPort(): Promise<number> {
 
 test.serial('no coordinator listening: COORDFAIL on one line, exit 1, within a bounded time', async (t) => {
   const nowhere = await closedPort();
-  for (const args of [['get', 'phonebook', 'k'], ['search', 'phonebook'], ['describe-space', 'phonebook']]) {
+  for (const args of [['get', 'people', 'k'], ['search', 'people'], ['describe-space', 'people']]) {
     const started = Date.now();
     const r = await runCommand('hyperdex', [args[0], '-p', String(nowhere), '--timeout', '3', ...args.slice(1)]);
     t.is(r.status, 1, r.stderr);
@@ -170,25 +173,25 @@ test.serial('atomic: numbers, strings, lists, sets, maps; OVERFLOW changes nothi
 });
 
 test.serial('cond-put and put-if-not-exist: applied (0) or CMPFAIL (3)', async (t) => {
-  t.is((await hd('put-if-not-exist', 'phonebook', 'cond1', '{"first": "Ann", "phone": 100}')).stdout, 'ok\n');
-  const exists = await hd('put-if-not-exist', 'phonebook', 'cond1', '{"first": "Bob"}');
+  t.is((await hd('put-if-not-exist', 'people', 'cond1', '{"first": "Ann", "phone": 100}')).stdout, 'ok\n');
+  const exists = await hd('put-if-not-exist', 'people', 'cond1', '{"first": "Bob"}');
   t.is(exists.status, 3);
-  t.is(exists.stderr, 'hyperdex: CMPFAIL: an object exists under key cond1 in space phonebook; nothing changed\n');
-  const unmet = await hd('cond-put', 'phonebook', 'cond1', '{"phone": 101}', '{"first": "Bob"}');
+  t.is(exists.stderr, 'hyperdex: CMPFAIL: an object exists under key cond1 in space people; nothing changed\n');
+  const unmet = await hd('cond-put', 'people', 'cond1', '{"phone": 101}', '{"first": "Bob"}');
   t.is(unmet.status, 3);
-  t.regex(unmet.stderr, /^hyperdex: CMPFAIL: the condition does not hold for key cond1 in space phonebook/);
-  const range = await hd('cond-put', '--json', 'phonebook', 'cond1', '{"phone": [50, 150], "first": "Ann"}', '{"first": "Cy"}');
+  t.regex(unmet.stderr, /^hyperdex: CMPFAIL: the condition does not hold for key cond1 in space people/);
+  const range = await hd('cond-put', '--json', 'people', 'cond1', '{"phone": [50, 150], "first": "Ann"}', '{"first": "Cy"}');
   t.deepEqual(range, { status: 0, stdout: '{"ok":true}\n', stderr: '' });
-  t.is((await hd('cond-put', 'phonebook', 'missing', '{}', '{"first": "X"}')).status, 3, 'no object: CMPFAIL too');
-  t.is((await hd('get', '--json', 'phonebook', 'cond1')).stdout, '{"first":"Cy","last":"","phone":100}\n');
-  t.is((await hd('del', 'phonebook', 'cond1')).stdout, 'ok\n');
-  t.is((await hd('get', 'phonebook', 'cond1')).status, 3);
+  t.is((await hd('cond-put', 'people', 'missing', '{}', '{"first": "X"}')).status, 3, 'no object: CMPFAIL too');
+  t.is((await hd('get', '--json', 'people', 'cond1')).stdout, '{"first":"Cy","last":"","phone":100}\n');
+  t.is((await hd('del', 'people', 'cond1')).stdout, 'ok\n');
+  t.is((await hd('get', 'people', 'cond1')).status, 3);
 });
 
 test.serial('search, count and group-del with equality and ranges, readable and --json', async (t) => {
   for (const [k, first, phone] of [['s1', 'Sam', 5], ['s2', 'Sam', 15], ['s3', 'Sue', 25]] as const)
-    t.is((await hd('put', 'phonebook', k, JSON.stringify({ first, last: 'Search', phone }))).status, 0);
-  const json = await hd('search', '--json', 'phonebook', '{"last": "Search"}');
+    t.is((await hd('put', 'people', k, JSON.stringify({ first, last: 'Search', phone }))).status, 0);
+  const json = await hd('search', '--json', 'people', '{"last": "Search"}');
   t.is(json.status, 0, json.stderr);
   const lines = json.stdout.trim().split('\n').sort();
   t.deepEqual(lines, [
@@ -196,29 +199,29 @@ test.serial('search, count and group-del with equality and ranges, readable and 
     '{"username":"s2","first":"Sam","last":"Search","phone":15}',
     '{"username":"s3","first":"Sue","last":"Search","phone":25}',
   ]);
-  const human = await hd('search', 'phonebook', '{"last": "Search", "phone": [10, 20]}');
+  const human = await hd('search', 'people', '{"last": "Search", "phone": [10, 20]}');
   t.is(human.stdout, 'username  "s2"\nfirst     "Sam"\nlast      "Search"\nphone     15\n\n1 object\n');
-  t.is((await hd('search', 'phonebook', '{"last": "Nobody"}')).stdout, '0 objects\n');
-  t.is((await hd('search', '--json', 'phonebook', '{"last": "Nobody"}')).stdout, '');
-  const sorted = await hd('search', '--json', '--sort-by', 'phone', '--limit', '2', '--descending', 'phonebook', '{"last": "Search"}');
+  t.is((await hd('search', 'people', '{"last": "Nobody"}')).stdout, '0 objects\n');
+  t.is((await hd('search', '--json', 'people', '{"last": "Nobody"}')).stdout, '');
+  const sorted = await hd('search', '--json', '--sort-by', 'phone', '--limit', '2', '--descending', 'people', '{"last": "Search"}');
   t.deepEqual(sorted.stdout.trim().split('\n').map((l) => JSON.parse(l).username), ['s3', 's2']);
-  const limited = await hd('search', '--json', '--limit', '1', 'phonebook', '{"last": "Search"}');
+  const limited = await hd('search', '--json', '--limit', '1', 'people', '{"last": "Search"}');
   t.is(limited.stdout.trim().split('\n').length, 1);
-  t.is((await hd('count', 'phonebook', '{"first": "Sam", "last": "Search"}')).stdout, '2\n');
-  t.is((await hd('count', '--json', 'phonebook', '{"last": "Search"}')).stdout, '{"count":3}\n');
-  t.is((await hd('group-del', 'phonebook', '{"first": "Sam", "last": "Search"}')).stdout, 'deleted 2 objects\n');
-  t.is((await hd('group-del', '--json', 'phonebook', '{"last": "Search"}')).stdout, '{"deleted":1}\n');
-  t.is((await hd('count', 'phonebook', '{"last": "Search"}')).stdout, '0\n');
+  t.is((await hd('count', 'people', '{"first": "Sam", "last": "Search"}')).stdout, '2\n');
+  t.is((await hd('count', '--json', 'people', '{"last": "Search"}')).stdout, '{"count":3}\n');
+  t.is((await hd('group-del', 'people', '{"first": "Sam", "last": "Search"}')).stdout, 'deleted 2 objects\n');
+  t.is((await hd('group-del', '--json', 'people', '{"last": "Search"}')).stdout, '{"deleted":1}\n');
+  t.is((await hd('count', 'people', '{"last": "Search"}')).stdout, '0\n');
   const all = await hd('count', '--json', 'kinds');
   t.regex(all.stdout, /^\{"count":\d+\}\n$/, 'no predicate counts everything');
 });
 
 test.serial('describe-space, readable and --json', async (t) => {
-  const human = await hd('describe-space', 'phonebook');
+  const human = await hd('describe-space', 'people');
   t.is(
     human.stdout,
     [
-      'space phonebook',
+      'space people',
       'key:',
       '  username  string',
       'attributes:',
@@ -251,27 +254,27 @@ test.serial('describe-space, readable and --json', async (t) => {
 test.serial('the shell from standard input: the same commands, errors with their line, going on, exit 1 if any failed', async (t) => {
   const script = [
     'list-spaces',
-    `put phonebook sh1 '{"first": "Shell", "phone": 1}'`,
-    'get phonebook sh1',
-    'get --json phonebook sh1',
-    'get phonebook nobody',
+    `put people sh1 '{"first": "Shell", "phone": 1}'`,
+    'get people sh1',
+    'get --json people sh1',
+    'get people nobody',
     '',
     '# a comment',
-    `put phonebook sh1 '{"phone": "one"}'`,
-    `put phonebook sh1 '{"phone": 2`,
+    `put people sh1 '{"phone": "one"}'`,
+    `put people sh1 '{"phone": 2`,
     'frobnicate',
-    `atomic phonebook sh1 add '{"phone": 41}'`,
-    `count --json phonebook '{"first": "Shell"}'`,
+    `atomic people sh1 add '{"phone": 41}'`,
+    `count --json people '{"first": "Shell"}'`,
     'help get',
     'exit',
-    'del phonebook sh1',
+    'del people sh1',
   ].join('\n');
   const r = await runCommand('hyperdex', ['shell', '-p', String(port)], script + '\n');
   t.is(r.status, 1, 'some commands failed');
   t.is(
     r.stdout.split('usage:')[0],
     [
-      'phonebook',
+      'people',
       'kinds',
       'ok',
       'first  "Shell"',
@@ -286,13 +289,13 @@ test.serial('the shell from standard input: the same commands, errors with their
   t.regex(r.stdout, /usage: get \[options\] SPACE KEY\n/, 'help for one command, without the connection options');
   t.notRegex(r.stdout, /--host/);
   t.deepEqual(r.stderr.trim().split('\n'), [
-    'line 5: NOTFOUND: no object under key nobody in space phonebook',
+    'line 5: NOTFOUND: no object under key nobody in space people',
     'line 8: WRONGTYPE: "phone" is int64: expected an integer, got string one',
     'line 9: unclosed single quote',
     "line 10: unknown command 'frobnicate' (help)",
   ]);
-  t.is((await hd('get', '--json', 'phonebook', 'sh1')).stdout, '{"first":"Shell","last":"","phone":42}\n', 'the line after exit did not run');
-  const ok = await runCommand('hyperdex', ['shell', '-p', String(port)], 'del phonebook sh1\nhelp\n');
+  t.is((await hd('get', '--json', 'people', 'sh1')).stdout, '{"first":"Shell","last":"","phone":42}\n', 'the line after exit did not run');
+  const ok = await runCommand('hyperdex', ['shell', '-p', String(port)], 'del people sh1\nhelp\n');
   t.is(ok.status, 0, ok.stderr);
   t.regex(ok.stdout, /^ok\ncommands \(each takes --help and --json\):\n/);
   for (const name of ['get', 'put', 'put-if-not-exist', 'cond-put', 'del', 'atomic', 'search', 'count', 'group-del', 'describe-space', 'list-spaces'])
@@ -308,4 +311,53 @@ test.serial('hyperdex --help lists the data commands and the shell; each has its
   t.regex(get.stdout, /^usage: hyperdex atomic \[options\] SPACE KEY OPERATION ATTRIBUTES\n/);
   t.regex(get.stdout, /-h, --host H/);
   t.regex(get.stdout, /map_atomic_add/);
+});
+
+interface Example {
+  readonly line: string;
+  readonly args: string[];
+  readonly stdin: string;
+  readonly status: number;
+  readonly output: string[];
+}
+
+/**
+ * The README's "From the shell" block: `$ hyperdex ARGS`, `$ echo 'TEXT' | hyperdex ARGS` or
+ * `$ printf 'TEXT' | hyperdex ARGS` (\n in TEXT only), an optional `# exit status N`, then the
+ * output (stdout and stderr) up to the next `$` line or the end of the block.
+ */
+function readmeExamples(): Example[] {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.split('\n## From the shell\n')[1]?.split('\n## ')[0];
+  if (section === undefined) throw new Error('README.md has no "From the shell" section');
+  const lines = section.split('\n');
+  const first = lines.findIndex((l) => l.startsWith('    $ '));
+  const examples: Example[] = [];
+  for (const raw of lines.slice(first)) {
+    if (raw.trim() !== '' && !raw.startsWith('    ')) break;
+    const line = raw.slice(4);
+    if (!line.startsWith('$ ')) {
+      examples[examples.length - 1].output.push(line);
+      continue;
+    }
+    const [, command, status] = /^\$ (.*?)(?:\s+# exit status (\d))?$/.exec(line)!;
+    const piped = /^(echo|printf) '([^']*)' \| hyperdex (.*)$/.exec(command);
+    const plain = /^hyperdex (.*)$/.exec(command);
+    if (!piped && !plain) throw new Error(`README example not understood: ${line}`);
+    const stdin = !piped ? '' : piped[1] === 'echo' ? piped[2] + '\n' : piped[2].replace(/\\n/g, '\n');
+    examples.push({ line, args: tokenize(piped ? piped[3] : plain![1]), stdin, status: Number(status ?? 0), output: [] });
+  }
+  return examples;
+}
+
+test.serial("the README's examples, as written (against this cluster's port)", async (t) => {
+  const examples = readmeExamples();
+  t.true(examples.length >= 15, `${examples.length} examples`);
+  for (const ex of examples) {
+    const r = await runCommand('hyperdex', [ex.args[0], '-p', String(port), ...ex.args.slice(1)], ex.stdin);
+    t.is(r.status, ex.status, `${ex.line}: ${r.stderr}`);
+    // add-space's note on clamped replicas depends on how many daemons there are (one here).
+    const output = (r.stdout + r.stderr).split('\n').filter((l) => !l.startsWith('note: '));
+    t.deepEqual(output.join('\n').trimEnd(), ex.output.join('\n').trimEnd(), ex.line);
+  }
 });
