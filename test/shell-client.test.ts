@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { tokenize } from '../src/cli/shell-line';
-import { ROOT, runCommand, SharedScope, startCluster } from './helpers/cluster';
+import { spawn } from 'node:child_process';
+import { BIN, ROOT, runCommand, SharedScope, startCluster } from './helpers/cluster';
 
 const scope = new SharedScope();
 let port = 0;
@@ -300,6 +301,26 @@ test.serial('the shell from standard input: the same commands, errors with their
   t.regex(ok.stdout, /^ok\ncommands \(each takes --help and --json\):\n/);
   for (const name of ['get', 'put', 'put-if-not-exist', 'cond-put', 'del', 'atomic', 'search', 'count', 'group-del', 'describe-space', 'list-spaces'])
     t.regex(ok.stdout, new RegExp(`\n  ${name} `), name);
+});
+
+test.serial('a reader that stops early (search | head) ends the command quietly, exit 0', async (t) => {
+  // 300 objects of 1 KiB: far more than a pipe holds, so writes go on after the reader has gone.
+  const filler = 'x'.repeat(1024);
+  const puts = Array.from({ length: 300 }, (_, i) => `put kinds ${1000 + i} '{"s": "${filler}"}'`).join('\n');
+  t.is((await runCommand('hyperdex', ['shell', '-p', String(port)], puts + '\n')).status, 0);
+  const child = spawn(process.execPath, [BIN('hyperdex'), 'search', '-p', String(port), '--json', 'kinds', '{"s": "' + filler + '"}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  t.is(code, 0, stderr);
+  t.is(stderr, '');
+  t.is((await hd('group-del', '--json', 'kinds', `{"s": "${filler}"}`)).stdout, '{"deleted":300}\n');
 });
 
 test.serial('hyperdex --help lists the data commands and the shell; each has its own --help', async (t) => {

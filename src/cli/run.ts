@@ -5,6 +5,11 @@ import { packageVersion } from './version';
 
 /** Runs a command's main; prints a one-line reason and exits non-zero on failure. */
 export function runMain(program: string, main: () => Promise<number | void>): void {
+  // A reader that stops early (hyperdex search ... | head) closes the pipe: stop quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   main().then(
     (code) => {
       if (typeof code === 'number') process.exitCode = code;

@@ -31,6 +31,9 @@ ${dataCommandsHelp()}  list-spaces                      list the spaces
   exit, quit, Ctrl-D               leave
 `;
 
+/** A longer line is refused (a value is at most 8 MiB, and JSON spells bytes with more characters). */
+const LINE_CHARS_MAX = 32 * 1024 * 1024;
+
 /** How long Tab may wait for the coordinator before offering nothing. */
 const COMPLETION_WAIT_MS = 1000;
 
@@ -60,6 +63,7 @@ const out = (text: string) => process.stdout.write(text);
 async function runLine(client: Client, line: string, where: string): Promise<LineResult> {
   let words: string[];
   try {
+    if (line.length > LINE_CHARS_MAX) throw new UsageError(`the line is longer than ${LINE_CHARS_MAX} characters`);
     words = tokenize(line);
   } catch (e) {
     process.stderr.write(`${where}${(e as Error).message}\n`);
