@@ -83,6 +83,7 @@ test.serial('bad input: one line naming the error, exit 1 (the server or client 
     [['search', 'people', '{"phone": [1]}'], 1, /^hyperdex: WRONGTYPE: "phone" is int64: a range is \[lower, upper\], got 1 elements$/],
     [['count', 'people', 'not json'], 2, /^hyperdex: PREDICATE is not valid JSON: /],
     [['atomic', 'people', 'typed', 'frobnicate', '{"phone": 1}'], 2, /^hyperdex: unknown atomic operation 'frobnicate' \(one of add, sub, /],
+    [['atomic', 'people', 'typed', 'constructor', '{"phone": 1}'], 2, /^hyperdex: unknown atomic operation 'constructor' /],
     [['atomic', 'people', 'typed', 'add', '{"first": 1}'], 1, /^hyperdex: WRONGTYPE: num_add does not apply to "first" \(string\)$/],
     [['get', 'kinds', 'seven'], 1, /^hyperdex: WRONGTYPE: key "id" is int64: expected an integer, got string seven$/],
     [['search', 'people', '--descending'], 2, /--descending needs --sort-by/],
@@ -114,6 +115,9 @@ async function closedPort(): Promise<number> {
 
 test.serial('no coordinator listening: COORDFAIL on one line, exit 1, within a bounded time', async (t) => {
   const nowhere = await closedPort();
+  const bad = await runCommand('hyperdex', ['put', '-p', String(nowhere), 'people', 'k', '{"a":']);
+  t.is(bad.status, 2, 'a bad command line is reported before any connection');
+  t.regex(bad.stderr, /ATTRIBUTES is not valid JSON/);
   for (const args of [['get', 'people', 'k'], ['search', 'people'], ['describe-space', 'people']]) {
     const started = Date.now();
     const r = await runCommand('hyperdex', [args[0], '-p', String(nowhere), '--timeout', '3', ...args.slice(1)]);

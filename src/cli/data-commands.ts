@@ -99,7 +99,7 @@ function attributesArgument(text: string, what = 'ATTRIBUTES'): Attributes {
   return parseJsonObject(text, what, ATTRIBUTES_EXAMPLE) as Attributes;
 }
 
-/** The space's schema, and the key argument typed by it. */
+/** The space's schema, and the key argument typed by it. Commands check their other arguments first: a bad command line sends nothing. */
 async function spaceAndKey(inv: Invocation): Promise<{ space: string; spec: SpaceSpec; key: Key }> {
   const space = inv.args[0];
   const spec = await inv.client.describeSpace(space);
@@ -128,9 +128,9 @@ export const ATOMIC_OPERATION_NAMES: readonly string[] = [...Object.keys(ATOMIC_
 
 function atomicMethod(text: string): AtomicMethod {
   const name = text.replace(/-/g, '_');
-  if (name in ATOMIC_OPERATIONS) return name as AtomicMethod;
-  const alias = ATOMIC_ALIASES[name];
-  if (alias) return alias;
+  // Own properties only: 'constructor' or 'toString' is no operation.
+  if (Object.hasOwn(ATOMIC_OPERATIONS, name)) return name as AtomicMethod;
+  if (Object.hasOwn(ATOMIC_ALIASES, name)) return ATOMIC_ALIASES[name];
   throw new UsageError(`unknown atomic operation '${text}' (one of ${ATOMIC_OPERATION_NAMES.join(', ')})`);
 }
 
@@ -189,11 +189,11 @@ function limitOption(p: Parsed): number | undefined {
 async function search(inv: Invocation): Promise<void> {
   const space = inv.args[0];
   const predicate = predicateArgument(inv, 1);
-  const spec = await inv.client.describeSpace(space);
   const limit = limitOption(inv.options);
   const sortBy = inv.options.values['sort-by'];
   if (sortBy === undefined && inv.options.flags.has('descending')) throw new UsageError('--descending needs --sort-by');
   if (sortBy !== undefined && limit === undefined) throw new UsageError('--sort-by needs --limit N');
+  const spec = await inv.client.describeSpace(space);
   const results =
     sortBy === undefined ? inv.client.search(space, predicate) : inv.client.sortedSearch(space, predicate, sortBy, limit!, inv.options.flags.has('descending') ? 'descending' : 'ascending');
   let count = 0;
@@ -227,8 +227,9 @@ export const DATA_COMMANDS: readonly DataCommand[] = [
     details: `ATTRIBUTES is a JSON object, e.g. '${ATTRIBUTES_EXAMPLE}'; attributes not named keep their value (a new object's take their defaults).\n${VALUES_HELP}`,
     options: [],
     async run(inv) {
+      const attrs = attributesArgument(inv.args[2]);
       const { space, key } = await spaceAndKey(inv);
-      await inv.client.put(space, key, attributesArgument(inv.args[2]));
+      await inv.client.put(space, key, attrs);
       printOutcome(inv, 'ok', { ok: true });
     },
   },
@@ -239,8 +240,9 @@ export const DATA_COMMANDS: readonly DataCommand[] = [
     details: `Exit status 3 (CMPFAIL) when an object exists: nothing changes.\n${VALUES_HELP}`,
     options: [],
     async run(inv) {
+      const attrs = attributesArgument(inv.args[2]);
       const { space, key } = await spaceAndKey(inv);
-      if (!(await inv.client.putIfNotExist(space, key, attributesArgument(inv.args[2]))))
+      if (!(await inv.client.putIfNotExist(space, key, attrs)))
         throw new NotApplied(`CMPFAIL: an object exists under key ${inv.args[1]} in space ${space}; nothing changed`);
       printOutcome(inv, 'ok', { ok: true });
     },
@@ -252,9 +254,10 @@ export const DATA_COMMANDS: readonly DataCommand[] = [
     details: `CONDITION is a predicate (below) on the stored object. Exit status 3 (CMPFAIL) when it does not hold or there is no object: nothing changes.\n${PREDICATE_HELP}\n${VALUES_HELP}`,
     options: [],
     async run(inv) {
-      const { space, key } = await spaceAndKey(inv);
       const condition = attributesArgument(inv.args[2], 'CONDITION');
-      if (!(await inv.client.condPut(space, key, condition, attributesArgument(inv.args[3]))))
+      const attrs = attributesArgument(inv.args[3]);
+      const { space, key } = await spaceAndKey(inv);
+      if (!(await inv.client.condPut(space, key, condition, attrs)))
         throw new NotApplied(`CMPFAIL: the condition does not hold for key ${inv.args[1]} in space ${space} (or there is no object); nothing changed`);
       printOutcome(inv, 'ok', { ok: true });
     },
@@ -283,10 +286,11 @@ export const DATA_COMMANDS: readonly DataCommand[] = [
     ].join('\n'),
     options: [],
     async run(inv) {
-      const { space, key } = await spaceAndKey(inv);
       const method = atomicMethod(inv.args[2]);
+      const attrs = attributesArgument(inv.args[3]);
+      const { space, key } = await spaceAndKey(inv);
       const operation = inv.client[method] as (space: string, key: Key, attrs: Attributes) => Promise<boolean>;
-      if (!(await operation.call(inv.client, space, key, attributesArgument(inv.args[3])))) throw notFound(inv);
+      if (!(await operation.call(inv.client, space, key, attrs))) throw notFound(inv);
       printOutcome(inv, 'ok', { ok: true });
     },
   },

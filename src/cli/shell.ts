@@ -20,7 +20,8 @@ const SPECS: OptionSpec[] = [
 
 const DESCRIPTION = `An interactive shell for the data commands: type them without "hyperdex", e.g.
   put phonebook jsmith1 '{"first": "John", "phone": 6075551024}'
-Words are quoted as in a POSIX shell ('...' keeps JSON as it is). Commands: help [COMMAND],
+Words are quoted as in a POSIX shell ('...' keeps JSON as it is); a line whose first word starts
+with # is skipped. Commands: help [COMMAND],
 list-spaces, exit (or Ctrl-D), and the data commands. Tab completes command, space, atomic
 operation and attribute names. Read from a pipe or a file, it runs each line and exits 1 if any
 command failed, 0 otherwise.`;
