@@ -1,6 +1,6 @@
 import test, { ExecutionContext } from 'ava';
 
-import { OptionSpec, parseArgs, Parsed, portValue, UsageError } from '../src/cli/args';
+import { OptionSpec, parseArgs, Parsed, portValue, ShowVersion, usage, UsageError } from '../src/cli/args';
 
 const SPECS: OptionSpec[] = [
   { long: 'listen', short: 'l', help: 'address to listen on', default: '127.0.0.1' },
@@ -111,4 +111,25 @@ test('portValue rejects what is not a port number', (t) => {
   }
   const e = t.throws(() => port('65536', true), { instanceOf: UsageError });
   if (e) t.regex(e.message, /\(0-65535\), got '65536'/);
+});
+
+const HELP_SPEC: OptionSpec = { long: 'help', short: '?', flag: true, help: 'show this help and exit' };
+const HOST_SPEC: OptionSpec = { long: 'host', short: 'h', help: 'the host', default: '127.0.0.1' };
+
+test('--version on every command: parseArgs throws ShowVersion, even without a spec for it', (t) => {
+  t.throws(() => parse('--version'), { instanceOf: ShowVersion });
+  t.throws(() => parse('-d', '--version', 'word'), { instanceOf: ShowVersion });
+  usageError(t, ['--version=1'], /--version takes no value/);
+  t.deepEqual(parse('--', '--version').positional, ['--version'], 'after -- it is a word');
+  t.is(parse('--data', '--version').values.data, '--version', 'as a value it is a value');
+  t.regex(usage('x', 'y', SPECS), /\n {6}--version +print the version and exit\n/);
+});
+
+test('-h is --help when the command has --help and does not use -h; otherwise it keeps its meaning', (t) => {
+  t.true(parseArgs(['-h'], [...SPECS, HELP_SPEC]).flags.has('help'));
+  t.true(parseArgs(['-?'], [...SPECS, HELP_SPEC]).flags.has('help'));
+  t.regex(usage('x', 'y', [...SPECS, HELP_SPEC]), /\n  -h, -\?, --help +show this help/);
+  t.is(parseArgs(['-h', 'example.org'], [HOST_SPEC, HELP_SPEC]).values.host, 'example.org');
+  t.regex(usage('x', 'y', [HOST_SPEC, HELP_SPEC]), /\n  -\?, --help +show this help/);
+  usageError(t, ['-h'], /unknown option -h/);
 });

@@ -5,7 +5,7 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from '../src/client/client';
-import { runCommand, SharedScope, startCoordinator, startDaemon, startProcess, stopProcess, tempDir, waitForOutput } from './helpers/cluster';
+import { ROOT, runCommand, SharedScope, startCoordinator, startDaemon, startProcess, stopProcess, tempDir, waitForOutput } from './helpers/cluster';
 
 const HELP_CASES: [string, string[]][] = [
   ['hyperdex', ['--help']],
@@ -18,7 +18,45 @@ const HELP_CASES: [string, string[]][] = [
   ['hyperdex-daemon', ['--help']],
   ['hyperdex-daemon', ['-?']],
   ['hyperdex-coordinator-control', ['--help']],
+  // -h is help wherever it is not the host.
+  ['hyperdex', ['-h']],
+  ['hyperdex', ['coordinator', '-h']],
+  ['hyperdex', ['daemon', '-h']],
+  ['hyperdex-coordinator', ['-h']],
+  ['hyperdex', ['get', '--help']],
+  ['hyperdex', ['shell', '--help']],
 ];
+
+const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+const VERSION_CASES: [string, string[]][] = [
+  ['hyperdex', ['--version']],
+  ['hyperdex', ['coordinator', '--version']],
+  ['hyperdex', ['daemon', '--version']],
+  ['hyperdex', ['add-space', '--version']],
+  ['hyperdex', ['rm-space', '--version']],
+  ['hyperdex', ['list-spaces', '--version']],
+  ['hyperdex', ['get', '--version']],
+  ['hyperdex', ['shell', '--version']],
+  ['hyperdex-coordinator', ['--version']],
+  ['hyperdex-daemon', ['--version']],
+  ['hyperdex-coordinator-control', ['--version']],
+];
+
+for (const [cmd, args] of VERSION_CASES) {
+  test(`${cmd} ${args.join(' ')} prints the package version and exits 0`, async (t) => {
+    const r = await runCommand(cmd, args);
+    t.deepEqual(r, { status: 0, stdout: `${cmd} ${VERSION}\n`, stderr: '' });
+  });
+}
+
+test('-h is the host where a command has one: hyperdex-daemon, hyperdex-coordinator-control, the data commands', async (t) => {
+  for (const [cmd, args] of [['hyperdex-daemon', ['-h']], ['hyperdex-coordinator-control', ['-h']], ['hyperdex', ['list-spaces', '-h']], ['hyperdex', ['get', '-h']]] as const) {
+    const r = await runCommand(cmd, args);
+    t.is(r.status, 2, `${cmd} ${args.join(' ')}`);
+    t.regex(r.stderr, /option --host needs a value/);
+  }
+});
 
 for (const [cmd, args] of HELP_CASES) {
   test(`${cmd} ${args.join(' ')} prints usage and exits 0`, async (t) => {

@@ -1,5 +1,8 @@
 // Command-line options: `--name value`, `--name=value`, `-n value`, `-nvalue`, and flags.
 // Pure: takes argv and a list of option specs, returns values or a one-line error.
+// Every command gets two options without listing them: --version (parseArgs throws ShowVersion,
+// which runMain prints), and -h for --help when the command has --help and does not use -h
+// itself (for the host, as the client commands and hyperdex-daemon do).
 
 export interface OptionSpec {
   /** Long name without dashes, e.g. 'listen-port'. */
@@ -21,12 +24,25 @@ export interface Parsed {
 
 export class UsageError extends Error {}
 
+/** Thrown by parseArgs for --version: the command stops there and its runner prints the version. */
+export class ShowVersion extends Error {
+  constructor() {
+    super('--version');
+  }
+}
+
+/** -h means --help for commands that have --help and do not give -h another meaning. */
+function helpTakesH(specs: readonly OptionSpec[]): boolean {
+  return specs.some((s) => s.long === 'help' && s.flag) && !specs.some((s) => s.short === 'h');
+}
+
 export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[]): Parsed {
   const values: Record<string, string> = {};
   const flags = new Set<string>();
   const positional: string[] = [];
   const byLong = new Map(specs.map((s) => [s.long, s]));
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
+  if (helpTakesH(specs)) byShort.set('h', specs.find((s) => s.long === 'help')!);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     let spec: OptionSpec | undefined;
@@ -39,6 +55,10 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
       const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
       inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
       spec = byLong.get(name);
+      if (!spec && name === 'version') {
+        if (inline !== undefined) throw new UsageError('option --version takes no value');
+        throw new ShowVersion();
+      }
       if (!spec) throw new UsageError(`unknown option --${name}`);
     } else if (arg.startsWith('-') && arg.length > 1) {
       spec = byShort.get(arg[1]);
@@ -73,8 +93,10 @@ export function portValue(parsed: Parsed, name: string, allowZero = false): numb
 
 export function usage(synopsis: string, description: string, specs: readonly OptionSpec[]): string {
   const lines = [`usage: ${synopsis}`, '', description, '', 'options:'];
-  for (const s of specs) {
-    const names = `${s.short ? `-${s.short}, ` : '    '}--${s.long}${s.flag ? '' : ` ${s.valueName ?? 'VALUE'}`}`;
+  const withVersion = specs.some((s) => s.long === 'version') ? specs : [...specs, { long: 'version', flag: true, help: 'print the version and exit' }];
+  for (const s of withVersion) {
+    const shorts = [...(s.long === 'help' && helpTakesH(specs) ? ['h'] : []), ...(s.short ? [s.short] : [])];
+    const names = `${shorts.length > 0 ? shorts.map((x) => `-${x}, `).join('') : '    '}--${s.long}${s.flag ? '' : ` ${s.valueName ?? 'VALUE'}`}`;
     const def = s.default !== undefined ? ` (default: ${s.default})` : '';
     lines.push(`  ${names.padEnd(32)} ${s.help}${def}`);
   }

@@ -1,8 +1,10 @@
 // `hyperdex COMMAND ...`: the 1.0 spelling, one program with subcommands.
 
-import { UsageError } from './args';
+import { ShowVersion, UsageError } from './args';
+import { dataCommand, dataCommandsHelp, findDataCommand } from './data-commands';
 import { runMain } from './run';
 import { coordinatorCommand, daemonCommand } from './servers';
+import { shellCommand } from './shell';
 import { spaceCommand } from './spaces';
 
 const HELP = `usage: hyperdex COMMAND [options]
@@ -14,11 +16,15 @@ commands:
   rm-space NAME    remove a space
   list-spaces      list the spaces
 
-Every command takes --help.
+data commands (values in JSON, --json output for scripts, -h HOST -p PORT of the coordinator):
+${dataCommandsHelp()}  shell            an interactive shell for the commands above (hyperdex shell --help)
+
+Every command takes --help and --version.
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && findDataCommand(command)) return dataCommand(command, rest);
   switch (command) {
     case 'coordinator':
       return coordinatorCommand(rest);
@@ -28,13 +34,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'rm-space':
     case 'list-spaces':
       return spaceCommand(command, rest);
+    case 'shell':
+      return shellCommand(rest);
     case '--help':
+    case '-h':
     case '-?':
     case 'help':
       process.stdout.write(HELP);
       return 0;
+    case '--version':
+      throw new ShowVersion();
     case undefined:
-      throw new UsageError('no command given (coordinator, daemon, add-space, rm-space, list-spaces)');
+      throw new UsageError('no command given (coordinator, daemon, add-space, get, put, search, shell, ...)');
     default:
       throw new UsageError(`unknown command '${command}'`);
   }

@@ -1,14 +1,24 @@
 // Shared plumbing for the command-line programs: one-line errors, exit codes, signals, logging.
 
-import { UsageError } from './args';
+import { ShowVersion, UsageError } from './args';
+import { packageVersion } from './version';
 
 /** Runs a command's main; prints a one-line reason and exits non-zero on failure. */
 export function runMain(program: string, main: () => Promise<number | void>): void {
+  // A reader that stops early (hyperdex search ... | head) closes the pipe: stop quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   main().then(
     (code) => {
       if (typeof code === 'number') process.exitCode = code;
     },
     (err: Error) => {
+      if (err instanceof ShowVersion) {
+        process.stdout.write(`${program} ${packageVersion()}\n`);
+        return;
+      }
       const hint = err instanceof UsageError ? ` (see ${program} --help)` : '';
       process.stderr.write(`${program}: ${err.message.split('\n')[0]}${hint}\n`);
       process.exitCode = err instanceof UsageError ? 2 : 1;

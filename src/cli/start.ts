@@ -75,6 +75,7 @@ async function main(argv: readonly string[]): Promise<number> {
       `  data         ${root}`,
       `  secret       ${secretFile} (a daemon started by hand needs --cluster-secret-file ${secretFile})`,
       `Try: echo 'space phonebook key username attributes first, last, int phone subspace first, last, phone' | npx hyperdex add-space -p ${port}`,
+      `then: npx hyperdex put -p ${port} phonebook jsmith1 '{"first": "John", "phone": 6075551024}', npx hyperdex get -p ${port} phonebook jsmith1, or npx hyperdex shell -p ${port}`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
