@@ -1,5 +1,6 @@
 // `hyperdex COMMAND ...`: the 1.0 spelling, one program with subcommands.
 
+import { adminCommand, adminCommandList, isAdminCommand } from './admin';
 import { UsageError } from './args';
 import { runMain } from './run';
 import { coordinatorCommand, daemonCommand } from './servers';
@@ -14,11 +15,15 @@ commands:
   rm-space NAME    remove a space
   list-spaces      list the spaces
 
+administration:
+${adminCommandList()}
+
 Every command takes --help.
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (isAdminCommand(command)) return adminCommand(command, rest, { program: 'hyperdex', defaultPort: '1982' });
   switch (command) {
     case 'coordinator':
       return coordinatorCommand(rest);
