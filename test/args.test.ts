@@ -1,6 +1,6 @@
 import test, { ExecutionContext } from 'ava';
 
-import { OptionSpec, parseArgs, Parsed, portValue, ShowVersion, usage, UsageError } from '../src/cli/args';
+import { firstPositional, OptionSpec, parseArgs, Parsed, portValue, ShowVersion, usage, UsageError } from '../src/cli/args';
 
 const SPECS: OptionSpec[] = [
   { long: 'listen', short: 'l', help: 'address to listen on', default: '127.0.0.1' },
@@ -132,4 +132,17 @@ test('-h is --help when the command has --help and does not use -h; otherwise it
   t.is(parseArgs(['-h', 'example.org'], [HOST_SPEC, HELP_SPEC]).values.host, 'example.org');
   t.regex(usage('x', 'y', [HOST_SPEC, HELP_SPEC]), /\n  -\?, --help +show this help/);
   usageError(t, ['-h'], /unknown option -h/);
+});
+
+test('firstPositional skips options and their values, as parseArgs reads them', (t) => {
+  const at = (...argv: string[]) => firstPositional(argv, SPECS);
+  t.is(at('cmd'), 0);
+  t.is(at('-l', 'h', '--listen-port', '1', 'cmd', '--json'), 4);
+  t.is(at('--data=x', '-Dy', '-d', '--verbose', 'cmd'), 4);
+  t.is(at('--', '-d'), 1, 'after --, anything is positional');
+  t.is(at('-p', '1'), -1, 'none');
+  t.is(at('--bogus', 'cmd'), -1, 'an unknown option: parseArgs reports it');
+  // What parseArgs takes as positional comes first in the same place.
+  const argv = ['-p', '1', '-d', 'show', '-D', 'x'];
+  t.is(argv[at(...argv)], parse(...argv).positional[0]);
 });

@@ -115,7 +115,7 @@ test('open registration: the server id and the fresh key, then the keys, then th
     [[], [1]],
     'the subscriber has the configuration before and then with the new server',
   );
-  t.true(h.logs.includes('info: daemon 1 at 10.0.0.1:2012'));
+  t.true(h.logs.includes('info: daemon 1 joined at 10.0.0.1:2012'));
 
   // The same token on a new connection: the same id and key, whatever key is offered; the old connection is closed.
   const again = h.open();
@@ -456,6 +456,178 @@ test('stopping closes every connection, and nobody goes offline for it', (t) => 
   t.is(h.sent.length, sent);
 });
 
+// ---- an operator's requests about servers ---------------------------------------------------
+
+/** The last COORD_RESP to a connection, as [status, message]. */
+function lastResponse(h: ReturnType<typeof harness>, conn: ConnectionId): [number, string] {
+  const m = h.to(conn).at(-1);
+  if (m?.kind !== 'coord-resp') throw new Error(`expected a COORD_RESP, got ${m?.kind}`);
+  return [m.status, m.message];
+}
+
+const serverStates = (state: CoordinatorState) => state.config.servers.map((s) => [s.id, s.state]);
+const heads = (state: CoordinatorState) => state.config.spaces.flatMap((sp) => sp.subspaces.flatMap((ss) => ss.regions.map((r) => r.replicas[0])));
+
+test('SERVER_OFFLINE: pushed before the answer; its regions stay its own; it gets no new ones; it holds across reconnections and restarts', (t) => {
+  const h = harness();
+  const watcher = h.open();
+  h.request(watcher, { kind: 'subscribe' });
+  const a = h.open();
+  h.register(a, 'daemon-a', 1);
+  const b = h.open();
+  h.request(b, { kind: 'register', token: 'daemon-b', host: '10.0.0.2', port: 2012, freshKey: key(2) });
+  const admin = h.open();
+  h.request(admin, { kind: 'space-add', description: KV });
+  const headsBefore = heads(h.core.state);
+  t.deepEqual([...new Set(headsBefore)].sort(), [1, 2]);
+
+  const pushedBefore = h.to(watcher).length;
+  const version = h.core.state.config.version;
+  const r = h.raw({ type: 'request', conn: admin, id: 5n, request: { kind: 'server-offline', serverId: 2 } });
+  t.deepEqual(r.send, [], 'held until persisted');
+  h.acknowledge(r);
+  const [status, message] = lastResponse(h, admin);
+  t.is(status, Status.SUCCESS);
+  t.regex(message, /^server 2 is offline: it gets no new regions, and the 4 region\(s\) it heads are unavailable to clients until server-online 2/);
+  t.is(h.core.state.config.version, version + 1);
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.AVAILABLE], [2, ServerState.ADMIN_OFFLINE]]);
+  t.deepEqual(heads(h.core.state), headsBefore, 'no region moves: its objects are only on server 2');
+  const order = h.sent.filter((s) => s.conn === watcher || s.conn === admin).slice(-2).map((s) => s.message.kind);
+  t.deepEqual(order, ['config', 'coord-resp'], 'the new configuration reaches subscribers before the answer');
+  t.is(h.to(watcher).length, pushedBefore + 1);
+  t.true(h.logs.includes('info: server 2 is now admin-offline'));
+
+  // Again: nothing changes.
+  t.is(h.request(admin, { kind: 'server-offline', serverId: 2 }).persist, undefined);
+  t.deepEqual(lastResponse(h, admin), [Status.SUCCESS, 'server 2 was already taken offline']);
+  // A new space's regions all go to the available server.
+  h.request(admin, { kind: 'space-add', description: KV.replace('space kv', 'space kv2') });
+  t.true(h.core.state.config.spaces[1].subspaces.every((ss) => ss.regions.every((r) => r.replicas[0] === 1)));
+  // Its daemon disconnects and registers again: still taken offline.
+  h.step({ type: 'closed', conn: b });
+  t.deepEqual(serverStates(h.core.state)[1], [2, ServerState.ADMIN_OFFLINE]);
+  const b2 = h.open();
+  h.request(b2, { kind: 'register', token: 'daemon-b', host: '10.0.0.2', port: 2013, freshKey: key(3) });
+  t.deepEqual(h.core.state.config.servers[1], { id: 2, host: '10.0.0.2', port: 2013, state: ServerState.ADMIN_OFFLINE });
+  // And after a restart of the coordinator.
+  const restarted = new CoordinatorCore({ state: h.durable()! });
+  const started = restarted.step({ type: 'start' });
+  t.deepEqual(serverStates(started.persist!.state), [[1, ServerState.OFFLINE], [2, ServerState.ADMIN_OFFLINE]]);
+});
+
+test('SERVER_OFFLINE cancels the moves towards the server; SERVER_ONLINE makes it available, or offline until its daemon registers', (t) => {
+  const h = harness();
+  const a = h.open();
+  h.register(a, 'daemon-a', 1);
+  const admin = h.open();
+  h.request(admin, { kind: 'space-add', description: KV });
+  const b = h.open();
+  h.request(b, { kind: 'register', token: 'daemon-b', host: '10.0.0.2', port: 2012, freshKey: key(2) });
+  const moving = () => h.core.state.config.spaces[0].subspaces.flatMap((ss) => ss.regions.filter((r) => r.moving !== undefined).map((r) => r.moving));
+  t.true(moving().length > 0 && moving().every((to) => to === 2), 'server 2 joined: regions move to it');
+  h.request(admin, { kind: 'server-offline', serverId: 2 });
+  t.deepEqual(moving(), [], 'moves towards it are cancelled');
+  t.deepEqual(Object.keys(h.core.state.moveStarts), []);
+
+  h.request(admin, { kind: 'server-online', serverId: 2 });
+  t.deepEqual(lastResponse(h, admin), [Status.SUCCESS, 'server 2 is available']);
+  t.deepEqual(serverStates(h.core.state)[1], [2, ServerState.AVAILABLE]);
+  t.true(moving().length > 0, 'and regions move to it again');
+  h.request(admin, { kind: 'server-online', serverId: 2 });
+  t.deepEqual(lastResponse(h, admin), [Status.SUCCESS, 'server 2 was not taken offline (it is available); nothing to do']);
+
+  // Taken offline, then its daemon goes away: online makes it OFFLINE, its registration AVAILABLE.
+  h.request(admin, { kind: 'server-offline', serverId: 2 });
+  h.step({ type: 'closed', conn: b });
+  h.request(admin, { kind: 'server-online', serverId: 2 });
+  t.regex(lastResponse(h, admin)[1], /its daemon is not connected: it becomes available when the daemon registers/);
+  t.deepEqual(serverStates(h.core.state)[1], [2, ServerState.OFFLINE]);
+  const b2 = h.open();
+  h.request(b2, { kind: 'register', token: 'daemon-b', host: '10.0.0.2', port: 2012, freshKey: key(2) });
+  t.deepEqual(serverStates(h.core.state)[1], [2, ServerState.AVAILABLE]);
+
+  h.request(admin, { kind: 'server-online', serverId: 7 });
+  t.deepEqual(lastResponse(h, admin), [Status.BADREQUEST, 'no server 7: the servers are 1, 2']);
+  t.true(h.logs.includes('warn: refused server-online 7: no server 7: the servers are 1, 2'));
+});
+
+test('SERVER_FORGET: refused for an unknown, a connected or a heading server; otherwise it leaves the configuration, the chains and the peer keys', (t) => {
+  const h = harness();
+  const admin = h.open();
+  h.request(admin, { kind: 'server-forget', serverId: 1 });
+  t.deepEqual(lastResponse(h, admin), [Status.BADREQUEST, 'no server 1: no server is registered']);
+  const a = h.open();
+  h.register(a, 'daemon-a', 1);
+  const b = h.open();
+  h.request(b, { kind: 'register', token: 'daemon-b', host: '10.0.0.2', port: 2012, freshKey: key(2) });
+  // Three replicas asked for: the chains hold both servers.
+  h.request(admin, { kind: 'space-add', description: KV.replace('tolerate 0 failures', 'tolerate 2 failures') });
+
+  h.request(admin, { kind: 'server-forget', serverId: 2 });
+  t.deepEqual(lastResponse(h, admin), [Status.BADREQUEST, "server 2's daemon is connected to the coordinator: stop it before forgetting the server"]);
+  h.step({ type: 'closed', conn: b });
+  const r = h.request(admin, { kind: 'server-forget', serverId: 2 });
+  t.is(r.persist, undefined, 'a refusal changes nothing');
+  t.regex(lastResponse(h, admin)[1], /^server 2 heads 4 region\(s\), whose objects are only on it: region \d+ of space kv, .*; start its daemon again/);
+
+  // Once the space is gone, it heads nothing and is forgotten; server 1's chains no longer name it.
+  h.request(admin, { kind: 'space-add', description: KV.replace('space kv', 'space one').replace('create 4', 'create 1') });
+  const one = () => h.core.state.config.spaces.find((s) => s.name === 'one')!;
+  t.true(one().subspaces.every((ss) => ss.regions.every((r) => r.replicas[0] === 1)));
+  h.request(admin, { kind: 'space-rm', name: 'kv' });
+  const sentBefore = h.sent.length;
+  h.request(admin, { kind: 'server-forget', serverId: 2 });
+  t.deepEqual(lastResponse(h, admin), [Status.SUCCESS, 'server 2 is forgotten']);
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.AVAILABLE]]);
+  t.deepEqual(Object.keys(h.core.state.peerKeys), ['1']);
+  t.true(one().subspaces.every((ss) => ss.regions.every((r) => !r.replicas.includes(2))));
+  const keys = h.sent.slice(sentBefore).filter((s) => s.message.kind === 'peer-keys');
+  t.deepEqual(
+    keys.map((s) => [s.conn, s.message.kind === 'peer-keys' ? [...s.message.keys.keys()] : []]),
+    [[a, [1]]],
+    'the registered daemons learn that its key is no longer valid',
+  );
+  t.true(h.logs.includes('info: server 2 is forgotten'));
+
+  // Its daemon started again on its data directory: the same id, a new key, a new member.
+  const b2 = h.open();
+  h.request(b2, { kind: 'register', token: 'daemon-b', host: '10.0.0.2', port: 2012, freshKey: key(9) });
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.AVAILABLE], [2, ServerState.AVAILABLE]]);
+  t.deepEqual(h.core.state.peerKeys[2], key(9));
+});
+
+test('the log names each event: joined, rejoined, spaces created and removed, configuration versions, server states', (t) => {
+  const h = harness();
+  const a = h.open();
+  h.register(a, 'daemon-a', 1);
+  const admin = h.open();
+  h.request(admin, { kind: 'space-add', description: KV });
+  h.request(admin, { kind: 'server-offline', serverId: 1 });
+  h.request(admin, { kind: 'space-rm', name: 'kv' });
+  h.step({ type: 'closed', conn: a });
+  h.register(h.open(), 'daemon-a', 1);
+  const events: string[] = [];
+  const core = new CoordinatorCore({ state: INITIAL_STATE });
+  const record = (r: CoordinatorReady) => {
+    for (const l of r.log) if (l.fields?.event) events.push(`${l.level} ${l.fields.event}`);
+  };
+  record(core.step({ type: 'start' }));
+  t.deepEqual(events, ['info config-recovered']);
+  const lines = h.logs;
+  for (const expected of [
+    'info: daemon 1 joined at 10.0.0.1:2012',
+    'info: space kv created, 8 regions',
+    'info: server 1 is now admin-offline',
+    'info: space kv removed',
+    'warn: daemon 1 disconnected',
+    'info: daemon 1 rejoined at 10.0.0.1:2012',
+  ])
+    t.true(lines.includes(expected), expected);
+  const versions = lines.filter((l) => l.startsWith('info: configuration version ')).map((l) => Number(l.split(' ').at(-1)));
+  t.deepEqual(versions, [...versions].sort((x, y) => x - y), 'every version, in order');
+  t.is(versions.at(-1), h.core.state.config.version);
+});
+
 // ---- determinism ------------------------------------------------------------------------------
 
 /** A random run of events (a bounded number), with the Ready of each step, as text. */
@@ -489,6 +661,7 @@ function randomRun(seed: number): string[] {
         { kind: 'space-add', description: KV },
         { kind: 'space-rm', name: 'kv' },
         { kind: 'region-moved', regionId: rng.between(1, 8), to: rng.between(1, 3), configVersion: core.state.config.version },
+        { kind: rng.pick(['server-offline', 'server-online', 'server-forget'] as const), serverId: rng.between(1, 4) },
       ]);
       step({ type: 'request', conn, id: BigInt(i), request });
     }

@@ -82,6 +82,10 @@ enum hyperdatatype
 #define HYPERDEX_MSG_REGISTER_CHALLENGE 0x010c
 /* Coordinator to registered daemons only: every registered server's peer key. */
 #define HYPERDEX_MSG_PEER_KEYS          0x010d
+/* Operator requests about one server, answered with COORD_RESP (docs/protocol.md 4.22). */
+#define HYPERDEX_MSG_SERVER_OFFLINE     0x010e
+#define HYPERDEX_MSG_SERVER_ONLINE      0x010f
+#define HYPERDEX_MSG_SERVER_FORGET      0x0110
 
 #define HYPERDEX_MSG_REQ_GET            0x0201
 #define HYPERDEX_MSG_RESP_GET           0x0202

@@ -83,6 +83,30 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
   return { values, flags, positional };
 }
 
+/**
+ * Where the first positional argument is (options and their values skipped, as parseArgs reads
+ * them), or -1 when there is none: a program with subcommands parses what comes before it with its
+ * own options and leaves the rest to the subcommand. An unknown option stops the search (-1):
+ * parseArgs then reports it.
+ */
+export function firstPositional(argv: readonly string[], specs: readonly OptionSpec[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') return i + 1 < argv.length ? i + 1 : -1;
+    let spec: OptionSpec | undefined;
+    if (arg.startsWith('--')) {
+      if (arg.includes('=')) continue;
+      spec = specs.find((s) => s.long === arg.slice(2));
+    } else if (arg.startsWith('-') && arg.length > 1) {
+      if (arg.length > 2) continue;
+      spec = specs.find((s) => s.short === arg[1]);
+    } else return i;
+    if (!spec) return -1;
+    if (!spec.flag) i++;
+  }
+  return -1;
+}
+
 export function portValue(parsed: Parsed, name: string, allowZero = false): number {
   const raw = parsed.values[name];
   const n = Number(raw);

@@ -1,5 +1,6 @@
 // `hyperdex COMMAND ...`: the 1.0 spelling, one program with subcommands.
 
+import { adminCommand, adminCommandList, isAdminCommand } from './admin';
 import { ShowVersion, UsageError } from './args';
 import { dataCommand, dataCommandsHelp, findDataCommand } from './data-commands';
 import { runMain } from './run';
@@ -19,12 +20,16 @@ commands:
 data commands (values in JSON, --json output for scripts, -h HOST -p PORT of the coordinator):
 ${dataCommandsHelp()}  shell            an interactive shell for the commands above (hyperdex shell --help)
 
+administration:
+${adminCommandList()}
+
 Every command takes --help and --version.
 `;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command !== undefined && findDataCommand(command)) return dataCommand(command, rest);
+  if (isAdminCommand(command)) return adminCommand(command, rest, { program: 'hyperdex', defaultPort: '1982' });
   switch (command) {
     case 'coordinator':
       return coordinatorCommand(rest);

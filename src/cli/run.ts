@@ -1,5 +1,6 @@
-// Shared plumbing for the command-line programs: one-line errors, exit codes, signals, logging.
+// Shared plumbing for the command-line programs: one-line errors, exit codes, signals, standard input.
 
+import { LogFn } from '../common/log';
 import { ShowVersion, UsageError } from './args';
 import { packageVersion } from './version';
 
@@ -20,42 +21,46 @@ export function runMain(program: string, main: () => Promise<number | void>): vo
         return;
       }
       const hint = err instanceof UsageError ? ` (see ${program} --help)` : '';
-      process.stderr.write(`${program}: ${err.message.split('\n')[0]}${hint}\n`);
+      process.stderr.write(`${program}: ${withCauses(err)}${hint}\n`);
       process.exitCode = err instanceof UsageError ? 2 : 1;
     },
   );
 }
 
-/** Calls `stop` on the first SIGINT or SIGTERM; a second one exits at once. */
-export function onShutdown(stop: () => Promise<void>): void {
+/** How many causes an error message names at most. */
+const CAUSES_MAX = 4;
+
+/**
+ * An error's message on one line, with its causes: "Database failed to open" says why (LevelDB's
+ * own message, in `cause`). A cause whose message the error's already holds is not repeated.
+ */
+export function withCauses(err: Error): string {
+  let text = err.message;
+  let cause: unknown = err.cause;
+  for (let i = 0; i < CAUSES_MAX && cause instanceof Error; i++, cause = cause.cause) if (!text.includes(cause.message)) text += `: ${cause.message}`;
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
+/** Calls `stop` on the first SIGINT or SIGTERM; a second one exits at once. Both are logged. */
+export function onShutdown(stop: () => Promise<void>, log: LogFn): void {
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    process.stderr.write(`received ${signal}, stopping\n`);
+    log(`received ${signal}, stopping`, 'info', { event: 'stopping', signal });
     stop().then(
-      () => process.exit(0),
+      () => {
+        log('stopped', 'info', { event: 'stopped' });
+        process.exit(0);
+      },
       (e: Error) => {
-        process.stderr.write(`error while stopping: ${e.message}\n`);
+        log(`error while stopping: ${withCauses(e)}`, 'error', { event: 'stop-failed' });
         process.exit(1);
       },
     );
   };
   process.on('SIGINT', () => handler('SIGINT'));
   process.on('SIGTERM', () => handler('SIGTERM'));
-}
-
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** A logger for servers: lines at or above the chosen level go to stderr with a timestamp. */
-export function makeLogger(level: string, prefix: string): (line: string, lineLevel?: LogLevel) => void {
-  const least = LOG_LEVELS.indexOf(level as LogLevel);
-  if (least < 0) throw new UsageError(`--logging must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
-  return (line: string, lineLevel: LogLevel = 'info') => {
-    if (LOG_LEVELS.indexOf(lineLevel) >= least) process.stderr.write(`${new Date().toISOString()} ${prefix} ${lineLevel}: ${line}\n`);
-  };
 }
 
 /** Reads all of standard input (bounded). */

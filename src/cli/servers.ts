@@ -5,15 +5,21 @@
 //                   --coordinator-port=P --data=DIR                                 (1.0)
 //   hyperdex-daemon --host IP --port P --bind-to IP --data DIR [-t N] [-i P]        (0.4)
 // Each also takes --cluster-secret-file FILE (ours): registration then requires the secret.
+// Without --data, a server keeps its data in ./hyperdex-data/coordinator or ./hyperdex-data/daemon
+// (created if missing), not in the current directory as the 0.4 manual has it: a state file or a
+// store does not end up wherever the command happened to run, and `npm start` uses the same
+// ./hyperdex-data. A directory given with --data must exist. Either way the server locks it.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Coordinator } from '../coordinator/coordinator';
 import { Daemon } from '../daemon/daemon';
 import { boundHeapGrowth, heapGrowingPercentFromEnv } from '../daemon/heap';
-import { OptionSpec, parseArgs, portValue, usage, UsageError } from './args';
+import { OptionSpec, Parsed, parseArgs, portValue, usage, UsageError } from './args';
 import { runInBackground } from './background';
 import { loadOrCreateClusterSecret, readClusterSecret } from './cluster-secret';
-import { makeLogger, onShutdown } from './run';
+import { makeLogger } from './log';
+import { onShutdown } from './run';
 
 const HELP: OptionSpec = { long: 'help', short: '?', flag: true, help: 'show this help and exit' };
 const FOREGROUND: OptionSpec = { long: 'foreground', short: 'f', flag: true, help: 'run in the foreground (the default)' };
@@ -30,18 +36,44 @@ const DAEMON_SECRET: OptionSpec = {
   help: "prove knowledge of the secret in FILE (a copy of the coordinator's) to register; needed when the coordinator was started with it",
 };
 
+type Role = 'coordinator' | 'daemon';
+
+const DEFAULT_DATA_DIR: Readonly<Record<Role, string>> = {
+  coordinator: path.join('hyperdex-data', 'coordinator'),
+  daemon: path.join('hyperdex-data', 'daemon'),
+};
+
+function dataOption(role: Role, short: string | undefined): OptionSpec {
+  const what = role === 'coordinator' ? 'the coordinator state' : 'the data';
+  return {
+    long: 'data',
+    short,
+    valueName: 'DIR',
+    help: `directory for ${what}, which must exist; without it, ./${DEFAULT_DATA_DIR[role]} (created if missing). Locked while the ${role} runs`,
+  };
+}
+
+/** The data directory: --data as given, or the default, created if missing. */
+function dataDirOf(p: Parsed, role: Role): string {
+  const given = p.values.data;
+  if (given !== undefined) return given;
+  const dir = DEFAULT_DATA_DIR[role];
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 function checkPositional(positional: readonly string[]): void {
   if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`);
 }
 
 async function serveCoordinator(opts: { host: string; ports: number[]; dataDir: string; logging: string; background: boolean; secretFile: string | undefined }): Promise<number> {
   const dataDir = path.resolve(opts.dataDir);
-  if (opts.background) return runInBackground(path.join(dataDir, 'hyperdex-coordinator.log'), opts.host, opts.ports[0]);
   const log = makeLogger(opts.logging, 'coordinator');
+  if (opts.background) return runInBackground(path.join(dataDir, 'hyperdex-coordinator.log'), opts.host, opts.ports[0]);
   let clusterSecret: Buffer | undefined;
   if (opts.secretFile !== undefined) {
     const loaded = loadOrCreateClusterSecret(opts.secretFile);
-    if (loaded.created) log(`created the cluster secret file ${opts.secretFile}; daemons need a copy of it`);
+    if (loaded.created) log(`created the cluster secret file ${opts.secretFile}; daemons need a copy of it`, 'info', { event: 'secret-created', file: opts.secretFile });
     if (loaded.warning) log(loaded.warning, 'warn');
     clusterSecret = loaded.secret;
   }
@@ -50,7 +82,7 @@ async function serveCoordinator(opts: { host: string; ports: number[]; dataDir: 
   const c = await Coordinator.start({ host: opts.host, ports: opts.ports, dataDir, log, clusterSecret, onFailure });
   const ports = c.ports;
   // The handlers first: whoever reads "serving" may signal at once, and must get a clean stop.
-  onShutdown(() => c.stop());
+  onShutdown(() => c.stop(), log);
   process.stdout.write(`hyperdex coordinator [pid ${process.pid}] serving on ${opts.host}:${ports.join(' and port ')} (data in ${dataDir})\n`);
   return 0;
 }
@@ -60,7 +92,7 @@ const COORDINATOR_SPECS: OptionSpec[] = [
   BACKGROUND,
   { long: 'listen', short: 'l', valueName: 'ADDR', help: 'address to listen on', default: '127.0.0.1' },
   { long: 'listen-port', short: 'p', valueName: 'PORT', help: 'port for clients, daemons and control', default: '1982' },
-  { long: 'data', short: 'D', valueName: 'DIR', help: 'directory for the coordinator state (must exist)', default: '.' },
+  dataOption('coordinator', 'D'),
   COORDINATOR_SECRET,
   LOGGING,
   HELP,
@@ -76,7 +108,7 @@ export async function coordinatorCommand(argv: readonly string[], program = 'hyp
   return serveCoordinator({
     host: p.values.listen,
     ports: [portValue(p, 'listen-port', true)],
-    dataDir: p.values.data,
+    dataDir: dataDirOf(p, 'coordinator'),
     logging: p.values.logging,
     background: p.flags.has('daemon'),
     secretFile: p.values['cluster-secret-file'],
@@ -89,7 +121,7 @@ const LEGACY_COORDINATOR_SPECS: OptionSpec[] = [
   { long: 'host-port', valueName: 'P', help: 'port for clients and daemons', default: '1234' },
   { long: 'control-port', valueName: 'P', help: 'port for hyperdex-coordinator-control', default: '6970' },
   { long: 'bind-to', short: 'b', valueName: 'IP', help: 'address to listen on', default: '127.0.0.1' },
-  { long: 'data', short: 'D', valueName: 'DIR', help: 'directory for the coordinator state (must exist)', default: '.' },
+  dataOption('coordinator', 'D'),
   COORDINATOR_SECRET,
   LOGGING,
   HELP,
@@ -110,7 +142,7 @@ export async function legacyCoordinatorCommand(argv: readonly string[]): Promise
   return serveCoordinator({
     host: p.values['bind-to'],
     ports: [hostPort, controlPort],
-    dataDir: p.values.data,
+    dataDir: dataDirOf(p, 'coordinator'),
     logging: p.values.logging,
     background: p.flags.has('daemon'),
     secretFile: p.values['cluster-secret-file'],
@@ -121,8 +153,8 @@ async function serveDaemon(
   o: { listenHost: string; listenPort: number; coordinatorHost: string; coordinatorPort: number; dataDir: string; logging: string; background: boolean; secretFile: string | undefined },
 ): Promise<number> {
   const dataDir = path.resolve(o.dataDir);
-  if (o.background) return runInBackground(path.join(dataDir, 'hyperdex-daemon.log'), o.listenHost, o.listenPort);
   const log = makeLogger(o.logging, 'daemon');
+  if (o.background) return runInBackground(path.join(dataDir, 'hyperdex-daemon.log'), o.listenHost, o.listenPort);
   let clusterSecret: Buffer | undefined;
   if (o.secretFile !== undefined) {
     const loaded = readClusterSecret(o.secretFile);
@@ -134,7 +166,7 @@ async function serveDaemon(
   const { secretFile: _file, ...rest } = o;
   const d = await Daemon.start({ ...rest, dataDir, log, clusterSecret });
   const a = d.address;
-  onShutdown(() => d.stop());
+  onShutdown(() => d.stop(), log);
   process.stdout.write(
     `hyperdex daemon ${d.id} [pid ${process.pid}] serving on ${a.host}:${a.port}, coordinator ${o.coordinatorHost}:${o.coordinatorPort} (data in ${dataDir})\n`,
   );
@@ -148,7 +180,7 @@ const DAEMON_SPECS: OptionSpec[] = [
   { long: 'listen-port', short: 'p', valueName: 'PORT', help: 'port to serve clients on (0 picks one)', default: '2012' },
   { long: 'coordinator', short: 'c', valueName: 'ADDR', help: "the coordinator's address", default: '127.0.0.1' },
   { long: 'coordinator-port', short: 'P', valueName: 'PORT', help: "the coordinator's port", default: '1982' },
-  { long: 'data', short: 'D', valueName: 'DIR', help: 'directory for the data (must exist)', default: '.' },
+  dataOption('daemon', 'D'),
   { long: 'threads', short: 't', valueName: 'N', help: 'accepted for compatibility; requests are served by one event loop' },
   DAEMON_SECRET,
   LOGGING,
@@ -167,7 +199,7 @@ export async function daemonCommand(argv: readonly string[], program = 'hyperdex
     listenPort: portValue(p, 'listen-port', true),
     coordinatorHost: p.values.coordinator,
     coordinatorPort: portValue(p, 'coordinator-port'),
-    dataDir: p.values.data,
+    dataDir: dataDirOf(p, 'daemon'),
     logging: p.values.logging,
     background: p.flags.has('daemon'),
     secretFile: p.values['cluster-secret-file'],
@@ -182,7 +214,7 @@ const LEGACY_DAEMON_SPECS: OptionSpec[] = [
   { long: 'bind-to', short: 'b', valueName: 'IP', help: 'address to serve clients on', default: '127.0.0.1' },
   { long: 'incoming-port', short: 'i', valueName: 'P', help: 'port to serve clients on (0 picks one)', default: '0' },
   { long: 'outgoing-port', short: 'o', valueName: 'P', help: 'accepted for compatibility; outgoing ports are picked by the system' },
-  { long: 'data', short: 'D', valueName: 'DIR', help: 'directory for the data (must exist)', default: '.' },
+  dataOption('daemon', 'D'),
   { long: 'threads', short: 't', valueName: 'N', help: 'accepted for compatibility; requests are served by one event loop' },
   DAEMON_SECRET,
   LOGGING,
@@ -202,7 +234,7 @@ export async function legacyDaemonCommand(argv: readonly string[]): Promise<numb
     listenPort: portValue(p, 'incoming-port', true),
     coordinatorHost: p.values.host,
     coordinatorPort: portValue(p, 'port'),
-    dataDir: p.values.data,
+    dataDir: dataDirOf(p, 'daemon'),
     logging: p.values.logging,
     background: p.flags.has('daemon'),
     secretFile: p.values['cluster-secret-file'],

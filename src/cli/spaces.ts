@@ -3,9 +3,11 @@
 //   hyperdex-coordinator-control --host H --port P rm-space NAME | list-spaces
 //   hyperdex add-space [-h H] [-p P] < description                             (1.0, the one port)
 //   hyperdex rm-space [-h H] [-p P] NAME,  hyperdex list-spaces [-h H] [-p P]
+// The control program also runs the administration commands of admin.ts (show-config, ...).
 
 import { Client } from '../client/client';
-import { OptionSpec, Parsed, parseArgs, portValue, usage, UsageError } from './args';
+import { adminCommand, adminCommandList, isAdminCommand } from './admin';
+import { firstPositional, OptionSpec, Parsed, parseArgs, portValue, usage, UsageError } from './args';
 import { readStdin } from './run';
 
 const DESCRIPTION_BYTES_MAX = 64 * 1024;
@@ -23,6 +25,9 @@ const ACTIONS = `actions:
   add-space          create a space from the description read on standard input (either grammar)
   rm-space NAME      remove a space and all its objects
   list-spaces        print the name of every space, one a line
+
+administration (each takes --help, and --json for scripts; validate-space does not contact the coordinator):
+${adminCommandList()}
 `;
 
 async function act(action: string, args: readonly string[], p: Parsed): Promise<number> {
@@ -48,9 +53,16 @@ async function act(action: string, args: readonly string[], p: Parsed): Promise<
 /** hyperdex-coordinator-control [--host H] [--port P] ACTION [NAME] */
 export async function controlCommand(argv: readonly string[]): Promise<number> {
   const s = specs('6970', 'h');
+  // An admin command has options of its own: those before it are this program's, the rest its.
+  const at = firstPositional(argv, s);
+  if (at >= 0 && isAdminCommand(argv[at])) {
+    const before = parseArgs(argv.slice(0, at), s);
+    if (!before.flags.has('help'))
+      return adminCommand(argv[at], argv.slice(at + 1), { program: 'hyperdex-coordinator-control [--host H] [--port P]', defaultPort: '6970', host: before.values.host, port: before.values.port });
+  }
   const p = parseArgs(argv, s);
   if (p.flags.has('help') || p.positional.length === 0) {
-    const text = usage('hyperdex-coordinator-control [options] ACTION [NAME]', 'Administers the spaces of a HyperDex cluster through the coordinator (0.4 spelling).', s) + '\n' + ACTIONS;
+    const text = usage('hyperdex-coordinator-control [options] ACTION [ARGS] [ACTION OPTIONS]', 'Administers a HyperDex cluster through the coordinator (0.4 spelling): its spaces, its servers and its configuration.', s) + '\n' + ACTIONS;
     if (p.flags.has('help')) {
       process.stdout.write(text);
       return 0;

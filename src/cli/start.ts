@@ -10,7 +10,8 @@ import { Daemon } from '../daemon/daemon';
 import { boundHeapGrowth, heapGrowingPercentFromEnv } from '../daemon/heap';
 import { OptionSpec, parseArgs, portValue, usage, UsageError } from './args';
 import { loadOrCreateClusterSecret } from './cluster-secret';
-import { makeLogger, onShutdown, runMain } from './run';
+import { makeLogger } from './log';
+import { onShutdown, runMain } from './run';
 
 const SPECS: OptionSpec[] = [
   { long: 'port', short: 'p', valueName: 'PORT', help: "the coordinator's port (0 picks one)", default: '1982' },
@@ -36,11 +37,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const firstPort = portValue(p, 'daemon-port', true);
   fs.mkdirSync(coordDir, { recursive: true });
   const secretFile = path.join(root, 'cluster-secret');
+  const log = makeLogger(p.values.logging, 'coordinator');
   const { secret: clusterSecret, warning } = loadOrCreateClusterSecret(secretFile);
-  if (warning) process.stderr.write(`warning: ${warning}\n`);
+  if (warning) log(warning, 'warn');
   // As a daemon process does (servers.ts): this process holds three daemons' heaps.
   boundHeapGrowth(heapGrowingPercentFromEnv());
-  const coordinator = await Coordinator.start({ host, ports: [askedPort], dataDir: coordDir, clusterSecret, log: makeLogger(p.values.logging, 'coordinator') });
+  const coordinator = await Coordinator.start({ host, ports: [askedPort], dataDir: coordDir, clusterSecret, log });
   const port = coordinator.ports[0];
   const daemons: Daemon[] = [];
   const stopAll = async () => {
@@ -80,7 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
       '',
     ].join('\n'),
   );
-  onShutdown(stopAll);
+  onShutdown(stopAll, log);
   return 0;
 }
 

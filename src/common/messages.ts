@@ -184,6 +184,15 @@ export function decodeSpaceRm(body: Buffer): string {
 
 export const decodeSpaceList = (body: Buffer): void => void decodeArray(body, 'SPACE_LIST', 0);
 
+/** SERVER_OFFLINE, SERVER_ONLINE and SERVER_FORGET: the server the operator means. `what` is the message's name. */
+export function decodeServerRequest(body: Buffer, what: string): { serverId: number } {
+  return { serverId: uint(decodeArray(body, what, 1)[0], 'server id', 0xffffffff) };
+}
+
+export function encodeServerRequest(serverId: number): unknown[] {
+  return [serverId];
+}
+
 export function decodeCoordResp(body: Buffer): { status: number; message: string } {
   const [status, message] = decodeArray(body, 'COORD_RESP', 2);
   return { status: uint(status, 'status', 0xffff), message: str(message, 'message', 64 * 1024) };

@@ -75,6 +75,10 @@ export const MsgType = {
   REGISTER_CHALLENGE: 0x010c,
   /** Pushed to registered daemons only: every registered server's peer key. */
   PEER_KEYS: 0x010d,
+  /** Operator requests about one server (hyperdex server-offline, server-online, server-forget): COORD_RESP. */
+  SERVER_OFFLINE: 0x010e,
+  SERVER_ONLINE: 0x010f,
+  SERVER_FORGET: 0x0110,
   // key operations family
   REQ_GET: 0x0201,
   RESP_GET: 0x0202,
@@ -224,8 +228,32 @@ export const PEER_AUTH = {
   secretBytesMax: 4096,
 } as const;
 
-/** State of a server in the configuration. */
+/**
+ * State of a server in the configuration. Only an AVAILABLE server is given regions, is sent
+ * requests by clients, or takes part in moves; clients treat every other state alike (the region
+ * it heads is unavailable), so a new state can be added without changing them. Issue 17's failure
+ * detector is to add FAILED (4): a server the coordinator stopped hearing from.
+ */
 export const ServerState = {
+  /** Registered, and its connection to the coordinator is open. */
   AVAILABLE: 1,
+  /** Registered before, but not connected now (stopped, or not back since the coordinator restarted). */
   OFFLINE: 2,
+  /**
+   * Taken offline by an operator (server-offline), connected or not: it stays so, across
+   * reconnections and restarts, until server-online.
+   */
+  ADMIN_OFFLINE: 3,
 } as const;
+export type ServerStateNumber = (typeof ServerState)[keyof typeof ServerState];
+
+const SERVER_STATE_NAMES = new Map<number, string>([
+  [ServerState.AVAILABLE, 'available'],
+  [ServerState.OFFLINE, 'offline'],
+  [ServerState.ADMIN_OFFLINE, 'admin-offline'],
+]);
+
+/** A server state as operators read it ('available', 'offline', 'admin-offline'). */
+export function serverStateName(state: number): string {
+  return SERVER_STATE_NAMES.get(state) ?? `unknown(${state})`;
+}

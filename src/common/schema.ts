@@ -29,6 +29,14 @@ export interface SpaceSpec {
   readonly subspaces: readonly SubspaceSpec[];
 }
 
+/**
+ * Every subspace of a space in configuration order: the key subspace (index 0, the key alone),
+ * then the secondary subspaces as declared.
+ */
+export function subspacesOf(spec: SpaceSpec): SubspaceSpec[] {
+  return [{ attributes: [spec.key.name], partitions: spec.keySubspace.partitions, replicas: spec.keySubspace.replicas }, ...spec.subspaces];
+}
+
 /** Finds an attribute (the key included) by name: its index (-1 for the key) and spec. */
 export function attributeByName(spec: SpaceSpec, name: string): { index: number; attr: AttributeSpec } | undefined {
   if (name === spec.key.name) return { index: -1, attr: spec.key };

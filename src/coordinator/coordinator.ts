@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { FramedConnection } from '../common/connection';
+import { DataDirLock } from '../common/data-dir-lock';
+import { LogFields, LogFn, LogLevel } from '../common/log';
 import { decodeBody, encodeBody, Frame } from '../common/frame';
 import { PEER_AUTH, Status } from '../common/protocol';
 import { CoordinatorCore } from './core';
@@ -28,7 +30,7 @@ export interface CoordinatorOptions {
    * registration is open to anyone who can connect.
    */
   readonly clusterSecret?: Buffer;
-  readonly log?: (line: string, level?: 'debug' | 'info' | 'warn' | 'error') => void;
+  readonly log?: LogFn;
   /**
    * Called when the coordinator stopped because it could not write its state: it cannot promise
    * anything it has not written, so it tells nobody anything more (the process should exit).
@@ -105,15 +107,23 @@ export class Coordinator {
   private stopped = false;
   /** Why the coordinator stopped on its own (a state it could not write), if it did. */
   private failure: Error | undefined;
+  /** The data directory's lock, held from before the state is read until the coordinator stops. */
+  private readonly lock: DataDirLock | undefined;
 
   private constructor(private readonly opts: CoordinatorOptions) {
+    if (opts.clusterSecret !== undefined && opts.clusterSecret.length < PEER_AUTH.secretBytesMin)
+      throw new Error(`the cluster secret has ${opts.clusterSecret.length} bytes; it needs at least ${PEER_AUTH.secretBytesMin}`);
     if (opts.dataDir) {
       const stat = fs.statSync(opts.dataDir, { throwIfNoEntry: false });
       if (!stat || !stat.isDirectory()) throw new Error(`data directory ${opts.dataDir} does not exist (create it first)`);
+      this.lock = DataDirLock.acquire(opts.dataDir, 'coordinator');
     }
-    if (opts.clusterSecret !== undefined && opts.clusterSecret.length < PEER_AUTH.secretBytesMin)
-      throw new Error(`the cluster secret has ${opts.clusterSecret.length} bytes; it needs at least ${PEER_AUTH.secretBytesMin}`);
-    this.core = new CoordinatorCore({ state: withPeerKeys(loadState(opts.dataDir), newPeerKey), clusterSecret: opts.clusterSecret });
+    try {
+      this.core = new CoordinatorCore({ state: withPeerKeys(loadState(opts.dataDir), newPeerKey), clusterSecret: opts.clusterSecret });
+    } catch (e) {
+      this.lock?.release();
+      throw new Error(`cannot read the coordinator's state in ${opts.dataDir}/${STATE_FILE}: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   static async start(opts: CoordinatorOptions): Promise<Coordinator> {
@@ -138,8 +148,8 @@ export class Coordinator {
     return c;
   }
 
-  private log(line: string, level: 'debug' | 'info' | 'warn' | 'error' = 'info'): void {
-    if (this.opts.log) this.opts.log(line, level);
+  private log(line: string, level: LogLevel = 'info', fields?: LogFields): void {
+    if (this.opts.log) this.opts.log(line, level, fields);
     else process.stderr.write(`coordinator ${level}: ${line}\n`);
   }
 
@@ -217,7 +227,7 @@ export class Coordinator {
    * whatever does), so they go first; then the state is written, and its acknowledgement queued.
    */
   private carryOut(r: CoordinatorReady): void {
-    for (const l of r.log) this.log(l.line, l.level);
+    for (const l of r.log) this.log(l.line, l.level, l.fields);
     for (const s of r.send) {
       const { type, body } = encodeCoordinatorMessage(s.message);
       this.connections.get(s.conn)?.send(type, s.id, body);
@@ -256,5 +266,6 @@ export class Coordinator {
     if (this.running && !this.failure) this.feed({ type: 'stop' });
     for (const c of [...this.connections.values()]) c.close('coordinator stopping');
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    this.lock?.release();
   }
 }

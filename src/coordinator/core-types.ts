@@ -5,6 +5,7 @@
 // (a new server's peer key, a challenge's nonce) arrive with the request that needs them.
 
 import { ClusterConfig, ServerId } from '../common/config';
+import { LogFields, LogLevel } from '../common/log';
 import { CoordinatorState } from './state';
 
 /**
@@ -33,6 +34,8 @@ export type CoordinatorRequest =
   | { readonly kind: 'space-list' }
   /** REGION_MOVED: a region's copy to `to`, begun under `configVersion`, is complete. */
   | { readonly kind: 'region-moved'; readonly regionId: number; readonly to: ServerId; readonly configVersion: number }
+  /** SERVER_OFFLINE, SERVER_ONLINE, SERVER_FORGET: an operator's request about one server. */
+  | { readonly kind: 'server-offline' | 'server-online' | 'server-forget'; readonly serverId: ServerId }
   /**
    * A frame the shell could not decode (or of a type the coordinator does not serve): answered
    * with ERROR and this status, in its turn among the connection's other replies.
@@ -62,7 +65,7 @@ export type CoordinatorOutgoing =
   | { readonly kind: 'register-challenge'; readonly nonce: Buffer; readonly proof: Buffer }
   /** PEER_KEYS (id 0): every registered server's key. Only to connections registered as daemons. */
   | { readonly kind: 'peer-keys'; readonly keys: ReadonlyMap<ServerId, Buffer> }
-  /** COORD_RESP: the outcome of SPACE_ADD or SPACE_RM. */
+  /** COORD_RESP: the outcome of SPACE_ADD, SPACE_RM, SERVER_OFFLINE, SERVER_ONLINE or SERVER_FORGET. */
   | { readonly kind: 'coord-resp'; readonly status: number; readonly message: string }
   /** SPACE_LIST_RESP: the names of the spaces. */
   | { readonly kind: 'space-list'; readonly names: readonly string[] }
@@ -75,7 +78,14 @@ export interface CoordinatorSend {
   readonly message: CoordinatorOutgoing;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel } from '../common/log';
+
+/** A line for the coordinator's log, with the event's fields (src/common/log.ts). */
+export interface CoordinatorLogLine {
+  readonly level: LogLevel;
+  readonly line: string;
+  readonly fields?: LogFields;
+}
 
 /**
  * What the shell must do after a step, like etcd-io/raft's Ready.
@@ -95,5 +105,5 @@ export interface CoordinatorReady {
   /** Connections to close, after the sends above (which still go out on them). */
   readonly close: readonly { readonly conn: ConnectionId; readonly reason: string }[];
   /** Lines for the coordinator's log; not held back (nobody outside learns anything from them). */
-  readonly log: readonly { readonly level: LogLevel; readonly line: string }[];
+  readonly log: readonly CoordinatorLogLine[];
 }

@@ -9,12 +9,26 @@
 // made. So a daemon never holds a peer key, and nobody a configuration, that a restart of the
 // coordinator could take back.
 
-import { ServerId } from '../common/config';
+import { ClusterConfig, ServerId } from '../common/config';
+import { LogFields } from '../common/log';
 import { proofMatches, registerCoordinatorProof, registerDaemonProof } from '../common/peer-auth';
-import { PEER_AUTH, Status } from '../common/protocol';
+import { PEER_AUTH, serverStateName, Status } from '../common/protocol';
 import { parseSpaceDescription, SchemaParseError } from '../common/schema-parser';
-import { ConnectionId, CoordinatorEvent, CoordinatorOutgoing, CoordinatorReady, CoordinatorRequest, CoordinatorSend, LogLevel } from './core-types';
-import { addSpace, completeMove, CoordinatorState, judgeMoveReport, peerKeyTable, registerServer, rmSpace, serverOffline } from './state';
+import { ConnectionId, CoordinatorEvent, CoordinatorLogLine, CoordinatorOutgoing, CoordinatorReady, CoordinatorRequest, CoordinatorSend, LogLevel } from './core-types';
+import {
+  addSpace,
+  bringServerOnline,
+  completeMove,
+  CoordinatorState,
+  forgetServer,
+  judgeMoveReport,
+  peerKeyTable,
+  registerServer,
+  rmSpace,
+  ServerChange,
+  serverOffline,
+  takeServerOffline,
+} from './state';
 
 /** Connections known at once (open, or closing until the shell says they closed); more are closed at once. */
 export const CONNECTIONS_MAX = 65_536;
@@ -83,7 +97,7 @@ export class CoordinatorCore {
   // What the step in progress produces.
   private send: CoordinatorSend[] = [];
   private close: Close[] = [];
-  private log: { level: LogLevel; line: string }[] = [];
+  private log: CoordinatorLogLine[] = [];
 
   constructor(opts: CoordinatorCoreOptions) {
     const secret = opts.clusterSecret;
@@ -125,6 +139,7 @@ export class CoordinatorCore {
         this.onStop();
         break;
     }
+    if (this.current.config !== before.config) this.noteConfigChange(before.config, this.current.config);
     let persist: CoordinatorReady['persist'];
     // The start persists even an unchanged state: a first start creates the file.
     if (this.current !== before || ev.type === 'start') {
@@ -167,8 +182,23 @@ export class CoordinatorCore {
     this.send.push({ conn, id, message });
   }
 
-  private note(line: string, level: LogLevel = 'info'): void {
-    this.log.push({ level, line });
+  private note(line: string, level: LogLevel = 'info', fields?: LogFields): void {
+    this.log.push(fields ? { level, line, fields } : { level, line });
+  }
+
+  /** Logs every new configuration's version, and every server whose state it changed. */
+  private noteConfigChange(before: ClusterConfig, after: ClusterConfig): void {
+    this.note(`configuration version ${after.version}`, 'info', { event: 'config-version', version: after.version });
+    const was = new Map(before.servers.map((s) => [s.id, s.state]));
+    for (const s of after.servers) {
+      const from = was.get(s.id);
+      was.delete(s.id);
+      // A server new to the configuration was logged as it joined (onRegister).
+      if (from === undefined || from === s.state) continue;
+      const to = serverStateName(s.state);
+      this.note(`server ${s.id} is now ${to}`, 'info', { event: 'server-state', server: s.id, from: serverStateName(from), to });
+    }
+    for (const id of was.keys()) this.note(`server ${id} is forgotten`, 'info', { event: 'server-forgotten', server: id });
   }
 
   /** Installs a new state (persisted at the end of the step) and tells the subscribers of a new configuration. */
@@ -203,7 +233,7 @@ export class CoordinatorCore {
       if (link !== conn) continue;
       this.daemonLinks.delete(id);
       if (this.stopping) continue;
-      this.note(`daemon ${id} disconnected`, 'warn');
+      this.note(`daemon ${id} disconnected`, 'warn', { event: 'daemon-disconnected', server: id });
       this.update(serverOffline(this.current, id));
     }
   }
@@ -213,6 +243,13 @@ export class CoordinatorCore {
   /** Every daemon must register again after a restart: until then it is offline. */
   private onStart(): void {
     this.started = true;
+    const { version, servers, spaces } = this.current.config;
+    this.note(`recovered configuration version ${version}: ${servers.length} server(s), ${spaces.length} space(s)`, 'info', {
+      event: 'config-recovered',
+      version,
+      servers: servers.length,
+      spaces: spaces.length,
+    });
     let s = this.current;
     for (const server of s.config.servers) s = serverOffline(s, server.id);
     this.current = s;
@@ -285,12 +322,17 @@ export class CoordinatorCore {
         const result = rmSpace(this.current, r.name);
         if (!result.ok) return this.sendTo(conn, id, { kind: 'coord-resp', status: Status.UNKNOWNSPACE, message: result.reason });
         this.update(result.state);
+        this.note(`space ${r.name} removed`, 'info', { event: 'space-removed', space: r.name });
         return this.sendTo(conn, id, { kind: 'coord-resp', status: Status.SUCCESS, message: '' });
       }
       case 'space-list':
         return this.sendTo(conn, id, { kind: 'space-list', names: this.current.config.spaces.map((s) => s.name) });
       case 'region-moved':
         return this.onRegionMoved(conn, id, r);
+      case 'server-offline':
+      case 'server-online':
+      case 'server-forget':
+        return this.onServerRequest(conn, id, r);
       case 'malformed':
         return this.sendTo(conn, id, { kind: 'error', status: r.status, message: r.message });
     }
@@ -327,7 +369,7 @@ export class CoordinatorCore {
   private onRegister(conn: ConnectionId, link: Link, id: bigint, r: Extract<CoordinatorRequest, { kind: 'register' }>): void {
     const refusal = this.registrationRefusal(link, r);
     if (refusal) {
-      this.note(`refused a registration as ${r.host}:${r.port}: ${refusal}`, 'warn');
+      this.note(`refused a registration as ${r.host}:${r.port}: ${refusal}`, 'warn', { event: 'registration-refused', host: r.host, port: r.port });
       return this.sendTo(conn, id, { kind: 'error', status: Status.UNAUTHORIZED, message: `registration refused: ${refusal}` });
     }
     const before = this.current;
@@ -336,7 +378,10 @@ export class CoordinatorCore {
     const previous = this.daemonLinks.get(serverId);
     this.daemonLinks.set(serverId, conn);
     this.sendTo(conn, id, { kind: 'registered', serverId, peerKey: state.peerKeys[serverId] });
-    this.note(`daemon ${serverId} at ${r.host}:${r.port}`);
+    // A known token is a daemon restarted on the data directory it had: the same server, its regions and objects.
+    const rejoined = before.identities[r.token] !== undefined;
+    const event = rejoined ? 'daemon-rejoined' : 'daemon-joined';
+    this.note(`daemon ${serverId} ${rejoined ? 'rejoined' : 'joined'} at ${r.host}:${r.port}`, 'info', { event, server: serverId, host: r.host, port: r.port });
     // The keys go out before any configuration that names the new server, so that a daemon that
     // sees it there can already check it; each connection receives its messages in order.
     const keys = peerKeyTable(state);
@@ -360,6 +405,29 @@ export class CoordinatorCore {
     this.update(completeMove(this.current, report.regionId, report.to));
   }
 
+  /**
+   * SERVER_OFFLINE, SERVER_ONLINE, SERVER_FORGET: as SPACE_ADD, the new configuration is pushed
+   * before the answer. A forgotten server's key leaves every registered daemon's table.
+   */
+  private onServerRequest(conn: ConnectionId, id: bigint, r: Extract<CoordinatorRequest, { kind: 'server-offline' | 'server-online' | 'server-forget' }>): void {
+    const connected = this.daemonLinks.has(r.serverId);
+    let result: ServerChange;
+    if (r.kind === 'server-offline') result = takeServerOffline(this.current, r.serverId);
+    else if (r.kind === 'server-online') result = bringServerOnline(this.current, r.serverId, connected);
+    else result = forgetServer(this.current, r.serverId, connected);
+    if (!result.ok) {
+      this.note(`refused ${r.kind} ${r.serverId}: ${result.reason}`, 'warn', { event: 'request-refused', request: r.kind, server: r.serverId });
+      return this.sendTo(conn, id, { kind: 'coord-resp', status: result.status, message: result.reason });
+    }
+    const keysBefore = this.current.peerKeys;
+    this.update(result.state);
+    if (this.current.peerKeys !== keysBefore) {
+      const keys = peerKeyTable(this.current);
+      for (const [, daemon] of this.daemonLinks) this.sendTo(daemon, 0n, { kind: 'peer-keys', keys });
+    }
+    this.sendTo(conn, id, { kind: 'coord-resp', status: Status.SUCCESS, message: result.message });
+  }
+
   /** SPACE_ADD: the space is created and pushed before the answer. */
   private onSpaceAdd(description: string): CoordinatorOutgoing {
     let spec;
@@ -372,6 +440,8 @@ export class CoordinatorCore {
     const result = addSpace(this.current, spec);
     if (!result.ok) return { kind: 'coord-resp', status: Status.BADSPACE, message: result.reason };
     this.update(result.state);
+    const regions = result.state.config.spaces[result.state.config.spaces.length - 1].subspaces.reduce((n, ss) => n + ss.regions.length, 0);
+    this.note(`space ${spec.name} created, ${regions} regions`, 'info', { event: 'space-created', space: spec.name, regions });
     for (const note of result.notes) this.note(`space ${spec.name}: ${note}`, 'warn');
     return { kind: 'coord-resp', status: Status.SUCCESS, message: result.notes.join('\n') };
   }

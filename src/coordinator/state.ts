@@ -3,8 +3,8 @@
 
 import { ClusterConfig, RegionLayout, ServerId, ServerInfo, SpaceLayout, SubspaceLayout } from '../common/config';
 import { partitionSubspace } from '../common/hyperspace';
-import { PEER_AUTH, ServerState, Status } from '../common/protocol';
-import { SpaceSpec } from '../common/schema';
+import { PEER_AUTH, ServerState, serverStateName, Status } from '../common/protocol';
+import { SpaceSpec, subspacesOf } from '../common/schema';
 import { balanceSubspace, chainFrom, initialRegions } from './balance';
 
 export interface CoordinatorState {
@@ -61,11 +61,13 @@ export function registerServer(
   const serverId = known ?? state.nextServerId;
   const listed = state.config.servers.find((s) => s.id === serverId);
   const keysChanged = state.peerKeys[serverId] === undefined;
+  // An operator's server-offline holds until server-online, whoever connects meanwhile.
+  const serverState = listed?.state === ServerState.ADMIN_OFFLINE ? ServerState.ADMIN_OFFLINE : ServerState.AVAILABLE;
   // Registering again exactly as listed changes nothing: no new version.
-  if (!keysChanged && known !== undefined && listed && listed.host === host && listed.port === port && listed.state === ServerState.AVAILABLE)
+  if (!keysChanged && known !== undefined && listed && listed.host === host && listed.port === port && listed.state === serverState)
     return { state, serverId, keysChanged };
   const servers: ServerInfo[] = state.config.servers.filter((s) => s.id !== serverId);
-  servers.push({ id: serverId, host, port, state: ServerState.AVAILABLE });
+  servers.push({ id: serverId, host, port, state: serverState });
   servers.sort((a, b) => a.id - b.id);
   let next = bump(state, { servers, spaces: state.config.spaces }, {
     identities: { ...state.identities, [token]: serverId },
@@ -93,13 +95,125 @@ export function peerKeyTable(state: CoordinatorState): Map<ServerId, Buffer> {
   return new Map(Object.entries(state.peerKeys).map(([id, key]) => [Number(id), key]));
 }
 
-/** A daemon's connection to the coordinator ended. It keeps its regions, so that it can come back. */
+/**
+ * A daemon's connection to the coordinator ended. It keeps its regions, so that it can come back.
+ * Only an AVAILABLE server becomes OFFLINE: one an operator took offline stays so.
+ */
 export function serverOffline(state: CoordinatorState, serverId: ServerId): CoordinatorState {
   const s = state.config.servers.find((x) => x.id === serverId);
-  if (!s || s.state === ServerState.OFFLINE) return state;
-  const servers = state.config.servers.map((x) => (x.id === serverId ? { ...x, state: ServerState.OFFLINE } : x));
-  // Moves towards the departed server are cancelled; its own regions wait for it to come back.
+  if (!s || s.state !== ServerState.AVAILABLE) return state;
+  return withServerState(state, serverId, ServerState.OFFLINE);
+}
+
+/** A new version in which one listed server is in another state, rebalanced (see rebalance). */
+function withServerState(state: CoordinatorState, serverId: ServerId, serverState: number): CoordinatorState {
+  const servers = state.config.servers.map((x) => (x.id === serverId ? { ...x, state: serverState } : x));
+  // Moves towards a server that is no longer available are cancelled; its own regions wait for it
+  // to come back (their objects are only there).
   return trackMoves(state, rebalance(bump(state, { servers, spaces: state.config.spaces })));
+}
+
+/** What an operator's request about a server did: the next state and a note for the operator, or why it was refused. */
+export type ServerChange =
+  | { readonly ok: true; readonly state: CoordinatorState; readonly message: string }
+  | { readonly ok: false; readonly status: number; readonly reason: string };
+
+/** The regions a server heads, and those moving to it, as "region 4 of space kv". */
+export function regionsOf(config: ClusterConfig, serverId: ServerId): { headed: string[]; incoming: string[] } {
+  const headed: string[] = [];
+  const incoming: string[] = [];
+  for (const space of config.spaces)
+    for (const ss of space.subspaces)
+      for (const r of ss.regions) {
+        if (r.replicas[0] === serverId) headed.push(`region ${r.id} of space ${space.name}`);
+        if (r.moving === serverId) incoming.push(`region ${r.id} of space ${space.name}`);
+      }
+  return { headed, incoming };
+}
+
+/** Names at most a few regions: a refusal stays one readable line. */
+function someRegions(regions: readonly string[]): string {
+  const shown = 5;
+  return regions.length <= shown ? regions.join(', ') : `${regions.slice(0, shown).join(', ')} and ${regions.length - shown} more`;
+}
+
+function findListed(state: CoordinatorState, serverId: ServerId): ServerInfo | ServerChange {
+  const s = state.config.servers.find((x) => x.id === serverId);
+  if (s) return s;
+  const ids = state.config.servers.map((x) => x.id);
+  const known = ids.length === 0 ? 'no server is registered' : `the servers are ${ids.join(', ')}`;
+  return { ok: false, status: Status.BADREQUEST, reason: `no server ${serverId}: ${known}` };
+}
+
+/**
+ * server-offline: the operator takes a server out. It gets no new regions and moves towards it are
+ * cancelled; the regions it heads stay its own (without replication their objects are only on it,
+ * so moving them elsewhere would lose them) and are unavailable to clients until server-online.
+ * A move already under way from it completes if its daemon still runs and reports it.
+ */
+export function takeServerOffline(state: CoordinatorState, serverId: ServerId): ServerChange {
+  const s = findListed(state, serverId);
+  if ('ok' in s) return s;
+  if (s.state === ServerState.ADMIN_OFFLINE) return { ok: true, state, message: `server ${serverId} was already taken offline` };
+  const next = withServerState(state, serverId, ServerState.ADMIN_OFFLINE);
+  const { headed } = regionsOf(next.config, serverId);
+  const message =
+    headed.length === 0
+      ? `server ${serverId} is offline: it gets no new regions`
+      : `server ${serverId} is offline: it gets no new regions, and the ${headed.length} region(s) it heads are unavailable to clients until server-online ${serverId} (their objects are only on it)`;
+  return { ok: true, state: next, message };
+}
+
+/** server-online: undoes server-offline. The server is AVAILABLE if its daemon is connected, else OFFLINE until it registers. */
+export function bringServerOnline(state: CoordinatorState, serverId: ServerId, connected: boolean): ServerChange {
+  const s = findListed(state, serverId);
+  if ('ok' in s) return s;
+  if (s.state !== ServerState.ADMIN_OFFLINE) return { ok: true, state, message: `server ${serverId} was not taken offline (it is ${serverStateName(s.state)}); nothing to do` };
+  if (connected) return { ok: true, state: withServerState(state, serverId, ServerState.AVAILABLE), message: `server ${serverId} is available` };
+  return {
+    ok: true,
+    state: withServerState(state, serverId, ServerState.OFFLINE),
+    message: `server ${serverId} is back online, but its daemon is not connected: it becomes available when the daemon registers`,
+  };
+}
+
+/**
+ * server-forget: removes a server from the configuration. Only one whose daemon is not connected
+ * and that heads no region (nor is about to): forgetting it then loses nothing. It leaves the
+ * chains it was in (not used yet: only heads store), and its peer key is dropped, so other daemons
+ * stop trusting it. Its identity token is kept: a daemon started again on its data directory
+ * registers under the same id, as a new server.
+ */
+export function forgetServer(state: CoordinatorState, serverId: ServerId, connected: boolean): ServerChange {
+  const s = findListed(state, serverId);
+  if ('ok' in s) return s;
+  if (connected)
+    return { ok: false, status: Status.BADREQUEST, reason: `server ${serverId}'s daemon is connected to the coordinator: stop it before forgetting the server` };
+  const { headed, incoming } = regionsOf(state.config, serverId);
+  const held = [...headed, ...incoming];
+  if (held.length > 0)
+    return {
+      ok: false,
+      status: Status.BADREQUEST,
+      reason: `server ${serverId} heads ${held.length} region(s), whose objects are only on it: ${someRegions(held)}; start its daemon again (and server-online ${serverId} if it was taken offline), or remove those spaces, before forgetting it`,
+    };
+  const spaces = state.config.spaces.map((space) => ({
+    ...space,
+    subspaces: space.subspaces.map((ss) => ({
+      ...ss,
+      regions: ss.regions.map((r) => {
+        if (!r.replicas.includes(serverId) && r.handoffFrom !== serverId) return r;
+        const { handoffFrom, ...rest } = r;
+        const kept = handoffFrom === serverId ? rest : r;
+        return { ...kept, replicas: r.replicas.filter((id) => id !== serverId) };
+      }),
+    })),
+  }));
+  const servers = state.config.servers.filter((x) => x.id !== serverId);
+  const peerKeys: Record<number, Buffer> = { ...state.peerKeys };
+  delete peerKeys[serverId];
+  const next = bump(state, { servers, spaces }, { peerKeys });
+  return { ok: true, state: trackMoves(state, rebalance(next)), message: `server ${serverId} is forgotten` };
 }
 
 /**
@@ -201,7 +315,7 @@ export function judgeMoveReport(state: CoordinatorState, report: { regionId: num
 }
 
 function replicasOf(spec: SpaceSpec, subspaceIndex: number): number {
-  return subspaceIndex === 0 ? spec.keySubspace.replicas : spec.subspaces[subspaceIndex - 1].replicas;
+  return subspacesOf(spec)[subspaceIndex].replicas;
 }
 
 export type AddSpaceResult =
@@ -213,10 +327,7 @@ export function addSpace(state: CoordinatorState, spec: SpaceSpec): AddSpaceResu
   const servers = available(state.config);
   const notes: string[] = [];
   let nextRegionId = state.nextRegionId;
-  const wanted = [
-    { attributes: [spec.key.name], partitions: spec.keySubspace.partitions, replicas: spec.keySubspace.replicas },
-    ...spec.subspaces,
-  ];
+  const wanted = subspacesOf(spec);
   const subspaces: SubspaceLayout[] = wanted.map((ss, si) => {
     const boxes: RegionLayout[] = partitionSubspace(ss.attributes.length, ss.partitions).map((box) => ({
       id: nextRegionId++,

@@ -30,6 +30,12 @@ export function decodeCoordinatorRequest(f: Frame, random: (bytes: number) => Bu
         return { kind: 'space-list' };
       case MsgType.REGION_MOVED:
         return { kind: 'region-moved', ...m.decodeRegionMoved(f.body) };
+      case MsgType.SERVER_OFFLINE:
+        return { kind: 'server-offline', ...m.decodeServerRequest(f.body, 'SERVER_OFFLINE') };
+      case MsgType.SERVER_ONLINE:
+        return { kind: 'server-online', ...m.decodeServerRequest(f.body, 'SERVER_ONLINE') };
+      case MsgType.SERVER_FORGET:
+        return { kind: 'server-forget', ...m.decodeServerRequest(f.body, 'SERVER_FORGET') };
       default:
         return { kind: 'malformed', status: Status.BADREQUEST, message: `unknown message type ${msgTypeName(f.type)}` };
     }

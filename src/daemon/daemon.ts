@@ -9,9 +9,11 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { ClusterConfig, EMPTY_CONFIG, findSpaceById, SpaceLayout } from '../common/config';
 import { FramedConnection } from '../common/connection';
+import { DataDirLock } from '../common/data-dir-lock';
 import { datatypeOf, isScalar, typeName } from '../common/datatypes';
 import { countSuccessFrame, decodeAtomicFast, decodeGetFast, decodePredicateFast, decodeSearchFast, GetReplyShape, SearchItemsShape, writeSuccessFrame } from '../common/fastcodec';
 import { Frame } from '../common/frame';
+import { LogFields, LogFn, LogLevel } from '../common/log';
 import * as m from '../common/messages';
 import { AtomicFlag, MsgType, msgTypeName, PEER_AUTH, SEARCH_BATCH, Status } from '../common/protocol';
 import { attributeByName } from '../common/schema';
@@ -41,7 +43,7 @@ export interface DaemonOptions {
    * register (and checks that the coordinator knows it too). Without it, registration is open.
    */
   readonly clusterSecret?: Buffer;
-  readonly log?: (line: string, level?: 'debug' | 'info' | 'warn' | 'error') => void;
+  readonly log?: LogFn;
   /** Opens the store (default: LevelDB under DIR/objects). */
   readonly openStore?: (dir: string) => Promise<ShellStore>;
 }
@@ -130,6 +132,8 @@ export class Daemon {
   private readonly getBodies = new WeakMap<readonly Buffer[], Buffer>();
   /** What searches, counts and group deletes read, since the start: regions scanned, how many through the index, rows read. */
   readonly searchStats = { regions: 0, indexed: 0, examined: 0 };
+  /** The data directory's lock, held from before anything in it is read until the daemon stops. */
+  private lock?: DataDirLock;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -163,8 +167,8 @@ export class Daemon {
     });
   }
 
-  private log(line: string, level: 'debug' | 'info' | 'warn' | 'error' = 'info'): void {
-    if (this.opts.log) this.opts.log(line, level);
+  private log(line: string, level: LogLevel = 'info', fields?: LogFields): void {
+    if (this.opts.log) this.opts.log(line, level, fields);
     else process.stderr.write(`daemon ${level}: ${line}\n`);
   }
 
@@ -172,11 +176,19 @@ export class Daemon {
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const stat = fs.statSync(opts.dataDir, { throwIfNoEntry: false });
     if (!stat || !stat.isDirectory()) throw new Error(`data directory ${opts.dataDir} does not exist (create it first)`);
-    const token = loadIdentity(opts.dataDir);
-    const incarnation = nextIncarnation(opts.dataDir);
-    const open = opts.openStore ?? openDefaultStore;
-    const store = await open(path.join(opts.dataDir, 'objects'));
-    const d = new Daemon(opts, store, token, incarnation);
+    const lock = DataDirLock.acquire(opts.dataDir, 'daemon');
+    let d: Daemon;
+    try {
+      const token = loadIdentity(opts.dataDir);
+      const incarnation = nextIncarnation(opts.dataDir);
+      const open = opts.openStore ?? openDefaultStore;
+      const store = await open(path.join(opts.dataDir, 'objects'));
+      d = new Daemon(opts, store, token, incarnation);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+    d.lock = lock;
     try {
       await d.listen();
       await d.link.start();
@@ -234,6 +246,7 @@ export class Daemon {
       this.log(`the coordinator now calls this daemon server ${serverId}, not ${this.serverId}; it keeps the old id until restarted`, 'error');
       return;
     }
+    this.log(`registered with the coordinator as server ${serverId}${this.core ? ' again' : ''}`, 'info', { event: 'registered', server: serverId });
     this.serverId = serverId;
     this.peerKey = key;
     this.keyWaiters.notify();
@@ -547,6 +560,7 @@ export class Daemon {
     for (const c of this.clients) c.close('daemon stopping');
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await this.store.close();
+    this.lock?.release();
   }
 }
 

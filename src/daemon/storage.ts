@@ -1102,14 +1102,15 @@ export class LevelObjectStore implements ObjectStore {
     reject: (e: Error) => void,
   ): PendingWrite | undefined {
     const key = storageKey(w.spaceId, w.subspace, w.regionId, w.key);
-    const at = { spaceId: w.spaceId, subspace: w.subspace, region: w.regionId, userKey: w.key, resolve, reject };
     if (w.subspace === 0) {
-      if (w.op === 'del') return { type: 'del', key, obj: null, ...at };
+      // Written out rather than spread from a shared part: this runs for every put.
+      if (w.op === 'del') return { type: 'del', key, obj: null, spaceId: w.spaceId, subspace: 0, region: w.regionId, userKey: w.key, resolve, reject };
       const v = w.record.values;
       // The cache holds views of the record's bytes: the caller's buffers may be part of a frame.
       const value = v === null ? encodeTombstone(w.record.version) : encodeObject({ version: w.record.version, values: v }, true);
-      return { type: 'put', key, value, obj: decodeRecord(value), ...at };
+      return { type: 'put', key, value, obj: decodeRecord(value), spaceId: w.spaceId, subspace: 0, region: w.regionId, userKey: w.key, resolve, reject };
     }
+    const at = { spaceId: w.spaceId, subspace: w.subspace, region: w.regionId, userKey: w.key, resolve, reject };
     const name = key.toString('latin1');
     const old = this.groupOldCoord(name, w, coords, reads);
     if (old === undefined) return undefined;

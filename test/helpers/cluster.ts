@@ -55,17 +55,23 @@ export interface Proc {
   readonly pid: number;
   /** Everything written so far to stdout and stderr. */
   output(): string;
+  /** Everything written so far to stderr alone (the logs of a server). */
+  errorOutput(): string;
   /** Resolves with the exit code (or signal name). */
   readonly exited: Promise<number | string>;
 }
 
 /** Starts `node bin/NAME.js args...`; teardown kills it by PID if it still runs. */
-export function startProcess(t: Scope, name: string, args: readonly string[], stdin?: string): Proc {
-  const child = spawn(process.execPath, [BIN(name), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+export function startProcess(t: Scope, name: string, args: readonly string[], stdin?: string, cwd?: string): Proc {
+  const child = spawn(process.execPath, [BIN(name), ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd });
   live.add(child);
   let out = '';
+  let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+    err += d.toString();
+  });
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => {
       live.delete(child);
@@ -74,7 +80,7 @@ export function startProcess(t: Scope, name: string, args: readonly string[], st
   );
   if (stdin !== undefined) child.stdin!.end(stdin);
   else child.stdin!.end();
-  const proc: Proc = { child, pid: child.pid!, output: () => out, exited };
+  const proc: Proc = { child, pid: child.pid!, output: () => out, errorOutput: () => err, exited };
   t.teardown(() => stopProcess(proc, 'SIGKILL'));
   return proc;
 }
@@ -166,14 +172,15 @@ export interface CoordinatorProc extends Proc {
  * ports. With a cluster secret (DIR/cluster-secret, created by the coordinator) unless `secret`
  * is false; startDaemon gives it to the daemons.
  */
-export async function startCoordinator(t: Scope, opts: { legacy?: boolean; dataDir?: string; port?: number; secret?: boolean } = {}): Promise<CoordinatorProc> {
+export async function startCoordinator(t: Scope, opts: { legacy?: boolean; dataDir?: string; port?: number; secret?: boolean; logging?: string } = {}): Promise<CoordinatorProc> {
   const dataDir = opts.dataDir ?? tempDir(t, 'coord');
   const port = String(opts.port ?? 0);
+  const logging = opts.logging ?? 'warn';
   const secretFile = opts.secret === false ? undefined : path.join(dataDir, 'cluster-secret');
   const secretArgs = secretFile === undefined ? [] : ['--cluster-secret-file', secretFile];
   const p = opts.legacy
-    ? startProcess(t, 'hyperdex-coordinator', ['--host-port', port, '--control-port', '0', '--data', dataDir, '--logging', 'warn', ...secretArgs])
-    : startProcess(t, 'hyperdex', ['coordinator', '-f', '-l', '127.0.0.1', '-p', port, '-D', dataDir, '--logging', 'warn', ...secretArgs]);
+    ? startProcess(t, 'hyperdex-coordinator', ['--host-port', port, '--control-port', '0', '--data', dataDir, '--logging', logging, ...secretArgs])
+    : startProcess(t, 'hyperdex', ['coordinator', '-f', '-l', '127.0.0.1', '-p', port, '-D', dataDir, '--logging', logging, ...secretArgs]);
   const m = await waitForOutput(p, /serving on 127\.0\.0\.1:(\d+)(?: and port (\d+))?/);
   return { ...p, host: '127.0.0.1', port: Number(m[1]), controlPort: m[2] ? Number(m[2]) : undefined, dataDir, secretFile };
 }
@@ -188,12 +195,13 @@ export interface DaemonProc extends Proc {
  * `hyperdex daemon` (1.0 spelling) or `hyperdex-daemon` (0.4 spelling) on an ephemeral port,
  * with the coordinator's cluster secret file when it has one.
  */
-export async function startDaemon(t: Scope, coord: { port: number; secretFile: string | undefined }, opts: { legacy?: boolean; dataDir?: string } = {}): Promise<DaemonProc> {
+export async function startDaemon(t: Scope, coord: { port: number; secretFile: string | undefined }, opts: { legacy?: boolean; dataDir?: string; logging?: string } = {}): Promise<DaemonProc> {
   const dataDir = opts.dataDir ?? tempDir(t, 'daemon');
+  const logging = opts.logging ?? 'warn';
   // Each spelling as its manual writes options: `--name value` (0.4), `--name=value` (1.0).
   const secretArgs = coord.secretFile === undefined ? [] : opts.legacy ? ['--cluster-secret-file', coord.secretFile] : [`--cluster-secret-file=${coord.secretFile}`];
   const p = opts.legacy
-    ? startProcess(t, 'hyperdex-daemon', ['--host', '127.0.0.1', '--port', String(coord.port), '--bind-to', '127.0.0.1', '--data', dataDir, '--logging', 'warn', ...secretArgs])
+    ? startProcess(t, 'hyperdex-daemon', ['--host', '127.0.0.1', '--port', String(coord.port), '--bind-to', '127.0.0.1', '--data', dataDir, '--logging', logging, ...secretArgs])
     : startProcess(t, 'hyperdex', [
         'daemon',
         '-f',
@@ -202,7 +210,7 @@ export async function startDaemon(t: Scope, coord: { port: number; secretFile: s
         '--coordinator=127.0.0.1',
         `--coordinator-port=${coord.port}`,
         `--data=${dataDir}`,
-        '--logging=warn',
+        `--logging=${logging}`,
         ...secretArgs,
       ]);
   const m = await waitForOutput(p, /hyperdex daemon (\d+) \[pid \d+\] serving on 127\.0\.0\.1:(\d+)/);

@@ -140,6 +140,7 @@ export class DaemonCore {
     this.mover.reconfigured(changes.movesStarted);
     this.leader.redoIntents();
     this.regions.drain();
+    this.keys.prune();
     this.parking.unpark();
   }
 

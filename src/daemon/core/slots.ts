@@ -31,7 +31,7 @@ export function answerWrite(effects: Pick<Effects, 'reply'>, w: PendingWrite, o:
 }
 
 export interface Slot {
-  /** The slot's name in KeySlots (slotName). */
+  /** The slot's name among its region's slots (slotName). */
   readonly name: string;
   readonly address: RegionAddress;
   readonly regionId: number;
@@ -84,8 +84,9 @@ export function takeWrites(slot: Slot, max: number): PendingWrite[] {
   return slot.writes.splice(0, max);
 }
 
-function slotName(regionId: number, key: Buffer): string {
-  return `${regionId}:${key.toString('latin1')}`;
+/** A key's name among its region's slots. */
+function slotName(key: Buffer): string {
+  return key.toString('latin1');
 }
 
 function newSlot(name: string, address: RegionAddress, key: Buffer): Slot {
@@ -99,7 +100,12 @@ function slotIdle(s: Slot): boolean {
 
 /** The slots of the keys in use, and the order their work runs in. */
 export class KeySlots {
-  private readonly slots = new Map<string, Slot>();
+  /**
+   * Slots by region, then by key. A region's map stays while the region is in the configuration
+   * (see prune), so that a key used once does not make and drop a map.
+   */
+  private readonly byRegion = new Map<number, Map<string, Slot>>();
+  private count = 0;
 
   constructor(
     private readonly store: CoreStore,
@@ -110,25 +116,45 @@ export class KeySlots {
   ) {}
 
   get size(): number {
-    return this.slots.size;
+    return this.count;
   }
 
   /** The slot of a key in a region of the current configuration. */
   slotFor(regionId: number, key: Buffer): Slot {
-    const name = slotName(regionId, key);
-    let slot = this.slots.get(name);
+    const name = slotName(key);
+    let slots = this.byRegion.get(regionId);
+    let slot = slots?.get(name);
     if (!slot) {
       const ref = this.regions.ref(regionId);
       assert(ref, () => `slot for region ${regionId}, which is not in configuration ${this.regions.version}`);
+      if (!slots) this.byRegion.set(regionId, (slots = new Map()));
       slot = newSlot(name, ref.address, key);
-      this.slots.set(name, slot);
+      slots.set(name, slot);
+      this.count++;
     }
     return slot;
   }
 
   /** The slot of a key, only if it is in use. */
   existing(regionId: number, key: Buffer): Slot | undefined {
-    return this.slots.get(slotName(regionId, key));
+    if (this.count === 0) return undefined;
+    return this.byRegion.get(regionId)?.get(slotName(key));
+  }
+
+  private remove(slot: Slot): void {
+    if (this.byRegion.get(slot.regionId)?.delete(slot.name)) this.count--;
+  }
+
+  /** Lets go of the maps of regions no longer in the configuration that hold no slot. */
+  prune(): void {
+    for (const [regionId, slots] of this.byRegion) if (slots.size === 0 && !this.regions.ref(regionId)) this.byRegion.delete(regionId);
+  }
+
+  /** Every slot, as a list (that the caller may change the slots under). */
+  private all(): Slot[] {
+    const out: Slot[] = [];
+    for (const slots of this.byRegion.values()) for (const slot of slots.values()) out.push(slot);
+    return out;
   }
 
   /**
@@ -136,7 +162,7 @@ export class KeySlots {
    * the store knows it without I/O; undefined when it does not, or when the key is in use.
    */
   settled(address: RegionAddress, key: Buffer): StoredRecord | null | undefined {
-    if (this.slots.size > 0 && this.slots.has(slotName(address.regionId, key))) return undefined;
+    if (this.existing(address.regionId, key)) return undefined;
     return this.store.peek(address, key);
   }
 
@@ -163,7 +189,7 @@ export class KeySlots {
       slot.queue.shift()!(slot);
     }
     if (!slot.busy && slot.writes.length > 0) this.startCommit(slot);
-    if (slotIdle(slot)) this.slots.delete(slot.name);
+    if (slotIdle(slot)) this.remove(slot);
   }
 
   /** Marks a slot busy (counted as work on its region) until `release`. */
@@ -182,20 +208,20 @@ export class KeySlots {
 
   /** A space was removed: writes waiting on its keys (or on keys of no region now) fail. */
   dropSpace(spaceId: number): void {
-    for (const [name, slot] of [...this.slots]) {
+    for (const slot of this.all()) {
       const ref = this.regions.ref(slot.regionId);
       if (ref && ref.space.id !== spaceId) continue;
       // Writes waiting on a key of a removed space: the space is gone.
       for (const w of takeWrites(slot, Infinity)) answerWrite(this.effects, w, { status: Status.UNKNOWNSPACE, attr: '', message: `space ${spaceId} was removed` });
-      if (slotIdle(slot)) this.slots.delete(name);
+      if (slotIdle(slot)) this.remove(slot);
     }
+    this.prune();
   }
 
   /** A region is copied here afresh: what is known of its keys is forgotten (read again when needed). */
   forgetRegion(regionId: number): void {
-    for (const [name, slot] of [...this.slots]) {
-      if (slot.regionId !== regionId) continue;
-      if (slotIdle(slot)) this.slots.delete(name);
+    for (const slot of [...(this.byRegion.get(regionId)?.values() ?? [])]) {
+      if (slotIdle(slot)) this.remove(slot);
       else {
         slot.record = undefined;
         slot.stable = undefined;
