@@ -5,9 +5,10 @@
 import { ClusterConfig, reviveConfig } from '../common/config';
 import { decodeBody, Frame } from '../common/frame';
 import * as m from '../common/messages';
-import { MsgType } from '../common/protocol';
+import { MsgType, msgTypeName } from '../common/protocol';
 import { ConditionWaiters } from '../common/waiters';
 import { Link } from '../client/link';
+import { Deadline } from '../client/deadline';
 
 /** How long a request to the coordinator may take, connecting included. */
 export const COORDINATOR_TIMEOUT_MS = 15_000;
@@ -30,7 +31,7 @@ export class CoordinatorSession {
       throw new Error(`cannot reach the coordinator at ${host}:${port}: ${(e as Error).message}`, { cause: e });
     }
     try {
-      s.onConfig(await s.link.request(MsgType.CONFIG_SUBSCRIBE, s.id(), [], timeoutMs));
+      s.onConfig(await s.link.request(MsgType.CONFIG_SUBSCRIBE, s.id(), [], new Deadline('CONFIG_SUBSCRIBE', timeoutMs, undefined)));
       if (!s.config_) throw new Error('its reply to CONFIG_SUBSCRIBE holds no configuration');
     } catch (e) {
       s.close();
@@ -73,7 +74,7 @@ export class CoordinatorSession {
 
   /** SERVER_OFFLINE, SERVER_ONLINE or SERVER_FORGET: the coordinator's COORD_RESP. */
   async serverRequest(type: number, serverId: number, timeoutMs = COORDINATOR_TIMEOUT_MS): Promise<{ status: number; message: string }> {
-    const f = await this.link.request(type, this.id(), m.encodeServerRequest(serverId), timeoutMs);
+    const f = await this.link.request(type, this.id(), m.encodeServerRequest(serverId), new Deadline(msgTypeName(type), timeoutMs, undefined));
     return m.decodeCoordResp(f.body);
   }
 
