@@ -16,6 +16,9 @@ import { reconfigure } from './replies';
 import { answerWrite, enqueue, KeySlots, PendingWrite, Slot, takeWrites } from './slots';
 import { CoreStore, Intent, PeerMessage, StoredRecord, StoreWrite } from './types';
 
+/** The write of a key's record at its point leader. */
+type KeyPut = Extract<StoreWrite, { op: 'put' }>;
+
 /** Writes of one key committed together at most. */
 export const GROUP_MAX = 256;
 
@@ -80,7 +83,8 @@ export class PointLeader {
     let changed = false;
     const outcomes: Outcome[] = [];
     for (const w of group) {
-      const r = applyAtomic(space.spec, slot.key, state, w.request);
+      const r = applyAtomic(space.spec, slot.key, state, w.request!);
+      w.request = null;
       outcomes.push(r.outcome);
       if (r.next || r.erase) {
         state = r.next;
@@ -95,7 +99,7 @@ export class PointLeader {
     const version = (base?.version ?? 0) + 1;
     const record: StoredRecord = { version, values: state ? state.values : null };
     const intent: Intent = { spaceId: space.id, key: slot.key, version, before: before?.values ?? null, after: record.values };
-    const keyWrite: StoreWrite = { op: 'put', regionId: slot.regionId, spaceId: space.id, subspace: 0, key: slot.key, record };
+    const keyWrite: KeyPut = { op: 'put', regionId: slot.regionId, spaceId: space.id, subspace: 0, key: slot.key, record };
     const commit: Commit = { slot, space, intent, writes: group, outcomes, pending: 0 };
     if (this.commitHere(commit, keyWrite)) return;
     this.keys.hold(slot);
@@ -125,7 +129,7 @@ export class PointLeader {
    * which lands whole or not at all, so no intent is needed (nothing can be half done); the client
    * hears back when it is written. False when anything of the chain is elsewhere or busy.
    */
-  private commitHere(commit: Commit, keyWrite: StoreWrite): boolean {
+  private commitHere(commit: Commit, keyWrite: KeyPut): boolean {
     const { slot, space, intent } = commit;
     const steps = this.chainSteps(space, intent, slot.regionId);
     for (const s of steps) {
@@ -137,7 +141,7 @@ export class PointLeader {
     // The whole chain is here and free: from now on nothing refuses.
     const here = new HereCommit(this, commit);
     const writes: StoreWrite[] = [keyWrite];
-    slot.record = { version: intent.version, values: intent.after };
+    slot.record = keyWrite.record;
     for (const s of steps) {
       const ref = this.regions.ref(s.regionId)!;
       const existing = this.keys.existing(s.regionId, intent.key);

@@ -18,11 +18,13 @@ export const KEY_WRITES_MAX = 4096;
 /**
  * A write waiting at the point leader for its key: a client's (answered with a reply to its
  * handle), or a group_del's erase (whose `respond` is told the outcome). Either hears once the
- * write is decided and, if it changed anything, committed.
+ * write is decided and, if it changed anything, committed. `request` is let go (null) once it is
+ * applied: its decoded operands need not live through the commit's store write (they were the
+ * largest part of what each write kept alive across the garbage collector's young generation).
  */
 export type PendingWrite =
-  | { readonly request: AtomicRequest; readonly client: ClientHandle; readonly requestId: number }
-  | { readonly request: AtomicRequest; readonly respond: (o: Outcome) => void };
+  | { request: AtomicRequest | null; readonly client: ClientHandle; readonly requestId: number }
+  | { request: AtomicRequest | null; readonly respond: (o: Outcome) => void };
 
 /** Tells a pending write its outcome. */
 export function answerWrite(effects: Pick<Effects, 'reply'>, w: PendingWrite, o: Outcome): void {
