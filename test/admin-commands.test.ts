@@ -91,7 +91,7 @@ test.serial('show-config and server-list, in both spellings, for people and for 
   t.is(human.status, 0, human.stderr);
   t.regex(human.stdout, new RegExp(`^configuration version ${v.version}$`, 'm'));
   t.regex(human.stdout, /^space kv \(id \d+\), 8 region\(s\):$/m);
-  t.regex(human.stdout, /^ {2}key subspace: k; 4 region\(s\), 1 replica\(s\) each \(tolerates 0 failure\(s\)\)$/m);
+  t.regex(human.stdout, /^ {2}key subspace: k; 4 region\(s\), 1 replica\(s\) each asked for \(tolerate 0 failure\(s\) once replication exists\)$/m);
   t.regex(human.stdout, /^ {4}region \d+: k 0x0000000000000000\.\.0x3fffffffffffffff; chain \d+$/m);
   t.regex(human.stdout, /^settled: no region is moving$/m);
 
@@ -246,8 +246,8 @@ test('validate-space explains a description from a file or standard input, and p
       'space phonebook is valid:',
       '  key: username (string)',
       '  attributes: first (string), last (string), phone (int64)',
-      '  key subspace: username; 2 region(s), 3 replica(s) each (tolerates 2 failure(s))',
-      '  subspace 1: first, last, phone; 4 region(s), 3 replica(s) each (tolerates 2 failure(s))',
+      '  key subspace: username; 2 region(s), 3 replica(s) each asked for (tolerate 2 failure(s) once replication exists)',
+      '  subspace 1: first, last, phone; 4 region(s), 3 replica(s) each asked for (tolerate 2 failure(s) once replication exists)',
       '  2 subspace(s), 6 region(s) in all',
     ].join('\n'),
   );

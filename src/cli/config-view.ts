@@ -50,7 +50,8 @@ export function specView(spec: SpaceSpec): SpaceSpecView {
 
 function subspaceLine(ss: SubspaceView): string {
   const which = ss.index === 0 ? 'key subspace' : `subspace ${ss.index}`;
-  return `${which}: ${ss.attributes.join(', ')}; ${ss.regions} region(s), ${ss.replicas} replica(s) each (tolerates ${ss.tolerates} failure(s))`;
+  // What the space asks for: replication is not built yet (each region is stored by its chain's head alone).
+  return `${which}: ${ss.attributes.join(', ')}; ${ss.regions} region(s), ${ss.replicas} replica(s) each asked for (tolerate ${ss.tolerates} failure(s) once replication exists)`;
 }
 
 /** A space's schema in a few lines, each indented by `indent`. */

@@ -341,7 +341,9 @@ export function addSpace(state: CoordinatorState, spec: SpaceSpec): AddSpaceResu
   const replicasMax = Math.max(...wanted.map((w) => w.replicas));
   if (servers.length === 0) notes.push(`no daemon is available yet: regions get servers as daemons join`);
   else if (servers.length < replicasMax)
-    notes.push(`${replicasMax} replicas asked for but ${servers.length} daemon(s) available: each region holds ${servers.length} replica(s)`);
+    notes.push(`${replicasMax} replicas asked for but ${servers.length} daemon(s) available: each region's chain lists ${servers.length} daemon(s)`);
+  // Nothing may claim replicas that do not exist yet (issue 17 builds replication).
+  if (replicasMax > 1) notes.push(`replication is not built yet: each region is stored by the head of its chain alone, so this space tolerates no failure today`);
   const space: SpaceLayout = { id: state.nextSpaceId, name: spec.name, spec, subspaces };
   const next = bump(state, { servers: state.config.servers, spaces: [...state.config.spaces, space] }, {
     nextSpaceId: state.nextSpaceId + 1,
