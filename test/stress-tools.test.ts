@@ -7,6 +7,7 @@ import { Client } from '../src/client/client';
 import { parseSpaceDescription } from '../src/common/schema-parser';
 import { CONSISTENCY_SPACE } from '../src/cli/consistency-stress';
 import { REPLICATION_SPACE } from '../src/cli/replication-stress';
+import { Tally } from '../src/cli/stress-run';
 import { CoordinatorProc, runCommand, SharedScope, startCoordinator, startDaemon } from './helpers/cluster';
 
 const scope = new SharedScope();
@@ -148,4 +149,32 @@ test('--help and --version in both spellings', async (t) => {
   const v = await runCommand('hyperdex-replication-stress-test', ['--version']);
   t.is(v.status, 0);
   t.regex(v.stdout, /^hyperdex-replication-stress-test \d+\.\d+\.\d+\n$/);
+});
+
+test('the verdict: CONSISTENT, INCONSISTENT with the first 10 described, GAVE UP when nothing succeeds for the give-up time', async (t) => {
+  const lines = (tally: Tally) => {
+    const out: string[] = [];
+    return { status: tally.verdict((l) => out.push(l), 1.25), out };
+  };
+  const ok = new Tally(60_000);
+  ok.writes = 3;
+  ok.reads = 4;
+  t.deepEqual(lines(ok), { status: 0, out: ['CONSISTENT: 3 writes, 4 reads, 0 failed operations, 0 inconsistencies in 1.3 s'] });
+
+  const bad = new Tally(60_000);
+  bad.inconsistent(Array.from({ length: 12 }, (_, i) => `problem ${i + 1}`));
+  const v = lines(bad);
+  t.is(v.status, 1);
+  t.deepEqual(v.out.slice(0, 2), ['inconsistency 1: problem 1', 'inconsistency 2: problem 2']);
+  t.deepEqual(v.out.slice(9), ['inconsistency 10: problem 10', '... and 2 more', 'INCONSISTENT: 0 writes, 0 reads, 0 failed operations, 12 inconsistencies in 1.3 s']);
+
+  const down = new Tally(1);
+  const failing = () => Promise.reject(new Error('COORDFAIL: down'));
+  t.is(await down.attempt(failing), undefined);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  t.false(await down.persist(failing), 'persist stops when the run gives up');
+  t.true(down.stopped);
+  const g = lines(down);
+  t.is(g.status, 1);
+  t.regex(g.out[0], /^GAVE UP: no operation succeeded for \d+ s; the last failed with COORDFAIL: down; 1 writes, 0 reads, [2-9]\d* failed operations, 0 inconsistencies in 1\.3 s$/);
 });
