@@ -5,6 +5,8 @@ import { ShowVersion, UsageError } from './args';
 import { dataCommand, dataCommandsHelp, findDataCommand } from './data-commands';
 import { runMain } from './run';
 import { coordinatorCommand, daemonCommand } from './servers';
+import { consistencyStressCommand } from './consistency-stress';
+import { replicationStressCommand } from './replication-stress';
 import { shellCommand } from './shell';
 import { spaceCommand } from './spaces';
 
@@ -22,6 +24,9 @@ ${dataCommandsHelp()}  shell            an interactive shell for the commands ab
 
 administration:
 ${adminCommandList()}
+stress tests (hyperdex replication-stress-test --help):
+  replication-stress-test            bounce objects between regions, check each is where it should be
+  simple-consistency-stress-test     one writer, readers in reverse order, check no read goes back
 
 Every command takes --help and --version.
 `;
@@ -41,6 +46,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return spaceCommand(command, rest);
     case 'shell':
       return shellCommand(rest);
+    case 'replication-stress-test':
+      return replicationStressCommand(rest, 'hyperdex replication-stress-test', '1982');
+    case 'simple-consistency-stress-test':
+      return consistencyStressCommand(rest, 'hyperdex simple-consistency-stress-test', '1982');
     case '--help':
     case '-h':
     case '-?':
