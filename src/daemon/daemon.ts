@@ -100,9 +100,18 @@ interface Pending {
   readonly frameId: bigint;
   /** The response type for writes (RESP_ATOMIC or RESP_DEL). */
   readonly type: number;
-  readonly space?: SpaceLayout;
-  /** sorted_search: the attribute index to sort by, the order and the limit. */
-  readonly sort?: { readonly index: number; readonly descending: boolean; readonly limit: number };
+  /**
+   * The request's space, looked up when the reply is framed: a request that came before this
+   * daemon knew the configuration waits for it in the core, and is answered under it.
+   */
+  readonly spaceId: number;
+  /** sorted_search: the attribute to sort by, the order and the limit. */
+  readonly sort?: { readonly attr: string; readonly descending: boolean; readonly limit: number };
+}
+
+/** A space as a reply is framed under it (findSpaceById at reply time); none: the space is gone. */
+function spaceGone(spaceId: number): { status: number; attr: string; message: string } {
+  return { status: Status.UNKNOWNSPACE, attr: '', message: `space ${spaceId} was removed before the reply` };
 }
 
 /** A space's reply encoders, made once per space layout. */
@@ -449,20 +458,17 @@ export class Daemon {
   /** Hands a client's request to the core, remembering where its reply goes. */
   private request(conn: FramedConnection, frameId: bigint, type: number, request: ClientRequest, sort?: Pending['sort']): void {
     if (!this.core) return void conn.send(MsgType.ERROR, frameId, [Status.RECONFIGURE, 'this daemon has not registered with the coordinator yet']);
-    const client: Pending = { conn, frameId, type, space: findSpaceById(this.config, request.spaceId), sort };
+    const client: Pending = { conn, frameId, type, spaceId: request.spaceId, sort };
     this.step({ type: 'request', client, requestId: 0, request });
   }
 
   /** A search, or a sorted_search (sorted and cut here, from what the core found). */
   private search(conn: FramedConnection, frameId: bigint, r: m.SearchRequest): void {
+    const sort = r.sortBy === '' ? undefined : { attr: r.sortBy, descending: r.descending, limit: r.limit };
+    // A sort attribute that cannot be is refused before any work, when the space is known already.
     const space = findSpaceById(this.config, r.spaceId);
-    let sort: Pending['sort'];
-    if (r.sortBy !== '' && space) {
-      const found = attributeByName(space.spec, r.sortBy);
-      if (!found) return this.replyCount(conn, MsgType.RESP_SEARCH_DONE, frameId, { status: Status.UNKNOWNATTR, attr: r.sortBy, message: `space ${space.name} has no attribute "${r.sortBy}"`, count: 0 });
-      if (!isScalar(found.attr.type)) return this.replyCount(conn, MsgType.RESP_SEARCH_DONE, frameId, { status: Status.WRONGTYPE, attr: r.sortBy, message: `cannot sort by "${r.sortBy}" (${typeName(found.attr.type)})`, count: 0 });
-      sort = { index: found.index, descending: r.descending, limit: r.limit };
-    }
+    const bad = sort && space ? sortRefused(space, sort.attr) : undefined;
+    if (bad) return this.replyCount(conn, MsgType.RESP_SEARCH_DONE, frameId, { ...bad, count: 0 });
     const request: ClientRequest = { kind: 'search', configVersion: r.configVersion, spaceId: r.spaceId, checks: r.checks, subspace: r.subspace, regions: r.regions };
     this.request(conn, frameId, MsgType.RESP_SEARCH_DONE, request, sort);
   }
@@ -484,8 +490,10 @@ export class Daemon {
     if (conn.isClosed) return;
     switch (r.kind) {
       case 'get': {
-        if (r.values && p.space) return void conn.sendBody(MsgType.RESP_GET, id, this.getBody(p.space, r.values));
-        return void conn.send(MsgType.RESP_GET, id, m.encodeGetResponse({ status: r.status, attrs: [], message: r.message }));
+        if (!r.values) return void conn.send(MsgType.RESP_GET, id, m.encodeGetResponse({ status: r.status, attrs: [], message: r.message }));
+        const space = findSpaceById(this.config, p.spaceId);
+        if (!space) return void conn.send(MsgType.RESP_GET, id, m.encodeGetResponse({ ...spaceGone(p.spaceId), attrs: [] }));
+        return void conn.sendBody(MsgType.RESP_GET, id, this.getBody(space, r.values));
       }
       case 'write':
         if (r.status === Status.SUCCESS && r.attr === '' && r.message === '') return void conn.sendFrame(writeSuccessFrame(p.type, id));
@@ -515,14 +523,19 @@ export class Daemon {
   /** Search results in batches bounded in objects and bytes, then RESP_SEARCH_DONE with the count. */
   private replySearch(p: Pending, r: Extract<ClientReply, { kind: 'search' }>): void {
     const { conn, frameId: id } = p;
-    if (r.status !== Status.SUCCESS || !p.space) return this.replyCount(conn, MsgType.RESP_SEARCH_DONE, id, { status: r.status, attr: r.attr ?? '', message: r.message, count: 0 });
+    if (r.status !== Status.SUCCESS) return this.replyCount(conn, MsgType.RESP_SEARCH_DONE, id, { status: r.status, attr: r.attr ?? '', message: r.message, count: 0 });
+    const space = findSpaceById(this.config, p.spaceId);
+    if (!space) return this.replyCount(conn, MsgType.RESP_SEARCH_DONE, id, { ...spaceGone(p.spaceId), count: 0 });
     let objects = r.objects;
     if (p.sort) {
-      const sorted = sortObjects(p.space, objects.map((o) => [o.key, { version: 0, values: o.values }] as [Buffer, { version: number; values: readonly Buffer[] }]), p.sort.index, p.sort.descending);
+      const bad = sortRefused(space, p.sort.attr);
+      if (bad) return this.replyCount(conn, MsgType.RESP_SEARCH_DONE, id, { ...bad, count: 0 });
+      const index = attributeByName(space.spec, p.sort.attr)!.index;
+      const sorted = sortObjects(space, objects.map((o) => [o.key, { version: 0, values: o.values }] as [Buffer, { version: number; values: readonly Buffer[] }]), index, p.sort.descending);
       const cut = p.sort.limit > 0 ? sorted.slice(0, p.sort.limit) : sorted;
       objects = cut.map(([key, o]) => ({ key, values: o.values }));
     }
-    const shape = this.shapesOf(p.space).items;
+    const shape = this.shapesOf(space).items;
     let keys: Buffer[] = [];
     let values: (readonly Buffer[])[] = [];
     let bytes = 0;
@@ -562,6 +575,14 @@ export class Daemon {
     await this.store.close();
     this.lock?.release();
   }
+}
+
+/** Why a search cannot be sorted by `attr` in `space`, if it cannot. */
+function sortRefused(space: SpaceLayout, attr: string): { status: number; attr: string; message: string } | undefined {
+  const found = attributeByName(space.spec, attr);
+  if (!found) return { status: Status.UNKNOWNATTR, attr, message: `space ${space.name} has no attribute "${attr}"` };
+  if (!isScalar(found.attr.type)) return { status: Status.WRONGTYPE, attr, message: `cannot sort by "${attr}" (${typeName(found.attr.type)})` };
+  return undefined;
 }
 
 /** The default store: LevelDB under `dir`. */

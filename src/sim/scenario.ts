@@ -3,6 +3,7 @@
 // joins (regions move to it), a second space comes and goes; then every fault heals, the cluster
 // settles and every key is read back. The history then goes through the checkers.
 
+import { regionOf } from '../common/config';
 import { parseSpaceDescription } from '../common/schema-parser';
 import { Faults } from './world';
 import { World } from './world';
@@ -103,5 +104,40 @@ export function runScenario(o: ScenarioOptions): ScenarioResult {
   const failed = history.slice(-allKeys().length).find((op) => op.ret === undefined);
   if (!w.failure && failed) return { seed: o.seed, world: w, history, searches, operations, ticks: w.now, failure: `a final read of ${failed.request.kind === 'get' ? failed.request.key.toString() : '?'} got no answer on a healed cluster` };
   const broken = w.failure as Error | undefined;
-  return { seed: o.seed, world: w, history, searches, operations: operations + reads, ticks: w.now, failure: broken ? (broken.stack ?? broken.message) : undefined };
+  const finals = new Map<string, readonly Buffer[] | null>();
+  for (const op of history.slice(-allKeys().length))
+    if (op.request.kind === 'get' && op.reply?.kind === 'get') finals.set(op.request.key.toString('latin1'), op.reply.values ?? null);
+  const misplaced = broken ? undefined : secondaryRegionsDisagree(w, space.name, finals);
+  const failure = broken ? (broken.stack ?? broken.message) : misplaced;
+  return { seed: o.seed, world: w, history, searches, operations: operations + reads, ticks: w.now, failure };
+}
+
+/**
+ * On a settled cluster, every secondary region's head holds exactly the objects whose final values
+ * (as read back) map into that region, with those values: no copy left behind by a move between
+ * regions, no stale values, none missing. What searches would see once the cluster is quiet.
+ */
+function secondaryRegionsDisagree(w: World, spaceName: string, finals: ReadonlyMap<string, readonly Buffer[] | null>): string | undefined {
+  const space = w.spaceNamed(spaceName);
+  if (!space) return undefined;
+  const same = (a: readonly Buffer[], b: readonly Buffer[]) => a.length === b.length && a.every((v, i) => v.equals(b[i]));
+  for (let i = 1; i < space.subspaces.length; i++) {
+    for (const region of space.subspaces[i].regions) {
+      const head = region.replicas[0];
+      const disk = head === undefined ? undefined : w.daemons.get(head)?.disk;
+      if (!disk) continue;
+      const held = new Map(disk.scan(region.id).filter(([, r]) => r.values !== null).map(([k, r]) => [k.toString('latin1'), r.values!] as const));
+      for (const [key, values] of held) {
+        const final = finals.get(key);
+        if (final === undefined) continue; // not read back (another space's key)
+        if (final === null) return `subspace ${i} region ${region.id} (server ${head}) still holds key ${JSON.stringify(key)}, which was deleted`;
+        if (regionOf(space, i, Buffer.from(key, 'latin1'), final).id !== region.id) return `subspace ${i} region ${region.id} (server ${head}) still holds key ${JSON.stringify(key)}, which moved to another region`;
+        if (!same(values, final)) return `subspace ${i} region ${region.id} (server ${head}) holds stale values of key ${JSON.stringify(key)}`;
+      }
+      for (const [key, final] of finals)
+        if (final && regionOf(space, i, Buffer.from(key, 'latin1'), final).id === region.id && !held.has(key))
+          return `subspace ${i} region ${region.id} (server ${head}) is missing key ${JSON.stringify(key)}`;
+    }
+  }
+  return undefined;
 }
