@@ -7,7 +7,8 @@
 #    (scripts/sanitizer-canary.c), so that a clean run means something.
 # 3. Runs ctest there (the tests that need no cluster).
 # 4. Runs the ava tests that start C programs against a live cluster (those that find their program
-#    through test/helpers/cbuild.ts) with HYPERDEX_C_BUILD=build/asan.
+#    through test/helpers/cbuild.ts, or run the bridges of test/helpers/bridges.ts) with
+#    HYPERDEX_C_BUILD=build/asan.
 # Any sanitizer report aborts the program that made it, which fails its test and this script.
 set -eu
 
@@ -48,10 +49,11 @@ done
 echo "test:asan: ctest in $out"
 (cd "$out" && ctest --output-on-failure)
 
-# The live-cluster C tests: compiled test files that look their program up with findCBinary().
+# The live-cluster C tests: compiled test files that look their program up with findCBinary(), or
+# run the JSON bridges (test/helpers/bridges.ts), the C one among them.
 echo "test:asan: live-cluster C tests against $out"
 node_modules/.bin/tsc -p tsconfig.json
-files=$(grep -l 'findCBinary' $(find dist/test -name '*.test.js' | sort) || true)
+files=$(grep -lE 'findCBinary|helpers/bridges' $(find dist/test -name '*.test.js' | sort) || true)
 if [ -z "$files" ]; then
   echo "test:asan: no live-cluster C tests found under dist/test" >&2
   exit 1

@@ -71,7 +71,7 @@ test('test_outstanding: 10,000 puts, gets and deletes outstanding at once all co
   t.regex(out, /^puts: 10000 operations outstanding, all back in \d+ ms$/m);
 });
 
-test('test_faults: TIMEOUT while the daemon is stopped, then every outstanding operation fails when it is killed', async (t) => {
+test('test_faults: TIMEOUT while the daemon is stopped, then every outstanding operation fails when it is killed (the puts UNKNOWNOUTCOME)', async (t) => {
   t.timeout(cTimeoutMs(90_000));
   const bin = findCBinary('test_faults');
   if (!bin) return t.fail('test_faults not built: run `npm run build:native` first');

@@ -9,14 +9,15 @@
 // configurations differ from real ones only in who heads the regions.
 
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { Client } from '../src/client/client';
 import { ClusterConfig, SpaceLayout } from '../src/common/config';
-import { decodeBody, encodeBody, encodeFrame, Frame, FrameDecoder, frameOf } from '../src/common/frame';
+import { decodeBody, encodeBody, encodeFrame, frameOf } from '../src/common/frame';
 import { MsgType, Status } from '../src/common/protocol';
-import { cTimeoutMs, findCBinary } from './helpers/cbuild';
+import { runBridge } from './helpers/bridges';
+import { cTimeoutMs } from './helpers/cbuild';
 import { SharedScope, startCoordinator } from './helpers/cluster';
+import { fakeServer as fakeServerOf } from './helpers/fake-cluster';
 
 const scope = new SharedScope();
 test.after.always(async () => {
@@ -25,30 +26,7 @@ test.after.always(async () => {
 
 const AVAILABLE = 1;
 
-/** A server on 127.0.0.1 that hands each frame to `onFrame` with a way to answer it. */
-async function fakeServer(onFrame: (f: Frame, send: (type: number, id: bigint, body: unknown) => void, sock: net.Socket) => void): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => sock.destroy());
-    const dec = new FrameDecoder();
-    sock.on('data', (d: Buffer) => {
-      const { frames, error } = dec.push(d);
-      for (const f of frames) onFrame(f, (type, id, body) => sock.write(encodeFrame(type, id, body)), sock);
-      if (error) sock.destroy();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  const close = () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    });
-  scope.teardown(close);
-  return { port, close };
-}
+const fakeServer = (onFrame: Parameters<typeof fakeServerOf>[1]) => fakeServerOf(scope, onFrame);
 
 /** The layout of a real space, with every region headed by `head`. */
 function headedBy(space: SpaceLayout, head: number): SpaceLayout {
@@ -86,23 +64,10 @@ async function oneDaemonConfig(): Promise<{ coordinator: { port: number }; addDa
   return { coordinator, addDaemon: (port) => servers.push({ id: 1, host: '127.0.0.1', port, state: AVAILABLE }) };
 }
 
-/** Runs the bridge on `input` against the fake coordinator; resolves with its output lines. */
-function bridge(port: number, input: string, timeoutMs: number): Promise<{ code: number | string; lines: string[]; err: string }> {
-  const bin = findCBinary('hyperclient-json-bridge');
-  if (!bin) throw new Error('hyperclient-json-bridge was not built: run `npm run build:native` first');
-  return new Promise((resolve) => {
-    const child = spawn(bin, ['127.0.0.1', String(port), String(timeoutMs)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const killer = setTimeout(() => child.kill('SIGKILL'), cTimeoutMs(timeoutMs + 10_000));
-    child.once('close', (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code: code ?? signal ?? 'unknown', lines: out.trim().split('\n'), err });
-    });
-    child.stdin.end(input);
-  });
+/** Runs the C bridge on `input` against the fake coordinator; resolves with its output lines. */
+async function bridge(port: number, input: string, timeoutMs: number): Promise<{ code: number | string; lines: string[]; err: string }> {
+  const r = await runBridge('c', port, input, cTimeoutMs(timeoutMs + 10_000), timeoutMs);
+  return { code: r.code, lines: r.out.trim().split('\n'), err: r.err };
 }
 
 test('a put answered RECONFIGURE is resent to the new head under the new configuration', async (t) => {

@@ -7,17 +7,14 @@
 // the other bridges' outputs; differences.jsonl has one expected file per bridge instead.
 
 import test, { ExecutionContext } from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cTimeoutMs, findCBinary } from './helpers/cbuild';
+import { Bridge, BRIDGES, BridgeRun, runBridge } from './helpers/bridges';
+import { cTimeoutMs } from './helpers/cbuild';
 import { ROOT, SharedScope, startCoordinator, startDaemon } from './helpers/cluster';
 
 const DIR = path.join(ROOT, 'test/compat');
-const TS_BRIDGE = path.join(ROOT, 'dist/test/compat/bridge.js');
-const PY_BRIDGE = path.join(DIR, 'bridge.py');
-const BRIDGES = ['c', 'py', 'ts'] as const;
-type Bridge = (typeof BRIDGES)[number];
 
 // One cluster for every scenario: the scenarios make and remove their own spaces.
 const scope = new SharedScope();
@@ -31,36 +28,6 @@ function cluster(): Promise<number> {
   return coordPort;
 }
 test.after.always(() => scope.close());
-
-function command(b: Bridge): [string, string[]] | undefined {
-  if (b === 'c') {
-    const bin = findCBinary('hyperclient-json-bridge');
-    return bin ? [bin, []] : undefined;
-  }
-  if (b === 'py') return ['python3', [PY_BRIDGE]];
-  return [process.execPath, [TS_BRIDGE]];
-}
-
-/** Runs one bridge over a scenario (with its space prefix) and returns its stdout, stderr and exit code. */
-function runBridge(b: Bridge, port: number, input: string, limitMs: number): Promise<{ out: string; err: string; code: number | string }> {
-  const cmd = command(b);
-  if (!cmd) return Promise.resolve({ out: '', err: `the ${b} bridge is not built: run \`npm run build\``, code: 'missing' });
-  const child = spawn(cmd[0], [...cmd[1], '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  child.stdin!.on('error', () => {}); // a bridge that died early: its exit code tells
-  // Stopped by PID if it outlives its limit, so a hung bridge fails the test instead of hanging it.
-  const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-  return new Promise((resolve) => {
-    child.once('close', (c, s) => {
-      clearTimeout(killer);
-      resolve({ out, err, code: c ?? s ?? 'unknown' });
-    });
-    child.stdin!.end(input.replace(/%%/g, `${b}_`));
-  });
-}
 
 /** The request lines of a scenario (what prints a line), for naming a mismatch. */
 function requests(text: string): string[] {
@@ -112,8 +79,8 @@ for (const name of scenarios) {
     const expected = (b: Bridge) =>
       fs.readFileSync(path.join(DIR, name === 'differences' ? `${name}.${b}.expected` : `${name}.expected`), 'utf8');
     // in turn, not at once: the machine's cores are shared
-    const results = {} as Record<Bridge, { out: string; err: string; code: number | string }>;
-    for (const b of BRIDGES) results[b] = await runBridge(b, port, input, cTimeoutMs(150_000));
+    const results = {} as Record<Bridge, BridgeRun>;
+    for (const b of BRIDGES) results[b] = await runBridge(b, port, input.replace(/%%/g, `${b}_`), cTimeoutMs(150_000));
     for (const b of BRIDGES) {
       const r = results[b];
       t.is(r.code, 0, `${b} bridge exit status; stderr:\n${r.err.slice(-2000)}`);

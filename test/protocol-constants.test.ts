@@ -1,9 +1,11 @@
 // The drift test: the C headers (native/include), as the native addon reports them, must define
 // exactly the constants of src/common/protocol.ts and src/common/datatypes.ts — same names, same
 // numbers, nothing missing on either side: return codes, datatypes, message types, REQ_ATOMIC's
-// flags, func ops, check ops, frame, request and search-batch limits.
+// flags, func ops, check ops, frame, request and search-batch limits. The Python module's return
+// codes (its own table, bindings/python/hyperclient.c) too.
 
 import test, { type ExecutionContext } from 'ava';
+import { spawnSync } from 'node:child_process';
 
 import { Datatype } from '../src/common/datatypes';
 import { loadNative, NativeConstants } from '../src/common/native';
@@ -51,6 +53,13 @@ function sameTable(
 
 test('return codes: C enum hyperclient_returncode equals Status', (t) => {
   sameTable(t, 'returncodes', native().returncodes, Status);
+});
+
+test("return codes: the Python module's HYPERCLIENT_* constants equal Status", (t) => {
+  const dump = 'import hyperclient, json; print(json.dumps({n[len("HYPERCLIENT_"):]: getattr(hyperclient, n) for n in dir(hyperclient) if n.startswith("HYPERCLIENT_")}))';
+  const r = spawnSync('python3', ['-c', dump], { encoding: 'utf8', timeout: 30_000 });
+  t.is(r.status, 0, r.stderr);
+  sameTable(t, 'Python returncodes', JSON.parse(r.stdout) as Record<string, number>, Status);
 });
 
 test('datatypes: C enum hyperdatatype equals Datatype', (t) => {

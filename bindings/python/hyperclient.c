@@ -72,6 +72,8 @@ static const struct status_info STATUSES[] = {
     {HYPERCLIENT_BADREQUEST, "HYPERCLIENT_BADREQUEST", "Bad request"},
     {HYPERCLIENT_BADSPACE, "HYPERCLIENT_BADSPACE", "Bad space description, or the space exists"},
     {HYPERCLIENT_UNAUTHORIZED, "HYPERCLIENT_UNAUTHORIZED", "Not authorized: membership not proven"},
+    {HYPERCLIENT_UNKNOWNOUTCOME, "HYPERCLIENT_UNKNOWNOUTCOME",
+     "Unknown outcome: the connection was lost after the write was sent; it may or may not have been applied"},
     {HYPERCLIENT_EXCEPTION, "HYPERCLIENT_EXCEPTION", "Internal Error (file a bug)"},
     {HYPERCLIENT_ZERO, "HYPERCLIENT_ZERO", "Internal Error (file a bug)"},
     {HYPERCLIENT_A, "HYPERCLIENT_A", "Internal Error (file a bug)"},

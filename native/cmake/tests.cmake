@@ -60,7 +60,8 @@ target_compile_options(test_idmap PRIVATE ${HYPERDEX_C_WARNINGS})
 add_test(NAME test_idmap COMMAND test_idmap)
 
 # The C programs that run against a live cluster, `PROGRAM HOST PORT`: ctest does not run them; ava
-# tests start the cluster and run them (test/c-client.test.ts, c-moves.test.ts, c-programs.test.ts):
+# tests start the cluster (or fakes) and run them (test/c-client.test.ts, c-moves.test.ts,
+# c-programs.test.ts, ride-through.test.ts):
 #   test_client       the manual's phonebook session
 #   test_ops          every function and status of hyperclient.h
 #   test_outstanding  10,000 operations outstanding
@@ -68,7 +69,8 @@ add_test(NAME test_idmap COMMAND test_idmap)
 #   test_coordinator  the coordinator killed
 #   test_moves        64 operations in flight while daemons join and regions move
 #   test_map_ops      map operations on up to HYPERDEX_MICRO_OPS_PER_REQUEST_MAX keys, floored division
-foreach(prog test_client test_ops test_outstanding test_faults test_coordinator test_moves test_map_ops)
+#   test_idle_close   a connection the daemon closed while the program was away from loop
+foreach(prog test_client test_ops test_outstanding test_faults test_coordinator test_moves test_map_ops test_idle_close)
   add_executable(${prog} test/c/${prog}.c)
   set_target_properties(${prog} PROPERTIES
     C_STANDARD 11

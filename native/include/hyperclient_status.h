@@ -44,6 +44,9 @@ enum hyperclient_returncode
      * has not passed the peer handshake, a registration without a valid proof of the cluster
      * secret, a REGION_MOVED from a connection that does not hold the region. */
     HYPERCLIENT_UNAUTHORIZED = 8531,
+    /* Client libraries only: the connection closed after a write was sent and before its reply.
+     * The write may or may not have been applied; the library does not send it again. */
+    HYPERCLIENT_UNKNOWNOUTCOME = 8532,
 
     HYPERCLIENT_EXCEPTION    = 8574,
     HYPERCLIENT_ZERO         = 8575,

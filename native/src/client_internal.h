@@ -147,6 +147,8 @@ int hc_build_attrs(struct hd_wire_reader* r, uint32_t n, struct hyperclient_attr
 
 /* ---- connections (client_net.c) -------------------------------------------------------------- */
 
+struct hc_op;
+
 struct hc_conn
 {
     int fd;
@@ -156,6 +158,10 @@ struct hc_conn
     struct hd_frame_decoder dec;
     struct hd_buf out; /* bytes not written yet, from out_off on */
     size_t out_off;
+    /* Bytes ever queued on this connection, and ever taken by the kernel: a request whose last
+     * byte was taken may have reached the server; one not wholly taken cannot have been applied. */
+    uint64_t queued_total;
+    uint64_t written_total;
 };
 
 /* The connection to a server, made if needed; NULL when it cannot be made. */
@@ -164,8 +170,10 @@ struct hc_conn* hc_conn_for(struct hyperclient* cl, const struct hc_server* sv);
 struct hc_conn* hc_conn_of(struct hyperclient* cl, uint64_t server_id);
 /* Queues the frame in cl->scratch on c; loop writes the queues before it waits (a queue past
  * HC_OUT_QUEUE_BYTES is written at once). A connection that has failed is dropped (its operations
- * fail through loop). 0, or -1 when it was dropped. */
+ * fail or are sent again through loop: hc_fail_server). 0, or -1 when it was dropped. */
 int hc_send(struct hyperclient* cl, struct hc_conn* c);
+/* hc_send for an op's request, noting where it ends on the connection (`wire_end`). */
+int hc_send_op(struct hyperclient* cl, struct hc_conn* c, struct hc_op* op);
 /* Asks the coordinator for the configuration and waits (bounded) for it, reconnecting to the
  * coordinator if it was lost. 0 once a configuration is held. */
 int hc_fetch_config(struct hyperclient* cl, int timeout_ms);
@@ -193,6 +201,7 @@ struct hc_op
     int64_t id;
     enum hc_op_kind kind;
     uint64_t server_id; /* where it went; 0 while it waits to be sent */
+    uint64_t wire_end;  /* the connection's queued_total just past this op's request */
     enum hyperclient_returncode* status;
     struct hyperclient_attribute** attrs;
     size_t* attrs_sz;
@@ -234,8 +243,11 @@ int hc_ready_push(struct hyperclient* cl, int64_t id);
 void hc_keyop_send(struct hyperclient* cl, struct hc_op* op);
 /* A daemon's or the coordinator's reply to an outstanding op. */
 void hc_handle_reply(struct hyperclient* cl, const struct hd_frame* f);
-/* A connection is gone: the ops it held fail (DISCONNECT; COORDFAIL for the coordinator's). */
-void hc_fail_server(struct hyperclient* cl, uint64_t server_id, enum hyperclient_returncode st);
+/* A connection is gone, of which the kernel had taken `written_total` bytes. Of the ops it held, a
+ * read, and a write whose request was not wholly taken, are sent again (through loop); a write that
+ * was taken completes with UNKNOWNOUTCOME, as it may or may not have been applied. Parts follow the
+ * same rule (hc_part_retry). */
+void hc_fail_server(struct hyperclient* cl, uint64_t server_id, uint64_t written_total);
 /* Resends what waits for a newer configuration, when one has come or the wait is over. Returns
  * the ms until the next wait ends (-1 when nothing waits). */
 int hc_service_waiting(struct hyperclient* cl);
@@ -301,6 +313,12 @@ struct hc_whole* hc_whole_find(struct hyperclient* cl, int64_t id);
 void hc_part_reply(struct hyperclient* cl, struct hc_op* op, const struct hd_frame* f);
 /* A part has ended with a status (SUCCESS, RECONFIGURE to ask again, anything else fails the call). */
 void hc_part_end(struct hyperclient* cl, struct hc_op* op, enum hyperclient_returncode st);
+/* A part whose regions are asked again in the next round; `why` (RECONFIGURE, DISCONNECT) is the
+ * status the call ends with if no round succeeds. */
+void hc_part_retry(struct hyperclient* cl, struct hc_op* op, enum hyperclient_returncode why);
+/* Whether a whole-space call only reads (search, sorted_search, count): a part of it may be sent
+ * again whatever happened to it. */
+int hc_whole_reads(const struct hc_whole* w);
 /* Sends the next round of a whole-space call that waits. */
 void hc_whole_round(struct hyperclient* cl, struct hc_whole* w);
 /* Hands the next event of a whole to the caller; frees the whole after its last. */

@@ -692,7 +692,7 @@ coordinator_request(struct hyperclient* cl, uint16_t type, const char* text, enu
     }
     op->status = status;
     op->server_id = HC_COORDINATOR;
-    hc_send(cl, c); /* a lost coordinator fails the op through loop */
+    hc_send_op(cl, c, op); /* a lost coordinator fails the op through loop */
     return id;
 }
 

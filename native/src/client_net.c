@@ -96,19 +96,21 @@ conn_flush(struct hc_conn* c)
             return -1;
         }
         c->out_off += (size_t)w;
+        c->written_total += (uint64_t)w;
     }
     hd_buf_reset(&c->out);
     c->out_off = 0;
     return 0;
 }
 
-/* Closes connection i; the ops it held fail (DISCONNECT, or COORDFAIL for the coordinator's, which
- * loop also reports once through its own status). */
+/* Closes connection i; the ops it held are sent again or fail as hc_fail_server says (the loss of
+ * the coordinator's connection loop also reports once through its own status). */
 static void
 conn_drop(struct hyperclient* cl, size_t i)
 {
     struct hc_conn* c = cl->conns[i];
     uint64_t server_id = c->server_id;
+    uint64_t written_total = c->written_total;
     conn_free(c);
     if (i == 0)
     {
@@ -117,7 +119,7 @@ conn_drop(struct hyperclient* cl, size_t i)
     }
     else
         cl->conns[i] = cl->conns[--cl->conns_n];
-    hc_fail_server(cl, server_id, server_id == HC_COORDINATOR ? HYPERCLIENT_COORDFAIL : HYPERCLIENT_DISCONNECT);
+    hc_fail_server(cl, server_id, written_total);
 }
 
 static size_t
@@ -134,12 +136,36 @@ hc_send(struct hyperclient* cl, struct hc_conn* c)
     /* Queued, not written: loop writes every connection's queue before it waits, so the requests
      * a caller makes between two waits leave in one send() (one syscall, one TCP segment for many
      * requests). A queue grown past HC_OUT_QUEUE_BYTES is written at once. */
-    if (!hd_buf_append(&c->out, cl->scratch.data, cl->scratch.len) &&
-        (c->out.len - c->out_off < HC_OUT_QUEUE_BYTES || !conn_flush(c)))
-        return 0;
+    if (!hd_buf_append(&c->out, cl->scratch.data, cl->scratch.len))
+    {
+        c->queued_total += cl->scratch.len;
+        if (c->out.len - c->out_off < HC_OUT_QUEUE_BYTES || !conn_flush(c)) return 0;
+    }
     size_t i = conn_index(cl, c);
     if (i != SIZE_MAX) conn_drop(cl, i);
     return -1;
+}
+
+int
+hc_send_op(struct hyperclient* cl, struct hc_conn* c, struct hc_op* op)
+{
+    op->wire_end = c->queued_total + cl->scratch.len;
+    return hc_send(cl, c);
+}
+
+/* Whether the server has closed a connection that nothing has read from since (the program was
+ * away from loop): a request put on it would be lost unread, and counted as maybe applied. Only
+ * asked before the first request queued after the queue was written (one recv per burst). */
+static int
+conn_peer_closed(const struct hc_conn* c)
+{
+    if (c->out.len > c->out_off) return 0;
+    uint8_t byte;
+    ssize_t got;
+    do got = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    while (got < 0 && errno == EINTR);
+    if (got > 0) return 0; /* replies wait to be read: loop sees what follows them */
+    return got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 /* Writes every connection's queued requests; a connection that fails is dropped (its operations
@@ -226,14 +252,14 @@ hc_conn_for(struct hyperclient* cl, const struct hc_server* sv)
 {
     uint64_t id = sv->id;
     struct hc_conn* c = hc_conn_of(cl, id);
-    if (c && c->port == sv->port && strcmp(c->host, sv->host) == 0) return c;
+    if (c && c->port == sv->port && strcmp(c->host, sv->host) == 0 && !conn_peer_closed(c)) return c;
     /* copies: dropping a connection may complete ops, never change the configuration, but be safe */
     uint16_t port = sv->port;
     char host[64];
     size_t hl = strlen(sv->host);
     if (hl >= sizeof(host)) return NULL;
     memcpy(host, sv->host, hl + 1);
-    if (c) conn_drop(cl, conn_index(cl, c)); /* the server moved: its ops fail with DISCONNECT */
+    if (c) conn_drop(cl, conn_index(cl, c)); /* the server moved or closed: its ops go as hc_fail_server says */
     if (cl->conns_n == cl->conns_cap)
     {
         size_t cap = cl->conns_cap * 2;

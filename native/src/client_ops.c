@@ -96,6 +96,17 @@ keyop_wait(struct hyperclient* cl, struct hc_op* op)
     op->wait_since_ms = hc_now_ms();
 }
 
+/* The op is sent again by the next loop, without waiting for a newer configuration: its connection
+ * was lost, and a new one may reach the daemon (restarted, or the old connection was stale). A
+ * daemon that is gone refuses the new connection, and then the op waits as keyop_wait says. */
+static void
+keyop_retry(struct hyperclient* cl, struct hc_op* op, enum hyperclient_returncode why)
+{
+    op->last_failure = why;
+    keyop_wait(cl, op);
+    op->wait_since_ms -= HC_CONFIG_WAIT_MS;
+}
+
 void
 hc_keyop_send(struct hyperclient* cl, struct hc_op* op)
 {
@@ -137,7 +148,7 @@ hc_keyop_send(struct hyperclient* cl, struct hc_op* op)
         hc_op_complete(cl, op, b->error == HD_WIRE_ENOMEM ? HYPERCLIENT_NOMEM : HYPERCLIENT_OVERFLOW);
         return;
     }
-    hc_send(cl, c); /* a failed connection fails the op through loop */
+    hc_send_op(cl, c, op); /* a failed connection sends it again, or fails it, through loop */
 }
 
 /* A reply to a key operation: `[status, ...]`, RESP_GET `[status, attributes]`. */
@@ -215,17 +226,39 @@ any_op_of(struct hyperclient* cl, uint64_t server_id)
     return NULL;
 }
 
+/* One op of a lost connection: see hc_fail_server. */
 static void
-fail_op(struct hyperclient* cl, struct hc_op* op, enum hyperclient_returncode st)
+fail_op(struct hyperclient* cl, struct hc_op* op, uint64_t written_total)
 {
-    if (op->kind == HC_OP_PART)
-        hc_part_end(cl, op, st);
-    else
-        hc_op_complete(cl, op, st);
+    /* every request ends in a whole frame: one not wholly taken by the kernel was never applied */
+    int maybe_applied = op->wire_end <= written_total;
+    switch (op->kind)
+    {
+        case HC_OP_GET:
+            keyop_retry(cl, op, HYPERCLIENT_DISCONNECT);
+            return;
+        case HC_OP_ATOMIC:
+        case HC_OP_DEL:
+            if (maybe_applied)
+                hc_op_complete(cl, op, HYPERCLIENT_UNKNOWNOUTCOME);
+            else
+                keyop_retry(cl, op, HYPERCLIENT_DISCONNECT);
+            return;
+        case HC_OP_COORD:
+            /* add_space and rm_space: loop reports the lost coordinator once too */
+            hc_op_complete(cl, op, maybe_applied ? HYPERCLIENT_UNKNOWNOUTCOME : HYPERCLIENT_COORDFAIL);
+            return;
+        case HC_OP_PART:
+            if (maybe_applied && !hc_whole_reads(op->whole))
+                hc_part_end(cl, op, HYPERCLIENT_UNKNOWNOUTCOME);
+            else
+                hc_part_retry(cl, op, HYPERCLIENT_DISCONNECT);
+            return;
+    }
 }
 
 void
-hc_fail_server(struct hyperclient* cl, uint64_t server_id, enum hyperclient_returncode st)
+hc_fail_server(struct hyperclient* cl, uint64_t server_id, uint64_t written_total)
 {
     /* by id: failing a part may discard its siblings */
     size_t n = cl->ops.n;
@@ -233,13 +266,14 @@ hc_fail_server(struct hyperclient* cl, uint64_t server_id, enum hyperclient_retu
     if (n && !ids)
     {
         struct hc_op* op;
-        while ((op = any_op_of(cl, server_id))) fail_op(cl, op, st);
+        /* an op sent again waits with server_id 0, so the walk ends */
+        while ((op = any_op_of(cl, server_id))) fail_op(cl, op, written_total);
         return;
     }
     for (size_t i = 0; i < n; i++)
     {
         struct hc_op* op = hc_op_find(cl, (int64_t)ids[i]);
-        if (op && op->server_id == server_id) fail_op(cl, op, st);
+        if (op && op->server_id == server_id) fail_op(cl, op, written_total);
     }
     free(ids);
 }

@@ -385,6 +385,12 @@ searching(const struct hc_whole* w)
     return w->kind == HC_WHOLE_SEARCH || w->kind == HC_WHOLE_SORTED;
 }
 
+int
+hc_whole_reads(const struct hc_whole* w)
+{
+    return w->kind != HC_WHOLE_GROUP_DEL;
+}
+
 /* Ends the call with its last event. A search (sorted or not) always ends with SEARCHDONE, as the
  * manual says, after an event with the error that ended it, if one did. */
 static void
@@ -493,7 +499,7 @@ send_part(struct hyperclient* cl, struct hc_whole* w, uint64_t head, const uint6
         return;
     }
     w->parts_out++;
-    hc_send(cl, c); /* a failed connection ends the part, and so the call, with DISCONNECT */
+    hc_send_op(cl, c, op); /* a failed connection: hc_fail_server */
 }
 
 void
@@ -534,7 +540,10 @@ hc_whole_round(struct hyperclient* cl, struct hc_whole* w)
             }
         if (!heads[i]) w->last_failure = HYPERCLIENT_RECONFIGURE;
     }
-    /* server ids start at 1, so 0 marks a region without a head, and a head already asked */
+    /* server ids start at 1, so 0 marks a region without a head, and a head already asked. The
+     * round counts as a part of its own while it sends: a part whose connection fails meanwhile
+     * must not end the round, or start the next, with parts of this one still to go out. */
+    w->parts_out++;
     for (size_t i = 0; i < n && !w->ended; i++)
     {
         uint64_t head = heads[i];
@@ -550,6 +559,8 @@ hc_whole_round(struct hyperclient* cl, struct hc_whole* w)
     }
     free(heads);
     free(group);
+    if (w->ended) return; /* whole_end let go of every part */
+    w->parts_out--;
     round_over(cl, w);
 }
 
@@ -575,7 +586,12 @@ hc_part_end(struct hyperclient* cl, struct hc_op* op, enum hyperclient_returncod
         hc_op_discard(cl, op);
         return;
     }
-    if (st != HYPERCLIENT_SUCCESS && st != HYPERCLIENT_RECONFIGURE)
+    if (st == HYPERCLIENT_RECONFIGURE)
+    {
+        hc_part_retry(cl, op, st);
+        return;
+    }
+    if (st != HYPERCLIENT_SUCCESS)
     {
         if (!searching(w))
         {
@@ -593,28 +609,35 @@ hc_part_end(struct hyperclient* cl, struct hc_op* op, enum hyperclient_returncod
         round_over(cl, w);
         return;
     }
-    if (st == HYPERCLIENT_RECONFIGURE) w->last_failure = HYPERCLIENT_RECONFIGURE;
-    if (st == HYPERCLIENT_SUCCESS)
+    settle(w, op);
+    for (size_t i = 0; i < op->held_n; i++)
     {
-        settle(w, op);
-        for (size_t i = 0; i < op->held_n; i++)
+        struct hyperclient_attribute* a = op->held[i];
+        op->held[i] = NULL;
+        if (w->kind == HC_WHOLE_SEARCH)
+            push_event(cl, w, HYPERCLIENT_SUCCESS, a, op->held_sz[i]);
+        else if (events_grow(&w->sorted, NULL, &w->sorted_n, &w->sorted_cap))
         {
-            struct hyperclient_attribute* a = op->held[i];
-            op->held[i] = NULL;
-            if (w->kind == HC_WHOLE_SEARCH)
-                push_event(cl, w, HYPERCLIENT_SUCCESS, a, op->held_sz[i]);
-            else if (events_grow(&w->sorted, NULL, &w->sorted_n, &w->sorted_cap))
-            {
-                free(a);
-                hc_op_discard(cl, op);
-                whole_end(cl, w, HYPERCLIENT_NOMEM);
-                return;
-            }
-            else
-                w->sorted[w->sorted_n++] = (struct hc_event){HYPERCLIENT_SUCCESS, a, op->held_sz[i]};
+            free(a);
+            hc_op_discard(cl, op);
+            whole_end(cl, w, HYPERCLIENT_NOMEM);
+            return;
         }
+        else
+            w->sorted[w->sorted_n++] = (struct hc_event){HYPERCLIENT_SUCCESS, a, op->held_sz[i]};
     }
     hc_op_discard(cl, op);
+    w->parts_out--;
+    round_over(cl, w);
+}
+
+void
+hc_part_retry(struct hyperclient* cl, struct hc_op* op, enum hyperclient_returncode why)
+{
+    struct hc_whole* w = op->whole;
+    hc_op_discard(cl, op); /* with the objects it held: they come again with the next round's answer */
+    if (w->ended) return;
+    w->last_failure = why;
     w->parts_out--;
     round_over(cl, w);
 }

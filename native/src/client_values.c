@@ -162,6 +162,7 @@ hc_check_op_of(enum hyperpredicate p)
 enum hyperclient_returncode
 hc_status_of(uint64_t s)
 {
+    /* UNKNOWNOUTCOME, past UNAUTHORIZED, is the client's own: no server can know it */
     if ((s >= HYPERCLIENT_SUCCESS && s <= HYPERCLIENT_READONLY) ||
         (s >= HYPERCLIENT_UNKNOWNSPACE && s <= HYPERCLIENT_UNAUTHORIZED))
         return (enum hyperclient_returncode)s;

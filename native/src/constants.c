@@ -80,6 +80,7 @@ hyperdex_table_name(const struct hyperdex_constant* table, size_t count, int val
     X(HYPERCLIENT_BADREQUEST)       \
     X(HYPERCLIENT_BADSPACE)         \
     X(HYPERCLIENT_UNAUTHORIZED)     \
+    X(HYPERCLIENT_UNKNOWNOUTCOME)   \
     X(HYPERCLIENT_EXCEPTION)        \
     X(HYPERCLIENT_ZERO)             \
     X(HYPERCLIENT_A)                \

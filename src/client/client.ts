@@ -15,7 +15,7 @@ import { compareElements, decodeValue, defaultValueBytes, encodeValue, mapEntrie
 import { ConditionWaiters } from '../common/waiters';
 import { checkTimeoutMs, Deadline, OperationOptions } from './deadline';
 import { HyperClientError } from './errors';
-import { Link } from './link';
+import { Link, LinkClosedError } from './link';
 
 export { AbortError, HyperClientError, statusCode } from './errors';
 export type { OperationOptions } from './deadline';
@@ -57,9 +57,17 @@ export interface ConnectOptions extends ClientOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Attempts of one operation (or rounds of a search, count or group_del) before it gives up, within its deadline. */
 const RECONFIGURE_RETRIES_MAX = 5;
 const CONFIG_WAIT_MS_MAX = 1000;
 const COORDINATOR_RECONNECT_MS_MAX = 2000;
+
+/**
+ * Requests that change nothing, so that one whose connection was lost may be sent again. Every
+ * other request to a daemon or the coordinator is a write: lost after it was sent, it ends with
+ * UNKNOWNOUTCOME, since sending it again could apply it twice (an atomic_add, say).
+ */
+const READ_REQUESTS: ReadonlySet<number> = new Set([MsgType.REQ_GET, MsgType.REQ_SEARCH, MsgType.REQ_COUNT, MsgType.SPACE_LIST, MsgType.CONFIG_SUBSCRIBE]);
 
 export class Client {
   private config: ClusterConfig | undefined;
@@ -178,7 +186,33 @@ export class Client {
       if (!d.ended()) await d.pause(Math.min((this.reconnectDelayMs *= 2), COORDINATOR_RECONNECT_MS_MAX));
       throw e;
     }
-    return link.request(type, this.id(), body, d);
+    try {
+      return await link.request(type, this.id(), body, d);
+    } catch (e) {
+      throw this.unknownOutcome(e, type, d) ?? e;
+    }
+  }
+
+  /**
+   * UNKNOWNOUTCOME for a write whose connection was lost after it was sent (not when this client
+   * closed it: then the operation fails with DISCONNECT, as every operation in flight does).
+   */
+  private unknownOutcome(e: unknown, type: number, d: Deadline): HyperClientError | undefined {
+    if (!(e instanceof LinkClosedError) || !e.sent || READ_REQUESTS.has(type) || this.closed) return undefined;
+    return new HyperClientError(Status.UNKNOWNOUTCOME, `${d.what}: ${e.message}; it may or may not have been applied`);
+  }
+
+  /**
+   * Whether an attempt that failed with `e` may be made again: the error to report if the
+   * operation gives up, or `e` (or UNKNOWNOUTCOME) thrown when it must end now. A request that
+   * never reached a server (its daemon refused the connection, or the connection was already
+   * closed) may be sent again, and so may a read whatever happened to it.
+   */
+  private retriable(e: unknown, type: number, d: Deadline): HyperClientError {
+    const unknown = this.unknownOutcome(e, type, d);
+    if (unknown) throw unknown;
+    if (!this.closed && (e instanceof LinkClosedError || (e instanceof HyperClientError && e.status === Status.CONNECTFAIL))) return e;
+    throw e;
   }
 
   // ---- spaces --------------------------------------------------------------------------------
@@ -398,8 +432,10 @@ export class Client {
 
   /**
    * Plans a search and asks the daemons heading the chosen regions, each about its own regions.
-   * Regions whose daemon answers RECONFIGURE are asked again under the next configuration
-   * (bounded), so every region is answered exactly once.
+   * Regions whose daemon answers RECONFIGURE, cannot be reached, or (for a search or count) was
+   * lost with the request on it are asked again under the next configuration (bounded), so every
+   * region is answered exactly once. A group_del part lost after it was sent ends the call with
+   * UNKNOWNOUTCOME.
    */
   private async fanOut(
     d: Deadline,
@@ -433,21 +469,28 @@ export class Client {
       }
       contacts.servers += byHead.size;
       const replies = await Promise.all(
-        [...byHead].map(async ([id, regions]) => {
+        [...byHead].map(async ([id, regions]): Promise<{ regions: number[]; r: m.CountResponse } | { regions: number[]; again: HyperClientError }> => {
           const s = findServer(config, id)!;
-          const link = await d.race(this.daemonLink(s.id, s.host, s.port), `a connection to daemon ${s.id} at ${s.host}:${s.port}`);
           const base = { configVersion: config.version, spaceId: layout.id, checks, subspace: plan.subspace, regions };
           const body = type === MsgType.REQ_SEARCH ? m.encodeSearch({ ...base, ...sort }) : m.encodePredicateRequest(base);
           try {
+            const link = await d.race(this.daemonLink(s.id, s.host, s.port), `a connection to daemon ${s.id} at ${s.host}:${s.port}`);
             return { regions, r: await ask(link, layout, body) };
           } catch (e) {
-            // A region that changed hands is asked again; anything else fails the search.
-            if (e instanceof HyperClientError && e.status === Status.RECONFIGURE) return { regions, r: { status: e.status, attr: '', message: e.message, count: 0 } };
-            throw e;
+            // A region that changed hands is asked again, and so is one whose daemon could not be
+            // reached or whose connection was lost (retriable says when); anything else fails the call.
+            if (e instanceof HyperClientError && e.status === Status.RECONFIGURE) return { regions, again: e };
+            return { regions, again: this.retriable(e, type, d) };
           }
         }),
       );
-      for (const { regions, r } of replies) {
+      for (const reply of replies) {
+        if ('again' in reply) {
+          last = reply.again;
+          d.heldUpBy(last);
+          continue;
+        }
+        const { regions, r } = reply;
         if (r.status === Status.SUCCESS) {
           total += r.count;
           for (const id of regions) pending.delete(id);
@@ -519,8 +562,11 @@ export class Client {
 
   /**
    * Routes one key operation to the head of the key's chain and interprets the reply. A reply that
-   * says the configuration moved (RECONFIGURE) is retried, bounded in count and by the deadline,
-   * under the next configuration.
+   * says the configuration moved (RECONFIGURE), and a daemon that refuses the connection, are
+   * retried under the next configuration (or after waiting up to CONFIG_WAIT_MS_MAX for one); a
+   * connection lost before the request went out, or with a read on it, is retried at once (the
+   * daemon may be back, or the connection was stale). Bounded in count and by the deadline. A write
+   * lost after it was sent ends with UNKNOWNOUTCOME (retriable).
    */
   private async keyOperation<T>(
     d: Deadline,
@@ -540,8 +586,17 @@ export class Client {
       if (!head || head.state !== ServerState.AVAILABLE) {
         last = new HyperClientError(Status.RECONFIGURE, `no available daemon holds region ${region.id} of space ${spaceName}`);
       } else {
-        const link = await d.race(this.daemonLink(head.id, head.host, head.port), `a connection to daemon ${head.id} at ${head.host}:${head.port}`);
-        const reply = await link.request(type, this.id(), body, d);
+        let reply: Frame;
+        try {
+          const link = await d.race(this.daemonLink(head.id, head.host, head.port), `a connection to daemon ${head.id} at ${head.host}:${head.port}`);
+          reply = await link.request(type, this.id(), body, d);
+        } catch (e) {
+          last = this.retriable(e, type, d);
+          d.heldUpBy(last);
+          if (last instanceof LinkClosedError) continue;
+          await this.waitForConfigAfter(config.version, d);
+          continue;
+        }
         const r = interpret(layout, reply);
         if ('done' in r) return r.done;
         if (r.status !== Status.RECONFIGURE) throw new HyperClientError(r.status, r.message || 'operation failed', r.attr || undefined);

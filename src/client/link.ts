@@ -8,6 +8,20 @@ import { LIMITS, MsgType, Status } from '../common/protocol';
 import { Deadline } from './deadline';
 import { HyperClientError } from './errors';
 
+/**
+ * A request that failed because its link closed (DISCONNECT). `sent` says whether the request had
+ * been handed to the connection: if not, the server never saw it and it may be sent again; if so,
+ * the server may have acted on it, which a caller must weigh before sending it again.
+ */
+export class LinkClosedError extends HyperClientError {
+  constructor(
+    message: string,
+    readonly sent: boolean,
+  ) {
+    super(Status.DISCONNECT, message);
+  }
+}
+
 interface Pending {
   resolve(f: Frame): void;
   reject(e: Error): void;
@@ -71,14 +85,14 @@ export class Link {
   private send(type: number, id: bigint, body: unknown[], deadline: Deadline, onFrame: ((f: Frame) => boolean) | undefined): Promise<Frame> {
     const ended = deadline.ended();
     if (ended) return Promise.reject(ended);
-    if (this.conn.isClosed) return Promise.reject(new HyperClientError(Status.DISCONNECT, `link to ${this.name} is closed`));
+    if (this.conn.isClosed) return Promise.reject(this.notSent());
     if (this.pending.size >= LIMITS.pendingPerConnectionMax)
       return Promise.reject(new HyperClientError(Status.NOMEM, `more than ${LIMITS.pendingPerConnectionMax} requests outstanding to ${this.name}`));
     const frame = encodeFrame(type, id, body);
     if (frame.length > LIMITS.frameBytesMax)
       return Promise.reject(new HyperClientError(Status.OVERFLOW, `request of ${frame.length} bytes exceeds the frame limit of ${LIMITS.frameBytesMax}`));
     return new Promise<Frame>((resolve, reject) => {
-      if (!this.conn.sendFrame(frame)) return reject(new HyperClientError(Status.DISCONNECT, `link to ${this.name} is closed`));
+      if (!this.conn.sendFrame(frame)) return reject(this.notSent());
       const p: Pending = { resolve, reject, release: () => {}, onFrame };
       this.pending.set(id, p);
       p.release = deadline.watch((e) => {
@@ -90,6 +104,10 @@ export class Link {
 
   close(): void {
     this.conn.close('closed by the client');
+  }
+
+  private notSent(): LinkClosedError {
+    return new LinkClosedError(`link to ${this.name} is closed; the request was not sent`, false);
   }
 
   private onFrame(f: Frame): void {
@@ -125,7 +143,7 @@ export class Link {
   private onClose(reason: string): void {
     for (const [, p] of this.pending) {
       p.release();
-      p.reject(new HyperClientError(Status.DISCONNECT, `lost ${this.name} (${reason}); the request may or may not have been applied`));
+      p.reject(new LinkClosedError(`lost ${this.name} (${reason}) after the request was sent`, true));
     }
     this.pending.clear();
     this.onGone(reason);

@@ -36,6 +36,12 @@ export const Status = {
    * secret, a REGION_MOVED from a connection that does not hold the region.
    */
   UNAUTHORIZED: 8531,
+  /**
+   * Client libraries only: the connection closed after a write was sent and before its reply. The
+   * write may or may not have been applied, and the client does not send it again (an atomic
+   * operation applied twice would be wrong); the program must find out by reading.
+   */
+  UNKNOWNOUTCOME: 8532,
   EXCEPTION: 8574,
   ZERO: 8575,
   A: 8576,

@@ -43,8 +43,9 @@ export type KeyOperation = Operation<KeyInput, KeyOutput>;
 /**
  * Statuses the point leader decides from the request and the object (checkKey and applyAtomic
  * return nothing else). Any other status a client sees (TIMEOUT, RECONFIGURE, SERVERERROR,
- * DISCONNECT, ...) says nothing about whether the write took effect: record such a write with
- * ret and output undefined, or leave it out when the simulator knows it never reached the leader.
+ * DISCONNECT, UNKNOWNOUTCOME, ...) says nothing about whether the write took effect: record such
+ * a write with ret and output undefined, or leave it out when the simulator knows it never
+ * reached the leader.
  */
 export const DECIDED_STATUSES: ReadonlySet<number> = new Set([
   Status.SUCCESS,

@@ -102,6 +102,7 @@ main(void)
     CHECK(HYPERCLIENT_NOTFOUND == 8449);
     CHECK(HYPERCLIENT_BADSPACE == 8530);
     CHECK(HYPERCLIENT_UNAUTHORIZED == 8531);
+    CHECK(HYPERCLIENT_UNKNOWNOUTCOME == 8532);
     CHECK(HYPERCLIENT_B == 8577);
     CHECK(HYPERDATATYPE_STRING == 8960);
     CHECK(HYPERDATATYPE_MAP_FLOAT_FLOAT == 9059);
@@ -185,7 +186,7 @@ main(void)
 
     /* Tables. */
     check_table("returncodes", hyperdex_returncode_count, hyperdex_returncode_at, returncode_name,
-                HYPERDEX_RETURNCODE_PREFIX, 29, 0, 0xffff);
+                HYPERDEX_RETURNCODE_PREFIX, 30, 0, 0xffff);
     check_table("datatypes", hyperdex_datatype_count, hyperdex_datatype_at, datatype_name,
                 HYPERDEX_DATATYPE_PREFIX, 25, 0, 0xffff);
     check_table("msgtypes", hyperdex_msgtype_count, hyperdex_msgtype_at, hyperdex_msgtype_name,

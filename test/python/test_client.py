@@ -148,6 +148,13 @@ def test_errors_name_their_attribute(c):
     assert hyperclient.HYPERCLIENT_SUCCESS == 8448 and hyperclient.HYPERCLIENT_WRONGTYPE == 8525
 
 
+def test_unknown_outcome_status():
+    # A write lost with its connection after it was sent (test/ride-through.test.ts runs the case).
+    assert hyperclient.HYPERCLIENT_UNKNOWNOUTCOME == 8532
+    exc = HyperClientException(hyperclient.HYPERCLIENT_UNKNOWNOUTCOME)
+    assert exc.status() == 8532 and 'may or may not have been applied' in str(exc)
+
+
 @pytest.mark.parametrize('call', [
     lambda c: c.get(1, 'k'),
     lambda c: c.get('people', None),
