@@ -1,7 +1,7 @@
 // The daemon's core driven directly: events in, effects out, no I/O.
 
 import test from 'ava';
-import { ClusterConfig } from '../src/common/config';
+import { ClusterConfig, keyRegion, regionOf } from '../src/common/config';
 import { Datatype } from '../src/common/datatypes';
 import { AtomicFlag, FuncOp, Status } from '../src/common/protocol';
 import { parseSpaceDescription } from '../src/common/schema-parser';
@@ -124,4 +124,54 @@ test('a request from a newer configuration waits, bounded, then is refused', (t)
   for (let i = 0; i < 100 && !reply; i++) reply = h.core.step({ type: 'tick' }).replies[0];
   t.is(reply?.reply.status, Status.RECONFIGURE);
   t.is(h.core.stats().parked, 0);
+});
+
+test('after a restart, a get of a key whose intent is being redone waits until its chain is carried out', (t) => {
+  // Two daemons; the space's key region of the key and the region its new value maps to in the
+  // secondary subspace are headed by different servers, so the redo's chain needs server 2's ack.
+  let state = registerServer(INITIAL_STATE, 'token-1', '127.0.0.1', 2012, Buffer.alloc(32, 1)).state;
+  state = registerServer(state, 'token-2', '127.0.0.1', 2013, Buffer.alloc(32, 2)).state;
+  const added = addSpace(state, parseSpaceDescription('space kv key k attributes int n subspace n create 2 partitions tolerate 0 failures'));
+  if (!added.ok) throw new Error(added.reason);
+  const config = added.state.config;
+  const space = config.spaces[0];
+  // Values spread over the int64 axis (which keeps order: small numbers share one region).
+  const n = (i: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt.asIntN(64, BigInt(i) << 59n));
+    return b;
+  };
+  // A key led by server 1, and a value whose secondary region server 2 heads.
+  const key = [...Array(100).keys()].map((i) => Buffer.from(`k${i}`)).find((k) => keyRegion(space, k).replicas[0] === 1)!;
+  const after = [...Array(32).keys()].map((i) => [n(i)]).find((v) => regionOf(space, 1, key, v).replicas[0] === 2)!;
+  t.truthy(key && after, 'the layout has such a key and value');
+  // What the point leader left on disk when it stopped: the record at version 2 and its intent.
+  const disk = new SimDisk();
+  const intent = { spaceId: space.id, key, version: 2, before: null, after };
+  disk.begin(1, [
+    { op: 'put', regionId: keyRegion(space, key).id, spaceId: space.id, subspace: 0, key, record: { version: 2, values: after } },
+    { op: 'intent', spaceId: space.id, key, intent },
+  ]);
+  disk.complete(1);
+  const core = new DaemonCore({ serverId: 1, incarnation: 2, store: disk, intents: disk.intentsHeld() });
+  const run = (r: Ready): Ready => {
+    for (const p of r.persist) {
+      disk.begin(p.token, p.writes);
+      disk.complete(p.token);
+    }
+    return r;
+  };
+  run(core.step({ type: 'config', config }));
+  const get = run(core.step({ type: 'request', client: 7, requestId: 1, request: { kind: 'get', configVersion: config.version, spaceId: space.id, key } }));
+  t.deepEqual(get.replies, [], 'no answer while the chain of the intent is not carried out');
+  const update = [...get.send, ...run(core.step({ type: 'tick' })).send].find((s) => s.message.type === 'update');
+  // The redo sent server 2 its update (at the config step); it comes again at the resend.
+  let sent = update?.message;
+  for (let i = 0; i < 100 && !sent; i++) sent = run(core.step({ type: 'tick' })).send.find((s) => s.message.type === 'update')?.message;
+  t.is(sent?.type, 'update');
+  if (sent?.type !== 'update') return;
+  t.is(sent.record.version, 2);
+  const acked = run(core.step({ type: 'peer', from: 2, message: { type: 'ack', id: sent.id, status: Status.SUCCESS, message: '' } }));
+  t.is(acked.replies.length, 1, 'answered once the chain is done');
+  t.deepEqual(acked.replies[0].reply, { kind: 'get', status: Status.SUCCESS, message: '', values: after });
 });

@@ -32,6 +32,8 @@ interface Commit {
   readonly outcomes: readonly Outcome[];
   /** Chain steps not yet acknowledged. */
   pending: number;
+  /** The redo of an intent found at restart (see Slot.redoing). */
+  readonly redo?: true;
   /**
    * Set when a late write's forward was refused: this daemon took the write after its region
    * moved away, and the new head, no longer waiting for this daemon's handoff, would not take it.
@@ -237,6 +239,7 @@ export class PointLeader {
   private finishCommit(commit: Commit): void {
     const { slot, intent } = commit;
     slot.stable = { version: intent.version, values: intent.after };
+    if (commit.redo) slot.redoing = false;
     this.effects.persist([{ op: 'intent', spaceId: intent.spaceId, key: intent.key, intent: null }], NOTHING_WAITS);
     this.answer(commit, commit.lost ? LATE_WRITE_LOST : undefined);
     this.keys.release(slot);
@@ -255,9 +258,10 @@ export class PointLeader {
       }
       const region = keyRegion(space, intent.key);
       const slot = this.keys.slotFor(region.id, intent.key);
+      slot.redoing = true;
       enqueue(slot, (s) => {
         this.keys.hold(s);
-        this.driveChain({ slot: s, space, intent, writes: [], outcomes: [], pending: 0 });
+        this.driveChain({ slot: s, space, intent, writes: [], outcomes: [], pending: 0, redo: true });
       });
       this.keys.schedule(slot);
     }

@@ -46,6 +46,12 @@ export interface Slot {
   /** A write, copy or forward of this key is in flight: the rest waits. */
   busy: boolean;
   /**
+   * An intent found at restart is being redone (its chain carried out again): reads wait for it.
+   * The record holds the intent's write, which the chain may not have carried to every region
+   * yet; answering a get with it would let a search that follows miss what the get showed.
+   */
+  redoing: boolean;
+  /**
    * Work to run, in order, once the record is known and the key is not busy. This list and the
    * two below are the shared empty NONE until their first entry (enqueue, addReader, addWrite):
    * most slots live for one write, and need one list at most.
@@ -92,7 +98,7 @@ function slotName(key: Buffer): string {
 }
 
 function newSlot(name: string, address: RegionAddress, key: Buffer): Slot {
-  return { name, address, regionId: address.regionId, key, record: undefined, stable: undefined, loading: false, busy: false, queue: NONE, readers: NONE, writes: NONE };
+  return { name, address, regionId: address.regionId, key, record: undefined, stable: undefined, loading: false, busy: false, redoing: false, queue: NONE, readers: NONE, writes: NONE };
 }
 
 /** A slot nothing needs any more: the store holds all it knows. */
@@ -181,7 +187,7 @@ export class KeySlots {
       slot.record = known;
       slot.stable = known;
     }
-    if (slot.readers.length > 0) {
+    if (slot.readers.length > 0 && !slot.redoing) {
       const readers = slot.readers;
       slot.readers = NONE;
       for (const r of readers) r(slot);
