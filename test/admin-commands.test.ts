@@ -174,7 +174,8 @@ test.serial('wait-until-stable waits for a joining daemon\'s moves; server-forge
   t.is(await stopProcess(c, 'SIGTERM'), 0);
   const s = await CoordinatorSession.open('127.0.0.1', coord.port);
   try {
-    t.true(await s.waitFor((config) => config.servers.some((x) => x.id === c.serverId && x.state === ServerState.OFFLINE), 10_000), 'the coordinator saw it go');
+    // Failed once the coordinator has not heard from it for its failure timeout (2 s by default).
+    t.true(await s.waitFor((config) => config.servers.some((x) => x.id === c.serverId && x.state === ServerState.FAILED), 10_000), 'the coordinator saw it go');
   } finally {
     s.close();
   }

@@ -75,7 +75,8 @@ test('test_faults: TIMEOUT while the daemon is stopped, then every outstanding o
   t.timeout(cTimeoutMs(90_000));
   const bin = findCBinary('test_faults');
   if (!bin) return t.fail('test_faults not built: run `npm run build:native` first');
-  const { coord, daemon } = await startCluster(t);
+  // A client's view of a stopped daemon, not failure detection: the coordinator must not fail it meanwhile.
+  const { coord, daemon } = await startCluster(t, { failureTimeoutMs: 600_000 });
   const child = spawn(bin, ['127.0.0.1', String(coord.port)], { stdio: ['pipe', 'pipe', 'pipe'] });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -251,8 +251,9 @@ test.serial('a bad attribute is named by the return value -1 - idx, across the a
 });
 
 test.serial('loop says NONEPENDING with nothing outstanding and TIMEOUT while the daemon is stopped; the storage waits for the answer', async (t) => {
-  // A cluster of its own: stopping its only daemon must not disturb the other tests.
-  const { coord, daemon } = await startCluster(t);
+  // A cluster of its own: stopping its only daemon must not disturb the other tests. A client's view
+  // of a stopped daemon, not failure detection: the coordinator must not fail it meanwhile.
+  const { coord, daemon } = await startCluster(t, { failureTimeoutMs: 600_000 });
   const admin = await Client.connect('127.0.0.1', coord.port, { timeoutMs: OP_TIMEOUT_MS });
   t.teardown(() => admin.close());
   await admin.addSpace('space kv key k attributes string v');

@@ -66,6 +66,17 @@ for (const [cmd, args] of HELP_CASES) {
   });
 }
 
+test('both coordinator spellings document --failure-timeout-ms and its default', async (t) => {
+  for (const [cmd, args] of [
+    ['hyperdex', ['coordinator', '--help']],
+    ['hyperdex-coordinator', ['--help']],
+  ] as const) {
+    const r = await runCommand(cmd, args);
+    t.is(r.status, 0, r.stderr);
+    t.regex(r.stdout, /--failure-timeout-ms MS\s+a daemon not heard from for longer than MS .* \(default: 2000\)/);
+  }
+});
+
 const FAILURES: [string, string[], RegExp][] = [
   ['hyperdex', [], /no command given/],
   ['hyperdex', ['frobnicate'], /unknown command 'frobnicate'/],
@@ -75,6 +86,8 @@ const FAILURES: [string, string[], RegExp][] = [
   ['hyperdex-daemon', ['--data', '/nonexistent/hyperdex-test-dir'], /data directory \/nonexistent\/hyperdex-test-dir does not exist/],
   ['hyperdex-coordinator', ['--data', '/nonexistent/hyperdex-test-dir', '--host-port', '0', '--control-port', '0'], /data directory .* does not exist/],
   ['hyperdex-coordinator', ['--logging', 'loud'], /--logging must be one of/],
+  ['hyperdex', ['coordinator', '--failure-timeout-ms', '100'], /--failure-timeout-ms must be a whole number of milliseconds from 200 to 600000, got '100'/],
+  ['hyperdex-coordinator', ['--failure-timeout-ms', '2s'], /--failure-timeout-ms must be a whole number of milliseconds from 200 to 600000, got '2s'/],
   ['hyperdex-coordinator-control', [], /no action given/],
   ['hyperdex-coordinator-control', ['--port', '1', 'list-spaces'], /cannot reach the coordinator/],
   ['hyperdex-coordinator-control', ['--port', '1', 'add-space'], /no space description on standard input/],

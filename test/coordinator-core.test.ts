@@ -6,7 +6,16 @@ import { ServerId } from '../src/common/config';
 import { registerCoordinatorProof, registerDaemonProof } from '../src/common/peer-auth';
 import { PEER_AUTH, ServerState, Status } from '../src/common/protocol';
 import { CoordinatorCore, CoordinatorCoreAssertionError } from '../src/coordinator/core';
-import { ConnectionId, CoordinatorEvent, CoordinatorOutgoing, CoordinatorReady, CoordinatorRequest, CoordinatorSend } from '../src/coordinator/core-types';
+import {
+  ConnectionId,
+  CoordinatorEvent,
+  CoordinatorOutgoing,
+  CoordinatorReady,
+  CoordinatorRequest,
+  CoordinatorSend,
+  FailureDetection,
+  failureDetection,
+} from '../src/coordinator/core-types';
 import { CoordinatorState, INITIAL_STATE, registerServer } from '../src/coordinator/state';
 import { Rng } from '../src/sim/rng';
 
@@ -26,8 +35,8 @@ function nonce(n: number): Buffer {
  * the process's shell does), collecting what goes out; `raw` hands it one event and leaves the
  * persists to the test.
  */
-function harness(opts: { secret?: Buffer; state?: CoordinatorState } = {}) {
-  const core = new CoordinatorCore({ state: opts.state ?? INITIAL_STATE, clusterSecret: opts.secret });
+function harness(opts: { secret?: Buffer; state?: CoordinatorState; failure?: FailureDetection } = {}) {
+  const core = new CoordinatorCore({ state: opts.state ?? INITIAL_STATE, clusterSecret: opts.secret, failure: opts.failure });
   const sent: CoordinatorSend[] = [];
   const closed: { conn: ConnectionId; reason: string }[] = [];
   const logs: string[] = [];
@@ -65,7 +74,11 @@ function harness(opts: { secret?: Buffer; state?: CoordinatorState } = {}) {
     request(conn, { kind: 'register', token, host: '10.0.0.1', port: 2012, freshKey: key(fresh), ...(proof ? { proof } : {}) });
   /** What went to one connection since `from` (an index into `sent`). */
   const to = (conn: ConnectionId, from = 0): CoordinatorOutgoing[] => sent.slice(from).filter((s) => s.conn === conn).map((s) => s.message);
-  return { core, sent, closed, logs, raw, step, acknowledge, open, request, register, to, durable: () => durable };
+  /** `n` ticks, each persist acknowledged at once. */
+  const tick = (n = 1) => {
+    for (let i = 0; i < n; i++) step({ type: 'tick' });
+  };
+  return { core, sent, closed, logs, raw, step, acknowledge, open, request, register, to, tick, durable: () => durable };
 }
 
 const kinds = (ms: readonly CoordinatorOutgoing[]) => ms.map((m) => m.kind);
@@ -78,7 +91,7 @@ function only<K extends CoordinatorOutgoing['kind']>(ms: readonly CoordinatorOut
 
 // ---- the start --------------------------------------------------------------------------------
 
-test('the start comes first, persists even an unchanged state, and makes every listed server offline', (t) => {
+test('the start comes first, persists even an unchanged state, and keeps every server as it was', (t) => {
   const fresh = new CoordinatorCore({ state: INITIAL_STATE });
   t.throws(() => fresh.step({ type: 'opened', conn: 1 }), { instanceOf: CoordinatorCoreAssertionError });
   const first = fresh.step({ type: 'start' });
@@ -89,8 +102,8 @@ test('the start comes first, persists even an unchanged state, and makes every l
   const { state } = registerServer(INITIAL_STATE, 'daemon-a', '10.0.0.1', 2012, key(1));
   const restarted = new CoordinatorCore({ state });
   const r = restarted.step({ type: 'start' });
-  t.is(r.persist?.state.config.servers[0].state, ServerState.OFFLINE);
-  t.true(r.persist!.state.config.version > state.config.version);
+  // Its daemon gets one failure timeout to register again (below): no new configuration meanwhile.
+  t.is(r.persist?.state, state);
   // A listed server without a peer key is the shell's to fix (withPeerKeys) before the core starts.
   t.throws(() => new CoordinatorCore({ state: { ...state, peerKeys: {} } }), { instanceOf: CoordinatorCoreAssertionError });
 });
@@ -237,7 +250,7 @@ test('PEER_KEYS go only to daemons, and before the configuration that names a ne
   const b2 = h.open();
   h.register(b2, 'daemon-b', 3);
   t.deepEqual(kinds(h.to(b2, again)), ['registered', 'peer-keys']);
-  t.deepEqual(kinds(h.to(a, again)), ['config'], 'A learns B is back, and no keys: they did not change');
+  t.deepEqual(kinds(h.to(a, again)), [], 'A hears nothing: no key changed, and B came back within the failure timeout, as it was');
 });
 
 // ---- persistence ------------------------------------------------------------------------------
@@ -411,29 +424,232 @@ test('a malformed request is answered in its turn, with its status', (t) => {
 
 // ---- connections ------------------------------------------------------------------------------
 
-test('a daemon connection that closes makes its server offline, persisted before it is pushed', (t) => {
+test('a daemon connection that closes changes nothing by itself; its server is failed if it stays silent', (t) => {
   const h = harness();
   const watcher = h.open();
   h.request(watcher, { kind: 'subscribe' });
   const a = h.open();
   h.register(a, 'daemon-a', 1);
-  const before = h.sent.length;
   const r = h.raw({ type: 'closed', conn: a });
-  t.truthy(r.persist);
-  t.deepEqual(r.send, []);
-  t.is(r.persist!.state.config.servers[0].state, ServerState.OFFLINE);
+  t.is(r.persist, undefined, 'no new configuration: a restarted daemon may be back within the timeout');
+  t.is(h.core.state.config.servers[0].state, ServerState.AVAILABLE);
   t.true(h.logs.includes('warn: daemon 1 disconnected'));
-  h.acknowledge(r);
-  const pushed = h.to(watcher, before);
-  t.deepEqual(
-    pushed.map((m) => (m.kind === 'config' ? m.config.servers.map((s) => s.state) : [])),
-    [[ServerState.OFFLINE]],
-  );
-  // A client's close changes nothing.
+  // A client's close changes nothing either.
   t.is(h.raw({ type: 'closed', conn: watcher }).persist, undefined);
   // Connection numbers grow; one closes once.
   t.throws(() => h.raw({ type: 'opened', conn: 1 }), { instanceOf: CoordinatorCoreAssertionError });
   t.throws(() => h.raw({ type: 'closed', conn: a }), { instanceOf: CoordinatorCoreAssertionError });
+});
+
+// ---- failure detection ------------------------------------------------------------------------
+
+/** 10 ticks of 10 ms: a timeout of 100 ms, heartbeats every 2 ticks. */
+const FAST = failureDetection(100, 10);
+
+test('failure detection: heartbeats go to registered daemons only, every heartbeatTicks, with the timeout', (t) => {
+  t.deepEqual(FAST, { timeoutTicks: 10, heartbeatTicks: 2, tickMs: 10 });
+  t.deepEqual(failureDetection(2000), { timeoutTicks: 40, heartbeatTicks: 10, tickMs: 50 });
+  t.deepEqual(failureDetection(30, 50), { timeoutTicks: 1, heartbeatTicks: 1, tickMs: 50 }, 'never less than a tick');
+  t.throws(() => failureDetection(0), { instanceOf: RangeError });
+  t.throws(() => new CoordinatorCore({ state: INITIAL_STATE, failure: { timeoutTicks: 2, heartbeatTicks: 3, tickMs: 1 } }), { instanceOf: CoordinatorCoreAssertionError });
+
+  const h = harness({ failure: FAST });
+  const client = h.open();
+  h.request(client, { kind: 'subscribe' });
+  const a = h.open();
+  h.register(a, 'daemon-a', 1);
+  const from = h.sent.length;
+  h.tick(4);
+  t.deepEqual(h.to(a, from), [
+    { kind: 'heartbeat', failureTimeoutMs: 100 },
+    { kind: 'heartbeat', failureTimeoutMs: 100 },
+  ]);
+  t.deepEqual(h.to(client, from), [], 'a client gets none');
+  // A heartbeat from a connection that is no daemon's means nothing, and is not answered.
+  const sent = h.sent.length;
+  t.is(h.request(client, { kind: 'heartbeat' }).persist, undefined);
+  t.is(h.sent.length, sent);
+});
+
+test('failure detection: a daemon silent past the timeout is FAILED in a new version, persisted before it is pushed, and its connection closed', (t) => {
+  const h = harness({ failure: FAST });
+  const watcher = h.open();
+  h.request(watcher, { kind: 'subscribe' });
+  const a = h.open();
+  h.register(a, 'daemon-a', 1);
+  const admin = h.open();
+  h.request(admin, { kind: 'space-add', description: KV });
+  const version = h.core.state.config.version;
+  const spaces = h.core.state.config.spaces;
+  // Silent for exactly the timeout: still available.
+  h.tick(10);
+  t.is(h.core.state.config.version, version);
+  t.deepEqual(h.closed, []);
+  const before = h.sent.length;
+  const r = h.raw({ type: 'tick' });
+  t.truthy(r.persist);
+  t.deepEqual(r.send, [], 'nothing goes out before the persist');
+  t.deepEqual(r.close, [], 'not even the close');
+  t.is(r.persist!.state.config.version, version + 1);
+  t.deepEqual(serverStates(r.persist!.state), [[1, ServerState.FAILED]]);
+  t.deepEqual(r.persist!.state.config.spaces, spaces, 'its regions stay its own: their objects are only there');
+  t.true(h.logs.includes('info: server 1 failed: not heard from for 110 ms (failure timeout 100 ms)'));
+  t.true(h.logs.includes('info: server 1 is now failed'));
+  const released = h.acknowledge(r)!;
+  t.deepEqual(
+    h.to(watcher, before).map((m) => (m.kind === 'config' ? serverStates({ ...h.core.state, config: m.config }) : m.kind)),
+    [[[1, ServerState.FAILED]]],
+  );
+  t.deepEqual(released.close, [{ conn: a, reason: 'not heard from for 110 ms' }], 'its connection, open but silent, is closed');
+  // Nothing more happens while it stays silent.
+  const sent = h.sent.length;
+  h.step({ type: 'closed', conn: a });
+  h.tick(30);
+  t.is(h.core.state.config.version, version + 1);
+  t.deepEqual(h.sent.slice(sent), []);
+  // A new space places nothing on it.
+  h.request(admin, { kind: 'space-add', description: KV.replace('space kv', 'space kv2') });
+  const kv2 = h.core.state.config.spaces.find((x) => x.name === 'kv2')!;
+  t.true(kv2.subspaces.every((ss) => ss.regions.every((x) => x.replicas.length === 0)));
+});
+
+test('failure detection: answers and any request reset the silence; several silent servers fail in one version', (t) => {
+  const h = harness({ failure: FAST });
+  const a = h.open();
+  h.register(a, 'daemon-a', 1);
+  const b = h.open();
+  h.request(b, { kind: 'register', token: 'daemon-b', host: '10.0.0.2', port: 2012, freshKey: key(2) });
+  const c = h.open();
+  h.request(c, { kind: 'register', token: 'daemon-c', host: '10.0.0.3', port: 2012, freshKey: key(3) });
+  const version = h.core.state.config.version;
+  // a answers every heartbeat; b sends something else now and then; c falls silent.
+  for (let i = 0; i < 50; i++) {
+    h.tick();
+    if (h.to(a).at(-1)?.kind === 'heartbeat' && i % 2 === 1) h.request(a, { kind: 'heartbeat' });
+    if (i % 9 === 0) h.request(b, { kind: 'space-list' });
+    if (i < 5) h.request(c, { kind: 'heartbeat' });
+  }
+  t.deepEqual(serverStates(h.core.state), [
+    [1, ServerState.AVAILABLE],
+    [2, ServerState.AVAILABLE],
+    [3, ServerState.FAILED],
+  ]);
+  t.is(h.core.state.config.version, version + 1);
+  // Now a and b both go silent after the same tick: one new version fails them both.
+  h.request(a, { kind: 'heartbeat' });
+  h.request(b, { kind: 'heartbeat' });
+  h.tick(11);
+  t.deepEqual(serverStates(h.core.state).map(([, st]) => st), [ServerState.FAILED, ServerState.FAILED, ServerState.FAILED]);
+  t.is(h.core.state.config.version, version + 2);
+});
+
+test('failure detection: a failed server that registers again is AVAILABLE in a new version, and told so on its new connection', (t) => {
+  const h = harness({ failure: FAST });
+  const a = h.open();
+  h.register(a, 'daemon-a', 1);
+  h.tick(11);
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.FAILED]]);
+  const failedVersion = h.core.state.config.version;
+  h.step({ type: 'closed', conn: a });
+  h.tick(9);
+  // The frozen daemon wakes, finds its connection closed, and registers again.
+  const a2 = h.open();
+  const r = h.register(a2, 'daemon-a', 1);
+  t.truthy(r.persist);
+  t.is(r.persist!.state.config.version, failedVersion + 1);
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.AVAILABLE]]);
+  t.true(h.logs.includes('info: server 1 is back: it had failed, not heard from for 200 ms'));
+  h.request(a2, { kind: 'subscribe' });
+  const config = h.to(a2).filter((m) => m.kind === 'config').at(-1);
+  t.is(config?.kind === 'config' ? config.config.version : undefined, failedVersion + 1, 'the woken daemon learns the new configuration');
+  // And it is watched again from now on.
+  h.tick(10);
+  t.is(serverStates(h.core.state)[0][1], ServerState.AVAILABLE);
+});
+
+test('failure detection: a daemon that reconnects within the timeout causes no new configuration', (t) => {
+  const h = harness({ failure: FAST });
+  const a = h.open();
+  h.register(a, 'daemon-a', 1);
+  const version = h.core.state.config.version;
+  h.tick(5);
+  h.step({ type: 'closed', conn: a });
+  h.tick(4);
+  h.register(h.open(), 'daemon-a', 1);
+  h.tick(9);
+  t.is(h.core.state.config.version, version);
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.AVAILABLE]]);
+});
+
+test('failure detection: an admin-offline server is neither failed by silence nor made available by heartbeats; server-online decides by the silence', (t) => {
+  const h = harness({ failure: FAST });
+  const a = h.open();
+  h.register(a, 'daemon-a', 1);
+  const admin = h.open();
+  h.request(admin, { kind: 'server-offline', serverId: 1 });
+  const version = h.core.state.config.version;
+  // Heartbeats answered: still admin-offline.
+  for (let i = 0; i < 30; i++) {
+    h.tick();
+    h.request(a, { kind: 'heartbeat' });
+  }
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.ADMIN_OFFLINE]]);
+  t.is(h.core.state.config.version, version);
+  // Heard from within the timeout: server-online makes it available.
+  h.request(admin, { kind: 'server-online', serverId: 1 });
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.AVAILABLE]]);
+  // Offline again, then silent past the timeout: its connection is closed, its state kept.
+  h.request(admin, { kind: 'server-offline', serverId: 1 });
+  const offVersion = h.core.state.config.version;
+  h.tick(11);
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.ADMIN_OFFLINE]]);
+  t.is(h.core.state.config.version, offVersion);
+  t.deepEqual(h.closed.at(-1), { conn: a, reason: 'not heard from for 110 ms' });
+  // Registering again keeps it admin-offline; server-online then makes it available.
+  const a2 = h.open();
+  h.register(a2, 'daemon-a', 1);
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.ADMIN_OFFLINE]]);
+  h.request(admin, { kind: 'server-online', serverId: 1 });
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.AVAILABLE]]);
+});
+
+test('failure detection: after a restart of the coordinator, servers keep their states and get one timeout to register again', (t) => {
+  const h = harness({ failure: FAST });
+  h.register(h.open(), 'daemon-a', 1);
+  h.request(h.open(), { kind: 'register', token: 'daemon-b', host: '10.0.0.2', port: 2012, freshKey: key(2) });
+  const admin = h.open();
+  h.request(admin, { kind: 'space-add', description: KV });
+  const state = h.durable()!;
+
+  const r = harness({ state, failure: FAST });
+  t.deepEqual(serverStates(r.core.state), [[1, ServerState.AVAILABLE], [2, ServerState.AVAILABLE]]);
+  t.is(r.core.state, state, 'the start made no new configuration');
+  r.tick(6);
+  r.register(r.open(), 'daemon-a', 1);
+  r.tick(5);
+  t.deepEqual(serverStates(r.core.state), [[1, ServerState.AVAILABLE], [2, ServerState.FAILED]]);
+  t.is(r.core.state.config.version, state.config.version + 1);
+  t.true(r.logs.includes('info: server 2 failed: not heard from for 110 ms (failure timeout 100 ms)'));
+});
+
+test('failure detection: a stopping coordinator fails nobody; a forgotten server is no longer watched', (t) => {
+  const h = harness({ failure: FAST });
+  const a = h.open();
+  h.register(a, 'daemon-a', 1);
+  const b = h.open();
+  h.request(b, { kind: 'register', token: 'daemon-b', host: '10.0.0.2', port: 2012, freshKey: key(2) });
+  h.step({ type: 'closed', conn: b });
+  const admin = h.open();
+  h.request(admin, { kind: 'server-forget', serverId: 2 });
+  t.deepEqual(lastResponse(h, admin), [Status.SUCCESS, 'server 2 is forgotten']);
+  for (let i = 0; i < 20; i++) {
+    h.tick();
+    h.request(a, { kind: 'heartbeat' });
+  }
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.AVAILABLE]]);
+  h.step({ type: 'stop' });
+  h.tick(30);
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.AVAILABLE]]);
 });
 
 test('stopping closes every connection, and nobody goes offline for it', (t) => {
@@ -509,14 +725,14 @@ test('SERVER_OFFLINE: pushed before the answer; its regions stay its own; it get
   const b2 = h.open();
   h.request(b2, { kind: 'register', token: 'daemon-b', host: '10.0.0.2', port: 2013, freshKey: key(3) });
   t.deepEqual(h.core.state.config.servers[1], { id: 2, host: '10.0.0.2', port: 2013, state: ServerState.ADMIN_OFFLINE });
-  // And after a restart of the coordinator.
-  const restarted = new CoordinatorCore({ state: h.durable()! });
-  const started = restarted.step({ type: 'start' });
-  t.deepEqual(serverStates(started.persist!.state), [[1, ServerState.OFFLINE], [2, ServerState.ADMIN_OFFLINE]]);
+  // And after a restart of the coordinator, even once its daemon has been silent past the timeout.
+  const restarted = harness({ state: h.durable()!, failure: failureDetection(100, 10) });
+  restarted.tick(11);
+  t.deepEqual(serverStates(restarted.core.state), [[1, ServerState.FAILED], [2, ServerState.ADMIN_OFFLINE]]);
 });
 
-test('SERVER_OFFLINE cancels the moves towards the server; SERVER_ONLINE makes it available, or offline until its daemon registers', (t) => {
-  const h = harness();
+test('SERVER_OFFLINE cancels the moves towards the server; SERVER_ONLINE makes it available, or failed until its daemon registers', (t) => {
+  const h = harness({ failure: failureDetection(100, 10) });
   const a = h.open();
   h.register(a, 'daemon-a', 1);
   const admin = h.open();
@@ -536,12 +752,18 @@ test('SERVER_OFFLINE cancels the moves towards the server; SERVER_ONLINE makes i
   h.request(admin, { kind: 'server-online', serverId: 2 });
   t.deepEqual(lastResponse(h, admin), [Status.SUCCESS, 'server 2 was not taken offline (it is available); nothing to do']);
 
-  // Taken offline, then its daemon goes away: online makes it OFFLINE, its registration AVAILABLE.
+  // Taken offline, then its daemon goes away and stays away past the failure timeout (while server 1
+  // answers its heartbeats): online makes it FAILED, its registration AVAILABLE.
   h.request(admin, { kind: 'server-offline', serverId: 2 });
   h.step({ type: 'closed', conn: b });
+  for (let i = 0; i < 11; i++) {
+    h.tick();
+    h.request(a, { kind: 'heartbeat' });
+  }
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.AVAILABLE], [2, ServerState.ADMIN_OFFLINE]], 'silence does not undo an operator\'s offline');
   h.request(admin, { kind: 'server-online', serverId: 2 });
-  t.regex(lastResponse(h, admin)[1], /its daemon is not connected: it becomes available when the daemon registers/);
-  t.deepEqual(serverStates(h.core.state)[1], [2, ServerState.OFFLINE]);
+  t.regex(lastResponse(h, admin)[1], /has not heard from its daemon within the failure timeout: it is failed until the daemon registers/);
+  t.deepEqual(serverStates(h.core.state)[1], [2, ServerState.FAILED]);
   const b2 = h.open();
   h.request(b2, { kind: 'register', token: 'daemon-b', host: '10.0.0.2', port: 2012, freshKey: key(2) });
   t.deepEqual(serverStates(h.core.state)[1], [2, ServerState.AVAILABLE]);
@@ -552,7 +774,7 @@ test('SERVER_OFFLINE cancels the moves towards the server; SERVER_ONLINE makes i
 });
 
 test('SERVER_FORGET: refused for an unknown, a connected or a heading server; otherwise it leaves the configuration, the chains and the peer keys', (t) => {
-  const h = harness();
+  const h = harness({ failure: FAST });
   const admin = h.open();
   h.request(admin, { kind: 'server-forget', serverId: 1 });
   t.deepEqual(lastResponse(h, admin), [Status.BADREQUEST, 'no server 1: no server is registered']);
@@ -566,6 +788,12 @@ test('SERVER_FORGET: refused for an unknown, a connected or a heading server; ot
   h.request(admin, { kind: 'server-forget', serverId: 2 });
   t.deepEqual(lastResponse(h, admin), [Status.BADREQUEST, "server 2's daemon is connected to the coordinator: stop it before forgetting the server"]);
   h.step({ type: 'closed', conn: b });
+  // Its daemon stays away past the failure timeout (server 1's answers its heartbeats): failed.
+  for (let i = 0; i < 11; i++) {
+    h.tick();
+    h.request(a, { kind: 'heartbeat' });
+  }
+  t.deepEqual(serverStates(h.core.state), [[1, ServerState.AVAILABLE], [2, ServerState.FAILED]]);
   const r = h.request(admin, { kind: 'server-forget', serverId: 2 });
   t.is(r.persist, undefined, 'a refusal changes nothing');
   t.regex(lastResponse(h, admin)[1], /^server 2 heads 4 region\(s\), whose objects are only on it: region \d+ of space kv, .*; start its daemon again/);
@@ -633,7 +861,7 @@ test('the log names each event: joined, rejoined, spaces created and removed, co
 /** A random run of events (a bounded number), with the Ready of each step, as text. */
 function randomRun(seed: number): string[] {
   const rng = new Rng(seed);
-  const core = new CoordinatorCore({ state: INITIAL_STATE });
+  const core = new CoordinatorCore({ state: INITIAL_STATE, failure: FAST });
   const out: string[] = [];
   const inFlight: number[] = [];
   const open: ConnectionId[] = [];
@@ -647,8 +875,9 @@ function randomRun(seed: number): string[] {
   step({ type: 'start' });
   const tokens = ['daemon-a', 'daemon-b', 'daemon-c'];
   for (let i = 0; i < 300; i++) {
-    const roll = rng.below(8);
-    if (roll === 0 || open.length === 0) {
+    const roll = rng.below(9);
+    if (roll === 8) step({ type: 'tick' });
+    else if (roll === 0 || open.length === 0) {
       open.push(next);
       step({ type: 'opened', conn: next++ });
     } else if (roll === 1 && inFlight.length > 0) step({ type: 'persisted', token: inFlight.splice(0, rng.between(1, inFlight.length)).at(-1)! });
@@ -662,6 +891,7 @@ function randomRun(seed: number): string[] {
         { kind: 'space-rm', name: 'kv' },
         { kind: 'region-moved', regionId: rng.between(1, 8), to: rng.between(1, 3), configVersion: core.state.config.version },
         { kind: rng.pick(['server-offline', 'server-online', 'server-forget'] as const), serverId: rng.between(1, 4) },
+        { kind: 'heartbeat' },
       ]);
       step({ type: 'request', conn, id: BigInt(i), request });
     }
@@ -674,4 +904,5 @@ test('the same events give the same Readies', (t) => {
   t.deepEqual(randomRun(11), a);
   t.notDeepEqual(randomRun(12), a);
   t.true(a.some((line) => line.includes('"region-moved"')));
+  t.true(a.some((line) => line.includes('"kind":"heartbeat"')), 'heartbeats went out');
 });

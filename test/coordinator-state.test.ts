@@ -13,7 +13,9 @@ import {
   peerKeyTable,
   registerServer,
   rmSpace,
-  serverOffline,
+  bringServerOnline,
+  failServers,
+  takeServerOffline,
   withPeerKeys,
 } from '../src/coordinator/state';
 
@@ -34,6 +36,11 @@ function keyOf(token: string): Buffer {
 
 function register(state: CoordinatorState, token: string, port = 2012): { state: CoordinatorState; serverId: number } {
   return registerServer(state, token, '127.0.0.1', port, keyOf(token));
+}
+
+/** One server fails (failServers with one id). */
+function fail(state: CoordinatorState, serverId: number): CoordinatorState {
+  return failServers(state, [serverId]);
 }
 
 function withServers(n: number): CoordinatorState {
@@ -89,9 +96,9 @@ test('registerServer gives each new token a new id, and a known token its id aga
   t.is(register(again.state, 'delta').serverId, 4);
 });
 
-test('a server that went offline and registers again keeps its id and comes back available', (t) => {
+test('a server that failed and registers again keeps its id and comes back available', (t) => {
   const s = withServers(2);
-  const off = serverOffline(s, 1);
+  const off = fail(s, 1);
   const back = register(off, 'token-1', 2001);
   t.is(back.serverId, 1);
   t.is(back.state.config.servers.length, 2);
@@ -109,7 +116,7 @@ test('the version goes up by one on every change', (t) => {
   step(register(s, 'a', 1).state);
   step(register(s, 'b', 2).state);
   step(added(t, s).state);
-  step(serverOffline(s, 1));
+  step(fail(s, 1));
   step(register(s, 'a', 1).state);
   step(register(s, 'b', 9).state); // new address
   step(added(t, s, RT).state);
@@ -129,12 +136,12 @@ test('the version stays when nothing changes', (t) => {
   const dup = addSpace(s, PHONEBOOK);
   t.false(dup.ok);
   t.false(rmSpace(s, 'nothing').ok);
-  // Offline for an unknown server, or a second time, is no change.
-  t.is(serverOffline(s, 99), s);
-  const off = serverOffline(s, 2);
+  // Failing an unknown server, or a failed one, is no change.
+  t.is(fail(s, 99), s);
+  const off = fail(s, 2);
   t.is(off.config.version, v + 1);
-  t.is(serverOffline(off, 2), off);
-  t.is(serverOffline(off, 2).config.version, v + 1);
+  t.is(fail(off, 2), off);
+  t.is(fail(off, 2).config.version, v + 1);
   // A server that registers again exactly as it is listed changes nothing either.
   const same = register(s, 'token-1', 2001);
   t.is(same.serverId, 1);
@@ -217,8 +224,8 @@ test('addSpace clamps replicas to the available servers and says so', (t) => {
   // Enough servers, or one replica asked for: no note.
   t.deepEqual(placementNotes(added(t, withServers(4)).notes), []);
   t.deepEqual(added(t, withServers(1), ONE_REPLICA).notes, []);
-  // Offline servers do not count.
-  const { state, notes } = added(t, serverOffline(withServers(3), 2));
+  // Failed servers do not count.
+  const { state, notes } = added(t, fail(withServers(3), 2));
   t.is(placementNotes(notes).length, 1);
   for (const subspace of chains(state)) for (const chain of subspace) t.deepEqual([...chain].sort(), [1, 3]);
 });
@@ -242,8 +249,8 @@ test('addSpace with no server: empty chains and a note; the first server to regi
   t.deepEqual(strip(joined.state), strip(state));
 });
 
-test('addSpace while every server is offline: empty chains, filled when one comes back', (t) => {
-  const s = serverOffline(serverOffline(withServers(2), 1), 2);
+test('addSpace while every server has failed: empty chains, filled when one comes back', (t) => {
+  const s = fail(fail(withServers(2), 1), 2);
   const { state, notes } = added(t, s);
   t.regex(notes[0], /no daemon is available/);
   t.true(chains(state).flat().every((c) => c.length === 0));
@@ -252,16 +259,16 @@ test('addSpace while every server is offline: empty chains, filled when one come
   t.true(chains(back.state).flat().every((c) => c.length === 1 && c[0] === 2));
 });
 
-test('serverOffline keeps the regions and marks the server OFFLINE', (t) => {
+test('failServers keeps the regions and marks the server FAILED', (t) => {
   const s = added(t, withServers(3)).state;
-  const off = serverOffline(s, 2);
+  const off = fail(s, 2);
   t.is(off.config.version, s.config.version + 1);
   t.deepEqual(off.config.spaces, s.config.spaces, 'regions and chains unchanged');
   t.deepEqual(
     off.config.servers.map((x) => [x.id, x.state]),
     [
       [1, ServerState.AVAILABLE],
-      [2, ServerState.OFFLINE],
+      [2, ServerState.FAILED],
       [3, ServerState.AVAILABLE],
     ],
   );
@@ -270,6 +277,55 @@ test('serverOffline keeps the regions and marks the server OFFLINE', (t) => {
   const back = register(off, 'token-2', 2002);
   t.deepEqual(back.state.config.spaces, s.config.spaces);
   t.deepEqual(back.state.config.servers, s.config.servers);
+});
+
+test('failServers: several servers in one version; only available (or old offline) servers fail; server-online of a failed-while-offline server', (t) => {
+  const s = added(t, withServers(4)).state;
+  const adminOff = takeServerOffline(s, 3);
+  if (!adminOff.ok) return t.fail(adminOff.reason);
+  // An OFFLINE server, as an older coordinator wrote it, fails too.
+  const legacy: CoordinatorState = {
+    ...adminOff.state,
+    config: { ...adminOff.state.config, servers: adminOff.state.config.servers.map((x) => (x.id === 4 ? { ...x, state: ServerState.OFFLINE } : x)) },
+  };
+  const failed = failServers(legacy, [1, 2, 3, 4, 99]);
+  t.is(failed.config.version, legacy.config.version + 1, 'one version for them all');
+  t.deepEqual(
+    failed.config.servers.map((x) => [x.id, x.state]),
+    [
+      [1, ServerState.FAILED],
+      [2, ServerState.FAILED],
+      [3, ServerState.ADMIN_OFFLINE],
+      [4, ServerState.FAILED],
+    ],
+  );
+  t.deepEqual(failed.config.spaces, legacy.config.spaces, 'no region leaves a failed server: its objects are only there');
+  t.is(failServers(failed, [1, 2, 3, 4]), failed, 'nothing left to fail: no new version');
+  // server-online: available if its daemon was heard from within the timeout, failed otherwise.
+  const heard = bringServerOnline(failed, 3, true);
+  const silent = bringServerOnline(failed, 3, false);
+  if (!heard.ok || !silent.ok) return t.fail();
+  t.is(heard.state.config.servers.find((x) => x.id === 3)!.state, ServerState.AVAILABLE);
+  t.is(silent.state.config.servers.find((x) => x.id === 3)!.state, ServerState.FAILED);
+  t.regex(silent.message, /^server 3 is back online, but the coordinator has not heard from its daemon within the failure timeout: it is failed until the daemon registers$/);
+  const noop = bringServerOnline(failed, 1, true);
+  t.like(noop, { ok: true, state: failed, message: 'server 1 was not taken offline (it is failed); nothing to do' });
+});
+
+test('failServers cancels the moves towards a failed server; a new space places nothing on failed or admin-offline servers', (t) => {
+  const { state, region } = withMoves(t);
+  const failed = failServers(state, [region.to]);
+  const r = failed.config.spaces[0].subspaces[0].regions.find((x) => x.id === region.id)!;
+  t.is(r.moving, undefined);
+  t.is(r.replicas[0], region.head, 'the region stays with its head');
+  const off = takeServerOffline(failed, region.head);
+  if (!off.ok) return t.fail(off.reason);
+  const { state: withRt } = added(t, off.state, RT);
+  const rt = withRt.config.spaces.find((x) => x.name === 'rt')!;
+  const used = new Set(rt.subspaces.flatMap((ss) => ss.regions.flatMap((x) => x.replicas)));
+  t.false(used.has(region.to), 'not on the failed server');
+  t.false(used.has(region.head), 'not on the admin-offline server');
+  t.true(used.size > 0);
 });
 
 test('rmSpace removes the space; an unknown name fails', (t) => {
@@ -299,7 +355,7 @@ test('transitions do not modify the state they are given', (t) => {
   const snapshot = { ...cloned, peerKeys: Object.fromEntries(Object.entries(cloned.peerKeys).map(([id, key]) => [id, Buffer.from(key)])) };
   register(s, 'token-1', 4000);
   register(s, 'new');
-  serverOffline(s, 1);
+  fail(s, 1);
   addSpace(s, RT);
   rmSpace(s, 'phonebook');
   t.deepEqual(s, snapshot);
@@ -312,8 +368,8 @@ test('registerServer: a new server gets the fresh key; the same token keeps its 
   const a = registerServer(INITIAL_STATE, 'alpha', '127.0.0.1', 2001, Buffer.alloc(32, 1));
   t.true(a.keysChanged);
   t.deepEqual(a.state.peerKeys[a.serverId], Buffer.alloc(32, 1));
-  // Offline and back, at another address: same id, same key, no change to the table.
-  const off = serverOffline(a.state, a.serverId);
+  // Failed and back, at another address: same id, same key, no change to the table.
+  const off = fail(a.state, a.serverId);
   const back = registerServer(off, 'alpha', '127.0.0.1', 3001, Buffer.alloc(32, 2));
   t.is(back.serverId, a.serverId);
   t.false(back.keysChanged);
@@ -387,7 +443,7 @@ test('judgeMoveReport: a move cancelled and begun again ignores the copy of the 
   const { state, region } = withMoves(t);
   const firstCopy = { regionId: region.id, to: region.to, configVersion: state.config.version };
   // The destination leaves (the move is cancelled) and comes back (it begins again).
-  const left = serverOffline(state, region.to);
+  const left = fail(state, region.to);
   t.is(left.config.spaces[0].subspaces[0].regions.find((r) => r.id === region.id)!.moving, undefined);
   t.like(judgeMoveReport(left, firstCopy, region.head), { kind: 'stale' });
   const back = register(left, `token-${region.to}`, 2000 + region.to).state;

@@ -17,6 +17,8 @@ test('200 seeds under faults: every history passes its checks', (t) => {
   t.is(s.failures, 0, s.firstFailure ? `seed ${s.firstFailure.seed}: ${s.firstFailure.problem}` : '');
   // The faults really happened.
   t.true(s.faults.dropped > 0 && s.faults.duplicated > 0 && s.faults.crashes > 0 && s.faults.partitions > 0 && s.faults.joins > 0, JSON.stringify(s.faults));
+  // Daemons froze, and the coordinator failed daemons that stayed down or frozen past its timeout.
+  t.true(s.faults.freezes > 0 && s.faults.failed > 0, JSON.stringify(s.faults));
   t.true(s.operations >= 200 * 4 * 60);
 });
 
@@ -48,5 +50,5 @@ test('the command line: --help, a summary of the seeds run, one-line errors for 
   const few = run(['--seeds', '2', '--seed', '5', '--ops', '20']);
   t.is(few.status, 0, few.stdout + few.stderr);
   t.regex(few.stdout, /^2 seeds, \d+ operations, 0 failed/m);
-  t.regex(few.stdout, /faults: \d+ messages dropped/);
+  t.regex(few.stdout, /faults: \d+ messages dropped, .*\d+ freezes, .*; \d+ servers failed by the coordinator$/m);
 });

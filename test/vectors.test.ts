@@ -142,6 +142,7 @@ const messageDecoders: Record<number, (b: Buffer, id: bigint) => unknown> = {
   [MsgType.SERVER_OFFLINE]: (b) => m.decodeServerRequest(b, 'SERVER_OFFLINE'),
   [MsgType.SERVER_ONLINE]: (b) => m.decodeServerRequest(b, 'SERVER_ONLINE'),
   [MsgType.SERVER_FORGET]: (b) => m.decodeServerRequest(b, 'SERVER_FORGET'),
+  [MsgType.HEARTBEAT]: m.decodeHeartbeat,
   [MsgType.REQ_GET]: m.decodeGet,
   [MsgType.RESP_GET]: m.decodeGetResponse,
   [MsgType.REQ_ATOMIC]: m.decodeAtomic,

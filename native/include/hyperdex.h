@@ -86,6 +86,8 @@ enum hyperdatatype
 #define HYPERDEX_MSG_SERVER_OFFLINE     0x010e
 #define HYPERDEX_MSG_SERVER_ONLINE      0x010f
 #define HYPERDEX_MSG_SERVER_FORGET      0x0110
+/* On a registered daemon's coordinator connection, both ways: failure detection (protocol.md 4.23). */
+#define HYPERDEX_MSG_HEARTBEAT          0x0111
 
 #define HYPERDEX_MSG_REQ_GET            0x0201
 #define HYPERDEX_MSG_RESP_GET           0x0202

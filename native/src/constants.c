@@ -189,6 +189,7 @@ hyperdex_datatype_at(size_t i, const char** name, int* value)
     X(HYPERDEX_MSG_SERVER_OFFLINE)           \
     X(HYPERDEX_MSG_SERVER_ONLINE)            \
     X(HYPERDEX_MSG_SERVER_FORGET)            \
+    X(HYPERDEX_MSG_HEARTBEAT)                \
     X(HYPERDEX_MSG_REQ_GET)                  \
     X(HYPERDEX_MSG_RESP_GET)                 \
     X(HYPERDEX_MSG_REQ_ATOMIC)               \

@@ -97,14 +97,14 @@ function serverCommand(kind: 'server-offline' | 'server-online' | 'server-forget
 const OFFLINE_DETAILS = `Takes a server out of service, in a new configuration version. It gets no new regions, and moves
 towards it are cancelled. The regions it heads stay its own: without replication (not implemented
 yet) their objects exist only on it, so moving them elsewhere would lose them. Until server-online,
-those regions are unavailable: clients get RECONFIGURE ("no available daemon holds region N") after
-a few seconds of waiting for a newer configuration, instead of reaching the daemon. The daemon may
-keep running; the state holds across its reconnections and the coordinator's restarts. A move
-already under way from it completes if its daemon still runs.`;
+those regions are unavailable: clients get RECONFIGURE ("no available daemon holds region N ...: its
+head ... was taken offline by an operator"), instead of reaching the daemon. The daemon may keep
+running; the state holds across its reconnections, its silences (it is never marked failed) and the
+coordinator's restarts. A move already under way from it completes if its daemon still runs.`;
 
-const ONLINE_DETAILS = `Undoes server-offline, in a new configuration version: the server is available again if its daemon
-is connected to the coordinator, and otherwise as soon as the daemon registers. Regions may then
-move to it to even out the load.`;
+const ONLINE_DETAILS = `Undoes server-offline, in a new configuration version: the server is available again if the
+coordinator has heard from its daemon within the failure timeout, and otherwise failed until the
+daemon registers. Regions may then move to it to even out the load.`;
 
 const FORGET_DETAILS = `Removes a server from the configuration, for a daemon that is gone for good. Refused while its
 daemon is connected (stop it first), and while it heads a region (or a region is moving to it):
@@ -117,7 +117,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     args: '',
     summary: 'show the configuration: servers and their state, spaces, subspaces, regions and their chains',
     details: `Prints the coordinator's current configuration: its version; every server with its address, state
-(available; offline: not connected; admin-offline: taken out by server-offline) and the number of
+(available; failed: not heard from within the coordinator's failure timeout; admin-offline: taken out
+by server-offline; offline: from a coordinator before failure detection) and the number of
 regions it heads; every space with its schema, subspaces and regions (bounds per axis, chain head
 first, a move in progress, and whether the head is available); and whether it is settled.`,
     options: [],
@@ -134,7 +135,8 @@ first, a move in progress, and whether the head is available); and whether it is
   'server-list': {
     args: '',
     summary: 'list the servers: id, address, state, regions headed',
-    details: 'Prints one line per server: its id, the address clients reach it at, its state (available, offline, admin-offline) and how many regions it heads.',
+    details:
+      "Prints one line per server: its id, the address clients reach it at, its state (available; failed: not heard from within the coordinator's failure timeout; admin-offline; offline: from a coordinator before failure detection) and how many regions it heads.",
     options: [],
     coordinator: true,
     positional: { min: 0, max: 0 },
@@ -153,7 +155,7 @@ first, a move in progress, and whether the head is available); and whether it is
     args: '',
     summary: 'wait until no region is moving and every region has a daemon',
     details: `Returns (exit 0) as soon as the configuration is settled: no region is moving to another daemon and
-every region has one. A region whose head is offline does not count: that is a state, not a change
+every region has one. A region whose head is failed or offline does not count: that is a state, not a change
 in progress (show-config marks it). After --timeout seconds without that, exits 1 naming what is
 still moving.`,
     options: [{ long: 'timeout', short: 't', valueName: 'SECONDS', help: `how long to wait at most (0: only look once; at most ${STABLE_TIMEOUT_S_MAX})`, default: String(STABLE_TIMEOUT_S_DEFAULT) }],

@@ -4,7 +4,8 @@
 //   hyperdex daemon [-f] --listen=ADDR --listen-port=P --coordinator=ADDR
 //                   --coordinator-port=P --data=DIR                                 (1.0)
 //   hyperdex-daemon --host IP --port P --bind-to IP --data DIR [-t N] [-i P]        (0.4)
-// Each also takes --cluster-secret-file FILE (ours): registration then requires the secret.
+// Each also takes --cluster-secret-file FILE (ours): registration then requires the secret. Both
+// coordinator spellings take --failure-timeout-ms MS (ours): how long a daemon may stay silent.
 // Without --data, a server keeps its data in ./hyperdex-data/coordinator or ./hyperdex-data/daemon
 // (created if missing), not in the current directory as the 0.4 manual has it: a state file or a
 // store does not end up wherever the command happened to run, and `npm start` uses the same
@@ -13,6 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Coordinator } from '../coordinator/coordinator';
+import { FAILURE_TIMEOUT_MS } from '../coordinator/core-types';
 import { Daemon } from '../daemon/daemon';
 import { boundHeapGrowth, heapGrowingPercentFromEnv } from '../daemon/heap';
 import { OptionSpec, Parsed, parseArgs, portValue, usage, UsageError } from './args';
@@ -35,6 +37,22 @@ const DAEMON_SECRET: OptionSpec = {
   valueName: 'FILE',
   help: "prove knowledge of the secret in FILE (a copy of the coordinator's) to register; needed when the coordinator was started with it",
 };
+
+const FAILURE_TIMEOUT: OptionSpec = {
+  long: 'failure-timeout-ms',
+  valueName: 'MS',
+  help: `a daemon not heard from for longer than MS (dead, frozen or cut off) is marked failed and its regions unavailable until it registers again; heartbeats go out four times per timeout. From ${FAILURE_TIMEOUT_MS.min} to ${FAILURE_TIMEOUT_MS.max}`,
+  default: String(FAILURE_TIMEOUT_MS.default),
+};
+
+/** --failure-timeout-ms, checked. */
+function failureTimeoutOf(p: Parsed): number {
+  const raw = p.values['failure-timeout-ms'];
+  const n = Number(raw);
+  if (raw === undefined || !/^\d+$/.test(raw) || n < FAILURE_TIMEOUT_MS.min || n > FAILURE_TIMEOUT_MS.max)
+    throw new UsageError(`--failure-timeout-ms must be a whole number of milliseconds from ${FAILURE_TIMEOUT_MS.min} to ${FAILURE_TIMEOUT_MS.max}, got '${raw}'`);
+  return n;
+}
 
 type Role = 'coordinator' | 'daemon';
 
@@ -66,7 +84,15 @@ function checkPositional(positional: readonly string[]): void {
   if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`);
 }
 
-async function serveCoordinator(opts: { host: string; ports: number[]; dataDir: string; logging: string; background: boolean; secretFile: string | undefined }): Promise<number> {
+async function serveCoordinator(opts: {
+  host: string;
+  ports: number[];
+  dataDir: string;
+  logging: string;
+  background: boolean;
+  secretFile: string | undefined;
+  failureTimeoutMs: number;
+}): Promise<number> {
   const dataDir = path.resolve(opts.dataDir);
   const log = makeLogger(opts.logging, 'coordinator');
   if (opts.background) return runInBackground(path.join(dataDir, 'hyperdex-coordinator.log'), opts.host, opts.ports[0]);
@@ -79,7 +105,7 @@ async function serveCoordinator(opts: { host: string; ports: number[]; dataDir: 
   }
   // A coordinator that cannot write its state stops serving (it has logged why): the process fails.
   const onFailure = () => void (process.exitCode = 1);
-  const c = await Coordinator.start({ host: opts.host, ports: opts.ports, dataDir, log, clusterSecret, onFailure });
+  const c = await Coordinator.start({ host: opts.host, ports: opts.ports, dataDir, log, clusterSecret, onFailure, failureTimeoutMs: opts.failureTimeoutMs });
   const ports = c.ports;
   // The handlers first: whoever reads "serving" may signal at once, and must get a clean stop.
   onShutdown(() => c.stop(), log);
@@ -94,6 +120,7 @@ const COORDINATOR_SPECS: OptionSpec[] = [
   { long: 'listen-port', short: 'p', valueName: 'PORT', help: 'port for clients, daemons and control', default: '1982' },
   dataOption('coordinator', 'D'),
   COORDINATOR_SECRET,
+  FAILURE_TIMEOUT,
   LOGGING,
   HELP,
 ];
@@ -105,6 +132,7 @@ export async function coordinatorCommand(argv: readonly string[], program = 'hyp
     return 0;
   }
   checkPositional(p.positional);
+  const failureTimeoutMs = failureTimeoutOf(p);
   return serveCoordinator({
     host: p.values.listen,
     ports: [portValue(p, 'listen-port', true)],
@@ -112,6 +140,7 @@ export async function coordinatorCommand(argv: readonly string[], program = 'hyp
     logging: p.values.logging,
     background: p.flags.has('daemon'),
     secretFile: p.values['cluster-secret-file'],
+    failureTimeoutMs,
   });
 }
 
@@ -123,6 +152,7 @@ const LEGACY_COORDINATOR_SPECS: OptionSpec[] = [
   { long: 'bind-to', short: 'b', valueName: 'IP', help: 'address to listen on', default: '127.0.0.1' },
   dataOption('coordinator', 'D'),
   COORDINATOR_SECRET,
+  FAILURE_TIMEOUT,
   LOGGING,
   HELP,
 ];
@@ -139,6 +169,7 @@ export async function legacyCoordinatorCommand(argv: readonly string[]): Promise
   const hostPort = portValue(p, 'host-port', true);
   const controlPort = portValue(p, 'control-port', true);
   if (hostPort === controlPort && hostPort !== 0) throw new UsageError('--host-port and --control-port must differ');
+  const failureTimeoutMs = failureTimeoutOf(p);
   return serveCoordinator({
     host: p.values['bind-to'],
     ports: [hostPort, controlPort],
@@ -146,6 +177,7 @@ export async function legacyCoordinatorCommand(argv: readonly string[]): Promise
     logging: p.values.logging,
     background: p.flags.has('daemon'),
     secretFile: p.values['cluster-secret-file'],
+    failureTimeoutMs,
   });
 }
 

@@ -9,13 +9,14 @@ import { funcMicroOps, operandType, scalarType } from '../common/operands';
 import { planSearch } from '../common/planner';
 import { decodeBody, Frame } from '../common/frame';
 import * as m from '../common/messages';
-import { AtomicFlag, CheckOp, FuncOp, LIMITS, MsgType, ServerState, Status } from '../common/protocol';
+import { AtomicFlag, CheckOp, FuncOp, LIMITS, MsgType, Status } from '../common/protocol';
 import { SpaceSpec } from '../common/schema';
 import { compareElements, decodeValue, defaultValueBytes, encodeValue, mapEntriesOf, readScalar, Scalar, StringMode, Value, ValueTypeError } from '../common/values';
 import { ConditionWaiters } from '../common/waiters';
 import { checkTimeoutMs, Deadline, OperationOptions } from './deadline';
 import { HyperClientError } from './errors';
 import { Link, LinkClosedError } from './link';
+import { regionHead } from './unavailable';
 
 export { AbortError, HyperClientError, statusCode } from './errors';
 export type { OperationOptions } from './deadline';
@@ -459,13 +460,14 @@ export class Client {
       const byHead = new Map<number, number[]>();
       for (const r of layout.subspaces[plan.subspace].regions) {
         if (!pending.has(r.id)) continue;
-        const head = r.replicas.length > 0 ? findServer(config, r.replicas[0]) : undefined;
-        if (!head || head.state !== ServerState.AVAILABLE) {
-          last = new HyperClientError(Status.RECONFIGURE, `no available daemon holds region ${r.id} of space ${layout.name}`);
+        const found = regionHead(config, r, layout.name);
+        if (!found.head) {
+          if (found.final) throw found.error;
+          last = found.error;
           d.heldUpBy(last);
           continue;
         }
-        byHead.set(head.id, [...(byHead.get(head.id) ?? []), r.id]);
+        byHead.set(found.head.id, [...(byHead.get(found.head.id) ?? []), r.id]);
       }
       contacts.servers += byHead.size;
       const replies = await Promise.all(
@@ -582,9 +584,11 @@ export class Client {
       const keyBytes = encodeKey(layout.spec, key);
       const [type, body] = build(layout, keyBytes, config.version);
       const region = keyRegion(layout, keyBytes);
-      const head = region.replicas.length > 0 ? findServer(config, region.replicas[0]) : undefined;
-      if (!head || head.state !== ServerState.AVAILABLE) {
-        last = new HyperClientError(Status.RECONFIGURE, `no available daemon holds region ${region.id} of space ${spaceName}`);
+      const found = regionHead(config, region, spaceName);
+      const head = found.head;
+      if (!head) {
+        if (found.final) throw found.error;
+        last = found.error;
       } else {
         let reply: Frame;
         try {

@@ -13,7 +13,7 @@ export interface ServerInfo {
   readonly id: ServerId;
   readonly host: string;
   readonly port: number;
-  /** ServerState.AVAILABLE or ServerState.OFFLINE */
+  /** A ServerState: only an AVAILABLE server serves; clients treat every other value alike. */
   readonly state: number;
 }
 

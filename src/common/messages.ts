@@ -193,6 +193,19 @@ export function encodeServerRequest(serverId: number): unknown[] {
   return [serverId];
 }
 
+/**
+ * HEARTBEAT: from the coordinator `[failure timeout ms]`, a daemon's answer `[]`. The timeout
+ * tells a daemon how long a silent coordinator link may be trusted (coordinator-link.ts).
+ */
+export function decodeHeartbeat(body: Buffer): { failureTimeoutMs?: number } {
+  const [timeout] = decodeArray(body, 'HEARTBEAT', 0, 1);
+  return timeout === undefined ? {} : { failureTimeoutMs: uint(timeout, 'failure timeout', 0xffffffff) };
+}
+
+export function encodeHeartbeat(failureTimeoutMs?: number): unknown[] {
+  return failureTimeoutMs === undefined ? [] : [failureTimeoutMs];
+}
+
 export function decodeCoordResp(body: Buffer): { status: number; message: string } {
   const [status, message] = decodeArray(body, 'COORD_RESP', 2);
   return { status: uint(status, 'status', 0xffff), message: str(message, 'message', 64 * 1024) };

@@ -85,6 +85,12 @@ export const MsgType = {
   SERVER_OFFLINE: 0x010e,
   SERVER_ONLINE: 0x010f,
   SERVER_FORGET: 0x0110,
+  /**
+   * On a registered daemon's connection, both ways: the coordinator sends one every heartbeat
+   * interval (with its failure timeout), the daemon answers at once. A daemon not heard from within
+   * the failure timeout is failed.
+   */
+  HEARTBEAT: 0x0111,
   // key operations family
   REQ_GET: 0x0201,
   RESP_GET: 0x0202,
@@ -237,19 +243,28 @@ export const PEER_AUTH = {
 /**
  * State of a server in the configuration. Only an AVAILABLE server is given regions, is sent
  * requests by clients, or takes part in moves; clients treat every other state alike (the region
- * it heads is unavailable), so a new state can be added without changing them. Issue 17's failure
- * detector is to add FAILED (4): a server the coordinator stopped hearing from.
+ * it heads is unavailable), so a new state can be added without changing them.
  */
 export const ServerState = {
-  /** Registered, and its connection to the coordinator is open. */
+  /** Registered, and heard from within the coordinator's failure timeout. */
   AVAILABLE: 1,
-  /** Registered before, but not connected now (stopped, or not back since the coordinator restarted). */
+  /**
+   * Registered before, not connected: written by coordinators before failure detection (a server
+   * whose connection closed). A coordinator now never makes a server OFFLINE; one read from an
+   * old state file becomes AVAILABLE when it registers, or FAILED if it does not within the
+   * failure timeout.
+   */
   OFFLINE: 2,
   /**
    * Taken offline by an operator (server-offline), connected or not: it stays so, across
-   * reconnections and restarts, until server-online.
+   * reconnections, restarts and silences, until server-online.
    */
   ADMIN_OFFLINE: 3,
+  /**
+   * The coordinator has not heard from it (heartbeats, registration) within its failure timeout:
+   * dead, frozen, or cut off. It becomes AVAILABLE again only by registering again.
+   */
+  FAILED: 4,
 } as const;
 export type ServerStateNumber = (typeof ServerState)[keyof typeof ServerState];
 
@@ -257,9 +272,10 @@ const SERVER_STATE_NAMES = new Map<number, string>([
   [ServerState.AVAILABLE, 'available'],
   [ServerState.OFFLINE, 'offline'],
   [ServerState.ADMIN_OFFLINE, 'admin-offline'],
+  [ServerState.FAILED, 'failed'],
 ]);
 
-/** A server state as operators read it ('available', 'offline', 'admin-offline'). */
+/** A server state as operators read it ('available', 'offline', 'admin-offline', 'failed'). */
 export function serverStateName(state: number): string {
   return SERVER_STATE_NAMES.get(state) ?? `unknown(${state})`;
 }

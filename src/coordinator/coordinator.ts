@@ -1,7 +1,8 @@
 // The coordinator process: the shell around the coordinator's core (core.ts). It listens, numbers
 // the connections, decodes their frames into the core's events, keeps the state file, and carries
 // out what each step returns. Every decision (who may do what, what to persist, what goes to whom)
-// is the core's; the state transitions themselves are in state.ts.
+// is the core's; the state transitions themselves are in state.ts. Time reaches the core as ticks
+// (COORDINATOR_TICK_MS each), from which it tells daemons that have gone silent.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -13,7 +14,7 @@ import { LogFields, LogFn, LogLevel } from '../common/log';
 import { decodeBody, encodeBody, Frame } from '../common/frame';
 import { PEER_AUTH, Status } from '../common/protocol';
 import { CoordinatorCore } from './core';
-import { ConnectionId, CoordinatorEvent, CoordinatorReady, CoordinatorRequest } from './core-types';
+import { ConnectionId, COORDINATOR_TICK_MS, CoordinatorEvent, CoordinatorReady, CoordinatorRequest, FAILURE_TIMEOUT_MS, failureDetection } from './core-types';
 import { CoordinatorState, INITIAL_STATE, withPeerKeys } from './state';
 import { decodeCoordinatorRequest, encodeCoordinatorMessage } from './wire';
 
@@ -30,6 +31,11 @@ export interface CoordinatorOptions {
    * registration is open to anyone who can connect.
    */
   readonly clusterSecret?: Buffer;
+  /**
+   * A daemon not heard from for longer than this is failed (FAILURE_TIMEOUT_MS: default 2000,
+   * within [min, max]).
+   */
+  readonly failureTimeoutMs?: number;
   readonly log?: LogFn;
   /**
    * Called when the coordinator stopped because it could not write its state: it cannot promise
@@ -109,17 +115,26 @@ export class Coordinator {
   private failure: Error | undefined;
   /** The data directory's lock, held from before the state is read until the coordinator stops. */
   private readonly lock: DataDirLock | undefined;
+  /** Feeds the core its ticks while it runs. */
+  private ticker: NodeJS.Timeout | undefined;
 
   private constructor(private readonly opts: CoordinatorOptions) {
     if (opts.clusterSecret !== undefined && opts.clusterSecret.length < PEER_AUTH.secretBytesMin)
       throw new Error(`the cluster secret has ${opts.clusterSecret.length} bytes; it needs at least ${PEER_AUTH.secretBytesMin}`);
+    const timeoutMs = opts.failureTimeoutMs ?? FAILURE_TIMEOUT_MS.default;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < FAILURE_TIMEOUT_MS.min || timeoutMs > FAILURE_TIMEOUT_MS.max)
+      throw new Error(`the failure timeout must be a whole number of ms from ${FAILURE_TIMEOUT_MS.min} to ${FAILURE_TIMEOUT_MS.max}, got ${timeoutMs}`);
     if (opts.dataDir) {
       const stat = fs.statSync(opts.dataDir, { throwIfNoEntry: false });
       if (!stat || !stat.isDirectory()) throw new Error(`data directory ${opts.dataDir} does not exist (create it first)`);
       this.lock = DataDirLock.acquire(opts.dataDir, 'coordinator');
     }
     try {
-      this.core = new CoordinatorCore({ state: withPeerKeys(loadState(opts.dataDir), newPeerKey), clusterSecret: opts.clusterSecret });
+      this.core = new CoordinatorCore({
+        state: withPeerKeys(loadState(opts.dataDir), newPeerKey),
+        clusterSecret: opts.clusterSecret,
+        failure: failureDetection(timeoutMs, COORDINATOR_TICK_MS),
+      });
     } catch (e) {
       this.lock?.release();
       throw new Error(`cannot read the coordinator's state in ${opts.dataDir}/${STATE_FILE}: ${(e as Error).message}`, { cause: e });
@@ -144,6 +159,10 @@ export class Coordinator {
       await c.stop();
       throw c.failure;
     }
+    // One tick per interval that actually fires: a coordinator that stalls (a slow disk, SIGSTOP)
+    // counts no time for it, and so fails nobody for its own silence.
+    c.ticker = setInterval(() => c.feed({ type: 'tick' }), COORDINATOR_TICK_MS);
+    c.ticker.unref();
     c.serving = true;
     return c;
   }
@@ -253,6 +272,7 @@ export class Coordinator {
     this.log(this.failure.message, 'error');
     this.queue.length = 0;
     this.stopping = true;
+    clearInterval(this.ticker);
     for (const c of [...this.connections.values()]) c.close('coordinator failed');
     for (const s of this.servers) s.close();
     if (this.serving) this.opts.onFailure?.(this.failure);
@@ -262,6 +282,7 @@ export class Coordinator {
     if (this.stopped) return;
     this.stopped = true;
     this.stopping = true;
+    clearInterval(this.ticker);
     // The core closes every connection; before it started (a failed start), the shell does.
     if (this.running && !this.failure) this.feed({ type: 'stop' });
     for (const c of [...this.connections.values()]) c.close('coordinator stopping');

@@ -36,6 +36,8 @@ export type CoordinatorRequest =
   | { readonly kind: 'region-moved'; readonly regionId: number; readonly to: ServerId; readonly configVersion: number }
   /** SERVER_OFFLINE, SERVER_ONLINE, SERVER_FORGET: an operator's request about one server. */
   | { readonly kind: 'server-offline' | 'server-online' | 'server-forget'; readonly serverId: ServerId }
+  /** HEARTBEAT: a daemon's answer to the coordinator's (any request on its connection counts as hearing from it). */
+  | { readonly kind: 'heartbeat' }
   /**
    * A frame the shell could not decode (or of a type the coordinator does not serve): answered
    * with ERROR and this status, in its turn among the connection's other replies.
@@ -50,6 +52,12 @@ export type CoordinatorEvent =
   | { readonly type: 'closed'; readonly conn: ConnectionId }
   /** `id` is the request's frame id: the reply carries it back. */
   | { readonly type: 'request'; readonly conn: ConnectionId; readonly id: bigint; readonly request: CoordinatorRequest }
+  /**
+   * Time passed: one tick of the shell's clock (FailureDetection.tickMs). The core counts them;
+   * it never reads a clock. A shell that stalls sends fewer ticks, so a stall of the coordinator
+   * itself never makes daemons look silent.
+   */
+  | { readonly type: 'tick' }
   /** The state of a Ready's persist, and of every earlier one, is durable. */
   | { readonly type: 'persisted'; readonly token: number }
   /** The coordinator is stopping: every connection is closed, and nobody goes offline for it. */
@@ -65,11 +73,39 @@ export type CoordinatorOutgoing =
   | { readonly kind: 'register-challenge'; readonly nonce: Buffer; readonly proof: Buffer }
   /** PEER_KEYS (id 0): every registered server's key. Only to connections registered as daemons. */
   | { readonly kind: 'peer-keys'; readonly keys: ReadonlyMap<ServerId, Buffer> }
+  /** HEARTBEAT (id 0): to registered daemons, every FailureDetection.heartbeatTicks; they answer at once. */
+  | { readonly kind: 'heartbeat'; readonly failureTimeoutMs: number }
   /** COORD_RESP: the outcome of SPACE_ADD, SPACE_RM, SERVER_OFFLINE, SERVER_ONLINE or SERVER_FORGET. */
   | { readonly kind: 'coord-resp'; readonly status: number; readonly message: string }
   /** SPACE_LIST_RESP: the names of the spaces. */
   | { readonly kind: 'space-list'; readonly names: readonly string[] }
   | { readonly kind: 'error'; readonly status: number; readonly message: string };
+
+/**
+ * How the core tells a silent server, in its ticks. A server (available, or offline from an old
+ * state) not heard from for more than `timeoutTicks` is failed; heartbeats go out several times per
+ * timeout, so that one late answer does not fail anyone.
+ */
+export interface FailureDetection {
+  readonly timeoutTicks: number;
+  readonly heartbeatTicks: number;
+  /** Real time per tick: only to say, in logs and in HEARTBEAT, how long that is. */
+  readonly tickMs: number;
+}
+
+/** The process's tick (coordinator.ts). */
+export const COORDINATOR_TICK_MS = 50;
+/** The failure timeout: default, and the bounds --failure-timeout-ms accepts. */
+export const FAILURE_TIMEOUT_MS = { default: 2000, min: 200, max: 600_000 } as const;
+/** Heartbeats per failure timeout. */
+const HEARTBEATS_PER_TIMEOUT = 4;
+
+/** The failure detection of a timeout in ms, on a clock of `tickMs` per tick (at least one tick each). */
+export function failureDetection(timeoutMs: number, tickMs = COORDINATOR_TICK_MS): FailureDetection {
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || !(tickMs > 0)) throw new RangeError(`a failure timeout is a positive whole number of ms, got ${timeoutMs}`);
+  const timeoutTicks = Math.max(1, Math.ceil(timeoutMs / tickMs));
+  return { timeoutTicks, heartbeatTicks: Math.max(1, Math.floor(timeoutTicks / HEARTBEATS_PER_TIMEOUT)), tickMs };
+}
 
 export interface CoordinatorSend {
   readonly conn: ConnectionId;

@@ -8,25 +8,46 @@
 // that persist is acknowledged is held back; `persisted` releases them, in the order they were
 // made. So a daemon never holds a peer key, and nobody a configuration, that a restart of the
 // coordinator could take back.
+//
+// Failure detection: time is the shell's ticks. Every registered daemon is sent a HEARTBEAT every
+// few ticks and answers it; anything that arrives on its connection (its registration included)
+// is hearing from it. A server not heard from for longer than the failure timeout is FAILED in a
+// new version (failServers), and its connection, if still open, is closed: a daemon that was
+// frozen or cut off must register again, like a restarted one, to be AVAILABLE again. A
+// connection that closes changes nothing by itself: a daemon restarted within the timeout comes
+// back without a new configuration, and one that does not is failed by the same rule as a frozen one.
 
 import { ClusterConfig, ServerId } from '../common/config';
 import { LogFields } from '../common/log';
 import { proofMatches, registerCoordinatorProof, registerDaemonProof } from '../common/peer-auth';
-import { PEER_AUTH, serverStateName, Status } from '../common/protocol';
+import { PEER_AUTH, ServerState, serverStateName, Status } from '../common/protocol';
 import { parseSpaceDescription, SchemaParseError } from '../common/schema-parser';
-import { ConnectionId, CoordinatorEvent, CoordinatorLogLine, CoordinatorOutgoing, CoordinatorReady, CoordinatorRequest, CoordinatorSend, LogLevel } from './core-types';
+import {
+  ConnectionId,
+  CoordinatorEvent,
+  CoordinatorLogLine,
+  CoordinatorOutgoing,
+  CoordinatorReady,
+  CoordinatorRequest,
+  CoordinatorSend,
+  FAILURE_TIMEOUT_MS,
+  failureDetection,
+  FailureDetection,
+  LogLevel,
+} from './core-types';
 import {
   addSpace,
   bringServerOnline,
   completeMove,
   CoordinatorState,
+  failServers,
+  failsWhenSilent,
   forgetServer,
   judgeMoveReport,
   peerKeyTable,
   registerServer,
   rmSpace,
   ServerChange,
-  serverOffline,
   takeServerOffline,
 } from './state';
 
@@ -50,6 +71,11 @@ interface Link {
   challenge?: { readonly daemonNonce: Buffer; readonly coordinatorNonce: Buffer };
   /** The core closed it: whatever it still sends is not read, and nothing more goes to it. */
   closing: boolean;
+  /**
+   * The servers that registered on it (one, unless a connection registers under several tokens):
+   * while it is such a server's link, what arrives on it is hearing from the server.
+   */
+  readonly servers: Set<ServerId>;
 }
 
 interface Close {
@@ -77,11 +103,18 @@ export interface CoordinatorCoreOptions {
    * registration is open to anyone who can connect.
    */
   readonly clusterSecret?: Buffer;
+  /** How silent servers are told (default: FAILURE_TIMEOUT_MS.default on the process's tick). */
+  readonly failure?: FailureDetection;
 }
 
 export class CoordinatorCore {
   private current: CoordinatorState;
   private readonly clusterSecret: Buffer | undefined;
+  private readonly failure: FailureDetection;
+  /** Ticks since the start. */
+  private now = 0;
+  /** The tick at which each listed server was last heard from (its registration, anything on its connection). */
+  private readonly lastHeard = new Map<ServerId, number>();
   private started = false;
   private stopping = false;
   private readonly links = new Map<ConnectionId, Link>();
@@ -103,8 +136,12 @@ export class CoordinatorCore {
     const secret = opts.clusterSecret;
     assert(secret === undefined || secret.length >= PEER_AUTH.secretBytesMin, `a cluster secret has at least ${PEER_AUTH.secretBytesMin} bytes`);
     for (const s of opts.state.config.servers) assert(opts.state.peerKeys[s.id] !== undefined, `server ${s.id} has a peer key (withPeerKeys)`);
+    const failure = opts.failure ?? failureDetection(FAILURE_TIMEOUT_MS.default);
+    assert(Number.isInteger(failure.timeoutTicks) && failure.timeoutTicks > 0, 'the failure timeout is a positive number of ticks');
+    assert(Number.isInteger(failure.heartbeatTicks) && failure.heartbeatTicks > 0 && failure.heartbeatTicks <= failure.timeoutTicks, 'heartbeats go out within the failure timeout');
     this.current = opts.state;
     this.clusterSecret = secret;
+    this.failure = failure;
   }
 
   /** The state now: what the last persist asked for holds, or will hold once acknowledged. */
@@ -128,6 +165,9 @@ export class CoordinatorCore {
         break;
       case 'closed':
         this.onClosed(ev.conn);
+        break;
+      case 'tick':
+        this.onTick();
         break;
       case 'request':
         this.onRequest(ev.conn, ev.id, ev.request);
@@ -173,6 +213,8 @@ export class CoordinatorCore {
     for (const h of this.held) assert(h.token > this.durable, 'nothing held for a persist already durable');
     for (const conn of this.subscribers) assert(this.links.get(conn)?.closing === false, `subscriber ${conn} is open`);
     for (const [id, conn] of this.daemonLinks) assert(this.links.get(conn)?.closing === false, `server ${id}'s connection ${conn} is open`);
+    if (this.started) for (const s of this.current.config.servers) assert(this.lastHeard.has(s.id), `server ${s.id} has a last heard tick`);
+    assert(this.lastHeard.size === this.current.config.servers.length || !this.started, 'a last heard tick only for listed servers');
   }
 
   // ---- outputs ---------------------------------------------------------------------------------
@@ -221,26 +263,52 @@ export class CoordinatorCore {
   private closeLink(conn: ConnectionId, reason: string): void {
     const link = this.links.get(conn);
     assert(link && !link.closing, `connection ${conn} is open`);
-    this.forget(conn);
+    this.forget(conn, link, reason);
     link.closing = true;
     this.close.push({ conn, reason });
   }
 
-  /** A connection is gone: every server it was the link of is offline (unless the coordinator is stopping). */
-  private forget(conn: ConnectionId): void {
+  /**
+   * A connection is gone: no longer a subscriber, nor the link of the server it registered as.
+   * The server's state does not change: it is failed if it stays silent (failSilent).
+   */
+  private forget(conn: ConnectionId, link: Link, reason?: string): void {
     this.subscribers.delete(conn);
-    for (const [id, link] of [...this.daemonLinks]) {
-      if (link !== conn) continue;
+    for (const id of link.servers) {
+      if (this.daemonLinks.get(id) !== conn) continue;
       this.daemonLinks.delete(id);
       if (this.stopping) continue;
-      this.note(`daemon ${id} disconnected`, 'warn', { event: 'daemon-disconnected', server: id });
-      this.update(serverOffline(this.current, id));
+      this.note(`daemon ${id} disconnected${reason ? ` (${reason})` : ''}`, 'warn', { event: 'daemon-disconnected', server: id });
     }
+  }
+
+  private ms(ticks: number): number {
+    return ticks * this.failure.tickMs;
+  }
+
+  /** Every silent server: its connection closed if open, and those that fail when silent FAILED, in one new version. */
+  private failSilent(): void {
+    const failing: ServerId[] = [];
+    const timeoutMs = this.ms(this.failure.timeoutTicks);
+    for (const s of this.current.config.servers) {
+      const silentMs = this.ms(this.now - this.lastHeard.get(s.id)!);
+      if (silentMs <= timeoutMs) continue;
+      // Open, but nothing comes (a frozen daemon, or one cut off): the daemon must register again.
+      const conn = this.daemonLinks.get(s.id);
+      if (conn !== undefined) this.closeLink(conn, `not heard from for ${silentMs} ms`);
+      if (!failsWhenSilent(s.state)) continue;
+      failing.push(s.id);
+      this.note(`server ${s.id} failed: not heard from for ${silentMs} ms (failure timeout ${timeoutMs} ms)`, 'info', { event: 'server-failed', server: s.id, silentMs, timeoutMs });
+    }
+    if (failing.length > 0) this.update(failServers(this.current, failing));
   }
 
   // ---- events ----------------------------------------------------------------------------------
 
-  /** Every daemon must register again after a restart: until then it is offline. */
+  /**
+   * Servers keep their states across a restart of the coordinator; each has one failure timeout,
+   * from now, to register again (else it is failed).
+   */
   private onStart(): void {
     this.started = true;
     const { version, servers, spaces } = this.current.config;
@@ -250,15 +318,23 @@ export class CoordinatorCore {
       servers: servers.length,
       spaces: spaces.length,
     });
-    let s = this.current;
-    for (const server of s.config.servers) s = serverOffline(s, server.id);
-    this.current = s;
+    for (const server of this.current.config.servers) this.lastHeard.set(server.id, this.now);
+  }
+
+  private onTick(): void {
+    this.now++;
+    if (this.stopping) return;
+    if (this.now % this.failure.heartbeatTicks === 0) {
+      const failureTimeoutMs = this.ms(this.failure.timeoutTicks);
+      for (const conn of this.daemonLinks.values()) this.sendTo(conn, 0n, { kind: 'heartbeat', failureTimeoutMs });
+    }
+    this.failSilent();
   }
 
   private onOpened(conn: ConnectionId): void {
     assert(this.lastOpened === undefined || conn > this.lastOpened, `connection numbers grow (${conn} after ${this.lastOpened})`);
     this.lastOpened = conn;
-    this.links.set(conn, { closing: false });
+    this.links.set(conn, { closing: false, servers: new Set() });
     if (this.stopping) this.closeLink(conn, 'coordinator stopping');
     else if (this.links.size > CONNECTIONS_MAX) this.closeLink(conn, `too many connections (${CONNECTIONS_MAX})`);
   }
@@ -267,7 +343,7 @@ export class CoordinatorCore {
     const link = this.links.get(conn);
     assert(link, `connection ${conn} closed once, after it opened`);
     this.links.delete(conn);
-    if (!link.closing) this.forget(conn);
+    if (!link.closing) this.forget(conn, link);
   }
 
   private onPersisted(token: number): Held {
@@ -297,6 +373,8 @@ export class CoordinatorCore {
     // The shell's random bytes: a wrong size is the shell's bug, not the peer's.
     if (r.kind === 'register-hello') assert(r.freshNonce.length === PEER_AUTH.nonceBytes, `a fresh nonce has ${PEER_AUTH.nonceBytes} bytes`);
     if (r.kind === 'register') assert(r.freshKey.length === PEER_AUTH.keyBytes, `a fresh peer key has ${PEER_AUTH.keyBytes} bytes`);
+    // Anything on a daemon's connection is hearing from it.
+    for (const id of link.servers) if (this.daemonLinks.get(id) === conn) this.lastHeard.set(id, this.now);
     try {
       this.handle(conn, link, id, r);
     } catch (e) {
@@ -333,6 +411,8 @@ export class CoordinatorCore {
       case 'server-online':
       case 'server-forget':
         return this.onServerRequest(conn, id, r);
+      case 'heartbeat':
+        return; // one-way; hearing from the daemon was noted (onRequest). On another connection it means nothing.
       case 'malformed':
         return this.sendTo(conn, id, { kind: 'error', status: r.status, message: r.message });
     }
@@ -377,11 +457,19 @@ export class CoordinatorCore {
     this.current = state;
     const previous = this.daemonLinks.get(serverId);
     this.daemonLinks.set(serverId, conn);
+    link.servers.add(serverId);
+    const heardBefore = this.lastHeard.get(serverId);
+    this.lastHeard.set(serverId, this.now);
     this.sendTo(conn, id, { kind: 'registered', serverId, peerKey: state.peerKeys[serverId] });
     // A known token is a daemon restarted on the data directory it had: the same server, its regions and objects.
     const rejoined = before.identities[r.token] !== undefined;
     const event = rejoined ? 'daemon-rejoined' : 'daemon-joined';
     this.note(`daemon ${serverId} ${rejoined ? 'rejoined' : 'joined'} at ${r.host}:${r.port}`, 'info', { event, server: serverId, host: r.host, port: r.port });
+    const stateOf = (s: CoordinatorState) => s.config.servers.find((x) => x.id === serverId)?.state;
+    if (stateOf(before) === ServerState.FAILED && heardBefore !== undefined) {
+      const silentMs = this.ms(this.now - heardBefore);
+      this.note(`server ${serverId} is back: it had failed, not heard from for ${silentMs} ms`, 'info', { event: 'server-back', server: serverId, silentMs });
+    }
     // The keys go out before any configuration that names the new server, so that a daemon that
     // sees it there can already check it; each connection receives its messages in order.
     const keys = peerKeyTable(state);
@@ -411,9 +499,11 @@ export class CoordinatorCore {
    */
   private onServerRequest(conn: ConnectionId, id: bigint, r: Extract<CoordinatorRequest, { kind: 'server-offline' | 'server-online' | 'server-forget' }>): void {
     const connected = this.daemonLinks.has(r.serverId);
+    const heardAt = this.lastHeard.get(r.serverId);
+    const heard = heardAt !== undefined && this.now - heardAt <= this.failure.timeoutTicks;
     let result: ServerChange;
     if (r.kind === 'server-offline') result = takeServerOffline(this.current, r.serverId);
-    else if (r.kind === 'server-online') result = bringServerOnline(this.current, r.serverId, connected);
+    else if (r.kind === 'server-online') result = bringServerOnline(this.current, r.serverId, heard);
     else result = forgetServer(this.current, r.serverId, connected);
     if (!result.ok) {
       this.note(`refused ${r.kind} ${r.serverId}: ${result.reason}`, 'warn', { event: 'request-refused', request: r.kind, server: r.serverId });
@@ -421,6 +511,7 @@ export class CoordinatorCore {
     }
     const keysBefore = this.current.peerKeys;
     this.update(result.state);
+    if (r.kind === 'server-forget') this.lastHeard.delete(r.serverId);
     if (this.current.peerKeys !== keysBefore) {
       const keys = peerKeyTable(this.current);
       for (const [, daemon] of this.daemonLinks) this.sendTo(daemon, 0n, { kind: 'peer-keys', keys });

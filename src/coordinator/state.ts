@@ -96,13 +96,25 @@ export function peerKeyTable(state: CoordinatorState): Map<ServerId, Buffer> {
 }
 
 /**
- * A daemon's connection to the coordinator ended. It keeps its regions, so that it can come back.
- * Only an AVAILABLE server becomes OFFLINE: one an operator took offline stays so.
+ * Whether a server in this state is failed when the coordinator stops hearing from it: an
+ * AVAILABLE one, or an OFFLINE one (read from an older coordinator's state). An operator's
+ * ADMIN_OFFLINE holds whatever happens, and a FAILED one is failed already.
  */
-export function serverOffline(state: CoordinatorState, serverId: ServerId): CoordinatorState {
-  const s = state.config.servers.find((x) => x.id === serverId);
-  if (!s || s.state !== ServerState.AVAILABLE) return state;
-  return withServerState(state, serverId, ServerState.OFFLINE);
+export function failsWhenSilent(serverState: number): boolean {
+  return serverState === ServerState.AVAILABLE || serverState === ServerState.OFFLINE;
+}
+
+/**
+ * The servers the coordinator has not heard from within its failure timeout become FAILED, in one
+ * new version. They keep their regions: without replication a region's objects are only on its
+ * head, so nothing can move off a failed server; moves towards it are cancelled (rebalance), and
+ * new spaces do not place regions on it. Servers that do not fail when silent are left as they are.
+ */
+export function failServers(state: CoordinatorState, serverIds: readonly ServerId[]): CoordinatorState {
+  const failing = new Set(serverIds.filter((id) => state.config.servers.some((s) => s.id === id && failsWhenSilent(s.state))));
+  if (failing.size === 0) return state;
+  const servers = state.config.servers.map((x) => (failing.has(x.id) ? { ...x, state: ServerState.FAILED } : x));
+  return trackMoves(state, rebalance(bump(state, { servers, spaces: state.config.spaces })));
 }
 
 /** A new version in which one listed server is in another state, rebalanced (see rebalance). */
@@ -164,16 +176,19 @@ export function takeServerOffline(state: CoordinatorState, serverId: ServerId): 
   return { ok: true, state: next, message };
 }
 
-/** server-online: undoes server-offline. The server is AVAILABLE if its daemon is connected, else OFFLINE until it registers. */
-export function bringServerOnline(state: CoordinatorState, serverId: ServerId, connected: boolean): ServerChange {
+/**
+ * server-online: undoes server-offline. The server is AVAILABLE if the coordinator has heard from
+ * its daemon within the failure timeout (`heard`), else FAILED until the daemon registers.
+ */
+export function bringServerOnline(state: CoordinatorState, serverId: ServerId, heard: boolean): ServerChange {
   const s = findListed(state, serverId);
   if ('ok' in s) return s;
   if (s.state !== ServerState.ADMIN_OFFLINE) return { ok: true, state, message: `server ${serverId} was not taken offline (it is ${serverStateName(s.state)}); nothing to do` };
-  if (connected) return { ok: true, state: withServerState(state, serverId, ServerState.AVAILABLE), message: `server ${serverId} is available` };
+  if (heard) return { ok: true, state: withServerState(state, serverId, ServerState.AVAILABLE), message: `server ${serverId} is available` };
   return {
     ok: true,
-    state: withServerState(state, serverId, ServerState.OFFLINE),
-    message: `server ${serverId} is back online, but its daemon is not connected: it becomes available when the daemon registers`,
+    state: withServerState(state, serverId, ServerState.FAILED),
+    message: `server ${serverId} is back online, but the coordinator has not heard from its daemon within the failure timeout: it is failed until the daemon registers`,
   };
 }
 

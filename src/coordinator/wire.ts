@@ -36,6 +36,9 @@ export function decodeCoordinatorRequest(f: Frame, random: (bytes: number) => Bu
         return { kind: 'server-online', ...m.decodeServerRequest(f.body, 'SERVER_ONLINE') };
       case MsgType.SERVER_FORGET:
         return { kind: 'server-forget', ...m.decodeServerRequest(f.body, 'SERVER_FORGET') };
+      case MsgType.HEARTBEAT:
+        m.decodeHeartbeat(f.body);
+        return { kind: 'heartbeat' };
       default:
         return { kind: 'malformed', status: Status.BADREQUEST, message: `unknown message type ${msgTypeName(f.type)}` };
     }
@@ -56,6 +59,8 @@ export function encodeCoordinatorMessage(message: CoordinatorOutgoing): { type: 
       return { type: MsgType.REGISTER_CHALLENGE, body: [message.nonce, message.proof] };
     case 'peer-keys':
       return { type: MsgType.PEER_KEYS, body: m.encodePeerKeys(message.keys) };
+    case 'heartbeat':
+      return { type: MsgType.HEARTBEAT, body: m.encodeHeartbeat(message.failureTimeoutMs) };
     case 'coord-resp':
       return { type: MsgType.COORD_RESP, body: [message.status, message.message] };
     case 'space-list':

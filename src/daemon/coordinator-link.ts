@@ -1,6 +1,13 @@
 // A daemon's link to the coordinator: registers (proving the cluster secret when there is one),
-// subscribes to the configuration, takes the table of peer keys, and reconnects with backoff when
-// the link breaks. What arrives is handed to the daemon through callbacks.
+// subscribes to the configuration, takes the table of peer keys, answers the coordinator's
+// heartbeats, and reconnects with backoff when the link breaks. What arrives is handed to the
+// daemon through callbacks.
+//
+// The coordinator fails a daemon it has not heard from within its failure timeout and closes its
+// connection; a daemon that was frozen (SIGSTOP) finds the connection closed when it wakes, and
+// registers again. A connection cut off silently (no close ever arrives) is caught here: one that
+// has carried nothing for longer than the failure timeout the coordinator last announced (its
+// heartbeats come several times per timeout) is closed, and the daemon connects again.
 
 import * as crypto from 'node:crypto';
 import { ClusterConfig, reviveConfig } from '../common/config';
@@ -17,6 +24,8 @@ const SUBSCRIBE_ID = 3n;
 const CONNECT_TIMEOUT_MS = 5000;
 const RECONNECT_DELAY_MS_MIN = 100;
 const RECONNECT_DELAY_MS_MAX = 2000;
+/** How often a silent link is looked for. */
+const SILENCE_CHECK_MS = 250;
 
 /** The coordinator refused this daemon's registration (or could not prove that it knows the secret). */
 export class RegistrationRefused extends Error {}
@@ -43,15 +52,31 @@ export class CoordinatorLink {
   private reconnectDelayMs = RECONNECT_DELAY_MS_MIN;
   private registerNonce?: Buffer;
   private first?: { resolve: () => void; reject: (e: Error) => void };
+  /** The coordinator's failure timeout, from its last HEARTBEAT: how long the link may stay silent. */
+  private failureTimeoutMs?: number;
+  /** When the link in use last carried a frame (or opened). */
+  private lastFrameAt = 0;
+  private silenceTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: CoordinatorLinkOptions) {}
 
   /** Connects and registers; resolves at the first registration, rejects if it is refused. */
   start(): Promise<void> {
+    this.silenceTimer = setInterval(() => this.checkSilence(), SILENCE_CHECK_MS);
+    this.silenceTimer.unref();
     return new Promise((resolve, reject) => {
       this.first = { resolve, reject };
       this.connect();
     });
+  }
+
+  /** Closes a link that has carried nothing for longer than the coordinator's failure timeout (the close reconnects). */
+  private checkSilence(): void {
+    const conn = this.conn;
+    const timeoutMs = this.failureTimeoutMs;
+    if (!conn || timeoutMs === undefined) return;
+    const silentMs = performance.now() - this.lastFrameAt;
+    if (silentMs > timeoutMs) conn.close(`nothing from the coordinator for ${Math.round(silentMs)} ms (its failure timeout is ${timeoutMs} ms)`);
   }
 
   /** Sends a one-way frame to the coordinator, if the link is up (the core repeats what matters). */
@@ -62,6 +87,7 @@ export class CoordinatorLink {
   stop(): void {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    clearInterval(this.silenceTimer);
     this.conn?.close('stopping');
   }
 
@@ -82,6 +108,7 @@ export class CoordinatorLink {
           },
         });
         this.conn = conn;
+        this.lastFrameAt = performance.now();
         if (this.opts.clusterSecret) {
           // First the challenge: the proof of the secret covers the coordinator's nonce.
           this.registerNonce = crypto.randomBytes(PEER_AUTH.nonceBytes);
@@ -109,8 +136,15 @@ export class CoordinatorLink {
 
   private onFrame(conn: FramedConnection, f: Frame): void {
     if (conn !== this.conn) return;
+    this.lastFrameAt = performance.now();
     try {
       switch (f.type) {
+        case MsgType.HEARTBEAT: {
+          const { failureTimeoutMs } = m.decodeHeartbeat(f.body);
+          if (failureTimeoutMs !== undefined && failureTimeoutMs > 0) this.failureTimeoutMs = failureTimeoutMs;
+          conn.send(MsgType.HEARTBEAT, 0n, m.encodeHeartbeat());
+          return;
+        }
         case MsgType.REGISTER_CHALLENGE:
           return this.onChallenge(conn, f);
         case MsgType.DAEMON_REGISTERED: {

@@ -45,7 +45,16 @@ export interface ScriptOptions {
   /** On unless false: a failing scenario prints the end of the trace. */
   readonly trace?: boolean;
   readonly patience?: ClientPatience;
+  /**
+   * The coordinator's failure timeout in ticks. By default none that a scenario reaches
+   * (SCRIPT_FAILURE_TIMEOUT_TICKS): a scenario that holds a daemon's messages for a while does not
+   * want it failed for that; one about failure detection gives a short one.
+   */
+  readonly failureTimeoutTicks?: number;
 }
+
+/** The default failure timeout of a scripted scenario: longer than any scenario runs. */
+export const SCRIPT_FAILURE_TIMEOUT_TICKS = 1_000_000;
 
 /** A scenario did not reach what it waited for, or the cluster broke an invariant. */
 export class ScriptError extends Error {}
@@ -109,7 +118,7 @@ export class Script {
   private readonly puts = new Map<string, { op: HistoryOp; values: readonly Buffer[]; named: readonly number[] }[]>();
 
   constructor(o: ScriptOptions = {}) {
-    this.world = new World(o.seed ?? 1, o.faults ?? NO_FAULTS, o.trace ?? true);
+    this.world = new World(o.seed ?? 1, o.faults ?? NO_FAULTS, o.trace ?? true, { failureTimeoutTicks: o.failureTimeoutTicks ?? SCRIPT_FAILURE_TIMEOUT_TICKS });
     this.patience = o.patience ?? SCRIPT_PATIENCE;
     this.world.observer = {
       step: (d, ev, ready) => {
@@ -155,9 +164,19 @@ export class Script {
     this.world.restart(id);
   }
 
+  /** The daemon stops taking anything for `ticks` (SIGSTOP), then resumes (SIGCONT). */
+  freeze(id: ServerId, ticks: number): void {
+    this.world.freeze(id, ticks);
+  }
+
   /** Whether the coordinator lists a daemon as available. */
   available(id: ServerId): boolean {
-    return this.config().servers.some((s) => s.id === id && s.state === ServerState.AVAILABLE);
+    return this.serverState(id) === ServerState.AVAILABLE;
+  }
+
+  /** A server's state in the coordinator's configuration now (undefined: not listed). */
+  serverState(id: ServerId): number | undefined {
+    return this.config().servers.find((s) => s.id === id)?.state;
   }
 
   /**
@@ -551,9 +570,10 @@ export class Script {
 
   // ---- internals -----------------------------------------------------------------------------------
 
+  /** Every daemon that runs follows the newest configuration (a crashed or frozen one hears nothing). */
   private daemonsConfigured(): boolean {
     const v = this.config().version;
-    for (const d of this.world.daemons.values()) if (d.alive && d.core && d.core.configVersion < v) return false;
+    for (const d of this.world.daemons.values()) if (d.alive && !d.frozen && d.core && d.core.configVersion < v) return false;
     return true;
   }
 

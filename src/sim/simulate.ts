@@ -6,15 +6,16 @@ import { parseArgs } from 'node:util';
 import { parseSpaceDescription } from '../common/schema-parser';
 import { checkHistory } from './check';
 import { runScenario, ScenarioOptions } from './scenario';
-import { DEFAULT_FAULTS } from './world';
+import { DEFAULT_FAULTS, FaultCounts, NO_FAULT_COUNTS } from './world';
 import { SPACE } from './workload';
 
 const HELP = `usage: npm run simulate -- [options]
 
 Runs whole-cluster histories in one process (coordinator state machine, daemon cores on simulated
 disks, clients, a network that delays, reorders, duplicates, drops and partitions, daemons that
-crash and restart, a daemon joining, a space added and removed) and checks every history: each key
-linearizable, nothing acknowledged lost, searches and counts consistent with the history.
+crash and restart or freeze and resume, the coordinator failing daemons it stops hearing from, a
+daemon joining, a space added and removed) and checks every history: each key linearizable,
+nothing acknowledged lost, searches and counts consistent with the history.
 
   --seeds N     how many seeds to run, from --seed on (default 100)
   --seed S      the first seed (default 1)
@@ -28,7 +29,7 @@ export interface Summary {
   seeds: number;
   failures: number;
   operations: number;
-  faults: { dropped: number; duplicated: number; crashes: number; restarts: number; partitions: number; joins: number; slowWrites: number };
+  faults: FaultCounts;
   firstFailure?: { seed: number; problem: string; trace?: string[] };
 }
 
@@ -42,7 +43,7 @@ export function simulateSeed(o: ScenarioOptions): { problem?: string; operations
 }
 
 export function simulateMany(first: number, count: number, base: Omit<ScenarioOptions, 'seed'>, progress?: (done: number, s: Summary) => void): Summary {
-  const s: Summary = { seeds: 0, failures: 0, operations: 0, faults: { dropped: 0, duplicated: 0, crashes: 0, restarts: 0, partitions: 0, joins: 0, slowWrites: 0 } };
+  const s: Summary = { seeds: 0, failures: 0, operations: 0, faults: { ...NO_FAULT_COUNTS } };
   for (let seed = first; seed < first + count; seed++) {
     const r = simulateSeed({ ...base, seed });
     s.seeds++;
@@ -117,7 +118,7 @@ function main(argv: string[]): number {
   process.stdout.write(
     `${summary.seeds} seeds, ${summary.operations} operations, ${summary.failures} failed in ${seconds.toFixed(1)} s ` +
       `(${Math.round((summary.seeds / seconds) * 60)} seeds/min, ${Math.round(summary.operations / seconds)} operations/s)\n` +
-      `faults: ${f.dropped} messages dropped, ${f.duplicated} duplicated, ${f.crashes} crashes, ${f.restarts} restarts, ${f.partitions} partitions, ${f.joins} joins, ${f.slowWrites} slow disk writes\n`,
+      `faults: ${f.dropped} messages dropped, ${f.duplicated} duplicated, ${f.crashes} crashes, ${f.restarts} restarts, ${f.freezes} freezes, ${f.partitions} partitions, ${f.joins} joins, ${f.slowWrites} slow disk writes; ${f.failed} servers failed by the coordinator\n`,
   );
   if (summary.firstFailure) {
     const { seed, problem, trace } = summary.firstFailure;

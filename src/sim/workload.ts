@@ -125,7 +125,8 @@ export function runKeyOperation(
   const attempt = (n: number) => {
     const space = c.config.spaces.find((s) => s.id === request.spaceId);
     const leader = space ? World.leaderOf(space, request.key) : undefined;
-    if (!space || leader === undefined) {
+    // As real clients do, only an AVAILABLE head is asked; otherwise the client waits for a newer configuration.
+    if (!space || leader === undefined || !World.usable(c.config, leader)) {
       if (n + 1 >= patience.attemptsMax) return finish(undefined, true);
       return w.at(RETRY_DELAY_TICKS, () => attempt(n + 1));
     }
@@ -193,10 +194,10 @@ export function runSearch(
     for (const r of plan.regions) {
       if (!wanted.has(r.id)) continue;
       const head = r.replicas[0];
-      if (head === undefined) continue;
+      if (head === undefined || !World.usable(c.config, head)) continue;
       byHead.set(head, [...(byHead.get(head) ?? []), r.id]);
     }
-    const again: number[] = [...wanted].filter((id) => !plan.regions.some((r) => r.id === id && r.replicas[0] !== undefined));
+    const again: number[] = [...wanted].filter((id) => !plan.regions.some((r) => r.id === id && r.replicas[0] !== undefined && World.usable(c.config, r.replicas[0])));
     let waiting = byHead.size;
     const settle = () => {
       if (--waiting > 0) return;

@@ -1,13 +1,15 @@
 // The whole cluster in one process: the coordinator's core, daemon cores on simulated disks,
 // clients, and a seeded network that delays, reorders, duplicates, drops and partitions.
 // Time is a count of ticks; every event happens at a tick, in a deterministic order, so that a
-// seed replays a run exactly.
+// seed replays a run exactly. The coordinator's core gets a tick every tick and fails daemons it
+// has not heard from (heartbeats on their connections) within its failure timeout; daemons crash
+// and restart, or freeze (a stopped process: nothing reaches it until it resumes).
 
 import { ClusterConfig, EMPTY_CONFIG, findSpace, keyRegion, ServerId, SpaceLayout } from '../common/config';
 import { planSearch } from '../common/planner';
-import { PEER_AUTH, Status } from '../common/protocol';
+import { PEER_AUTH, ServerState, Status } from '../common/protocol';
 import { CoordinatorCore } from '../coordinator/core';
-import { ConnectionId, CoordinatorEvent, CoordinatorOutgoing, CoordinatorReady, CoordinatorRequest } from '../coordinator/core-types';
+import { ConnectionId, CoordinatorEvent, CoordinatorOutgoing, CoordinatorReady, CoordinatorRequest, failureDetection } from '../coordinator/core-types';
 import { CoordinatorState, INITIAL_STATE } from '../coordinator/state';
 import { DaemonCore } from '../daemon/core/core';
 import { ClientReply, ClientRequest, CoordinatorMessage, CoreEvent, PeerMessage, Ready, StoreWrite } from '../daemon/core/types';
@@ -27,11 +29,24 @@ export interface Faults {
   readonly partition: number;
   /** Per batch written: the chance that the disk takes 10 to 60 ticks for it (and those after it). */
   readonly slowDisk: number;
+  /** Per tick: the chance that a live daemon freezes for 5 to 60 ticks (counted with the crashed against crashedMax). */
+  readonly freeze: number;
 }
 
-export const NO_FAULTS: Faults = { drop: 0, duplicate: 0, delayMax: 1, crash: 0, crashedMax: 0, partition: 0, slowDisk: 0 };
+export const NO_FAULTS: Faults = { drop: 0, duplicate: 0, delayMax: 1, crash: 0, crashedMax: 0, partition: 0, slowDisk: 0, freeze: 0 };
 
-export const DEFAULT_FAULTS: Faults = { drop: 0.02, duplicate: 0.02, delayMax: 4, crash: 0.002, crashedMax: 1, partition: 0.002, slowDisk: 0.01 };
+export const DEFAULT_FAULTS: Faults = { drop: 0.02, duplicate: 0.02, delayMax: 4, crash: 0.002, crashedMax: 1, partition: 0.002, slowDisk: 0.01, freeze: 0.002 };
+
+/** The coordinator's failure timeout in random runs, in ticks: shorter than most crashes and freezes (5 to 60 ticks). */
+export const SIM_FAILURE_TIMEOUT_TICKS = 25;
+
+export interface WorldOptions {
+  /** The coordinator's failure timeout in ticks (default SIM_FAILURE_TIMEOUT_TICKS). */
+  readonly failureTimeoutTicks?: number;
+}
+
+/** Real time a simulated tick stands for (the daemon's tick), so that the coordinator's log reads in ms. */
+const SIM_TICK_MS = 10;
 
 /** One line for a trace. */
 function describeEvent(ev: Parameters<DaemonCore['step']>[0]): string {
@@ -103,6 +118,11 @@ export interface SimDaemon {
   diskFreeAt: number;
   /** Its connection to the coordinator in this life, once it connected. */
   link?: SimLink;
+  /** It registered in this life (a later registration is a reconnection, which the core is told of). */
+  registered: boolean;
+  /** Stopped (SIGSTOP): what reaches it waits in `thawQueue`, in order, until it resumes. */
+  frozen: boolean;
+  thawQueue: (() => void)[];
 }
 
 /** Who holds the other end of a connection to the coordinator. */
@@ -238,7 +258,12 @@ export interface FaultCounts {
   partitions: number;
   joins: number;
   slowWrites: number;
+  freezes: number;
+  /** Servers the coordinator marked FAILED (not heard from within its failure timeout). */
+  failed: number;
 }
+
+export const NO_FAULT_COUNTS: Readonly<FaultCounts> = { dropped: 0, duplicated: 0, crashes: 0, restarts: 0, partitions: 0, joins: 0, slowWrites: 0, freezes: 0, failed: 0 };
 
 /** A client of the simulated cluster: sends a request and waits, bounded, for the reply. */
 export interface SimClient {
@@ -265,7 +290,7 @@ export class World {
   readonly clients: SimClient[] = [];
   private readonly cut = new Set<string>();
   private nextRequestId = 1;
-  readonly faultCounts: FaultCounts = { dropped: 0, duplicated: 0, crashes: 0, restarts: 0, partitions: 0, joins: 0, slowWrites: 0 };
+  readonly faultCounts: FaultCounts = { ...NO_FAULT_COUNTS };
   /** The first invariant a core or disk broke, if any: the run fails with it. */
   failure?: Error;
   /** Every event handled, one line each, when tracing. */
@@ -279,11 +304,18 @@ export class World {
     seed: number,
     public faults: Faults,
     trace = false,
+    opts: WorldOptions = {},
   ) {
     this.rng = new Rng(seed);
     this.trace = trace ? [] : undefined;
-    this.coordinator = new CoordinatorCore({ state: INITIAL_STATE });
+    const timeoutTicks = opts.failureTimeoutTicks ?? SIM_FAILURE_TIMEOUT_TICKS;
+    this.coordinator = new CoordinatorCore({ state: INITIAL_STATE, failure: failureDetection(timeoutTicks * SIM_TICK_MS, SIM_TICK_MS) });
     this.coordinatorStep({ type: 'start' });
+    const tick = () => {
+      this.coordinatorStep({ type: 'tick' });
+      this.at(1, tick);
+    };
+    this.at(1, tick);
   }
 
   private log(line: string): void {
@@ -384,6 +416,8 @@ export class World {
   /** Hands a core an event and carries out what it returns. */
   private feed(d: SimDaemon, ev: Parameters<DaemonCore['step']>[0]): void {
     if (!d.alive || !d.core) return;
+    // A stopped process takes nothing; its timer fires once when it resumes (ticks are not caught up).
+    if (d.frozen) return ev.type === 'tick' ? undefined : this.whenThawed(d, () => this.feed(d, ev));
     const core = d.core;
     if (this.trace && ev.type !== 'tick') this.log(`d${core.serverId} <- ${describeEvent(ev)}`);
     const incarnation = d.incarnation;
@@ -433,13 +467,40 @@ export class World {
     d.alive = true;
     d.link = undefined;
     d.core = undefined;
+    d.registered = false;
+    d.frozen = false;
+    d.thawQueue = [];
     if (d.id !== undefined) this.startCore(d, d.id);
     const incarnation = d.incarnation;
-    this.at(this.rng.between(1, 3), () => {
-      if (!d.alive || d.incarnation !== incarnation) return;
-      d.link = this.openLink({ kind: 'daemon', daemon: d, incarnation });
-      this.toCoordinator(d.link, { kind: 'register', token: d.token, host: `10.0.0.${d.index}`, port: 2012, freshKey: this.freshBytes(PEER_AUTH.keyBytes) });
-    });
+    this.at(this.rng.between(1, 3), () => this.connectDaemon(d, incarnation));
+  }
+
+  /** The daemon (of life `incarnation`) connects to the coordinator and registers. */
+  private connectDaemon(d: SimDaemon, incarnation: number): void {
+    if (!d.alive || d.incarnation !== incarnation) return;
+    d.link = this.openLink({ kind: 'daemon', daemon: d, incarnation });
+    this.toCoordinator(d.link, { kind: 'register', token: d.token, host: `10.0.0.${d.index}`, port: 2012, freshKey: this.freshBytes(PEER_AUTH.keyBytes) });
+  }
+
+  /**
+   * The coordinator closed a daemon's connection (it failed it, or a newer registration replaced
+   * it): the daemon notices a little later, or when it resumes, and connects again.
+   */
+  private daemonLosesLink(link: SimLink): void {
+    if (link.owner.kind !== 'daemon') return;
+    const { daemon: d, incarnation } = link.owner;
+    const reconnect = () => {
+      if (!d.alive || d.incarnation !== incarnation || d.link !== link) return;
+      if (d.frozen) return this.whenThawed(d, reconnect);
+      this.log(`d${d.id ?? d.token} lost its coordinator link; reconnects`);
+      this.connectDaemon(d, incarnation);
+    };
+    this.at(this.rng.between(1, 3), reconnect);
+  }
+
+  /** Runs `run` when the frozen daemon resumes, after what reached it before. */
+  private whenThawed(d: SimDaemon, run: () => void): void {
+    d.thawQueue.push(run);
   }
 
   private startCore(d: SimDaemon, serverId: ServerId): void {
@@ -460,7 +521,7 @@ export class World {
    */
   addDaemon(): SimDaemon {
     const index = this.machines.length + 1;
-    const d: SimDaemon = { index, token: `daemon-${index}`, id: undefined, disk: new SimDisk(), incarnation: 0, alive: false, diskFreeAt: 0 };
+    const d: SimDaemon = { index, token: `daemon-${index}`, id: undefined, disk: new SimDisk(), incarnation: 0, alive: false, diskFreeAt: 0, registered: false, frozen: false, thawQueue: [] };
     this.machines.push(d);
     this.startDaemon(d);
     return d;
@@ -472,11 +533,39 @@ export class World {
     this.log(`d${id} crashes`);
     d.alive = false;
     d.core = undefined;
+    d.frozen = false;
+    d.thawQueue = [];
     d.disk.crash();
     this.faultCounts.crashes++;
     // The coordinator sees the daemon's connection close.
     const delay = this.rng.between(1, 5);
     if (d.link) this.closeLink(d.link, delay);
+  }
+
+  /**
+   * A daemon stops (SIGSTOP) for `ticks`: nothing it was sent, or its disk completed, reaches its
+   * core until it resumes, and it sends nothing; then all of it arrives, in order.
+   */
+  freeze(id: ServerId, ticks: number): void {
+    const d = this.daemons.get(id)!;
+    if (!d.alive || d.frozen) return;
+    this.log(`d${id} freezes for ${ticks} ticks`);
+    d.frozen = true;
+    this.faultCounts.freezes++;
+    const incarnation = d.incarnation;
+    this.at(ticks, () => {
+      if (d.incarnation === incarnation) this.thaw(d);
+    });
+  }
+
+  /** A frozen daemon resumes: what reached it meanwhile runs now, in order. */
+  thaw(d: SimDaemon): void {
+    if (!d.alive || !d.frozen) return;
+    this.log(`d${d.id} resumes (${d.thawQueue.length} waiting)`);
+    d.frozen = false;
+    const waiting = d.thawQueue;
+    d.thawQueue = [];
+    for (const run of waiting) run();
   }
 
   restart(id: ServerId): void {
@@ -498,11 +587,14 @@ export class World {
 
   /** Hands the coordinator's core an event and carries out what it returns. */
   private coordinatorStep(ev: CoordinatorEvent): void {
-    const version = this.coordinator.state.config.version;
-    if (this.trace) this.log(`c <- ${describeCoordinatorEvent(ev)}`);
+    const before = this.coordinator.state.config;
+    const version = before.version;
+    if (this.trace && ev.type !== 'tick') this.log(`c <- ${describeCoordinatorEvent(ev)}`);
     const r = this.coordinator.step(ev);
     const config = this.coordinator.state.config;
     if (config.version !== version) {
+      for (const s of config.servers)
+        if (s.state === ServerState.FAILED && before.servers.find((x) => x.id === s.id)?.state !== ServerState.FAILED) this.faultCounts.failed++;
       this.configs.set(config.version, config);
       this.log(`configuration ${config.version}`);
     }
@@ -519,6 +611,7 @@ export class World {
     for (const c of r.close) {
       const link = this.links.get(c.conn);
       if (!link) throw new Error(`the coordinator closed connection ${c.conn}, which it did not have`);
+      if (link.open) this.daemonLosesLink(link);
       this.closeLink(link, 1);
     }
     if (r.persist) {
@@ -583,6 +676,7 @@ export class World {
       throw new Error(`the coordinator sent configuration ${message.config.version} before persisting it (on disk: ${durable.config.version})`);
     if (message.kind === 'registered' && !durable.peerKeys[message.serverId]?.equals(message.peerKey))
       throw new Error(`the coordinator sent server ${message.serverId} a peer key not on disk`);
+    if (message.kind === 'heartbeat' && link.owner.kind !== 'daemon') throw new Error(`the coordinator sent a heartbeat to a ${link.owner.kind}'s connection`);
     if (message.kind === 'peer-keys') {
       if (link.owner.kind !== 'daemon') throw new Error(`the coordinator sent peer keys to a ${link.owner.kind}'s connection`);
       for (const [id, key] of message.keys) if (!durable.peerKeys[id]?.equals(key)) throw new Error(`the coordinator sent server ${id}'s peer key before persisting it`);
@@ -609,7 +703,10 @@ export class World {
     }
     const d = owner.daemon;
     if (!d.alive || d.incarnation !== owner.incarnation) return;
+    if (d.frozen) return this.whenThawed(d, () => this.atOwner(link, message));
     switch (message.kind) {
+      case 'heartbeat':
+        return this.toCoordinator(link, { kind: 'heartbeat' });
       case 'registered':
         return this.onRegistered(d, link, message.serverId);
       case 'peer-keys':
@@ -634,6 +731,9 @@ export class World {
       this.daemons.set(serverId, d);
       this.startCore(d, serverId);
     } else if (d.id !== serverId) throw new Error(`the coordinator gave ${d.token} server id ${serverId}; it had ${d.id}`);
+    // Registered again in the same life (its link was closed): the core is told, as the daemon shell does.
+    if (d.registered) this.feed(d, { type: 'coordinator-link' });
+    d.registered = true;
     this.toCoordinator(link, { kind: 'subscribe' });
   }
 
@@ -673,13 +773,13 @@ export class World {
   /** One tick's worth of random faults: crashes (and restarts later), partitions (healed later). */
   injectFaults(): void {
     const f = this.faults;
-    const live = [...this.daemons].filter(([, d]) => d.alive).map(([id]) => id);
+    const live = [...this.daemons].filter(([, d]) => d.alive && !d.frozen).map(([id]) => id);
     const down = this.daemons.size - live.length;
     if (live.length > 1 && down < f.crashedMax && this.rng.chance(f.crash)) {
       const id = this.rng.pick(live);
       this.crash(id);
       this.at(this.rng.between(5, 60), () => this.restart(id));
-    }
+    } else if (live.length > 1 && down < f.crashedMax && this.rng.chance(f.freeze)) this.freeze(this.rng.pick(live), this.rng.between(5, 60));
     if (this.rng.chance(f.partition)) {
       const nodes: Node[] = [{ kind: 'coordinator' }, ...[...this.daemons.keys()].map((id): Node => ({ kind: 'daemon', id })), ...this.clients.map((c): Node => ({ kind: 'client', id: c.id }))];
       const a = this.rng.pick(nodes);
@@ -771,11 +871,12 @@ export class World {
     }
   }
 
-  /** Ends every fault: no more lost or repeated messages, partitions healed, holds released, crashed daemons restarted. */
+  /** Ends every fault: no more lost or repeated messages, partitions healed, holds released, frozen daemons resumed, crashed ones restarted. */
   heal(): void {
     this.faults = { ...NO_FAULTS, delayMax: this.faults.delayMax };
     this.cut.clear();
     for (const { hold } of [...this.holds]) this.release(hold);
+    for (const d of this.daemons.values()) this.thaw(d);
     for (const [id, d] of this.daemons) if (!d.alive) this.restart(id);
   }
 
@@ -805,6 +906,11 @@ export class World {
   /** The point leader of a key in a client's configuration. */
   static leaderOf(space: SpaceLayout, key: Buffer): ServerId | undefined {
     return keyRegion(space, key).replicas[0];
+  }
+
+  /** Whether a client may ask a server: only an AVAILABLE one, as real clients do. */
+  static usable(config: ClusterConfig, id: ServerId): boolean {
+    return config.servers.some((s) => s.id === id && s.state === ServerState.AVAILABLE);
   }
 
   static plan = planSearch;

@@ -117,6 +117,7 @@ main(void)
     CHECK(HYPERDEX_MSG_SERVER_OFFLINE == 0x010e);
     CHECK(HYPERDEX_MSG_SERVER_ONLINE == 0x010f);
     CHECK(HYPERDEX_MSG_SERVER_FORGET == 0x0110);
+    CHECK(HYPERDEX_MSG_HEARTBEAT == 0x0111);
     CHECK(HYPERDEX_MSG_REPLICA_WRITE == 0x0301);
     CHECK(HYPERDEX_MSG_REPLICA_ACK == 0x0302);
     CHECK(HYPERDEX_MSG_REGION_RESET == 0x0303);
@@ -161,7 +162,8 @@ main(void)
     CHECK(same_name(hyperdex_msgtype_name(0x010d), "HYPERDEX_MSG_PEER_KEYS"));
     CHECK(same_name(hyperdex_msgtype_name(0x010e), "HYPERDEX_MSG_SERVER_OFFLINE"));
     CHECK(same_name(hyperdex_msgtype_name(0x0110), "HYPERDEX_MSG_SERVER_FORGET"));
-    CHECK(hyperdex_msgtype_name(0x0111) == NULL);
+    CHECK(same_name(hyperdex_msgtype_name(0x0111), "HYPERDEX_MSG_HEARTBEAT"));
+    CHECK(hyperdex_msgtype_name(0x0112) == NULL);
     CHECK(hyperdex_msgtype_name(0x0300) == NULL);
     CHECK(same_name(hyperdex_msgtype_name(HYPERDEX_MSG_REPLICA_WRITE), "HYPERDEX_MSG_REPLICA_WRITE"));
     CHECK(same_name(hyperdex_msgtype_name(0x0304), "HYPERDEX_MSG_REGION_HANDOFF"));
@@ -190,7 +192,7 @@ main(void)
     check_table("datatypes", hyperdex_datatype_count, hyperdex_datatype_at, datatype_name,
                 HYPERDEX_DATATYPE_PREFIX, 25, 0, 0xffff);
     check_table("msgtypes", hyperdex_msgtype_count, hyperdex_msgtype_at, hyperdex_msgtype_name,
-                HYPERDEX_MSGTYPE_PREFIX, 38, 0, 0xffff);
+                HYPERDEX_MSGTYPE_PREFIX, 39, 0, 0xffff);
     check_table("atomicflags", hyperdex_atomicflag_count, hyperdex_atomicflag_at,
                 hyperdex_atomicflag_name, HYPERDEX_ATOMICFLAG_PREFIX, 3, 0, 0xffff);
     check_table("funcops", hyperdex_funcop_count, hyperdex_funcop_at, hyperdex_funcop_name,

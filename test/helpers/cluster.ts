@@ -172,15 +172,18 @@ export interface CoordinatorProc extends Proc {
  * ports. With a cluster secret (DIR/cluster-secret, created by the coordinator) unless `secret`
  * is false; startDaemon gives it to the daemons.
  */
-export async function startCoordinator(t: Scope, opts: { legacy?: boolean; dataDir?: string; port?: number; secret?: boolean; logging?: string } = {}): Promise<CoordinatorProc> {
+export async function startCoordinator(
+  t: Scope,
+  opts: { legacy?: boolean; dataDir?: string; port?: number; secret?: boolean; logging?: string; failureTimeoutMs?: number } = {},
+): Promise<CoordinatorProc> {
   const dataDir = opts.dataDir ?? tempDir(t, 'coord');
   const port = String(opts.port ?? 0);
   const logging = opts.logging ?? 'warn';
   const secretFile = opts.secret === false ? undefined : path.join(dataDir, 'cluster-secret');
-  const secretArgs = secretFile === undefined ? [] : ['--cluster-secret-file', secretFile];
+  const extra = [...(secretFile === undefined ? [] : ['--cluster-secret-file', secretFile]), ...(opts.failureTimeoutMs === undefined ? [] : ['--failure-timeout-ms', String(opts.failureTimeoutMs)])];
   const p = opts.legacy
-    ? startProcess(t, 'hyperdex-coordinator', ['--host-port', port, '--control-port', '0', '--data', dataDir, '--logging', logging, ...secretArgs])
-    : startProcess(t, 'hyperdex', ['coordinator', '-f', '-l', '127.0.0.1', '-p', port, '-D', dataDir, '--logging', logging, ...secretArgs]);
+    ? startProcess(t, 'hyperdex-coordinator', ['--host-port', port, '--control-port', '0', '--data', dataDir, '--logging', logging, ...extra])
+    : startProcess(t, 'hyperdex', ['coordinator', '-f', '-l', '127.0.0.1', '-p', port, '-D', dataDir, '--logging', logging, ...extra]);
   const m = await waitForOutput(p, /serving on 127\.0\.0\.1:(\d+)(?: and port (\d+))?/);
   return { ...p, host: '127.0.0.1', port: Number(m[1]), controlPort: m[2] ? Number(m[2]) : undefined, dataDir, secretFile };
 }
@@ -218,7 +221,7 @@ export async function startDaemon(t: Scope, coord: { port: number; secretFile: s
 }
 
 /** A coordinator and one daemon (with a cluster secret unless `secret` is false). */
-export async function startCluster(t: Scope, opts: { legacy?: boolean; secret?: boolean } = {}): Promise<{ coord: CoordinatorProc; daemon: DaemonProc }> {
+export async function startCluster(t: Scope, opts: { legacy?: boolean; secret?: boolean; failureTimeoutMs?: number } = {}): Promise<{ coord: CoordinatorProc; daemon: DaemonProc }> {
   const coord = await startCoordinator(t, opts);
   const daemon = await startDaemon(t, coord, opts);
   return { coord, daemon };
