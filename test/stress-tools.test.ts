@@ -176,5 +176,7 @@ test('the verdict: CONSISTENT, INCONSISTENT with the first 10 described, GAVE UP
   t.true(down.stopped);
   const g = lines(down);
   t.is(g.status, 1);
-  t.regex(g.out[0], /^GAVE UP: no operation succeeded for \d+ s; the last failed with COORDFAIL: down; 1 writes, 0 reads, [2-9]\d* failed operations, 0 inconsistencies in 1\.3 s$/);
+  // With a give-up time of 1 ms, a slow machine may give up at the first failure already (then
+  // persist makes no attempt): one write attempted or none, and at least one failure.
+  t.regex(g.out[0], /^GAVE UP: no operation succeeded for \d+ s; the last failed with COORDFAIL: down; [01] writes, 0 reads, [1-9]\d* failed operations, 0 inconsistencies in 1\.3 s$/);
 });
