@@ -83,11 +83,12 @@ export class PointLeader {
     const before = base?.values ? (base as StoredObject) : undefined;
     let state = before;
     let changed = false;
-    const outcomes: Outcome[] = [];
-    for (const w of group) {
+    const outcomes = new Array<Outcome>(group.length);
+    for (let i = 0; i < group.length; i++) {
+      const w = group[i];
       const r = applyAtomic(space.spec, slot.key, state, w.request!);
       w.request = null;
-      outcomes.push(r.outcome);
+      outcomes[i] = r.outcome;
       if (r.next || r.erase) {
         state = r.next;
         changed = true;

@@ -63,23 +63,26 @@ export interface Slot {
   writes: PendingWrite[];
 }
 
-/** A slot's list that has had no entry: shared, and frozen so that a push on it throws. */
+/**
+ * A slot's list that has had no entry: shared, and frozen so that a push on it throws. The first
+ * entry makes a list of one as a literal, one entry long (a push onto [] makes room for 17).
+ */
 export const NONE: never[] = Object.freeze([]) as unknown as never[];
 
 /** Work for a key, run in order once its record is known and it is free. */
 export function enqueue(slot: Slot, work: (slot: Slot) => void): void {
-  if (slot.queue === NONE) slot.queue = [];
-  slot.queue.push(work);
+  if (slot.queue === NONE) slot.queue = [work];
+  else slot.queue.push(work);
 }
 
 export function addReader(slot: Slot, reader: (slot: Slot) => void): void {
-  if (slot.readers === NONE) slot.readers = [];
-  slot.readers.push(reader);
+  if (slot.readers === NONE) slot.readers = [reader];
+  else slot.readers.push(reader);
 }
 
 export function addWrite(slot: Slot, write: PendingWrite): void {
-  if (slot.writes === NONE) slot.writes = [];
-  slot.writes.push(write);
+  if (slot.writes === NONE) slot.writes = [write];
+  else slot.writes.push(write);
 }
 
 /** Up to `max` of the writes waiting on a slot, in order, taken off it. */
