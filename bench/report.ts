@@ -151,7 +151,7 @@ export function floorNote(floor: FloorSummary, ceiling: Record<string, number | 
   return `\nStorage floor: classic-level alone, no network, ${floor.entries_per_put} LevelDB entries per put (kv's): ` +
     `${fmtOps(floor.puts_per_s)} puts/s at ${floor.batch_puts} per batch, ${floor.cpu_us_per_put} µs CPU per put; ` +
     `one put awaited: p50 ${floor.latency_p50_us} µs, p99 ${floor.latency_p99_us} µs.\n` +
-    (floor.store ? `The same puts through the daemon's store (LevelObjectStore), no network: ${fmtOps(floor.store.puts_per_s)} puts/s, ` +
+    (floor.store ? `The same puts through the daemon's store (LevelDaemonStore), no network: ${fmtOps(floor.store.puts_per_s)} puts/s, ` +
       `${floor.store.cpu_us_per_put} µs CPU per put.\n` : '') +
     `Best put ratio to Redis that this floor allows at 4x64: ${per(ceiling, (x) => `${x.toFixed(2)}x`)}. ` +
     `HyperDex's put at 4x64 reached ${per(hyperdexPut, (x) => `${Math.round((x / floor.puts_per_s) * 100)}%`)} of the floor.\n` +

@@ -1,11 +1,12 @@
 // The storage floor: what classic-level alone does on this machine with the LevelDB writes of the
 // benchmark's put, with no network, no protocol and no daemon. A put of kv (which has a secondary
 // subspace, as the search workloads need) writes three entries in one batch: its record in the key
-// subspace, its record in the secondary subspace, and that subspace's index entry (storage.ts).
+// subspace, its record in the secondary subspace, and that subspace's index entry
+// (src/daemon/store/level-keys.ts).
 // A daemon can go no faster than this, so the put's ratio to Redis (which keeps nothing on disk)
 // has a ceiling of floor / Redis, measured in the same run.
 //
-// Then the same puts through the daemon's own store (LevelObjectStore: its object cache, memory
+// Then the same puts through the daemon's own store (LevelDaemonStore: its object cache, memory
 // index and write batching over classic-level), to show what that layer adds.
 //
 // Run by bench/compare.ts in a process of its own before any server starts, so that the CPU it
@@ -16,7 +17,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { LevelObjectStore } from '../src/daemon/storage';
+import { StoreWrite } from '../src/daemon/core/types';
+import { LevelDaemonStore } from '../src/daemon/store/level';
 import { percentile, round1 } from './report';
 
 export interface StorageFloor {
@@ -37,7 +39,7 @@ export interface StorageFloor {
   store?: StoreLayer;
 }
 
-/** The same puts through the daemon's store (LevelObjectStore): what it adds to classic-level. */
+/** The same puts through the daemon's store (LevelDaemonStore): what it adds to classic-level. */
 export interface StoreLayer {
   puts_per_s: number;
   cpu_us_per_put: number;
@@ -170,19 +172,20 @@ export async function measureStorageFloor(dir: string, keys: number, seconds: nu
 }
 
 /**
- * Puts through LevelObjectStore, as the daemon makes them for a put of kv whose region and
- * secondary region it holds: the secondary subspace's record with its coordinate (record and
- * index entry) and the key subspace's record, each told to a callback, in groups of `batch` puts
- * with two groups in flight (written as two LevelDB batches, one after the other). No network, no
- * protocol, no locks: the rest of a daemon's cost per put is above this. Keys of the groups in
- * flight differ, as the daemon's key locks make them.
+ * Puts through LevelDaemonStore, as the daemon makes them for a put of kv whose region and
+ * secondary region it holds: the key subspace's record and the secondary subspace's record with
+ * its coordinate (record and index entry), in one write() per group of `batch` puts (the daemon's
+ * shell makes one write() per turn of the event loop, of all the puts the turn brought), with two
+ * groups in flight (written as two LevelDB batches, one after the other). No network, no protocol,
+ * no core: the rest of a daemon's cost per put is above this. Keys of the groups in flight differ,
+ * as the core makes them (a key's next write waits for its last).
  */
 export async function measureStoreLayer(dir: string, keys: number, seconds: number): Promise<StoreLayer> {
   if (!(Number.isInteger(keys) && keys >= 1)) throw new Error(`store layer: bad key count ${keys}`);
   // Fewer groups in flight, and smaller ones, when there are too few keys for two of 256.
   const groupsInFlight = Math.min(IN_FLIGHT, keys);
   const batch = Math.min(BATCH_PUTS, Math.floor(keys / groupsInFlight));
-  const store = await LevelObjectStore.open(dir);
+  const store = await LevelDaemonStore.open(dir);
   try {
     const v = alphabet(100);
     const objects = Array.from({ length: keys }, (_, i) => {
@@ -191,19 +194,17 @@ export async function measureStoreLayer(dir: string, keys: number, seconds: numb
       return { key: Buffer.from(`key${i}`), values: [v, Buffer.alloc(8), sec], coord: BigInt(i) << 20n };
     });
     let version = 1;
-    const put = (i: number) =>
-      new Promise<void>((resolve, reject) => {
-        const o = objects[i];
-        let pending = 2;
-        const done = () => --pending === 0 && resolve();
-        const obj = { version, values: o.values };
-        store.putThen(1, 1, 5, o.key, obj, o.coord, done, reject);
-        store.putThen(1, 0, 3, o.key, obj, undefined, done, reject);
-      });
+    /** A put's two writes, added to a group's batch. */
+    const put = (writes: StoreWrite[], i: number) => {
+      const o = objects[i];
+      const record = { version, values: o.values };
+      writes.push({ op: 'put', spaceId: 1, subspace: 0, regionId: 3, key: o.key, record });
+      writes.push({ op: 'put', spaceId: 1, subspace: 1, regionId: 5, key: o.key, record, coord: o.coord });
+    };
     for (let i = 0; i < keys; i += LOAD_BATCH_PUTS) {
-      const group: Promise<void>[] = [];
-      for (let j = i; j < Math.min(keys, i + LOAD_BATCH_PUTS); j++) group.push(put(j));
-      await Promise.all(group);
+      const writes: StoreWrite[] = [];
+      for (let j = i; j < Math.min(keys, i + LOAD_BATCH_PUTS); j++) put(writes, j);
+      await store.write(writes);
     }
     // A random order of the keys, walked through: consecutive groups share no key.
     const next = xorshift(0x5eed);
@@ -214,15 +215,15 @@ export async function measureStoreLayer(dir: string, keys: number, seconds: numb
     }
     let at = 0;
     let puts = 0;
-    const inFlight: Promise<unknown>[] = [];
+    const inFlight: Promise<void>[] = [];
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000) {
       if (inFlight.length >= groupsInFlight) await inFlight.shift();
       version++;
-      const group: Promise<void>[] = [];
-      for (let j = 0; j < batch; j++, at = (at + 1) % keys) group.push(put(order[at]));
-      inFlight.push(Promise.all(group));
+      const writes: StoreWrite[] = [];
+      for (let j = 0; j < batch; j++, at = (at + 1) % keys) put(writes, order[at]);
+      inFlight.push(store.write(writes));
       puts += batch;
     }
     await Promise.all(inFlight);
@@ -243,7 +244,7 @@ if (require.main === module) {
   if (process.argv.includes('--help')) {
     process.stdout.write('usage: node dist/bench/storage-floor.js [keys=N] [seconds=S] [entries=1|2|3]\n' +
       'Measures classic-level alone with the LevelDB writes of a put of kv (3 entries; 1: the key record\n' +
-      'alone; 2: with the index entry), then the same puts through the daemon\'s store (LevelObjectStore);\n' +
+      'alone; 2: with the index entry), then the same puts through the daemon\'s store (LevelDaemonStore);\n' +
       'prints one JSON line.\n');
   } else {
     const fail = (e: Error) => {

@@ -123,7 +123,7 @@ test('npm run bench in smoke mode: a table, a JSON record and a chart for every 
   t.is(floor.entries_per_put, 3);
   for (const k of ['puts_per_s', 'cpu_us_per_put', 'latency_p50_us', 'latency_p99_us']) t.true(floor[k] > 0, `storage_floor.${k}: ${floor[k]}`);
   t.true(floor.store.puts_per_s > 0 && floor.store.cpu_us_per_put > 0, JSON.stringify(floor.store));
-  t.regex(bench.out, /^The same puts through the daemon's store \(LevelObjectStore\), no network: /m);
+  t.regex(bench.out, /^The same puts through the daemon's store \(LevelDaemonStore\), no network: /m);
   t.is(floor.put_ceiling_vs_redis.uniform, Math.round((floor.puts_per_s / rec.results.put.uniform['4x64'].redis.ops_per_s) * 100) / 100);
   t.regex(bench.out, /^Storage floor: classic-level alone, .* puts\/s at 256 per batch/m);
   t.regex(bench.out, /^Best put ratio to Redis that this floor allows at 4x64: \d+\.\d\dx \(uniform\)/m);

@@ -173,8 +173,10 @@ suite('drop-space drops every region and intent of the space, and nothing of ano
     put(region(2, 1, 20), key('a'), 1, values('other'), 3n),
     intent(2, key('a'), 1, null, values('other')),
   ]);
+  t.true(await peekAgrees(store, KEYS, key('a')));
   await store.write([dropSpace(1)]);
   const check = async () => {
+    t.true([undefined, null].includes(store.peek(KEYS, key('a')) as null | undefined), 'peek knows no record of a dropped space');
     for (const a of [KEYS, KEYS_B, SECONDARY]) t.deepEqual(await store.scan(a), []);
     t.deepEqual(await store.scan(SECONDARY, WHOLE), []);
     t.is(await store.load(KEYS, key('a')), null);
@@ -298,6 +300,10 @@ suite('a scan reads one moment: batches written after it began are not in it', a
 
   const whole = store.scan(KEYS);
   const interval = store.scan(SECONDARY, [0n, 99n]);
+  // A narrow interval too (the LevelDB store answers it from memory), with a row the later batches
+  // move away and one they bring.
+  const narrow = store.scan(SECONDARY, [5n, 5n]);
+  const narrowLater = store.scan(SECONDARY, [50n, 51n]);
   const later = [
     store.write([put(KEYS, key(0), 3, values('new')), put(KEYS, key('new'), 1, values('new'))]),
     store.write([dropRegion(KEYS), put(SECONDARY, key(5), 2, values('moved'), 1000n), put(SECONDARY, key('new'), 1, values('n'), 50n)]),
@@ -311,7 +317,26 @@ suite('a scan reads one moment: batches written after it began are not in it', a
     rows.find(([k]) => k === 'key5'),
     ['key5', { version: 1, values: ['v5'] }],
   );
+  t.deepEqual(plainRows(await narrow), [['key5', { version: 1, values: ['v5'] }]]);
+  t.deepEqual(plainRows(await narrowLater), [['key50', { version: 1, values: ['v50'] }], ['key51', { version: 1, values: ['v51'] }]]);
   t.deepEqual(plainRows(await store.scan(KEYS)), [], 'the writes are seen by a scan after them');
+  t.false(plainRows(await store.scan(SECONDARY, [5n, 5n])).some(([k]) => k === 'key5'), 'the move is seen by a scan after it');
+  t.deepEqual(plainRows(await store.scan(SECONDARY, [50n, 50n])).find(([k]) => k === 'new'), ['new', { version: 1, values: ['n'] }]);
+});
+
+suite('close waits for the batches written before it, which a reopened store holds', async (t, b) => {
+  const place = b.place(t);
+  let store = await place.open();
+  const writes = [
+    store.write([put(KEYS, key('a'), 1, values('x')), intent(1, key('a'), 1, null, values('x'))]),
+    store.write([put(SECONDARY, key('a'), 1, values('x'), 4n)]),
+  ];
+  await store.close();
+  await Promise.all(writes);
+  store = await place.open();
+  t.deepEqual(plain(await store.load(KEYS, key('a'))), { version: 1, values: ['x'] });
+  t.deepEqual(plainRows(await store.scan(SECONDARY, [4n, 4n])), [['a', { version: 1, values: ['x'] }]]);
+  t.is(store.intents().length, 1);
 });
 
 suite('a closed store refuses calls', async (t, b) => {
@@ -404,13 +429,15 @@ async function checkAgainst(t: import('ava').ExecutionContext, store: DaemonStor
     const expected = [...rows.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([k, r]) => [k, r.record]);
     t.deepEqual(plainRows(await store.scan(a)), expected as [string, Plain][], `step ${step}: scan ${JSON.stringify(a)}`);
     if (a.subspace === 0) continue;
+    // A narrow interval and a wide one (the LevelDB store reads the first from memory, the second from LevelDB).
     const lo = BigInt(rng.below(COORDS_MAX));
-    const hi = lo + BigInt(rng.below(4));
-    const gotRows = plainRows(await store.scan(a, [lo, hi]));
-    const got = new Map(gotRows);
-    if (got.size !== gotRows.length) t.fail(`step ${step}: interval [${lo}, ${hi}] of ${JSON.stringify(a)} has a key twice`);
-    for (const [k, r] of rows) if (r.coord! >= lo && r.coord! <= hi && !got.has(k)) t.fail(`step ${step}: interval [${lo}, ${hi}] of ${JSON.stringify(a)} misses ${k}`);
-    for (const [k, r] of got) if (JSON.stringify(r) !== JSON.stringify(rows.get(k)?.record)) t.fail(`step ${step}: interval scan row ${k} is not the object`);
+    for (const hi of [lo + BigInt(rng.below(4)), COORD_MAX - BigInt(rng.below(2))]) {
+      const gotRows = plainRows(await store.scan(a, [lo, hi]));
+      const got = new Map(gotRows);
+      if (got.size !== gotRows.length) t.fail(`step ${step}: interval [${lo}, ${hi}] of ${JSON.stringify(a)} has a key twice`);
+      for (const [k, r] of rows) if (r.coord! >= lo && r.coord! <= hi && !got.has(k)) t.fail(`step ${step}: interval [${lo}, ${hi}] of ${JSON.stringify(a)} misses ${k}`);
+      for (const [k, r] of got) if (JSON.stringify(r) !== JSON.stringify(rows.get(k)?.record)) t.fail(`step ${step}: interval scan row ${k} is not the object`);
+    }
   }
   t.deepEqual(plainIntents(store.intents()), [...model.intents.values()].sort((a, b) => a.spaceId - b.spaceId || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), `step ${step}: intents`);
 }

@@ -1,134 +1,125 @@
-// The search index of the secondary subspaces (src/daemon/storage.ts, Daemon.matching): entries by
-// coordinate on the subspace's first axis, kept exact through puts that move an object within its
-// region or out of it, deletes, reopening, dropSpace, and region moves between daemons; and a
-// search that narrows that axis examines only the objects in its interval.
+// The search index of the secondary subspaces (src/daemon/store/level.ts, core/searches.ts):
+// entries by coordinate on the subspace's first axis, kept exact through puts that move an object
+// within its region or out of it, deletes, failed batches, reopening, a dropped space, and region
+// moves between daemons; and a search that narrows that axis examines only the objects in its
+// interval.
 //
 // The store tests compare against a model kept here. The daemon tests run two daemons in this
 // process (to read their searchStats) against a real coordinator process; the expected results
 // are computed here from the values put.
 
 import test from 'ava';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { ClassicLevel } from 'classic-level';
 
 import { Client, HyperObject } from '../src/client/client';
-import { StoredObject } from '../src/daemon/apply';
-import { LevelObjectStore, MemoryObjectStore, ObjectStore } from '../src/daemon/storage';
-import { SharedScope, startCoordinator } from './helpers/cluster';
+import { RegionAddress } from '../src/daemon/core/types';
+import { LevelDaemonStore } from '../src/daemon/store/level';
+import { SharedScope, startCoordinator, tempDir } from './helpers/cluster';
 import { clientSpaceLayout } from './helpers/client-config';
+import { del, dropSpace, key, put, region, values } from './helpers/daemon-store';
+import { failBatches } from './helpers/failing-batch';
 import { startInProcessDaemon } from './helpers/in-process-daemon';
 import { Rng } from './helpers/rng';
 
 const MAX = (1n << 64n) - 1n;
+const CHECKED = region(1, 1, 7);
 
-function tempDir(t: { teardown(fn: () => void): void }, label: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hyperdex-${label}-`));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
+type Model = Map<string, { coord: bigint; value: string; version: number }>;
+
+/** What an interval scan returns, as key=value@version rows, in its order. */
+async function intervalRows(store: LevelDaemonStore, a: RegionAddress, lo: bigint, hi: bigint): Promise<string[]> {
+  return (await store.scan(a, [lo, hi])).map(([k, r]) => `${k.toString()}=${r.values![0].toString()}@${r.version}`);
 }
 
-const obj = (version: number, v: string): StoredObject => ({ version, values: [Buffer.from(v)] });
-
-/** What scanIndex returns, as [key, coordinate, value] rows. */
-async function indexRows(store: ObjectStore, space: number, subspace: number, region: number, lo: bigint, hi: bigint): Promise<string[]> {
-  const out: string[] = [];
-  for await (const batch of store.scanIndex(space, subspace, region, lo, hi)) for (const [k, o] of batch) out.push(`${k.toString()}=${o.values[0].toString()}@${o.version}`);
-  return out;
-}
-
-/** The model's rows in the index's order: coordinate, then key. */
-function modelRows(model: Map<string, { coord: bigint; value: string; version: number }>, lo: bigint, hi: bigint): string[] {
+/** The model's rows with a coordinate in [lo, hi], in the index's order: coordinate, then key. */
+function modelRows(model: Model, lo: bigint, hi: bigint): string[] {
   return [...model.entries()]
     .filter(([, e]) => lo <= e.coord && e.coord <= hi)
     .sort(([ka, a], [kb, b]) => (a.coord < b.coord ? -1 : a.coord > b.coord ? 1 : Buffer.compare(Buffer.from(ka), Buffer.from(kb))))
     .map(([k, e]) => `${k}=${e.value}@${e.version}`);
 }
 
-async function exerciseIndex(t: import('ava').ExecutionContext, store: ObjectStore, reopen?: () => Promise<ObjectStore>): Promise<void> {
-  const rng = new Rng(7);
-  const model = new Map<string, { coord: bigint; value: string; version: number }>();
-  const coords = [0n, 1n, 5n, 6n, 1000n, MAX - 1n, MAX];
-  // Another region, subspace and space hold objects with the same coordinates: never in the answer.
-  for (let i = 0; i < 20; i++) {
-    await store.put(1, 1, 8, Buffer.from(`k${i}`), obj(1, 'other region'), 5n);
-    await store.put(1, 2, 7, Buffer.from(`k${i}`), obj(1, 'other subspace'), 5n);
-    await store.put(2, 1, 7, Buffer.from(`k${i}`), obj(1, 'other space'), 5n);
+/**
+ * An interval scan of the LevelDB store holds exactly the rows of its interval (the contract allows
+ * more), in coordinate order. Narrow intervals are read from the memory index, wide ones from
+ * LevelDB's index; within a coordinate the order is not promised.
+ */
+async function checkIndex(t: import('ava').ExecutionContext, store: LevelDaemonStore, model: Model, when: string): Promise<void> {
+  const ranges: [bigint, bigint][] = [[0n, MAX], [5n, 5n], [1n, 6n], [6n, 999n], [MAX, MAX], [0n, 0n], [7n, 6n], [MAX - 70n, MAX]];
+  for (const [lo, hi] of ranges) {
+    const got = await intervalRows(store, CHECKED, lo, hi);
+    t.deepEqual([...got].sort(), [...modelRows(model, lo, hi)].sort(), `${when}: coordinates [${lo}, ${hi}]`);
+    const coords = got.map((r) => model.get(r.slice(0, r.indexOf('=')))!.coord);
+    t.true(coords.every((c, i) => i === 0 || coords[i - 1] <= c), `${when}: [${lo}, ${hi}] in coordinate order`);
   }
-  let version = 1;
-  // Puts of new objects, puts that change an object's coordinate or only its value, deletes.
-  for (let step = 0; step < 600; step++) {
-    const k = `k${rng.int(60)}`;
-    if (rng.int(4) === 0) {
-      await store.del(1, 1, 7, Buffer.from(k), true);
-      model.delete(k);
-    } else {
-      const coord = coords[rng.int(coords.length)];
-      const value = `v${step}`;
-      version++;
-      await store.put(1, 1, 7, Buffer.from(k), obj(version, value), coord);
-      model.set(k, { coord, value, version });
-    }
-  }
-  const ranges: [bigint, bigint][] = [[0n, MAX], [5n, 5n], [1n, 6n], [6n, 999n], [MAX, MAX], [0n, 0n], [7n, 6n]];
-  const check = async (s: ObjectStore, when: string) => {
-    for (const [lo, hi] of ranges) t.deepEqual(await indexRows(s, 1, 1, 7, lo, hi), modelRows(model, lo, hi), `${when}: coordinates [${lo}, ${hi}]`);
-    // The index and the region hold the same objects.
-    const region: string[] = [];
-    for await (const batch of s.scanRegion(1, 1, 7)) for (const [k] of batch) region.push(k.toString());
-    t.deepEqual(region.sort(), [...model.keys()].sort(), `${when}: the region's objects`);
-  };
-  await check(store, 'after the writes');
-  if (reopen) {
-    store = await reopen();
-    await check(store, 'after reopening');
-  }
-  // Deleting the region object by object (as a daemon drops a region) empties its index.
-  for (const k of [...model.keys()]) {
-    await store.del(1, 1, 7, Buffer.from(k), true);
-    model.delete(k);
-  }
-  await check(store, 'after deleting every object');
-  t.is((await indexRows(store, 1, 1, 8, 0n, MAX)).length, 20);
-  await store.dropSpace(1);
-  t.deepEqual(await indexRows(store, 1, 1, 8, 0n, MAX), [], 'dropSpace drops the index');
-  t.is((await indexRows(store, 2, 1, 7, 5n, 5n)).length, 20, 'dropSpace keeps the other spaces');
-  await store.close();
+  // The index and the region hold the same objects.
+  t.deepEqual((await store.scan(CHECKED)).map(([k]) => k.toString()).sort(), [...model.keys()].sort(), `${when}: the region's objects`);
 }
 
-test('LevelObjectStore: the index holds exactly the region objects by coordinate, through moves, deletes, reopening and dropSpace', async (t) => {
+/**
+ * Puts that move an object within its region or only change its value, deletes, reopening, a
+ * region emptied key by key and a space dropped, against a model; with `failing`, some batches
+ * fail (nothing of them written), so that later writes read the index entries they left unknown.
+ */
+async function exerciseIndex(t: import('ava').ExecutionContext, failing: boolean): Promise<void> {
   const dir = tempDir(t, 'index');
-  const store = await LevelObjectStore.open(dir);
-  t.true(store.indexComplete);
-  await exerciseIndex(t, store, async () => {
-    await store.close();
-    const again = await LevelObjectStore.open(dir);
-    t.true(again.indexComplete, 'a store that began with the index keeps saying so');
-    return again;
-  });
-});
-
-test('LevelObjectStore: the index is exact with the cache off too (the old coordinate is read from LevelDB)', async (t) => {
-  await exerciseIndex(t, await LevelObjectStore.open(tempDir(t, 'index-nocache'), 0));
-});
-
-test('MemoryObjectStore agrees with the model', async (t) => {
-  await exerciseIndex(t, new MemoryObjectStore());
-});
-
-test('a store holding objects written before the index says its index is incomplete', async (t) => {
-  const dir = tempDir(t, 'index-old');
-  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  await db.open();
-  // An object as a daemon without the index stored it: 'r' | space | subspace | region | key, format 1.
-  const key = Buffer.concat([Buffer.from([0x72, 0, 0, 0, 1, 0, 1, 0, 0, 0, 7]), Buffer.from('k')]);
-  await db.put(key, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]));
-  await db.close();
-  const store = await LevelObjectStore.open(dir);
-  t.false(store.indexComplete);
-  t.deepEqual((await store.get(1, 1, 7, Buffer.from('k')))?.version, 1);
+  let store = await LevelDaemonStore.open(dir);
+  t.teardown(() => store.close());
+  t.true(store.memory.indexComplete);
+  const rng = new Rng(7);
+  const model: Model = new Map();
+  const coords = [0n, 1n, 5n, 6n, 1000n, MAX - 1n, MAX];
+  // Another region, subspace and space hold objects with the same coordinates: never in the answer.
+  for (let i = 0; i < 20; i++)
+    await store.write([
+      put(region(1, 1, 8), key(`k${i}`), 1, values('other region'), 5n),
+      put(region(1, 2, 7), key(`k${i}`), 1, values('other subspace'), 5n),
+      put(region(2, 1, 7), key(`k${i}`), 1, values('other space'), 5n),
+    ]);
+  let version = 1;
+  let failed = 0;
+  for (let step = 0; step < 600; step++) {
+    const k = `k${rng.int(60)}`;
+    const deleting = rng.int(4) === 0;
+    const coord = coords[rng.int(coords.length)];
+    version++;
+    const w = deleting ? del(CHECKED, key(k)) : put(CHECKED, key(k), version, values(`v${step}`), coord);
+    if (failing && rng.int(8) === 0) {
+      const restore = failBatches(store);
+      await t.throwsAsync(store.write([w]), { message: /injected/ });
+      restore();
+      failed++;
+      continue;
+    }
+    await store.write([w]);
+    if (deleting) model.delete(k);
+    else model.set(k, { coord, value: `v${step}`, version });
+    if (step % 50 === 0) await checkIndex(t, store, model, `step ${step}`);
+  }
+  if (failing) t.true(failed > 30, `${failed} failed batches`);
+  await checkIndex(t, store, model, 'after the writes');
   await store.close();
+  store = await LevelDaemonStore.open(dir);
+  t.true(store.memory.indexComplete, 'a store that began with the index keeps saying so');
+  await checkIndex(t, store, model, 'after reopening');
+  // Deleting the region object by object (as a daemon hands a region off) empties its index.
+  for (const k of [...model.keys()]) {
+    await store.write([del(CHECKED, key(k))]);
+    model.delete(k);
+  }
+  await checkIndex(t, store, model, 'after deleting every object');
+  t.is((await intervalRows(store, region(1, 1, 8), 0n, MAX)).length, 20);
+  await store.write([dropSpace(1)]);
+  t.deepEqual(await intervalRows(store, region(1, 1, 8), 0n, MAX), [], 'a dropped space leaves no index entry');
+  t.deepEqual(await intervalRows(store, region(1, 1, 8), 5n, 5n), [], 'nor one in memory');
+  t.is((await intervalRows(store, region(2, 1, 7), 5n, 5n)).length, 20, 'another space keeps its entries');
+}
+
+test('the LevelDB store: interval scans hold exactly the region objects of the interval, through moves, deletes, reopening and a dropped space', async (t) => {
+  await exerciseIndex(t, false);
+});
+
+test('the LevelDB store: the index stays exact through failed batches (the entries they leave unknown are read back)', async (t) => {
+  await exerciseIndex(t, true);
 });
 
 // ---- through daemons ---------------------------------------------------------------------------

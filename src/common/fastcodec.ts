@@ -422,7 +422,7 @@ export class SearchItemsShape {
   /**
    * The same frame from rows as the store keeps them, without decoding them: row i's key is
    * keys[i] from byte keyStart on; its values are records[i] from byte valuesAt(records[i]) on,
-   * each a u32 big-endian length and its bytes, in the space's attribute order (storage.ts). A
+   * each a u32 big-endian length and its bytes, in the space's attribute order (store/level-records.ts). A
    * record whose values do not fit it throws.
    */
   frameRows(type: number, id: bigint, keys: readonly Buffer[], keyStart: number, records: readonly Buffer[], valuesAt: (record: Buffer) => number): Buffer {

@@ -1,22 +1,24 @@
 // The index of the secondary subspaces, held in memory as well as in LevelDB: for every indexed
-// object, its coordinate on the subspace's first axis and its stored key and values, and for every
-// coordinate the objects that have it. Two things use it:
+// object, its coordinate on the subspace's first axis, its version and its stored key and values,
+// and for every coordinate the objects that have it. Two things use it (store/level-memory.ts):
 //
 // - writes: an indexed write must delete the index entry of the object it replaces, and finding
 //   that entry's coordinate by reading the old record was a quarter of a daemon's CPU on puts;
-// - exact searches and counts (every check on an int64 first axis): reading their rows from
-//   LevelDB cost ~1-3 us per row in classic-level alone (two Buffers made per row), so a search
-//   returning 1,000 objects could not pass ~200/s. From here a search frames its rows straight
-//   from the stored bytes, with no allocation per row.
+// - scans of a narrow interval (searches and counts whose checks fix the first axis to a few
+//   values): reading their rows from LevelDB cost ~1-3 us per row in classic-level alone (two
+//   Buffers made per row, and a trip through the thread pool per batch); from here a scan copies
+//   its rows out of one buffer.
 //
-// Memory is kept dense: per object one key string and one Map entry (key -> slot), seven 32-bit
-// numbers in shared typed arrays, and its key and values in a per-region arena (one large Buffer
-// appended to, compacted when it must grow). No object of its own per row.
+// Memory is kept dense: per object one key string and one Map entry (key -> slot), a few numbers
+// in shared typed arrays, and its key and values in a per-region arena (one large Buffer appended
+// to, compacted when it must grow). No object of its own per row.
 //
-// The owner (LevelObjectStore) changes it only once LevelDB holds a batch, in one synchronous step
-// for the whole batch: a search answered from here sees exactly the writes acknowledged before it.
+// The owner (store/level-memory.ts) changes it only once LevelDB holds a batch, in one synchronous
+// step for the whole batch: a scan answered from here sees exactly the batches completed before it.
 
+import { StoredRecord } from './core/types';
 import { RegionTable } from './region-table';
+import { INDEXED_VALUES_AT, recordVersion } from './store/level-records';
 
 /** Bytes an arena starts with, and the least room it gains when it must grow. */
 const ARENA_BYTES_MIN = 64 * 1024;
@@ -28,20 +30,19 @@ const ARENA_BYTES_MIN = 64 * 1024;
 const ARENA_GROWTH = 1.25;
 /** Coordinates of an interval probed one by one, at most; a wider interval is not answered here. */
 export const PROBE_POINTS_MAX = 64;
-/** Where a record's values start in its stored (format 2, indexed) form: see storage.ts. */
-const RECORD_VALUES_AT = 19;
 const TWO32 = 0x1_0000_0000;
 const TWO52 = 2 ** 52;
 
 /**
  * Rows answered from memory: row i has its key at `arena[pos[3i], pos[3i] + pos[3i+1])`, then its
- * values (each a u32 length and its bytes) up to `pos[3i+2]`. The arena is never written over
- * where rows live (it is replaced, not reused, when it grows), so the rows stay valid after later
- * writes.
+ * values (each a u32 length and its bytes) up to `pos[3i+2]`, and its version is versions[i]. An
+ * arena that grows is replaced, not reused, but a later write of the same size and coordinate
+ * rewrites its row in place: read the rows before anything else runs, or copy them (records()).
  */
 export interface MemoryRows {
   readonly arena: Buffer;
   readonly pos: Int32Array;
+  readonly versions: Float64Array;
   readonly count: number;
 }
 
@@ -103,10 +104,11 @@ export class MemoryIndex {
    * in its region's arena, its key's length, and where the row ends.
    */
   private row = new Int32Array(3 * 1024);
-  /** Per slot: its coordinate's two halves, and its place in its bucket's list. */
+  /** Per slot: its coordinate's two halves, its place in its bucket's list, its record's version. */
   private hi = new Uint32Array(1024);
   private lo = new Uint32Array(1024);
   private place = new Int32Array(1024);
+  private version = new Float64Array(1024);
   /** Slots below `used` not in use, to be handed out again. */
   private readonly free: number[] = [];
   private used = 0;
@@ -143,14 +145,17 @@ export class MemoryIndex {
 
   /**
    * Records an object's index entry: its coordinate (8 bytes) and its record as stored (format 2,
-   * whose values start at byte 19), replacing what the object had.
+   * with its version, and its values from INDEXED_VALUES_AT on), replacing what the object had.
    */
   set(spaceId: number, subspace: number, region: number, key: Buffer, coord: Buffer, record: Buffer): void {
-    if (record.length < RECORD_VALUES_AT) throw new Error('memory index: record too short');
+    if (record.length < INDEXED_VALUES_AT) throw new Error('memory index: record too short');
     const r = this.region(spaceId, subspace, region, true)!;
     const name = key.toString('latin1');
     let slot = r.slots.get(name);
-    if (slot !== undefined && this.rewriteInPlace(r, slot, key, coord, record)) return;
+    if (slot !== undefined && this.rewriteInPlace(r, slot, key, coord, record)) {
+      this.version[slot] = recordVersion(record);
+      return;
+    }
     if (slot === undefined) {
       slot = this.free.pop() ?? this.grow();
       r.slots.set(name, slot);
@@ -158,14 +163,14 @@ export class MemoryIndex {
       this.unlink(r, slot);
       r.garbage += this.row[3 * slot + 2] - this.row[3 * slot];
     }
-    const size = key.length + record.length - RECORD_VALUES_AT;
+    const size = key.length + record.length - INDEXED_VALUES_AT;
     // Room first: relocating moves the other rows (and this one's old row, now garbage, is left).
     if (r.used + size > r.arena.length) this.relocate(r, size, slot);
     const at = r.used;
     // Keys are short: by hand, where Buffer.copy's way into native code cost more than the bytes.
     const arena = r.arena;
     for (let i = 0; i < key.length; i++) arena[at + i] = key[i];
-    record.copy(arena, at + key.length, RECORD_VALUES_AT);
+    record.copy(arena, at + key.length, INDEXED_VALUES_AT);
     r.used += size;
     this.row[3 * slot] = at;
     this.row[3 * slot + 1] = key.length;
@@ -174,20 +179,21 @@ export class MemoryIndex {
     const l = coord.readUInt32BE(4);
     this.hi[slot] = h;
     this.lo[slot] = l;
+    this.version[slot] = recordVersion(record);
     this.link(r, slot, h, l);
   }
 
   /**
    * An update that keeps the object's coordinate and its row's size (a value of fixed size
    * rewritten, as most updates are) overwrites the row where it is: no garbage, no relocation, no
-   * bucket to leave and join again. Rows are only read by frames made at once (see rows()), so no
+   * bucket to leave and join again. Rows are only read by copies made at once (see records()), so no
    * reader sees a row half rewritten.
    */
   private rewriteInPlace(r: RegionIndex, slot: number, key: Buffer, coord: Buffer, record: Buffer): boolean {
     const at = this.row[3 * slot];
-    if (this.row[3 * slot + 2] - at !== key.length + record.length - RECORD_VALUES_AT) return false;
+    if (this.row[3 * slot + 2] - at !== key.length + record.length - INDEXED_VALUES_AT) return false;
     if (!this.hasCoord(slot, coord)) return false;
-    record.copy(r.arena, at + key.length, RECORD_VALUES_AT);
+    record.copy(r.arena, at + key.length, INDEXED_VALUES_AT);
     return true;
   }
 
@@ -226,30 +232,55 @@ export class MemoryIndex {
   rows(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): MemoryRows | undefined {
     if (hi - lo >= BigInt(PROBE_POINTS_MAX)) return undefined;
     const r = this.region(spaceId, subspace, region, false);
-    if (r === undefined || lo > hi) return { arena: EMPTY, pos: new Int32Array(0), count: 0 };
+    if (r === undefined || lo > hi) return { arena: EMPTY, pos: new Int32Array(0), versions: new Float64Array(0), count: 0 };
     const found = this.buckets(r, lo, hi);
     let count = 0;
     for (const b of found) count += typeof b === 'number' ? 1 : b.slots.length;
     const pos = new Int32Array(3 * count);
+    const versions = new Float64Array(count);
     const row = this.row;
     let i = 0;
+    let n = 0;
     for (const b of found)
       for (const slot of typeof b === 'number' ? [b] : b.slots) {
+        versions[n++] = this.version[slot];
         pos[i++] = row[3 * slot];
         pos[i++] = row[3 * slot + 1];
         pos[i++] = row[3 * slot + 2];
       }
-    return { arena: r.arena, pos, count };
+    return { arena: r.arena, pos, versions, count };
   }
 
-  /** How many objects of a region have their coordinate in [lo, hi]; undefined as for rows(). */
-  count(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): number | undefined {
-    if (hi - lo >= BigInt(PROBE_POINTS_MAX)) return undefined;
-    const r = this.region(spaceId, subspace, region, false);
-    if (r === undefined || lo > hi) return 0;
-    let count = 0;
-    for (const b of this.buckets(r, lo, hi)) count += typeof b === 'number' ? 1 : b.slots.length;
-    return count;
+  /**
+   * rows() as records, copied out of the arena at once (a later write may rewrite a row where it
+   * is): one buffer for all of them, each key and value a view of it. Undefined as for rows().
+   */
+  records(spaceId: number, subspace: number, region: number, lo: bigint, hi: bigint): [Buffer, StoredRecord][] | undefined {
+    const m = this.rows(spaceId, subspace, region, lo, hi);
+    if (m === undefined) return undefined;
+    const { arena, pos, versions, count } = m;
+    let bytes = 0;
+    for (let i = 0; i < count; i++) bytes += pos[3 * i + 2] - pos[3 * i];
+    const copy = Buffer.allocUnsafe(bytes);
+    const out: [Buffer, StoredRecord][] = new Array(count);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const start = pos[3 * i];
+      const end = pos[3 * i + 2];
+      arena.copy(copy, at, start, end);
+      const keyEnd = at + pos[3 * i + 1];
+      const rowEnd = at + (end - start);
+      const values: Buffer[] = [];
+      // Each value: a u32 length and its bytes, up to the row's end (set() wrote them so).
+      for (let v = keyEnd; v < rowEnd; ) {
+        const len = copy.readUInt32BE(v);
+        values.push(copy.subarray(v + 4, v + 4 + len));
+        v += 4 + len;
+      }
+      out[i] = [copy.subarray(at, keyEnd), { version: versions[i], values }];
+      at = rowEnd;
+    }
+    return out;
   }
 
   /** Entries held, for tests. */
@@ -372,6 +403,7 @@ export class MemoryIndex {
       this.hi = resized(this.hi, new Uint32Array(n));
       this.lo = resized(this.lo, new Uint32Array(n));
       this.place = resized(this.place, new Int32Array(n));
+      this.version = resized(this.version, new Float64Array(n));
     }
     return this.used++;
   }
@@ -379,7 +411,7 @@ export class MemoryIndex {
 
 const EMPTY = Buffer.alloc(0);
 
-function resized<T extends Int32Array | Uint32Array>(old: T, out: T): T {
+function resized<T extends Int32Array | Uint32Array | Float64Array>(old: T, out: T): T {
   out.set(old);
   return out;
 }

@@ -1,42 +1,47 @@
-// Makes a LevelObjectStore's LevelDB batches fail (nothing of them is written) or wait, until the
-// returned function puts the real ones back.
+// Reaches under a LevelDaemonStore to its LevelDB: to make its batches fail (nothing of them is
+// written), and to read or write LevelDB past the store.
 
-import { LevelObjectStore } from '../../src/daemon/storage';
+import { ClassicLevel } from 'classic-level';
 
-/** Makes every batch fail, as a write that fails does, until the returned function is called. */
-export function failBatches(store: LevelObjectStore): () => void {
-  const db = (store as unknown as { db: { batch(): unknown } }).db;
-  const realBatch = db.batch.bind(db);
-  db.batch = () => ({
+import { LevelDaemonStore } from '../../src/daemon/store/level';
+
+/** The store's LevelDB (a private field: for tests that must look past the store). */
+export function levelDb(store: LevelDaemonStore): ClassicLevel<Buffer, Buffer> {
+  return (store as unknown as { db: ClassicLevel<Buffer, Buffer> }).db;
+}
+
+/** A batch that writes nothing: its write fails, once `gate` resolves. */
+function failingBatch(gate: Promise<void>): unknown {
+  return {
     put() {},
     del() {},
     write: async () => {
+      await gate;
       throw new Error('injected write failure');
     },
     close: async () => {},
-  });
+  };
+}
+
+/** Makes every batch fail, as a write that fails does, until the returned function is called. */
+export function failBatches(store: LevelDaemonStore): () => void {
+  const db = levelDb(store) as unknown as { batch(): unknown };
+  const realBatch = db.batch.bind(db);
+  db.batch = () => failingBatch(Promise.resolve());
   return () => {
     db.batch = realBatch;
   };
 }
 
-/**
- * Makes a LevelObjectStore's LevelDB batches wait, unwritten, until the returned function lets
- * them (and every later one) through: a write whose batch is slow to land.
- */
-export function holdBatches(store: LevelObjectStore): () => void {
-  const db = (store as unknown as { db: { batch(): { write(): Promise<void> } } }).db;
+/** Makes the next batch wait until the returned function is called, then fail (nothing of it written). */
+export function failNextBatchLater(store: LevelDaemonStore): () => void {
+  const db = levelDb(store) as unknown as { batch(): unknown };
   const realBatch = db.batch.bind(db);
-  let open: () => void = () => {};
+  let open: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (open = resolve));
   db.batch = () => {
-    const b = realBatch();
-    const write = b.write.bind(b);
-    b.write = () => gate.then(write);
-    return b;
-  };
-  return () => {
     db.batch = realBatch;
-    open();
+    return failingBatch(gate);
   };
+  return open;
 }

@@ -1,4 +1,4 @@
-// An intent as LevelDB keeps it (storage.ts, under 'i' | u32 space | key): u8 format (1) | u64
+// An intent as LevelDB keeps it (level-keys.ts, under 'i' | u32 space | key): u8 format (1) | u64
 // version | the values before | the values after, each either u8 0 (there were none: no object) or
 // u8 1 | u16 count | per value a u32 length and its bytes. The space and key are in the LevelDB
 // key, not repeated here. Decoding slices the buffer, as records do.
