@@ -5,10 +5,10 @@
 // and run against a real coordinator and daemon.
 
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from '../src/client/client';
+import { execProgram, ExecResult as Result } from './helpers/exec';
 import { ROOT, SharedScope, startCluster, tempDir } from './helpers/cluster';
 
 const scope = new SharedScope();
@@ -24,32 +24,9 @@ const COMMAND_TIMEOUT_MS = 60_000;
 const PHONEBOOK =
   'space phonebook\ndimensions username, first, last, phone (int64)\nkey username auto 1 1\nsubspace first, last, phone auto 1 1\n';
 
-interface Result {
-  code: number | string;
-  stdout: string;
-  stderr: string;
-}
 
-/** Runs a program to completion (killed by PID after COMMAND_TIMEOUT_MS) without a shell. */
 function exec(file: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, COMMAND_TIMEOUT_MS);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: 'spawn failed', stdout, stderr: `${stderr}${err.message}` });
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? 'unknown', stdout, stderr });
-    });
-  });
+  return execProgram(file, args, { env, timeoutMs: COMMAND_TIMEOUT_MS });
 }
 
 /** exec() that throws, with the output, unless the program exits 0. */

@@ -5,9 +5,9 @@
 // must be what the example's comments say.
 
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execProgram, ExecResult as Result } from './helpers/exec';
 import { ROOT, SharedScope, startCluster, tempDir } from './helpers/cluster';
 
 const scope = new SharedScope();
@@ -20,32 +20,9 @@ const NPM_INSTALL_TIMEOUT_MS = 120_000;
 const COMMAND_TIMEOUT_MS = 60_000;
 const PACKAGE = 'hyperdex-ts-client';
 
-interface Result {
-  code: number | string;
-  stdout: string;
-  stderr: string;
-}
 
-/** Runs a program to completion without a shell; killed by PID after `timeoutMs`. */
 function exec(file: string, args: readonly string[], cwd: string, timeoutMs = COMMAND_TIMEOUT_MS): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: 'spawn failed', stdout, stderr: `${stderr}${err.message}` });
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? 'unknown', stdout, stderr });
-    });
-  });
+  return execProgram(file, args, { cwd, timeoutMs });
 }
 
 async function mustRun(file: string, args: readonly string[], cwd: string, timeoutMs?: number): Promise<string> {

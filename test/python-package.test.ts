@@ -5,40 +5,18 @@
 // (so that the shared interpreter's installation is left alone).
 
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execProgram, ExecResult as Result } from './helpers/exec';
 import { ROOT, tempDir } from './helpers/cluster';
 
 const COMMAND_TIMEOUT_MS = 60_000;
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-interface Result {
-  code: number | string;
-  stdout: string;
-  stderr: string;
-}
 
-/** Runs a program to completion without a shell, from `/` (so that the source tree is not on sys.path); killed by PID when late. */
+/** From `/` (so that the source tree is not on sys.path). */
 function exec(file: string, args: readonly string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, COMMAND_TIMEOUT_MS);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: 'spawn failed', stdout, stderr: `${stderr}${err.message}` });
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal ?? 'unknown', stdout, stderr });
-    });
-  });
+  return execProgram(file, args, { cwd: '/', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' }, timeoutMs: COMMAND_TIMEOUT_MS });
 }
 
 async function mustRun(file: string, args: readonly string[]): Promise<string> {
