@@ -175,3 +175,52 @@ test('after a restart, a get of a key whose intent is being redone waits until i
   t.is(acked.replies.length, 1, 'answered once the chain is done');
   t.deepEqual(acked.replies[0].reply, { kind: 'get', status: Status.SUCCESS, message: '', values: after });
 });
+
+test('a copy reported done is not begun again at a reconnection; it is when the configuration says the move began again', (t) => {
+  let state = registerServer(INITIAL_STATE, 'token-1', '127.0.0.1', 2012, Buffer.alloc(32, 1)).state;
+  state = registerServer(state, 'token-2', '127.0.0.1', 2013, Buffer.alloc(32, 2)).state;
+  const added = addSpace(state, parseSpaceDescription('space kv key k attributes int n create 2 partitions tolerate 0 failures'));
+  if (!added.ok) throw new Error(added.reason);
+  const base = added.state.config;
+  const space = base.spaces[0];
+  const R = space.subspaces[0].regions.find((r) => r.replicas[0] === 1)!;
+  /** `base` with region R moving to server 2 since `since`, as configuration `version`. */
+  const moving = (version: number, since: number): ClusterConfig => ({
+    ...base,
+    version,
+    spaces: [{ ...space, subspaces: [{ ...space.subspaces[0], regions: space.subspaces[0].regions.map((r) => (r.id === R.id ? { ...r, moving: 2, movingSince: since } : r)) }] }],
+  });
+  const disk = new SimDisk();
+  const core = new DaemonCore({ serverId: 1, incarnation: 1, store: disk });
+  /** Steps an event, completing every batch, scan and load at once and acking every message from server 2; what was sent and reported. */
+  const drive = (ev: CoreEvent): { sent: string[]; reports: number } => {
+    const sent: string[] = [];
+    let reports = 0;
+    const queue: CoreEvent[] = [ev];
+    for (let i = 0; i < 1000 && queue.length > 0; i++) {
+      const r = core.step(queue.shift()!);
+      for (const p of r.persist) {
+        disk.begin(p.token, p.writes);
+        disk.complete(p.token);
+        queue.push({ type: 'persisted', token: p.token, ok: true });
+      }
+      for (const s of r.scans) queue.push({ type: 'scanned', token: s.token, rows: disk.scan(s.region.regionId) });
+      for (const l of r.loads) queue.push({ type: 'loaded', token: l.token, record: disk.read(l.region, l.key) });
+      for (const s of r.send) {
+        sent.push(s.message.type);
+        if (s.message.type !== 'ack') queue.push({ type: 'peer', from: 2, message: { type: 'ack', id: s.message.id, status: Status.SUCCESS, message: '' } });
+      }
+      reports += r.toCoordinator.length;
+    }
+    return { sent, reports };
+  };
+  drive({ type: 'config', config: base });
+  const first = drive({ type: 'config', config: moving(base.version + 1, base.version + 1) });
+  t.deepEqual(first.sent, ['reset'], 'the copy: a reset (the region is empty), then the report');
+  t.is(first.reports, 1);
+  const again = drive({ type: 'coordinator-link' });
+  t.false(again.sent.includes('reset'), 'no second reset: the report may have completed the move already');
+  t.is(again.reports, 1, 'the report is sent again at once');
+  const restarted = drive({ type: 'config', config: moving(base.version + 3, base.version + 3) });
+  t.deepEqual(restarted.sent, ['reset'], 'the move began again after the copy: copied again');
+});

@@ -27,6 +27,12 @@ export interface RegionLayout extends Box {
    */
   readonly moving?: ServerId;
   /**
+   * While the region moves: the configuration version in which this move began. A head that
+   * copied the region under an earlier version copies it again (the coordinator ignores the report
+   * of a copy begun before the move did: the move was cancelled and begun again meanwhile).
+   */
+  readonly movingSince?: number;
+  /**
    * Set when a move completes: the previous head, which finishes the writes it had taken and then
    * hands the region off. Until its handoff (or a bound) the head holds the region's work back.
    */
@@ -182,6 +188,7 @@ export function reviveConfig(raw: unknown): ClusterConfig {
           upper: r.upper.map(big),
           replicas: r.replicas.map(Number),
           ...(r.moving !== undefined && r.moving !== null ? { moving: Number(r.moving) } : {}),
+          ...(r.movingSince !== undefined && r.movingSince !== null ? { movingSince: Number(r.movingSince) } : {}),
           ...(r.handoffFrom !== undefined && r.handoffFrom !== null ? { handoffFrom: Number(r.handoffFrom) } : {}),
         })),
       })),

@@ -250,8 +250,24 @@ export function trackMoves(prev: CoordinatorState, next: CoordinatorState): Coor
         moveStarts[r.id] = since;
         if (next.moveStarts[r.id] !== since) changed = true;
       }
-  if (!changed && Object.keys(next.moveStarts).length === Object.keys(moveStarts).length) return next;
-  return { ...next, moveStarts };
+  // Each moving region says in the configuration when its move began (RegionLayout.movingSince).
+  let stamped = false;
+  const spaces = next.config.spaces.map((space) => {
+    const subspaces = space.subspaces.map((ss) => {
+      const regions = ss.regions.map((r) => {
+        const since = r.moving === undefined ? undefined : moveStarts[r.id];
+        if (r.movingSince === since) return r;
+        stamped = true;
+        const { movingSince: _old, ...rest } = r;
+        return since === undefined ? rest : { ...rest, movingSince: since };
+      });
+      return regions.some((r, i) => r !== ss.regions[i]) ? { ...ss, regions } : ss;
+    });
+    return subspaces.some((ss, i) => ss !== space.subspaces[i]) ? { ...space, subspaces } : space;
+  });
+  const config = stamped ? { ...next.config, spaces } : next.config;
+  if (!stamped && !changed && Object.keys(next.moveStarts).length === Object.keys(moveStarts).length) return next;
+  return { ...next, config, moveStarts };
 }
 
 /**

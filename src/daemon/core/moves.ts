@@ -56,12 +56,25 @@ export class Mover {
    * reports it no longer needs end, and moves it starts begin.
    */
   reconfigured(movesStarted: RegionChanges['movesStarted']): void {
-    for (const [id, to] of [...this.moves]) {
+    for (const [id, mv] of [...this.moves]) {
       const cur = this.regions.ref(id);
-      if (!cur || cur.region.replicas[0] !== this.serverId || cur.region.moving !== to.to) this.moves.delete(id);
+      if (!cur || cur.region.replicas[0] !== this.serverId || cur.region.moving !== mv.to) this.moves.delete(id);
+      // The move began again after this copy did (cancelled and begun again, unseen here).
+      else if (begunSince(cur.region.movingSince, mv.startVersion)) this.restart(id, mv.to);
     }
-    for (const [id, r] of [...this.movedReports]) if (this.regions.ref(id)?.region.moving !== r.to) this.movedReports.delete(id);
+    for (const [id, r] of [...this.movedReports]) {
+      const cur = this.regions.ref(id);
+      if (cur?.region.moving !== r.to) this.movedReports.delete(id);
+      else if (begunSince(cur.region.movingSince, r.startVersion)) this.restart(id, r.to);
+    }
     for (const mv of movesStarted) this.startMove(mv.region.id, mv.to);
+  }
+
+  /** Copies a region again from the start: an earlier copy's report would be ignored. */
+  private restart(regionId: number, to: ServerId): void {
+    this.moves.delete(regionId);
+    this.movedReports.delete(regionId);
+    this.startMove(regionId, to);
   }
 
   /** At a tick: every copy done is reported again, each MOVED_REPORT_TICKS, until the coordinator acts. */
@@ -73,18 +86,14 @@ export class Mover {
   }
 
   /**
-   * A new link to the coordinator (a reconnection): copies reported on an earlier link, whose move
-   * the configuration still shows pending, are copied again rather than reported again. The move
-   * may have been cancelled and begun again while this daemon was away, unseen here, and the
-   * coordinator ignores a report of a copy begun before the move's latest start.
+   * A new link to the coordinator (a reconnection): the copies done are reported again at once, in
+   * case the reports were lost with the old link. A copy is never begun again here: a report sent
+   * just before may have completed the move already, and a reset would then empty the region at
+   * its new head. If the move was cancelled and begun again meanwhile, the configuration says so
+   * (movingSince), and reconfigured copies again.
    */
   onCoordinatorLink(): void {
-    for (const [id, r] of [...this.movedReports]) {
-      this.movedReports.delete(id);
-      const ref = this.regions.ref(id);
-      if (this.moves.get(id)?.to === r.to) this.moves.delete(id);
-      if (ref && ref.region.replicas[0] === this.serverId && ref.region.moving === r.to) this.startMove(id, r.to);
-    }
+    for (const [regionId, r] of this.movedReports) this.effects.report({ type: 'region-moved', configVersion: r.startVersion, regionId, to: r.to });
   }
 
   private startMove(regionId: number, to: ServerId): void {
@@ -145,4 +154,9 @@ export class Mover {
       (status) => status === Status.UNKNOWNSPACE || !live(),
     );
   }
+}
+
+/** Whether a move that began in `since` (RegionLayout.movingSince) began after a copy begun in `startVersion`. */
+function begunSince(since: number | undefined, startVersion: number): boolean {
+  return since !== undefined && since > startVersion;
 }
