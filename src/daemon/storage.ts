@@ -578,9 +578,22 @@ export class LevelObjectStore implements ObjectStore {
     return this.coords.arenaBytes();
   }
 
-  /** Indexed objects whose coordinate the store keeps in memory, for tests. */
+  /** Index entries (an object in a secondary subspace) the store keeps in memory, for tests and metrics. */
   get coordsHeld(): number {
     return this.coords.size;
+  }
+
+  /**
+   * LevelDB's estimate of the bytes on disk of the objects (key subspace) and of the index (the
+   * secondary subspaces), from its table files' metadata, without reading them: writes still in
+   * the memtable are not in it yet.
+   */
+  async approximateBytes(): Promise<{ objects: number; index: number }> {
+    const [objects, index] = await Promise.all([
+      this.db.approximateSize(Buffer.from([TAG]), Buffer.from([TAG + 1])),
+      this.db.approximateSize(Buffer.from([INDEX_TAG]), Buffer.from([INDEX_TAG + 1])),
+    ]);
+    return { objects, index };
   }
 
   peek(spaceId: number, subspace: number, region: number, key: Buffer): StoredObject | null | undefined {
