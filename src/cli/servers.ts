@@ -6,6 +6,8 @@
 //   hyperdex-daemon --host IP --port P --bind-to IP --data DIR [-t N] [-i P]        (0.4)
 // Each also takes --cluster-secret-file FILE (ours): registration then requires the secret. Both
 // coordinator spellings take --failure-timeout-ms MS (ours): how long a daemon may stay silent.
+// All four take --http-port P (ours): Prometheus /metrics and /healthz over HTTP on the listen
+// address, off unless given (0 picks a port, printed on a line of its own).
 // Without --data, a server keeps its data in ./hyperdex-data/coordinator or ./hyperdex-data/daemon
 // (created if missing), not in the current directory as the 0.4 manual has it: a state file or a
 // store does not end up wherever the command happened to run, and `npm start` uses the same
@@ -15,7 +17,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Coordinator } from '../coordinator/coordinator';
 import { FAILURE_TIMEOUT_MS } from '../coordinator/core-types';
+import { coordinatorRegistry } from '../coordinator/metrics';
+import { HttpEndpoint, startHttpEndpoint } from '../common/http-endpoint';
 import { Daemon } from '../daemon/daemon';
+import { daemonRegistry } from '../daemon/metrics';
 import { boundHeapGrowth, heapGrowingPercentFromEnv } from '../daemon/heap';
 import { OptionSpec, Parsed, parseArgs, portValue, usage, UsageError } from './args';
 import { runInBackground } from './background';
@@ -44,6 +49,22 @@ const FAILURE_TIMEOUT: OptionSpec = {
   help: `a daemon not heard from for longer than MS (dead, frozen or cut off) is marked failed and its regions unavailable until it registers again; heartbeats go out four times per timeout. From ${FAILURE_TIMEOUT_MS.min} to ${FAILURE_TIMEOUT_MS.max}`,
   default: String(FAILURE_TIMEOUT_MS.default),
 };
+
+const HTTP_PORT: OptionSpec = {
+  long: 'http-port',
+  valueName: 'P',
+  help: 'serve Prometheus metrics (/metrics) and a health check (/healthz) over HTTP on port P of the listen address (0 picks one). Off unless given',
+};
+
+/** --http-port, checked; undefined when not given (no HTTP). */
+function httpPortOf(p: Parsed): number | undefined {
+  return p.values['http-port'] === undefined ? undefined : portValue(p, 'http-port', true);
+}
+
+/** The line tests and operators read the HTTP port from. */
+function announceHttp(role: Role, host: string, port: number): void {
+  process.stdout.write(`hyperdex ${role} [pid ${process.pid}] metrics and health on http://${host}:${port} (/metrics, /healthz)\n`);
+}
 
 /** --failure-timeout-ms, checked. */
 function failureTimeoutOf(p: Parsed): number {
@@ -92,6 +113,7 @@ async function serveCoordinator(opts: {
   background: boolean;
   secretFile: string | undefined;
   failureTimeoutMs: number;
+  httpPort: number | undefined;
 }): Promise<number> {
   const dataDir = path.resolve(opts.dataDir);
   const log = makeLogger(opts.logging, 'coordinator');
@@ -107,9 +129,22 @@ async function serveCoordinator(opts: {
   const onFailure = () => void (process.exitCode = 1);
   const c = await Coordinator.start({ host: opts.host, ports: opts.ports, dataDir, log, clusterSecret, onFailure, failureTimeoutMs: opts.failureTimeoutMs });
   const ports = c.ports;
+  let http: HttpEndpoint | undefined;
   // The handlers first: whoever reads "serving" may signal at once, and must get a clean stop.
-  onShutdown(() => c.stop(), log);
+  onShutdown(async () => {
+    await http?.close();
+    await c.stop();
+  }, log);
   process.stdout.write(`hyperdex coordinator [pid ${process.pid}] serving on ${opts.host}:${ports.join(' and port ')} (data in ${dataDir})\n`);
+  if (opts.httpPort !== undefined) {
+    try {
+      http = await startHttpEndpoint({ host: opts.host, port: opts.httpPort, registry: coordinatorRegistry(c), health: () => ({ ok: c.healthy, detail: { role: 'coordinator', configVersion: c.configVersion } }) });
+    } catch (e) {
+      await c.stop();
+      throw e;
+    }
+    announceHttp('coordinator', opts.host, http.port);
+  }
   return 0;
 }
 
@@ -121,6 +156,7 @@ const COORDINATOR_SPECS: OptionSpec[] = [
   dataOption('coordinator', 'D'),
   COORDINATOR_SECRET,
   FAILURE_TIMEOUT,
+  HTTP_PORT,
   LOGGING,
   HELP,
 ];
@@ -133,6 +169,7 @@ export async function coordinatorCommand(argv: readonly string[], program = 'hyp
   }
   checkPositional(p.positional);
   const failureTimeoutMs = failureTimeoutOf(p);
+  const httpPort = httpPortOf(p);
   return serveCoordinator({
     host: p.values.listen,
     ports: [portValue(p, 'listen-port', true)],
@@ -141,6 +178,7 @@ export async function coordinatorCommand(argv: readonly string[], program = 'hyp
     background: p.flags.has('daemon'),
     secretFile: p.values['cluster-secret-file'],
     failureTimeoutMs,
+    httpPort,
   });
 }
 
@@ -153,6 +191,7 @@ const LEGACY_COORDINATOR_SPECS: OptionSpec[] = [
   dataOption('coordinator', 'D'),
   COORDINATOR_SECRET,
   FAILURE_TIMEOUT,
+  HTTP_PORT,
   LOGGING,
   HELP,
 ];
@@ -170,6 +209,7 @@ export async function legacyCoordinatorCommand(argv: readonly string[]): Promise
   const controlPort = portValue(p, 'control-port', true);
   if (hostPort === controlPort && hostPort !== 0) throw new UsageError('--host-port and --control-port must differ');
   const failureTimeoutMs = failureTimeoutOf(p);
+  const httpPort = httpPortOf(p);
   return serveCoordinator({
     host: p.values['bind-to'],
     ports: [hostPort, controlPort],
@@ -178,11 +218,22 @@ export async function legacyCoordinatorCommand(argv: readonly string[]): Promise
     background: p.flags.has('daemon'),
     secretFile: p.values['cluster-secret-file'],
     failureTimeoutMs,
+    httpPort,
   });
 }
 
 async function serveDaemon(
-  o: { listenHost: string; listenPort: number; coordinatorHost: string; coordinatorPort: number; dataDir: string; logging: string; background: boolean; secretFile: string | undefined },
+  o: {
+    listenHost: string;
+    listenPort: number;
+    coordinatorHost: string;
+    coordinatorPort: number;
+    dataDir: string;
+    logging: string;
+    background: boolean;
+    secretFile: string | undefined;
+    httpPort: number | undefined;
+  },
 ): Promise<number> {
   const dataDir = path.resolve(o.dataDir);
   const log = makeLogger(o.logging, 'daemon');
@@ -195,13 +246,31 @@ async function serveDaemon(
   }
   // Before the store is opened and the memory index loaded: the heap is still small.
   boundHeapGrowth(heapGrowingPercentFromEnv());
-  const { secretFile: _file, ...rest } = o;
+  const { secretFile: _file, httpPort, ...rest } = o;
   const d = await Daemon.start({ ...rest, dataDir, log, clusterSecret });
   const a = d.address;
-  onShutdown(() => d.stop(), log);
+  let http: HttpEndpoint | undefined;
+  onShutdown(async () => {
+    await http?.close();
+    await d.stop();
+  }, log);
   process.stdout.write(
     `hyperdex daemon ${d.id} [pid ${process.pid}] serving on ${a.host}:${a.port}, coordinator ${o.coordinatorHost}:${o.coordinatorPort} (data in ${dataDir})\n`,
   );
+  if (httpPort !== undefined) {
+    try {
+      http = await startHttpEndpoint({
+        host: a.host,
+        port: httpPort,
+        registry: daemonRegistry(d),
+        health: () => ({ ok: d.serving, detail: { role: 'daemon', serverId: d.id, configVersion: d.view.config.version } }),
+      });
+    } catch (e) {
+      await d.stop();
+      throw e;
+    }
+    announceHttp('daemon', a.host, http.port);
+  }
   return 0;
 }
 
@@ -215,6 +284,7 @@ const DAEMON_SPECS: OptionSpec[] = [
   dataOption('daemon', 'D'),
   { long: 'threads', short: 't', valueName: 'N', help: 'accepted for compatibility; requests are served by one event loop' },
   DAEMON_SECRET,
+  HTTP_PORT,
   LOGGING,
   HELP,
 ];
@@ -226,6 +296,7 @@ export async function daemonCommand(argv: readonly string[], program = 'hyperdex
     return 0;
   }
   checkPositional(p.positional);
+  const httpPort = httpPortOf(p);
   return serveDaemon({
     listenHost: p.values.listen,
     listenPort: portValue(p, 'listen-port', true),
@@ -235,6 +306,7 @@ export async function daemonCommand(argv: readonly string[], program = 'hyperdex
     logging: p.values.logging,
     background: p.flags.has('daemon'),
     secretFile: p.values['cluster-secret-file'],
+    httpPort,
   });
 }
 
@@ -249,6 +321,7 @@ const LEGACY_DAEMON_SPECS: OptionSpec[] = [
   dataOption('daemon', 'D'),
   { long: 'threads', short: 't', valueName: 'N', help: 'accepted for compatibility; requests are served by one event loop' },
   DAEMON_SECRET,
+  HTTP_PORT,
   LOGGING,
   HELP,
 ];
@@ -261,6 +334,7 @@ export async function legacyDaemonCommand(argv: readonly string[]): Promise<numb
   }
   checkPositional(p.positional);
   if (p.values.threads !== undefined && !/^[1-9]\d*$/.test(p.values.threads)) throw new UsageError(`--threads must be a positive number, got '${p.values.threads}'`);
+  const httpPort = httpPortOf(p);
   return serveDaemon({
     listenHost: p.values['bind-to'],
     listenPort: portValue(p, 'incoming-port', true),
@@ -270,5 +344,6 @@ export async function legacyDaemonCommand(argv: readonly string[]): Promise<numb
     logging: p.values.logging,
     background: p.flags.has('daemon'),
     secretFile: p.values['cluster-secret-file'],
+    httpPort,
   });
 }

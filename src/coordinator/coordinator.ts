@@ -8,6 +8,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { ClusterConfig } from '../common/config';
 import { FramedConnection } from '../common/connection';
 import { DataDirLock } from '../common/data-dir-lock';
 import { LogFields, LogFn, LogLevel } from '../common/log';
@@ -178,6 +179,24 @@ export class Coordinator {
 
   get configVersion(): number {
     return this.core.state.config.version;
+  }
+
+  /** The cluster configuration now (for metrics and the status page). */
+  get config(): ClusterConfig {
+    return this.core.state.config;
+  }
+
+  /** Daemons registered on a connection that is still open. */
+  get daemonsConnected(): number {
+    return this.core.daemonsConnected;
+  }
+
+  /**
+   * Serving: started (its state read, and the start's persist written) and not stopped, nor
+   * stopped on its own for a state it could not write.
+   */
+  get healthy(): boolean {
+    return this.serving && !this.stopping && this.failure === undefined;
   }
 
   private listen(port: number): Promise<void> {

@@ -149,6 +149,11 @@ export class CoordinatorCore {
     return this.current;
   }
 
+  /** Daemons registered on a connection that is still open (for metrics). */
+  get daemonsConnected(): number {
+    return this.daemonLinks.size;
+  }
+
   step(ev: CoordinatorEvent): CoordinatorReady {
     assert(this.started !== (ev.type === 'start'), this.started ? 'one start event' : 'the start event comes first');
     this.send = [];

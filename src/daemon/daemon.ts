@@ -21,6 +21,7 @@ import { ConditionWaiters } from '../common/waiters';
 import { CoordinatorLink } from './coordinator-link';
 import { DaemonCore } from './core/core';
 import { ClientReply, ClientRequest, CoreEvent, PeerMessage, Ready } from './core/types';
+import { OpCounts } from './op-counts';
 import { LevelDaemonStore } from './store/level';
 import { DaemonStore } from './store/types';
 import { GateAnswer, PeerGate, PeerIdentity, unprovenMessage } from './peer-gate';
@@ -107,6 +108,8 @@ interface Pending {
   readonly spaceId: number;
   /** sorted_search: the attribute to sort by, the order and the limit. */
   readonly sort?: { readonly attr: string; readonly descending: boolean; readonly limit: number };
+  /** When the request came (performance.now()), if its latency is measured; else 0 (OpCounts.started). */
+  readonly started: number;
 }
 
 /** A space as a reply is framed under it (findSpaceById at reply time); none: the space is gone. */
@@ -141,6 +144,8 @@ export class Daemon {
   private readonly getBodies = new WeakMap<readonly Buffer[], Buffer>();
   /** What searches, counts and group deletes read, since the start: regions scanned, how many through the index, rows read. */
   readonly searchStats = { regions: 0, indexed: 0, examined: 0 };
+  /** Replies by operation and status, and latencies, for the metrics (metrics.ts). */
+  readonly ops = new OpCounts();
   /** The data directory's lock, held from before anything in it is read until the daemon stops. */
   private lock?: DataDirLock;
 
@@ -215,6 +220,19 @@ export class Daemon {
 
   get id(): number {
     return this.serverId;
+  }
+
+  /**
+   * What the metrics read at scrape time (metrics.ts): the configuration, this daemon's id, the
+   * core's counts, the store. Nothing here is kept up to date for them.
+   */
+  get view(): { config: ClusterConfig; serverId: number; core: ReturnType<DaemonCore['stats']> | undefined; store: ShellStore } {
+    return { config: this.config, serverId: this.serverId, core: this.core?.stats(), store: this.store };
+  }
+
+  /** Serving: registered with the coordinator, holding a configuration, not stopping. */
+  get serving(): boolean {
+    return !this.stopping && this.serverId !== 0 && this.core !== undefined && this.config.version > 0;
   }
 
   private listen(): Promise<void> {
@@ -458,7 +476,7 @@ export class Daemon {
   /** Hands a client's request to the core, remembering where its reply goes. */
   private request(conn: FramedConnection, frameId: bigint, type: number, request: ClientRequest, sort?: Pending['sort']): void {
     if (!this.core) return void conn.send(MsgType.ERROR, frameId, [Status.RECONFIGURE, 'this daemon has not registered with the coordinator yet']);
-    const client: Pending = { conn, frameId, type, spaceId: request.spaceId, sort };
+    const client: Pending = { conn, frameId, type, spaceId: request.spaceId, sort, started: this.ops.started() };
     this.step({ type: 'request', client, requestId: 0, request });
   }
 
@@ -487,6 +505,7 @@ export class Daemon {
 
   private reply(p: Pending, r: ClientReply): void {
     const { conn, frameId: id } = p;
+    this.ops.record(p.type, r.status, p.started);
     if (conn.isClosed) return;
     switch (r.kind) {
       case 'get': {

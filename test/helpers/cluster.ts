@@ -165,6 +165,14 @@ export interface CoordinatorProc extends Proc {
   readonly dataDir: string;
   /** The cluster secret's file, which daemons must be given; undefined: registration is open. */
   readonly secretFile: string | undefined;
+  /** http://HOST:PORT of /metrics and /healthz, when started with httpPort. */
+  readonly httpUrl?: string;
+}
+
+/** The --http-port line a server prints when asked to serve HTTP (servers.ts, announceHttp). */
+async function httpUrlOf(p: Proc, httpPort: number | undefined): Promise<string | undefined> {
+  if (httpPort === undefined) return undefined;
+  return (await waitForOutput(p, /metrics and health on (http:\/\/127\.0\.0\.1:\d+) /))[1];
 }
 
 /**
@@ -174,37 +182,45 @@ export interface CoordinatorProc extends Proc {
  */
 export async function startCoordinator(
   t: Scope,
-  opts: { legacy?: boolean; dataDir?: string; port?: number; secret?: boolean; logging?: string; failureTimeoutMs?: number } = {},
+  opts: { legacy?: boolean; dataDir?: string; port?: number; secret?: boolean; logging?: string; failureTimeoutMs?: number; httpPort?: number } = {},
 ): Promise<CoordinatorProc> {
   const dataDir = opts.dataDir ?? tempDir(t, 'coord');
   const port = String(opts.port ?? 0);
   const logging = opts.logging ?? 'warn';
   const secretFile = opts.secret === false ? undefined : path.join(dataDir, 'cluster-secret');
-  const extra = [...(secretFile === undefined ? [] : ['--cluster-secret-file', secretFile]), ...(opts.failureTimeoutMs === undefined ? [] : ['--failure-timeout-ms', String(opts.failureTimeoutMs)])];
+  const extra = [
+    ...(secretFile === undefined ? [] : ['--cluster-secret-file', secretFile]),
+    ...(opts.failureTimeoutMs === undefined ? [] : ['--failure-timeout-ms', String(opts.failureTimeoutMs)]),
+    ...(opts.httpPort === undefined ? [] : ['--http-port', String(opts.httpPort)]),
+  ];
   const p = opts.legacy
     ? startProcess(t, 'hyperdex-coordinator', ['--host-port', port, '--control-port', '0', '--data', dataDir, '--logging', logging, ...extra])
     : startProcess(t, 'hyperdex', ['coordinator', '-f', '-l', '127.0.0.1', '-p', port, '-D', dataDir, '--logging', logging, ...extra]);
   const m = await waitForOutput(p, /serving on 127\.0\.0\.1:(\d+)(?: and port (\d+))?/);
-  return { ...p, host: '127.0.0.1', port: Number(m[1]), controlPort: m[2] ? Number(m[2]) : undefined, dataDir, secretFile };
+  const httpUrl = await httpUrlOf(p, opts.httpPort);
+  return { ...p, host: '127.0.0.1', port: Number(m[1]), controlPort: m[2] ? Number(m[2]) : undefined, dataDir, secretFile, httpUrl };
 }
 
 export interface DaemonProc extends Proc {
   readonly serverId: number;
   readonly port: number;
   readonly dataDir: string;
+  /** http://HOST:PORT of /metrics and /healthz, when started with httpPort. */
+  readonly httpUrl?: string;
 }
 
 /**
  * `hyperdex daemon` (1.0 spelling) or `hyperdex-daemon` (0.4 spelling) on an ephemeral port,
  * with the coordinator's cluster secret file when it has one.
  */
-export async function startDaemon(t: Scope, coord: { port: number; secretFile: string | undefined }, opts: { legacy?: boolean; dataDir?: string; logging?: string } = {}): Promise<DaemonProc> {
+export async function startDaemon(t: Scope, coord: { port: number; secretFile: string | undefined }, opts: { legacy?: boolean; dataDir?: string; logging?: string; httpPort?: number } = {}): Promise<DaemonProc> {
   const dataDir = opts.dataDir ?? tempDir(t, 'daemon');
   const logging = opts.logging ?? 'warn';
   // Each spelling as its manual writes options: `--name value` (0.4), `--name=value` (1.0).
   const secretArgs = coord.secretFile === undefined ? [] : opts.legacy ? ['--cluster-secret-file', coord.secretFile] : [`--cluster-secret-file=${coord.secretFile}`];
+  const httpArgs = opts.httpPort === undefined ? [] : opts.legacy ? ['--http-port', String(opts.httpPort)] : [`--http-port=${opts.httpPort}`];
   const p = opts.legacy
-    ? startProcess(t, 'hyperdex-daemon', ['--host', '127.0.0.1', '--port', String(coord.port), '--bind-to', '127.0.0.1', '--data', dataDir, '--logging', logging, ...secretArgs])
+    ? startProcess(t, 'hyperdex-daemon', ['--host', '127.0.0.1', '--port', String(coord.port), '--bind-to', '127.0.0.1', '--data', dataDir, '--logging', logging, ...secretArgs, ...httpArgs])
     : startProcess(t, 'hyperdex', [
         'daemon',
         '-f',
@@ -215,9 +231,10 @@ export async function startDaemon(t: Scope, coord: { port: number; secretFile: s
         `--data=${dataDir}`,
         `--logging=${logging}`,
         ...secretArgs,
+        ...httpArgs,
       ]);
   const m = await waitForOutput(p, /hyperdex daemon (\d+) \[pid \d+\] serving on 127\.0\.0\.1:(\d+)/);
-  return { ...p, serverId: Number(m[1]), port: Number(m[2]), dataDir };
+  return { ...p, serverId: Number(m[1]), port: Number(m[2]), dataDir, httpUrl: await httpUrlOf(p, opts.httpPort) };
 }
 
 /** A coordinator and one daemon (with a cluster secret unless `secret` is false). */

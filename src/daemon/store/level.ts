@@ -17,7 +17,7 @@ import { ClassicLevel } from 'classic-level';
 import { Intent, RegionAddress, StoredRecord, StoreWrite } from '../core/types';
 import { checkInterval, checkKey, checkRegion, checkWrites } from './checks';
 import { InOrder } from './in-order';
-import { INDEX_KEY_START, INDEX_MARKER, indexRange, OBJECT_TAG, objectKey, objectName, prefixRange, REGION_PREFIX_BYTES, regionPrefix } from './level-keys';
+import { INDEX_KEY_START, INDEX_MARKER, INDEX_TAG, indexRange, OBJECT_TAG, objectKey, objectName, prefixRange, REGION_PREFIX_BYTES, regionPrefix } from './level-keys';
 import { LevelMemory, READ_AHEAD_BYTES } from './level-memory';
 import { coreRecord, decodeRecord, DiskRecord } from './level-records';
 import { LevelWrites } from './level-writes';
@@ -66,6 +66,20 @@ export class LevelDaemonStore implements DaemonStore {
       await db.close().catch(() => undefined);
       throw e;
     }
+  }
+
+  /**
+   * LevelDB's estimate of the bytes on disk of the objects (key subspace) and of the index (the
+   * secondary subspaces), from its table files' metadata, without reading them: writes still in
+   * the memtable are not in it yet. For metrics.
+   */
+  async approximateBytes(): Promise<{ objects: number; index: number }> {
+    this.refuseClosed();
+    const [objects, index] = await Promise.all([
+      this.db.approximateSize(Buffer.from([OBJECT_TAG]), Buffer.from([OBJECT_TAG + 1])),
+      this.db.approximateSize(Buffer.from([INDEX_TAG]), Buffer.from([INDEX_TAG + 1])),
+    ]);
+    return { objects, index };
   }
 
   peek(region: RegionAddress, key: Buffer): StoredRecord | null | undefined {
