@@ -43,6 +43,11 @@ export interface CoordinatorLinkOptions {
   readonly onRegistered: (serverId: number, key: Buffer) => void;
   readonly onPeerKeys: (keys: Map<number, Buffer>) => void;
   readonly onConfig: (config: ClusterConfig) => void;
+  /**
+   * Any message from the coordinator, before it is acted on; with the failure timeout it announced
+   * when the message is a HEARTBEAT (the daemon's lease follows from it).
+   */
+  readonly onHeard: (failureTimeoutMs: number | undefined) => void;
 }
 
 export class CoordinatorLink {
@@ -142,6 +147,7 @@ export class CoordinatorLink {
         case MsgType.HEARTBEAT: {
           const { failureTimeoutMs } = m.decodeHeartbeat(f.body);
           if (failureTimeoutMs !== undefined && failureTimeoutMs > 0) this.failureTimeoutMs = failureTimeoutMs;
+          this.opts.onHeard(this.failureTimeoutMs);
           conn.send(MsgType.HEARTBEAT, 0n, m.encodeHeartbeat());
           return;
         }
@@ -160,6 +166,7 @@ export class CoordinatorLink {
           return this.opts.onPeerKeys(m.decodePeerKeys(f.body));
         case MsgType.CONFIG: {
           const [raw] = decodeBody(f.body) as [unknown];
+          this.opts.onHeard(undefined);
           return this.opts.onConfig(reviveConfig(raw));
         }
         case MsgType.ERROR: {

@@ -20,6 +20,7 @@ import { attributeByName } from '../common/schema';
 import { ConditionWaiters } from '../common/waiters';
 import { CoordinatorLink } from './coordinator-link';
 import { DaemonCore } from './core/core';
+import { leaseTicksFor } from './core/lease';
 import { ClientReply, ClientRequest, CoreEvent, PeerMessage, Ready } from './core/types';
 import { OpCounts } from './op-counts';
 import { LevelDaemonStore } from './store/level';
@@ -51,6 +52,9 @@ export interface DaemonOptions {
 
 /** Real time per tick of the core. */
 const TICK_MS = 10;
+/** Ticks handed to the core in one event at most (after a long freeze, say): more than any wait. */
+const TICKS_PER_EVENT_MAX = 1_000_000;
+
 /** Ticks between sends of an unacknowledged message to another daemon (TCP delivers; this covers broken links). */
 const RESEND_TICKS = 50;
 const IDENTITY_FILE = 'hyperdex-identity';
@@ -136,6 +140,9 @@ export class Daemon {
   /** Events of this turn, not yet handed to the core (see step). */
   private gathered: CoreEvent[] = [];
   private ticker?: NodeJS.Timeout;
+  /** When the core's time began, and the ticks handed to it since (see timePassed). */
+  private ticksFrom = 0;
+  private ticksGiven = 0;
   private stopping = false;
   private readonly link: CoordinatorLink;
   private readonly peers: PeerLinks;
@@ -167,6 +174,7 @@ export class Daemon {
         this.peerKeys = keys;
         this.keyWaiters.notify();
       },
+      onHeard: (failureTimeoutMs) => this.step({ type: 'coordinator-heard', leaseTicks: failureTimeoutMs === undefined ? undefined : leaseTicksFor(failureTimeoutMs, TICK_MS) }),
       onConfig: (config) => {
         if (config.version <= this.config.version) return;
         this.config = config;
@@ -279,7 +287,8 @@ export class Daemon {
     this.keyWaiters.notify();
     if (!this.core) {
       this.core = new DaemonCore({ serverId, incarnation: this.incarnation, store: this.store, intents: this.store.intents(), resendTicks: RESEND_TICKS });
-      this.ticker = setInterval(() => this.step({ type: 'tick' }), TICK_MS);
+      this.ticksFrom = performance.now();
+      this.ticker = setInterval(() => this.stepGathered(), TICK_MS);
       this.ticker.unref();
     } else this.step({ type: 'coordinator-link' });
   }
@@ -310,10 +319,26 @@ export class Daemon {
   }
 
   private stepGathered(): void {
+    if (!this.core || this.stopping) return;
+    const passed = this.timePassed();
+    if (passed) this.gathered.unshift(passed);
     const events = this.gathered;
     this.gathered = [];
-    if (!this.core || this.stopping || events.length === 0) return;
+    if (events.length === 0) return;
     this.carryOut(this.core.stepAll(events));
+  }
+
+  /**
+   * The ticks that real time says have passed since the core was last told, as one event that goes
+   * before the step's other events: a daemon that was stopped (SIGSTOP) for seconds sees that time
+   * before the requests that waited for it, and its lease (core/lease.ts) has run out.
+   */
+  private timePassed(): CoreEvent | undefined {
+    const due = Math.floor((performance.now() - this.ticksFrom) / TICK_MS) - this.ticksGiven;
+    if (due <= 0) return undefined;
+    const ticks = Math.min(due, TICKS_PER_EVENT_MAX);
+    this.ticksGiven += ticks;
+    return { type: 'tick', ticks };
   }
 
   private carryOut(r: Ready): void {

@@ -12,6 +12,7 @@ import { CoordinatorCore } from '../coordinator/core';
 import { ConnectionId, CoordinatorEvent, CoordinatorOutgoing, CoordinatorReady, CoordinatorRequest, failureDetection } from '../coordinator/core-types';
 import { CoordinatorState, INITIAL_STATE } from '../coordinator/state';
 import { DaemonCore } from '../daemon/core/core';
+import { leaseTicksFor } from '../daemon/core/lease';
 import { ClientReply, ClientRequest, CoordinatorMessage, CoreEvent, PeerMessage, Ready, StoreWrite } from '../daemon/core/types';
 import { SimDisk } from './disk';
 import { Rng } from './rng';
@@ -123,6 +124,8 @@ export interface SimDaemon {
   /** Stopped (SIGSTOP): what reaches it waits in `thawQueue`, in order, until it resumes. */
   frozen: boolean;
   thawQueue: (() => void)[];
+  /** When it last froze (its ticks from then on are handed over at once when it resumes). */
+  frozenAt: number;
 }
 
 /** Who holds the other end of a connection to the coordinator. */
@@ -416,7 +419,8 @@ export class World {
   /** Hands a core an event and carries out what it returns. */
   private feed(d: SimDaemon, ev: Parameters<DaemonCore['step']>[0]): void {
     if (!d.alive || !d.core) return;
-    // A stopped process takes nothing; its timer fires once when it resumes (ticks are not caught up).
+    // A stopped process takes nothing; when it resumes, the shell tells its core the time that
+    // passed (thaw) before anything that waited.
     if (d.frozen) return ev.type === 'tick' ? undefined : this.whenThawed(d, () => this.feed(d, ev));
     const core = d.core;
     if (this.trace && ev.type !== 'tick') this.log(`d${core.serverId} <- ${describeEvent(ev)}`);
@@ -521,7 +525,7 @@ export class World {
    */
   addDaemon(): SimDaemon {
     const index = this.machines.length + 1;
-    const d: SimDaemon = { index, token: `daemon-${index}`, id: undefined, disk: new SimDisk(), incarnation: 0, alive: false, diskFreeAt: 0, registered: false, frozen: false, thawQueue: [] };
+    const d: SimDaemon = { index, token: `daemon-${index}`, id: undefined, disk: new SimDisk(), incarnation: 0, alive: false, diskFreeAt: 0, registered: false, frozen: false, thawQueue: [], frozenAt: 0 };
     this.machines.push(d);
     this.startDaemon(d);
     return d;
@@ -551,6 +555,7 @@ export class World {
     if (!d.alive || d.frozen) return;
     this.log(`d${id} freezes for ${ticks} ticks`);
     d.frozen = true;
+    d.frozenAt = this.now;
     this.faultCounts.freezes++;
     const incarnation = d.incarnation;
     this.at(ticks, () => {
@@ -563,6 +568,7 @@ export class World {
     if (!d.alive || !d.frozen) return;
     this.log(`d${d.id} resumes (${d.thawQueue.length} waiting)`);
     d.frozen = false;
+    if (this.now > d.frozenAt) this.feed(d, { type: 'tick', ticks: this.now - d.frozenAt });
     const waiting = d.thawQueue;
     d.thawQueue = [];
     for (const run of waiting) run();
@@ -704,6 +710,8 @@ export class World {
     const d = owner.daemon;
     if (!d.alive || d.incarnation !== owner.incarnation) return;
     if (d.frozen) return this.whenThawed(d, () => this.atOwner(link, message));
+    // Every message from the coordinator renews the daemon's lease (core/lease.ts), as in the shell.
+    this.feed(d, { type: 'coordinator-heard', leaseTicks: message.kind === 'heartbeat' ? leaseTicksFor(message.failureTimeoutMs, SIM_TICK_MS) : undefined });
     switch (message.kind) {
       case 'heartbeat':
         return this.toCoordinator(link, { kind: 'heartbeat' });

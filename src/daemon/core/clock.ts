@@ -12,7 +12,7 @@ export class TickClock implements Clock {
     return this.ticks;
   }
 
-  tick(): void {
-    this.ticks++;
+  tick(n = 1): void {
+    this.ticks += n;
   }
 }

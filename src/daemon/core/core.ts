@@ -24,13 +24,14 @@ import { regionChanges } from '../changes';
 import { assert } from './assert';
 import { TickClock } from './clock';
 import { Effects } from './effects';
+import { Lease } from './lease';
 import { Messenger, PeerRequest } from './messenger';
 import { Mover } from './moves';
 import { CONFIG_WAIT_TICKS, Parkable, Parking } from './parking';
 import { PointLeader } from './point-leader';
-import { HANDOFF_WAIT_TICKS, Regions } from './regions';
+import { Regions } from './regions';
 import { Replica } from './replica';
-import { failureReply, getReply } from './replies';
+import { failureReply, getReply, reconfigure } from './replies';
 import { Searches } from './searches';
 import { addReader, addWrite, KEY_WRITES_MAX, KeySlots } from './slots';
 import { ClientHandle, ClientRequest, CoreEvent, CoreStore, Intent, PeerMessage, Ready, StoredRecord } from './types';
@@ -58,6 +59,7 @@ export class DaemonCore {
   readonly serverId: ServerId;
   private readonly effects = new Effects();
   private readonly clock = new TickClock();
+  private readonly lease = new Lease(this.clock);
   private readonly messenger: Messenger;
   private readonly keys: KeySlots;
   private readonly parking: Parking;
@@ -70,7 +72,7 @@ export class DaemonCore {
   constructor(opts: CoreOptions) {
     this.serverId = opts.serverId;
     this.messenger = new Messenger(opts.serverId, opts.incarnation, opts.resendTicks, this.clock, this.effects);
-    this.regions = new Regions(opts.serverId, this.clock, this.effects, this.messenger);
+    this.regions = new Regions(opts.serverId, this.clock, this.effects, this.messenger, () => this.lease.handoffWaitTicks);
     this.parking = new Parking(this.clock, (e) => this.redispatch(e), (e, o) => this.refuse(e, o));
     this.keys = new KeySlots(opts.store, this.effects, this.regions, (slot) => this.leader.startCommit(slot));
     this.leader = new PointLeader(opts.serverId, opts.store, this.effects, this.regions, this.keys, this.messenger, opts.intents ?? []);
@@ -121,7 +123,9 @@ export class DaemonCore {
       case 'scanned':
         return this.effects.scanned(ev.token, ev.rows);
       case 'tick':
-        return this.onTick();
+        return this.onTick(ev.ticks ?? 1);
+      case 'coordinator-heard':
+        return this.lease.heard(ev.leaseTicks);
       case 'coordinator-link':
         return this.mover.onCoordinatorLink();
     }
@@ -168,6 +172,8 @@ export class DaemonCore {
   /** A client's request: a get or write at its key's point leader, or a search at each region's head. */
   private onRequest(ev: Extract<CoreEvent, { type: 'request' }>): void {
     const req = ev.request;
+    const silent = this.lease.expired();
+    if (silent !== undefined) return this.replyFailure(ev.client, ev.requestId, req, reconfigure(`server ${this.serverId} has not heard from the coordinator for ${silent} ticks: it may no longer hold what it held`));
     if (req.configVersion > this.regions.version) return this.parking.park(ev, CONFIG_WAIT_TICKS);
     const space = findSpaceById(this.regions.config, req.spaceId);
     if (!space) return this.replyFailure(ev.client, ev.requestId, req, { status: Status.UNKNOWNSPACE, attr: '', message: `no space with id ${req.spaceId} (configuration ${this.regions.version})` });
@@ -176,7 +182,7 @@ export class DaemonCore {
     if (bad) return this.replyFailure(ev.client, ev.requestId, req, bad);
     const region = keyRegion(space, req.key);
     const served = this.regions.served(region.id);
-    if (served === 'wait') return this.parking.park(ev, HANDOFF_WAIT_TICKS);
+    if (served === 'wait') return this.parking.park(ev, this.lease.handoffWaitTicks);
     if (!('space' in served)) return this.replyFailure(ev.client, ev.requestId, req, served);
     if (req.kind === 'get') {
       // Most gets: nothing in flight for the key, and the store knows it; no slot needed.
@@ -219,8 +225,9 @@ export class DaemonCore {
 
   // ---- time -------------------------------------------------------------------------------------
 
-  private onTick(): void {
-    this.clock.tick();
+  private onTick(ticks: number): void {
+    assert(Number.isInteger(ticks) && ticks >= 1, () => `a tick event of ${ticks} ticks`);
+    this.clock.tick(ticks);
     this.messenger.resendDue(this.regions.version);
     this.regions.expireHandoffWaits();
     this.mover.reportDue();

@@ -40,6 +40,8 @@ export class Regions {
     private readonly clock: Clock,
     private readonly effects: Pick<Effects, 'persist'>,
     private readonly messenger: Pick<Messenger, 'newId' | 'sendTracked'>,
+    /** Ticks a new head waits for the previous head's handoff (HANDOFF_WAIT_TICKS at least). */
+    readonly handoffWait: () => number = () => HANDOFF_WAIT_TICKS,
   ) {}
 
   get config(): ClusterConfig {
@@ -88,9 +90,9 @@ export class Regions {
     if (!this.awaitingHandoff.delete(regionId)) this.handoffsEarly.add(regionId);
   }
 
-  /** Serves regions whose previous head stayed silent for HANDOFF_WAIT_TICKS. */
+  /** Serves regions whose previous head stayed silent for the handoff wait (Lease.handoffWaitTicks). */
   expireHandoffWaits(): void {
-    for (const [id, since] of [...this.awaitingHandoff]) if (this.clock.now - since >= HANDOFF_WAIT_TICKS) this.awaitingHandoff.delete(id);
+    for (const [id, since] of [...this.awaitingHandoff]) if (this.clock.now - since >= this.handoffWait()) this.awaitingHandoff.delete(id);
   }
 
   awaitsHandoff(regionId: number): boolean {

@@ -8,7 +8,7 @@ import { Status } from '../../common/protocol';
 import { Effects } from './effects';
 import { Messenger } from './messenger';
 import { Parking } from './parking';
-import { HANDOFF_WAIT_TICKS, Regions, updateWrite } from './regions';
+import { Regions, updateWrite } from './regions';
 import { enqueue, KeySlots, Slot } from './slots';
 import { PeerMessage } from './types';
 
@@ -16,7 +16,7 @@ export class Replica {
   constructor(
     private readonly serverId: ServerId,
     private readonly effects: Pick<Effects, 'persist'>,
-    private readonly regions: Pick<Regions, 'awaitsHandoff' | 'handoffArrived' | 'hasWork' | 'lateRefused' | 'onwardOf' | 'ref' | 'version'>,
+    private readonly regions: Pick<Regions, 'awaitsHandoff' | 'handoffArrived' | 'handoffWait' | 'hasWork' | 'lateRefused' | 'onwardOf' | 'ref' | 'version'>,
     private readonly keys: Pick<KeySlots, 'forgetRegion' | 'hold' | 'release' | 'schedule' | 'slotFor'>,
     private readonly messenger: Pick<Messenger, 'ack' | 'newId' | 'resendTicks' | 'sendTracked'>,
     private readonly parking: Pick<Parking, 'park' | 'unpark'>,
@@ -34,7 +34,7 @@ export class Replica {
       if (ref.region.moving !== this.serverId && !(head && awaiting)) return this.messenger.ack(from, m, Status.RECONFIGURE, `region ${m.regionId} is not moving here`);
     } else {
       if (!head) return this.messenger.ack(from, m, Status.RECONFIGURE, `server ${this.serverId} does not head region ${m.regionId}`);
-      if (awaiting) return this.parking.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
+      if (awaiting) return this.parking.park({ type: 'peer', from, message: m }, this.regions.handoffWait());
     }
     const slot = this.keys.slotFor(m.regionId, m.key);
     enqueue(slot, (s) => this.applyUpdate(s, from, m));

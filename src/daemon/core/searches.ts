@@ -13,7 +13,7 @@ import { checkKey, Outcome } from '../apply';
 import { Effects } from './effects';
 import { Messenger } from './messenger';
 import { Parking } from './parking';
-import { HANDOFF_WAIT_TICKS, Regions } from './regions';
+import { Regions } from './regions';
 import { failureReply, reconfigure } from './replies';
 import { addWrite, KeySlots } from './slots';
 import { ClientRequest, CoreEvent, PeerMessage } from './types';
@@ -21,7 +21,7 @@ import { ClientRequest, CoreEvent, PeerMessage } from './types';
 export class Searches {
   constructor(
     private readonly effects: Pick<Effects, 'reply' | 'scan'>,
-    private readonly regions: Pick<Regions, 'addWork' | 'config' | 'ref' | 'served' | 'version'>,
+    private readonly regions: Pick<Regions, 'addWork' | 'handoffWait' | 'config' | 'ref' | 'served' | 'version'>,
     private readonly keys: Pick<KeySlots, 'schedule' | 'slotFor'>,
     private readonly messenger: Pick<Messenger, 'ack' | 'newId' | 'sendTracked'>,
     private readonly parking: Pick<Parking, 'park'>,
@@ -35,7 +35,7 @@ export class Searches {
     if (!Array.isArray(checks)) return fail(checks);
     for (const id of req.regions) {
       const served = this.regions.served(id);
-      if (served === 'wait') return this.parking.park(ev, HANDOFF_WAIT_TICKS);
+      if (served === 'wait') return this.parking.park(ev, this.regions.handoffWait());
       if (!('space' in served) || served.space.id !== space.id || served.subspace !== req.subspace) return fail('space' in served ? reconfigure(`region ${id} is not of subspace ${req.subspace}`) : served);
     }
     const objects: { key: Buffer; values: readonly Buffer[] }[] = [];
@@ -101,7 +101,7 @@ export class Searches {
     if (checkKey(space.spec, m.key)) return this.messenger.ack(from, m, Status.BADREQUEST, 'a malformed key');
     const region = keyRegion(space, m.key);
     const served = this.regions.served(region.id);
-    if (served === 'wait') return this.parking.park({ type: 'peer', from, message: m }, HANDOFF_WAIT_TICKS);
+    if (served === 'wait') return this.parking.park({ type: 'peer', from, message: m }, this.regions.handoffWait());
     if (!('space' in served)) return this.messenger.ack(from, m, served.status, served.message);
     const request = { configVersion: this.regions.version, spaceId: m.spaceId, key: m.key, flags: AtomicFlag.FAIL_IF_NOT_FOUND | AtomicFlag.ERASE, checks: m.checks, funcs: [] };
     const slot = this.keys.slotFor(region.id, m.key);

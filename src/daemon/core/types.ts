@@ -113,7 +113,10 @@ export type CoreEvent =
   | { readonly type: 'loaded'; readonly token: number; readonly record: StoredRecord | null }
   | { readonly type: 'persisted'; readonly token: number; readonly ok: boolean; readonly message?: string }
   | { readonly type: 'scanned'; readonly token: number; readonly rows: readonly (readonly [Buffer, StoredRecord])[] }
-  | { readonly type: 'tick' }
+  /** Time: `ticks` of them (default 1) have passed since the last tick event. */
+  | { readonly type: 'tick'; readonly ticks?: number }
+  /** A message from the coordinator arrived; a heartbeat says how long this daemon's lease is. */
+  | { readonly type: 'coordinator-heard'; readonly leaseTicks?: number }
   /** The daemon registered again with the coordinator (after the link broke). */
   | { readonly type: 'coordinator-link' };
 
