@@ -2,7 +2,8 @@
 // coordinator with a 500 ms failure timeout, three daemons and two spaces. The page lists the
 // servers and the spaces; a daemon stopped with SIGSTOP shows as failed within a bound, and as
 // available again after SIGCONT; a search typed into the page lights exactly the regions
-// /api/plan names and says "N of M regions"; a bad one shows the endpoint's error. A screenshot
+// /api/plan names and says "N of M regions"; a bad one shows the endpoint's error. A subspace of
+// two attributes is drawn as a square, of one as a strip, of three as a table. A screenshot
 // is kept in a temporary directory (its path is logged). Every process is stopped by PID.
 
 import test from 'ava';
@@ -52,7 +53,7 @@ test.before(async () => {
   const client = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 10_000 });
   try {
     await client.addSpace('space people key name attributes first, int age subspace first, age create 8 partitions tolerate 0 failures');
-    await client.addSpace('space kv key k attributes string v, int n subspace n create 4 partitions tolerate 0 failures');
+    await client.addSpace('space kv key k attributes string v, int n, string w subspace v, n, w create 4 partitions tolerate 0 failures');
   } finally {
     await client.close();
   }
@@ -119,9 +120,12 @@ test.serial('the page lists the servers and both spaces, shows a stopped daemon 
   t.true(fs.statSync(shot).size > 10_000);
   t.log(`screenshot: ${shot}`);
 
-  // A one-attribute subspace is a strip; a bad search says why and lights nothing.
-  await page.selectOption('#subspace-select', JSON.stringify(['kv', 1]));
+  // A one-attribute subspace is a strip, a three-attribute one a table; a bad search says why and lights nothing.
+  await page.selectOption('#subspace-select', JSON.stringify(['kv', 0]));
   t.is(await page.locator('#regions svg .region').count(), 4);
+  await page.selectOption('#subspace-select', JSON.stringify(['kv', 1]));
+  t.is(await page.locator('#regions table tr.region').count(), 4);
+  t.is(await page.locator('#regions svg').count(), 0);
   await page.fill('#search-query', 'n = many');
   await page.click('#search-form button[type="submit"]');
   await page.waitForSelector('#search-error:not([hidden])');
