@@ -4,6 +4,8 @@
 #
 #   sh scripts/ensure-system-deps.sh            what `npm install` and `npm test` need
 #   sh scripts/ensure-system-deps.sh valgrind   that, and valgrind (for `npm run test:valgrind`)
+#   sh scripts/ensure-system-deps.sh chromium   that, and Debian's chromium (the status page's browser
+#                                               test, test/status-page-browser.test.ts, runs it itself)
 set -eu
 missing=""
 command -v cmake >/dev/null 2>&1 || missing="$missing cmake"
@@ -30,6 +32,7 @@ fi
 for extra in "$@"; do
   case "$extra" in
     valgrind) command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind" ;;
+    chromium) [ -x /usr/bin/chromium ] || missing="$missing chromium" ;;
     *) echo "ensure-system-deps: unknown optional package: $extra" >&2; exit 2 ;;
   esac
 done

@@ -205,14 +205,22 @@ test('npm start runs a coordinator and three daemons with a default data directo
   t.teardown(() => scope.close());
   const dir = tempDir(scope, 'start');
   // Run start.js as npm start does, but with ephemeral ports so that tests never collide.
-  const proc = startProcess(scope, '../dist/src/cli/start', ['--port', '0', '--daemon-port', '0', '--data', path.join(dir, 'data')]);
+  const proc = startProcess(scope, '../dist/src/cli/start', ['--port', '0', '--daemon-port', '0', '--http-port', '0', '--data', path.join(dir, 'data')]);
   const m = await waitForOutput(proc, /coordinator {2}127\.0\.0\.1:(\d+)/);
   const port = Number(m[1]);
   t.not(port, 0);
+  // The status page's URL, and the page there.
+  const page = (await waitForOutput(proc, /status page {2}(http:\/\/127\.0\.0\.1:\d+\/) /))[1];
+  const res = await fetch(page, { signal: AbortSignal.timeout(10_000) });
+  t.is(res.status, 200);
+  t.regex(await res.text(), /<title>HyperDex status<\/title>/);
   t.is((await runCommand('hyperdex', ['add-space', '-p', String(port)], USERLOCKS_10)).status, 0);
   const c = await Client.connect('127.0.0.1', port);
   t.true(await c.put_if_not_exist('userlocks', 'me', {}));
   await c.close();
+  const config = (await (await fetch(page + 'api/config', { signal: AbortSignal.timeout(10_000) })).json()) as { servers: unknown[]; spaces: { name: string }[] };
+  t.is(config.servers.length, 3);
+  t.deepEqual(config.spaces.map((s) => s.name), ['userlocks']);
   // Registration needs the secret npm start keeps in its data directory.
   const secretFile = path.join(dir, 'data', 'cluster-secret');
   t.is(fs.statSync(secretFile).mode & 0o777, 0o600);

@@ -7,7 +7,8 @@
 // Each also takes --cluster-secret-file FILE (ours): registration then requires the secret. Both
 // coordinator spellings take --failure-timeout-ms MS (ours): how long a daemon may stay silent.
 // All four take --http-port P (ours): Prometheus /metrics and /healthz over HTTP on the listen
-// address, off unless given (0 picks a port, printed on a line of its own).
+// address, off unless given (0 picks a port, printed on a line of its own); a coordinator serves
+// its status page there too (/, src/coordinator/status-page.ts).
 // Without --data, a server keeps its data in ./hyperdex-data/coordinator or ./hyperdex-data/daemon
 // (created if missing), not in the current directory as the 0.4 manual has it: a state file or a
 // store does not end up wherever the command happened to run, and `npm start` uses the same
@@ -17,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Coordinator } from '../coordinator/coordinator';
 import { FAILURE_TIMEOUT_MS } from '../coordinator/core-types';
-import { coordinatorRegistry } from '../coordinator/metrics';
+import { startCoordinatorHttp } from '../coordinator/http';
 import { HttpEndpoint, startHttpEndpoint } from '../common/http-endpoint';
 import { Daemon } from '../daemon/daemon';
 import { daemonRegistry } from '../daemon/metrics';
@@ -54,6 +55,11 @@ const HTTP_PORT: OptionSpec = {
   long: 'http-port',
   valueName: 'P',
   help: 'serve Prometheus metrics (/metrics) and a health check (/healthz) over HTTP on port P of the listen address (0 picks one). Off unless given',
+};
+
+const COORDINATOR_HTTP_PORT: OptionSpec = {
+  ...HTTP_PORT,
+  help: 'serve a live status page (/), Prometheus metrics (/metrics) and a health check (/healthz) over HTTP on port P of the listen address (0 picks one). Off unless given',
 };
 
 /** --http-port, checked; undefined when not given (no HTTP). */
@@ -138,12 +144,13 @@ async function serveCoordinator(opts: {
   process.stdout.write(`hyperdex coordinator [pid ${process.pid}] serving on ${opts.host}:${ports.join(' and port ')} (data in ${dataDir})\n`);
   if (opts.httpPort !== undefined) {
     try {
-      http = await startHttpEndpoint({ host: opts.host, port: opts.httpPort, registry: coordinatorRegistry(c), health: () => ({ ok: c.healthy, detail: { role: 'coordinator', configVersion: c.configVersion } }) });
+      http = await startCoordinatorHttp(c, opts.host, opts.httpPort);
     } catch (e) {
       await c.stop();
       throw e;
     }
     announceHttp('coordinator', opts.host, http.port);
+    process.stdout.write(`hyperdex coordinator [pid ${process.pid}] status page on http://${opts.host}:${http.port}/\n`);
   }
   return 0;
 }
@@ -156,7 +163,7 @@ const COORDINATOR_SPECS: OptionSpec[] = [
   dataOption('coordinator', 'D'),
   COORDINATOR_SECRET,
   FAILURE_TIMEOUT,
-  HTTP_PORT,
+  COORDINATOR_HTTP_PORT,
   LOGGING,
   HELP,
 ];
@@ -191,7 +198,7 @@ const LEGACY_COORDINATOR_SPECS: OptionSpec[] = [
   dataOption('coordinator', 'D'),
   COORDINATOR_SECRET,
   FAILURE_TIMEOUT,
-  HTTP_PORT,
+  COORDINATOR_HTTP_PORT,
   LOGGING,
   HELP,
 ];
