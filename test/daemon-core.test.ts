@@ -17,6 +17,15 @@ function oneDaemonConfig(): ClusterConfig {
   return r.state.config;
 }
 
+/** Servers 1 and 2 registered, and a space of `description` laid out over them. */
+function twoDaemonConfig(description: string): ClusterConfig {
+  let state = registerServer(INITIAL_STATE, 'token-1', '127.0.0.1', 2012, Buffer.alloc(32, 1)).state;
+  state = registerServer(state, 'token-2', '127.0.0.1', 2013, Buffer.alloc(32, 2)).state;
+  const added = addSpace(state, parseSpaceDescription(description));
+  if (!added.ok) throw new Error(added.reason);
+  return added.state.config;
+}
+
 /** A core on a disk that completes every batch at once: the shell's job, done inline. */
 function harness(disk = new SimDisk(), incarnation = 1) {
   const config = oneDaemonConfig();
@@ -129,11 +138,7 @@ test('a request from a newer configuration waits, bounded, then is refused', (t)
 test('after a restart, a get of a key whose intent is being redone waits until its chain is carried out', (t) => {
   // Two daemons; the space's key region of the key and the region its new value maps to in the
   // secondary subspace are headed by different servers, so the redo's chain needs server 2's ack.
-  let state = registerServer(INITIAL_STATE, 'token-1', '127.0.0.1', 2012, Buffer.alloc(32, 1)).state;
-  state = registerServer(state, 'token-2', '127.0.0.1', 2013, Buffer.alloc(32, 2)).state;
-  const added = addSpace(state, parseSpaceDescription('space kv key k attributes int n subspace n create 2 partitions tolerate 0 failures'));
-  if (!added.ok) throw new Error(added.reason);
-  const config = added.state.config;
+  const config = twoDaemonConfig('space kv key k attributes int n subspace n create 2 partitions tolerate 0 failures');
   const space = config.spaces[0];
   // Values spread over the int64 axis (which keeps order: small numbers share one region).
   const n = (i: number) => {
@@ -177,11 +182,7 @@ test('after a restart, a get of a key whose intent is being redone waits until i
 });
 
 test('a copy reported done is not begun again at a reconnection; it is when the configuration says the move began again', (t) => {
-  let state = registerServer(INITIAL_STATE, 'token-1', '127.0.0.1', 2012, Buffer.alloc(32, 1)).state;
-  state = registerServer(state, 'token-2', '127.0.0.1', 2013, Buffer.alloc(32, 2)).state;
-  const added = addSpace(state, parseSpaceDescription('space kv key k attributes int n create 2 partitions tolerate 0 failures'));
-  if (!added.ok) throw new Error(added.reason);
-  const base = added.state.config;
+  const base = twoDaemonConfig('space kv key k attributes int n create 2 partitions tolerate 0 failures');
   const space = base.spaces[0];
   const R = space.subspaces[0].regions.find((r) => r.replicas[0] === 1)!;
   /** `base` with region R moving to server 2 since `since`, as configuration `version`. */

@@ -7,7 +7,7 @@ import test from 'ava';
 import { LevelDaemonStore } from '../src/daemon/store/level';
 import { CACHE_OBJECTS_DEFAULT, cacheObjectsFromEnv } from '../src/daemon/store/object-cache';
 import { tempDir } from './helpers/cluster';
-import { levelDb } from './helpers/failing-batch';
+import { gateReads, levelDb } from './helpers/failing-batch';
 import { del, key, plain, put, region, tombstone, values } from './helpers/daemon-store';
 
 const KEYS = region(1, 0, 7);
@@ -77,18 +77,7 @@ test('a load that a write overtakes does not leave its stale result in the cache
   // load's own care keeps the old record out.
   const s = await LevelDaemonStore.open(dir, 1);
   t.teardown(() => s.close());
-  const db = levelDb(s) as unknown as { getMany(keys: Buffer[]): Promise<(Buffer | undefined)[]> };
-  const realGetMany = db.getMany.bind(db);
-  let open: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  let readDone: () => void = () => undefined;
-  const haveRead = new Promise<void>((resolve) => (readDone = resolve));
-  db.getMany = async (keys: Buffer[]) => {
-    const got = await realGetMany(keys);
-    readDone();
-    await gate;
-    return got;
-  };
+  const { haveRead, open, restore } = gateReads(s);
   const loading = s.load(KEYS, key('k'));
   // The read has the old record from LevelDB and waits; the write completes meanwhile, and another
   // key's write pushes it out of the cache.
@@ -97,7 +86,7 @@ test('a load that a write overtakes does not leave its stale result in the cache
   await s.write([put(KEYS, key('other'), 1, values('o'))]);
   open();
   t.deepEqual(plain(await loading), { version: 1, values: ['old'] }, 'the load began before the write');
-  db.getMany = realGetMany;
+  restore();
   t.not(plain(s.peek(KEYS, key('k')))?.version, 1, 'but the cache did not keep what it read');
   t.deepEqual(plain(await s.load(KEYS, key('k'))), { version: 2, values: ['new'] });
 });

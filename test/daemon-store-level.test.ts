@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 
 import { LevelDaemonStore } from '../src/daemon/store/level';
 import { COORD_MAX } from '../src/daemon/store/checks';
-import { failBatches, failNextBatchLater, levelDb } from './helpers/failing-batch';
+import { failBatches, failNextBatchLater, gateReads, levelDb } from './helpers/failing-batch';
 import { dropRegion, intent, key, plain, plainIntents, plainRows, put, region, tempDir, tombstone, values } from './helpers/daemon-store';
 
 const KEYS = region(1, 0, 10);
@@ -170,18 +170,7 @@ test('a load in flight when a drop of its region completes does not leave the dr
   await first.close();
   const store = await LevelDaemonStore.open(dir);
   t.teardown(() => store.close());
-  const db = levelDb(store) as unknown as { getMany(keys: Buffer[]): Promise<(Buffer | undefined)[]> };
-  const realGetMany = db.getMany.bind(db);
-  let open: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  let readDone: () => void = () => undefined;
-  const haveRead = new Promise<void>((resolve) => (readDone = resolve));
-  db.getMany = async (keys: Buffer[]) => {
-    const got = await realGetMany(keys);
-    readDone();
-    await gate;
-    return got;
-  };
+  const { haveRead, open, restore } = gateReads(store);
   const loading = store.load(KEYS, key('k'));
   // The read has the old record from LevelDB and waits; the drop completes meanwhile.
   await haveRead;
@@ -189,7 +178,7 @@ test('a load in flight when a drop of its region completes does not leave the dr
   open();
   t.deepEqual(plain(await loading), { version: 1, values: ['old'] }, 'the load began before the drop');
   t.not(plain(store.peek(KEYS, key('k')))?.version, 1, 'but the cache did not keep it');
-  db.getMany = realGetMany;
+  restore();
   t.is(await store.load(KEYS, key('k')), null);
 });
 

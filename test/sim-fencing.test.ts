@@ -7,43 +7,19 @@
 // (this was the first scenario of test/sim-scenarios-failing.ts.txt).
 
 import test from 'ava';
-import { ServerId, SpaceLayout } from '../src/common/config';
 import { Status } from '../src/common/protocol';
-import { Attrs, coordinator, clientNode, daemon, Script } from '../src/sim/scripted';
-import { SPACE } from '../src/sim/workload';
-import { Hold, Holdable, SimClient } from '../src/sim/world';
+import { Attrs, Script } from '../src/sim/scripted';
+import { cutPastTheHandoffWait } from './helpers/sim-cut';
 
 const SEEDS = [1, 2, 3, 4, 5];
 /** The coordinator's failure timeout here: heartbeats, and so leases, run (a lease is 3/4 of it). */
 const FAILURE_TIMEOUT_TICKS = 100;
 
-function reported(kept: readonly Holdable[], regionId: number): boolean {
-  return kept.some((h) => h.kind === 'message' && h.payload.type === 'to-coordinator' && h.payload.message.regionId === regionId);
-}
-
-function cutPastTheHandoffWait(s: Script): { d1: ServerId; d2: ServerId; space: SpaceLayout; R: number; old: SimClient } {
-  const [d1] = s.startDaemons(1);
-  const space = s.addSpace(SPACE);
-  const old = s.client();
-  s.putMany(old, space, Array.from({ length: 20 }, (_, i) => [`o${i}`, { n: i, s: 'w0' }] as const));
-  const reports: Hold = s.holdMoveReports(d1);
-  const d2 = s.addDaemon();
-  s.until('a key region moves to d2', () => s.space('kv').subspaces[0].regions.some((r) => r.moving === d2), 100);
-  const R = s.space('kv').subspaces[0].regions.find((r) => r.moving === d2)!.id;
-  s.until(`d1 finishes copying region ${R}`, () => reported(reports.kept, R), 500);
-  s.holdConfigsTo(daemon(d1));
-  s.holdConfigsTo(clientNode(old));
-  s.release(reports);
-  s.until(`d2 heads region ${R}`, () => s.configOf(d2).spaces[0].subspaces[0].regions.find((r) => r.id === R)!.replicas[0] === d2, 50);
-  s.partition(daemon(d1), coordinator);
-  s.until('d2 stops waiting for the handoff', () => s.core(d2).stats().awaitingHandoff === 0, 1_000);
-  return { d1, d2, space, R, old };
-}
 
 for (const seed of SEEDS) {
   test(`seed ${seed}: past the handoff wait, the cut-off old head no longer answers reads of what the new head changed`, (t) => {
     const s = new Script({ seed, failureTimeoutTicks: FAILURE_TIMEOUT_TICKS });
-    const { d1, d2, space, R, old } = cutPastTheHandoffWait(s);
+    const { d1, d2, space, R, old } = cutPastTheHandoffWait(s, 1_000);
     // A new key of R, with secondary regions that d2 heads: its chain does not need d1.
     const key = s.findKey('fresh', (k) => s.keyRegion(space, k).id === R);
     const quarters = [-(2n ** 63n), -(2n ** 62n), 0n, 2n ** 62n].map((q) => q + 7n);

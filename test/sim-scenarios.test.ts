@@ -12,8 +12,9 @@ import { Ready } from '../src/daemon/core/types';
 import { HANDOFF_WAIT_TICKS } from '../src/daemon/core/core';
 import { DECIDED_STATUSES } from '../src/sim/key-model';
 import { Attrs, clientNode, coordinator, daemon, Script } from '../src/sim/scripted';
-import { Hold, Holdable, SimClient } from '../src/sim/world';
+import { Hold, SimClient } from '../src/sim/world';
 import { DEFAULT_PATIENCE, SPACE } from '../src/sim/workload';
+import { cutPastTheHandoffWait, reported } from './helpers/sim-cut';
 
 /** The seeds each scenario runs under: the situation must happen, and check, under every one. */
 const SEEDS = [1, 2, 3, 4, 5];
@@ -84,9 +85,6 @@ for (const seed of SEEDS) {
 }
 
 /** Whether a hold kept a daemon's report that its copy of a region is done. */
-function reported(kept: readonly Holdable[], regionId: number): boolean {
-  return kept.some((h) => h.kind === 'message' && h.payload.type === 'to-coordinator' && h.payload.message.regionId === regionId);
-}
 
 // (b) late-writes.test.ts: writes that reach the old head of a region at the last moments of its
 // move. W1 after the copy finished but before the coordinator switched heads; W2 after the switch,
@@ -445,40 +443,6 @@ for (const seed of SEEDS) {
   });
 }
 
-/**
- * d1 with a space and objects; d2 joins; d1 finishes copying a key region R. Then the coordinator
- * switches R to d2 while d1 and the client `old` hear nothing (their configurations are held),
- * and d1 is cut from the coordinator. Returns once d2 has stopped waiting for d1's handoff.
- */
-function cutPastTheBound(s: Script): { d1: ServerId; d2: ServerId; space: SpaceLayout; R: number; old: SimClient; heal: () => void } {
-  const [d1] = s.startDaemons(1);
-  const space = s.addSpace(SPACE);
-  const old = s.client();
-  s.putMany(old, space, Array.from({ length: 20 }, (_, i) => [`o${i}`, { n: i, s: 'w0' }] as const));
-  const reports: Hold = s.holdMoveReports(d1);
-  const d2 = s.addDaemon();
-  s.until('a key region moves to d2', () => s.space('kv').subspaces[0].regions.some((r) => r.moving === d2), 100);
-  const R = s.space('kv').subspaces[0].regions.find((r) => r.moving === d2)!.id;
-  s.until(`d1 finishes copying region ${R}`, () => reported(reports.kept, R), 500);
-  const toD1 = s.holdConfigsTo(daemon(d1));
-  const toOld = s.holdConfigsTo(clientNode(old));
-  s.release(reports);
-  s.until(`d2 heads region ${R}`, () => s.configOf(d2).spaces[0].subspaces[0].regions.find((r) => r.id === R)!.replicas[0] === d2, 50);
-  const cut = s.partition(daemon(d1), coordinator);
-  s.until('d2 stops waiting for the handoff (HANDOFF_WAIT_TICKS)', () => s.core(d2).stats().awaitingHandoff === 0, 400);
-  return {
-    d1,
-    d2,
-    space,
-    R,
-    old,
-    heal: () => {
-      cut.heal();
-      s.release(toD1);
-      s.release(toOld);
-    },
-  };
-}
 
 // (g) Past HANDOFF_WAIT_TICKS: the old head of a moving region, cut from the coordinator as the
 // coordinator switched the region, takes a write from a client that has not heard either. The new
@@ -487,7 +451,7 @@ function cutPastTheBound(s: Script): { d1: ServerId; d2: ServerId; space: SpaceL
 for (const seed of SEEDS) {
   test(`seed ${seed}: past the handoff bound, a write at the cut-off old head, refused by the new head, is given up with SERVERERROR; the region is handed off`, (t) => {
     const s = new Script({ seed });
-    const { d1, d2, space, R, old, heal } = cutPastTheBound(s);
+    const { d1, d2, space, R, old, heal } = cutPastTheHandoffWait(s, HANDOFF_WAIT_TICKS * 2);
     const key = s.findKey('o', (k) => s.keyRegion(space, k).id === R);
     // The history records a SERVERERROR as an outcome unknown (no reply): watch d1's answers, and
     // the refusals of its forwards.

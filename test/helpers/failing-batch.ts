@@ -45,3 +45,23 @@ export function failNextBatchLater(store: LevelDaemonStore): () => void {
   };
   return open;
 }
+
+/**
+ * Holds the store's LevelDB reads back: each read gets its values from LevelDB, then waits until
+ * `open()`. `haveRead` resolves once a read has its values; `restore()` puts LevelDB's own back.
+ */
+export function gateReads(store: LevelDaemonStore): { haveRead: Promise<void>; open: () => void; restore: () => void } {
+  const db = levelDb(store) as unknown as { getMany(keys: Buffer[]): Promise<(Buffer | undefined)[]> };
+  const realGetMany = db.getMany.bind(db);
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let readDone: () => void = () => undefined;
+  const haveRead = new Promise<void>((resolve) => (readDone = resolve));
+  db.getMany = async (keys: Buffer[]) => {
+    const got = await realGetMany(keys);
+    readDone();
+    await gate;
+    return got;
+  };
+  return { haveRead, open, restore: () => (db.getMany = realGetMany) };
+}
