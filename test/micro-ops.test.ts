@@ -26,7 +26,10 @@ const LIMIT = LIMITS.microOpsPerRequestMax;
 const SIZES = [1000, LIMIT] as const;
 
 test.before(async () => {
-  const { coord, daemon } = await startCluster(scope);
+  // One request of LIMIT map entries keeps the daemon's event loop busy for a while; on a loaded
+  // machine that came past the default failure timeout (2 s), and the coordinator failed the
+  // daemon mid-test. Failure detection is tested elsewhere: here the timeout is long.
+  const { coord, daemon } = await startCluster(scope, { failureTimeoutMs: 60_000 });
   daemonPort = daemon.port;
   c = await Client.connect('127.0.0.1', coord.port, { timeoutMs: 60_000 });
   await c.addSpace(`space ${SPACE} key k attributes map(string, int64) msi, map(string, string) mss, map(int64, float) mif, int64 i`);
