@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Progress } from '../src/cli/progress';
 import { Client } from '../src/client/client';
 import { ROOT, SharedScope, startCoordinator, startDaemon } from '../test/helpers/cluster';
 import { chartSvg } from './chart';
@@ -240,6 +241,24 @@ async function measure(backend: string, port: number, pids: number[], workload: 
   return r as unknown as Figures;
 }
 
+/**
+ * The measurements' progress: on a terminal a bar (src/cli/progress.ts) that shows the last
+ * measurement's line; elsewhere (a log, a pipe, a test) each measurement's line as it ends.
+ */
+const measured = {
+  progress: undefined as Progress | undefined,
+  done: 0,
+  last: '',
+  /** A measurement ended with this line. */
+  say(line: string): void {
+    this.done++;
+    this.last = line.trim();
+    if (this.progress) this.progress.update(this.done);
+    else process.stderr.write(`${line}
+`);
+  },
+};
+
 /** The repetitions of one measurement, or the reason it failed (recorded, and the run goes on). */
 async function measureReps(backend: string, port: number, pids: number[], workload: string, dist: string, shape: Shape): Promise<Agg | string> {
   const runs: Figures[] = [];
@@ -248,12 +267,11 @@ async function measureReps(backend: string, port: number, pids: number[], worklo
     for (let i = 0; i < REPS; i++) runs.push(await measure(backend, port, pids, workload, dist, shape));
   } catch (e) {
     const why = (e as Error).message.split('\n').filter((l) => l.startsWith('hyperdex-bench:')).join(' ') || (e as Error).message;
-    process.stderr.write(`  ${label} FAILED: ${why}\n`);
+    measured.say(`  ${label} FAILED: ${why}`);
     return why;
   }
   const agg = aggregate(runs);
-  process.stderr.write(`  ${label} ${Math.round(agg.ops_per_s)} ops/s  p50 ${agg.p50_us} us  p99 ${agg.p99_us} us` +
-    `${agg.errors ? `  (${agg.errors} errors)` : ''}\n`);
+  measured.say(`  ${label} ${Math.round(agg.ops_per_s)} ops/s  p50 ${agg.p50_us} us  p99 ${agg.p99_us} us` + `${agg.errors ? `  (${agg.errors} errors)` : ''}`);
   return agg;
 }
 
@@ -357,6 +375,11 @@ async function main(): Promise<void> {
   };
   await settleBefore('after load');
 
+  if (process.stderr.isTTY) {
+    const perShape = (w: string) => (SYSTEMS.includes('hyperdex') ? 1 : 0) + (redis && REDIS_EQUIVALENT[w] ? 1 : 0);
+    const total = (echo ? SHAPES.length : 0) + SELECTED.reduce((n, w) => n + perShape(w) * DISTS.length * SHAPES.length, 0);
+    measured.progress = new Progress(total, () => measured.last);
+  }
   // The limit does not depend on the workload: measured once per shape.
   const limit = new Map<string, Agg | string>();
   if (echo) for (const shape of SHAPES) limit.set(shape.name, await measureReps('echo', echo.port, [echo.pid], 'get', 'uniform', shape));
@@ -422,6 +445,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  measured.progress?.stop(measured.done);
   record(true, daemonPids.map(rssKb));
   process.stdout.write(markdownTable(rows));
   if (floor) {
