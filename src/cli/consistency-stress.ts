@@ -9,9 +9,9 @@
 // worker threads would add only CPU contention on the machine that also runs the cluster.
 
 import { Client, Key, SpaceSpec, Value } from '../client/client';
-import { OptionSpec, parseArgs, usage, UsageError } from './args';
+import { OptionSpec } from './args';
 import { Progress } from './progress';
-import { giveUpAfterMs, integerOption, openSpace, stopOnSignals, stressSpecs, Tally, wrongSpace } from './stress-run';
+import { giveUpAfterMs, integerOption, openSpace, parseStressArgs, stopOnSignals, stressSpecs, Tally, wrongSpace } from './stress-run';
 import { checkFinal, ReaderCheck, sentMaxFor } from '../stress/consistency-check';
 
 export const CONSISTENCY_SPACE = `space consistency
@@ -164,13 +164,8 @@ class ConsistencyRun {
 
 /** `hyperdex-simple-consistency-stress-test [options]`; `program` names it in the help. */
 export async function consistencyStressCommand(argv: readonly string[], program: string, defaultPort: string): Promise<number> {
-  const s = specs(defaultPort);
-  const p = parseArgs(argv, s);
-  if (p.flags.has('help')) {
-    process.stdout.write(usage(`${program} [options]`, DESCRIPTION, s));
-    return 0;
-  }
-  if (p.positional.length > 0) throw new UsageError(`unexpected argument '${p.positional[0]}'`);
+  const p = parseStressArgs(argv, specs(defaultPort), program, DESCRIPTION);
+  if (!p) return 0;
   const window = integerOption(p, 'window-size', 1, WINDOW_MAX);
   const repetitions = integerOption(p, 'repetitions', 1, REPETITIONS_MAX);
   const threads = integerOption(p, 'threads', 1, THREADS_MAX);

@@ -4,9 +4,9 @@
 // it (the checks themselves: src/stress/replication-check.ts).
 
 import { Client, HyperObject, Key, SpaceSpec } from '../client/client';
-import { OptionSpec, parseArgs, usage, UsageError } from './args';
+import { OptionSpec } from './args';
 import { Progress } from './progress';
-import { giveUpAfterMs, integerOption, openSpace, stopOnSignals, stressSpecs, Tally, wrongSpace } from './stress-run';
+import { giveUpAfterMs, integerOption, openSpace, parseStressArgs, stopOnSignals, stressSpecs, Tally, wrongSpace } from './stress-run';
 import { RegionPicker } from '../stress/moves';
 import { BurstWrite, checkFullScan, checkSettled, FoundObject, ObjectValues, possibleStates, SettledReads, valuesToSearch } from '../stress/replication-check';
 
@@ -193,13 +193,8 @@ class ReplicationRun {
 
 /** `hyperdex-replication-stress-test [options]`; `program` names it in the help. */
 export async function replicationStressCommand(argv: readonly string[], program: string, defaultPort: string): Promise<number> {
-  const s = specs(defaultPort);
-  const p = parseArgs(argv, s);
-  if (p.flags.has('help')) {
-    process.stdout.write(usage(`${program} [options]`, DESCRIPTION, s));
-    return 0;
-  }
-  if (p.positional.length > 0) throw new UsageError(`unexpected argument '${p.positional[0]}'`);
+  const p = parseStressArgs(argv, specs(defaultPort), program, DESCRIPTION);
+  if (!p) return 0;
   const prefix = integerOption(p, 'prefix', 0, PREFIX_MAX);
   const operations = integerOption(p, 'operations', 1, OPERATIONS_MAX);
   const concurrency = integerOption(p, 'concurrency', 1, CONCURRENCY_MAX);

@@ -3,7 +3,7 @@
 // the verdict that ends a run.
 
 import { Client, HyperClientError, SpaceSpec } from '../client/client';
-import { OptionSpec, Parsed, portValue, UsageError } from './args';
+import { OptionSpec, parseArgs, Parsed, portValue, usage, UsageError } from './args';
 import { timeoutMsOption } from './data-commands';
 
 /** The options every stress tool has, as the manual's man pages list them, and a per-operation timeout. */
@@ -15,6 +15,20 @@ export function stressSpecs(defaultSpace: string, defaultPort: string): OptionSp
     { long: 'port', short: 'p', valueName: 'P', help: "the coordinator's port", default: defaultPort },
     { long: 'timeout', valueName: 'SECONDS', help: 'give up on one operation after this long', default: '10' },
   ];
+}
+
+/**
+ * A stress tool's command line: undefined when it asked for --help (printed here), else what was
+ * parsed; an argument that is not an option is a usage error.
+ */
+export function parseStressArgs(argv: readonly string[], specs: OptionSpec[], program: string, description: string): Parsed | undefined {
+  const p = parseArgs(argv, specs);
+  if (p.flags.has('help')) {
+    process.stdout.write(usage(`${program} [options]`, description, specs));
+    return undefined;
+  }
+  if (p.positional.length > 0) throw new UsageError(`unexpected argument '${p.positional[0]}'`);
+  return p;
 }
 
 /** A whole-number option within [min, max]. */
